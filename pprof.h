@@ -1,0 +1,1956 @@
+/* pprof.h - v0.1.0 - Go-style pprof profiling for C and C++ - single header, MIT
+   SPDX-License-Identifier: MIT
+
+   USAGE
+     In exactly one .c or .cpp file, before any other #include:
+         #define PPROF_IMPLEMENTATION
+         #include "pprof.h"
+     Everywhere else just #include "pprof.h". Link with -pthread (and -lz with PPROF_USE_ZLIB).
+     Build with -fno-omit-frame-pointer: stacks come from frame pointers.
+     The implementation needs _DEFAULT_SOURCE (or _GNU_SOURCE); pprof.h defines it itself when
+     it is the first header of that file, and stops with an #error naming the fix otherwise.
+
+   QUICK START
+         FILE *fp = fopen("cpu.pb.gz", "wb");
+         pprof_write_cpu(fp, 10);          // profile the whole process for 10 s, then write
+         fclose(fp);
+     then:  go tool pprof -top ./prog cpu.pb.gz      (or -http=:9090, or -png)
+     The profile carries its own function names, so it reads fine without the binary.
+
+   CONFIGURATION
+     MACRO                  EFFECT                                         DEFINE IN   DEFAULT
+     PPROF_IMPLEMENTATION   compile the implementation here                one TU      -
+     PPROF_DISABLE          every call is an inline no-op returning 0      every TU    off
+     PPROF_STATIC           all symbols static (a private copy)            every TU    off
+     PPROF_USE_ZLIB         real deflate through zlib (link -lz)           impl TU     stored blocks
+     PPROF_SIGNAL           the profiling signal                           impl TU     SIGPROF
+     PPROF_MAX_FRAMES       stack depth kept per sample (8..512)           impl TU     64
+     PPROF_RING_SLOTS       samples buffered between drains (power of 2)   impl TU     2048
+     PPROF_MAX_MAPS         memory regions the unwinder knows per kind     impl TU     8192
+     PPROF_MALLOC/REALLOC/FREE  the profiler's own allocator (all or none) impl TU     libc
+
+   API (every call returns PPROF_OK = 0 or a negative pprof_result; pprof_strerror names it)
+     pprof_set_cpu_rate(hz)     samples per CPU-second for the next CPU profile, 1..10000
+                                (default 100, as Go).
+     pprof_cpu_start(fp)        start profiling every thread of the process; the profile goes
+                                to fp at pprof_cpu_stop. PPROF_ERR_BUSY if one is running.
+     pprof_cpu_stop()           stop, write the gzipped profile.proto, fflush(fp). fp stays open.
+     pprof_write_cpu(fp, secs)  start, sleep secs seconds, stop and write.
+     pprof_strerror(code)       a static message for a result code.
+     pprof_last_os_error()      errno of the last failed system call behind PPROF_ERR_OS.
+     pprof_version()            "0.1.0".
+     Reserved for later versions: pprof_listen, pprof_listen_addr, pprof_shutdown,
+     pprof_set_heap_rate, pprof_malloc/calloc/realloc/free, pprof_write_heap,
+     pprof_write_profile, pprof_set_mutex_fraction, pprof_set_block_rate.
+     Threads: all calls may come from any thread; start and stop are serialised internally.
+
+   WHAT IT DOES TO YOUR PROCESS (only while a CPU profile runs)
+     - Installs a handler for PPROF_SIGNAL (SIGPROF) with SA_RESTART, unless another handler
+       is installed, in which case pprof_cpu_start fails with PPROF_ERR_SIGNAL_BUSY. After a
+       profile the handler stays installed and ignores the signal, so a late signal can never
+       kill the process. Signals sent with kill/tgkill are ignored by it.
+     - Arms one CPU-time timer per thread (timer_create on the thread's CPU clock, delivered
+       to that thread), for the threads in /proc/self/task, rescanned every 10 ms: a new
+       thread is sampled from its first scan on. A signal with k overruns counts as 1 + k
+       periods, so totals hold above the kernel tick (HZ). Where per-thread timers are
+       unavailable, one process-wide setitimer(ITIMER_PROF) instead (the profile says so).
+       Timers exist only while a profile runs; CPU timers never wake a sleeping thread.
+       Blocking calls that SA_RESTART does not restart (sleeps, poll, epoll_wait) can see
+       EINTR in a thread that is running when its timer fires, as with any SIGPROF profiler.
+     - Starts one thread, "pprof-cpu", that drains samples every 10 ms and is not profiled. Memory: about 1.1 MiB of sample ring and 0.5 MiB of region tables (mmap, kept
+       for reuse), plus the aggregated stacks.
+     - fork: the calling thread blocks the signal during fork (a long fork is never restarted
+       forever); the child starts with no profile running and may start its own.
+
+   PLATFORMS
+     Linux on x86-64 (tested) and aarch64 (compiles; untested). Elsewhere the API compiles and
+     returns PPROF_ERR_UNSUPPORTED. Needs glibc or another libc with timer syscalls.
+
+   SIGNAL SAFETY
+     The handler walks frame pointers only, reading nothing outside the interrupted thread's
+     stack region (from a snapshot of /proc/self/maps) and readable code regions. It takes no
+     lock, allocates nothing, touches no stdio, and restores errno. Functions it can reach are
+     marked "sigsafe:" in the source.
+
+   RECENT CHANGES
+     0.1.0  CPU profiles of every thread to a file; gzip profile.proto with embedded names.
+
+   LICENSE: MIT, see the end of this file.
+*/
+#if defined(PPROF_IMPLEMENTATION) && !defined(PPROF_DISABLE) && !defined(_DEFAULT_SOURCE) && \
+    !defined(_GNU_SOURCE)
+#  define _DEFAULT_SOURCE 1 /* must come before the first system header; see USAGE */
+#endif
+
+#ifndef PPROF_H_INCLUDED
+#define PPROF_H_INCLUDED
+
+#include <stdio.h>
+
+#define PPROF_VERSION_MAJOR 0
+#define PPROF_VERSION_MINOR 1
+#define PPROF_VERSION_PATCH 0
+#define PPROF_VERSION_NUMBER \
+    (PPROF_VERSION_MAJOR * 10000 + PPROF_VERSION_MINOR * 100 + PPROF_VERSION_PATCH)
+#define PPROF_VERSION_STRING "0.1.0"
+
+#ifdef PPROF_STATIC
+#  define PPROF_API static
+#else
+#  define PPROF_API extern
+#endif
+
+/* Result codes: 0 is success, negative an error. Codes go in tens per subsystem. */
+#define PPROF__RESULTS(X) \
+    X(PPROF_OK,               0, "ok") \
+    X(PPROF_ERR_NULL,        -1, "a required pointer argument is NULL") \
+    X(PPROF_ERR_NOMEM,       -2, "out of memory") \
+    X(PPROF_ERR_OS,          -3, "a system call failed (pprof_last_os_error() has its errno)") \
+    X(PPROF_ERR_UNSUPPORTED, -4, "not supported on this platform") \
+    X(PPROF_ERR_DISABLED,    -5, "compiled out by a PPROF_NO_* switch") \
+    X(PPROF_ERR_DURATION,   -10, "the duration must be at least 1 second") \
+    X(PPROF_ERR_RATE,       -11, "the CPU sampling rate must be between 1 and 10000 Hz") \
+    X(PPROF_ERR_BUSY,       -12, "cpu profiling already in use") \
+    X(PPROF_ERR_NOT_RUNNING,-13, "no CPU profile is running") \
+    X(PPROF_ERR_SIGNAL_BUSY,-14, "the profiling signal has a handler that is not pprof.h's") \
+    X(PPROF_ERR_IO,         -20, "writing the profile failed")
+
+typedef enum pprof_result {
+#define PPROF__X(name, code, text) name = code,
+    PPROF__RESULTS(PPROF__X)
+#undef PPROF__X
+    PPROF__RESULT_END = 1
+} pprof_result;
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#ifndef PPROF_DISABLE
+/* pprof_set_cpu_rate: samples per CPU-second for the next CPU profile (default 100).
+   Returns      PPROF_OK; PPROF_ERR_RATE outside 1..10000. A running profile keeps its rate.
+   Threads      any.                                                                      */
+PPROF_API int pprof_set_cpu_rate(int hz);
+
+/* pprof_cpu_start: start a CPU profile of every thread; pprof_cpu_stop writes it to fp.
+   Returns      PPROF_OK; PPROF_ERR_NULL; PPROF_ERR_BUSY if a CPU profile is running;
+                PPROF_ERR_SIGNAL_BUSY; PPROF_ERR_OS; PPROF_ERR_NOMEM; PPROF_ERR_UNSUPPORTED.
+   Threads      any; fp must stay open until pprof_cpu_stop returns.                      */
+PPROF_API int pprof_cpu_start(FILE *fp);
+
+/* pprof_cpu_stop: stop the CPU profile and write it (gzipped profile.proto) to its file.
+   Returns      PPROF_OK; PPROF_ERR_NOT_RUNNING; PPROF_ERR_IO when writing or fflush failed
+                (the profile is stopped either way); PPROF_ERR_NOMEM.
+   Threads      any; it symbolizes and encodes on the calling thread.                     */
+PPROF_API int pprof_cpu_stop(void);
+
+/* pprof_write_cpu: profile the whole process for `seconds`, then write to fp.
+   Returns      as pprof_cpu_start and pprof_cpu_stop; PPROF_ERR_DURATION if seconds < 1.
+   Threads      any; blocks the caller for `seconds`.                                     */
+PPROF_API int pprof_write_cpu(FILE *fp, int seconds);
+
+PPROF_API const char *pprof_strerror(int code);
+PPROF_API int pprof_last_os_error(void);
+PPROF_API const char *pprof_version(void);
+
+#else /* PPROF_DISABLE: call sites compile, nothing runs, nothing is linked */
+static inline int pprof_set_cpu_rate(int hz) { (void)hz; return 0; }
+static inline int pprof_cpu_start(FILE *fp) { (void)fp; return 0; }
+static inline int pprof_cpu_stop(void) { return 0; }
+static inline int pprof_write_cpu(FILE *fp, int seconds) { (void)fp; (void)seconds; return 0; }
+static inline const char *pprof_strerror(int code) { (void)code; return "pprof.h is disabled"; }
+static inline int pprof_last_os_error(void) { return 0; }
+static inline const char *pprof_version(void) { return PPROF_VERSION_STRING; }
+#endif
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* PPROF_H_INCLUDED */
+
+/* ======================================================================================== */
+/*                                     IMPLEMENTATION                                       */
+/* ======================================================================================== */
+#if defined(PPROF_IMPLEMENTATION) && !defined(PPROF_DISABLE) && !defined(PPROF__IMPL_INCLUDED)
+#define PPROF__IMPL_INCLUDED
+/* Contents. Sections marked * hold code the signal handler reaches ("sigsafe:" functions).
+     >>config  tunables and their checks        >>os    platform, atomics, clocks, registers
+     >>mem     the profiler's own memory        *>>sig  timers' signal handler and its state
+     *>>unw    frame-pointer walk within bounds *>>ring handler-to-drain sample queue
+     >>maps    /proc/self/maps, region snapshots (the lookup half is *)
+     >>agg     stacks aggregated by the drain   >>sym   ELF symbol tables, names
+     >>pb      profile.proto encoder            >>gz    gzip: zlib or stored blocks
+     >>cpu     timers, drain thread, profile    >>api   results, version                    */
+
+// =========================================================================================
+// >>config
+// =========================================================================================
+#ifndef PPROF_SIGNAL
+#define PPROF_SIGNAL SIGPROF
+#endif
+#ifndef PPROF_MAX_FRAMES
+#define PPROF_MAX_FRAMES 64    /* deeper stacks are cut; 8 bytes per frame in every ring slot */
+#endif
+#if PPROF_MAX_FRAMES < 8 || PPROF_MAX_FRAMES > 512
+#  error "pprof.h: PPROF_MAX_FRAMES must be between 8 and 512"
+#endif
+#ifndef PPROF_RING_SLOTS
+#define PPROF_RING_SLOTS 2048  /* ~ (PPROF_MAX_FRAMES * 8 + 32) bytes each, mapped once */
+#endif
+#if PPROF_RING_SLOTS < 16 || PPROF_RING_SLOTS > 1048576 || \
+    (PPROF_RING_SLOTS & (PPROF_RING_SLOTS - 1)) != 0
+#  error "pprof.h: PPROF_RING_SLOTS must be a power of two between 16 and 1048576"
+#endif
+#ifndef PPROF_MAX_MAPS
+#define PPROF_MAX_MAPS 8192    /* regions of each kind the unwinder knows; 16 bytes each, x4 */
+#endif
+#if PPROF_MAX_MAPS < 64 || PPROF_MAX_MAPS > 1048576
+#  error "pprof.h: PPROF_MAX_MAPS must be between 64 and 1048576"
+#endif
+#if (defined(PPROF_MALLOC) + defined(PPROF_REALLOC) + defined(PPROF_FREE)) % 3 != 0
+#  error "pprof.h: define PPROF_MALLOC, PPROF_REALLOC and PPROF_FREE together, or none"
+#endif
+#define PPROF_DEFAULT_HZ 100
+#define PPROF__DRAIN_NS 10000000L     /* the drain thread wakes every 10 ms */
+#define PPROF__SCAN_TICKS 1           /* /proc/self/task every 10 ms */
+#define PPROF__MAPS_TICKS 25          /* region snapshot every 250 ms, or at once on a miss */
+#define PPROF__RING_MASK ((uint64_t)PPROF_RING_SLOTS - 1u)
+
+// =========================================================================================
+// >>os: the only place raw OS, CPU and compiler macros appear.
+// =========================================================================================
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <errno.h>
+#include <time.h>
+#include <signal.h>
+#include <pthread.h>
+
+#if defined(__GLIBC__) && !defined(__USE_MISC)
+#  error "pprof.h: the implementation needs _DEFAULT_SOURCE: make pprof.h the first #include of the file that defines PPROF_IMPLEMENTATION, or compile that file with -D_DEFAULT_SOURCE"
+#endif
+
+#if defined(__linux__) && (defined(__x86_64__) || defined(__aarch64__))
+#  define PPROF__SUPPORTED 1
+#  if defined(__x86_64__)
+#    define PPROF__X86_64 1
+#  else
+#    define PPROF__AARCH64 1
+#  endif
+#  include <unistd.h>
+#  include <fcntl.h>
+#  include <dirent.h>
+#  include <ucontext.h>
+#  include <elf.h>
+#  include <sys/syscall.h>
+#  include <sys/mman.h>
+#  include <sys/stat.h>
+#  include <sys/time.h>
+#  include <sys/prctl.h>
+#  include <sys/auxv.h>
+#else
+#  define PPROF__SUPPORTED 0
+#endif
+#ifdef PPROF_USE_ZLIB
+#  include <zlib.h>
+#endif
+
+#define PPROF__FN static __attribute__((unused))
+#define PPROF__NOINLINE __attribute__((noinline))
+#define PPROF__TLS __thread __attribute__((tls_model("initial-exec")))
+#if defined(__clang__) || defined(__GNUC__)
+#  define PPROF__NO_SANITIZE __attribute__((no_sanitize_address, no_sanitize_thread))
+#else
+#  define PPROF__NO_SANITIZE
+#endif
+#if defined(__clang__)
+#  undef PPROF__NO_SANITIZE
+#  define PPROF__NO_SANITIZE \
+    __attribute__((no_sanitize("address", "thread", "undefined", "memory")))
+#endif
+#define PPROF__LOAD(p) __atomic_load_n((p), __ATOMIC_ACQUIRE)
+#define PPROF__STORE(p, v) __atomic_store_n((p), (v), __ATOMIC_RELEASE)
+#define PPROF__ADD(p, v) __atomic_add_fetch((p), (v), __ATOMIC_SEQ_CST)
+
+static int pprof__os_errno;     /* errno of the last failed system call behind PPROF_ERR_OS */
+static int pprof__cpu_hz_next;  /* pprof_set_cpu_rate, for the next profile; 0 = default */
+
+#if PPROF__SUPPORTED
+// sigsafe: clock_gettime is async-signal-safe (vDSO).
+PPROF__FN int64_t pprof__os_mono_ns(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+PPROF__FN int64_t pprof__os_wall_ns(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+// sigsafe: a raw system call.
+PPROF__FN int pprof__os_gettid(void) { return (int)syscall(SYS_gettid); }
+
+// sigsafe: the interrupted registers, the only architecture-specific reads of the handler.
+PPROF__FN void pprof__os_regs(const void *uc, uintptr_t *pc, uintptr_t *sp, uintptr_t *fp,
+                              uintptr_t *lr) {
+    const ucontext_t *u = (const ucontext_t *)uc;
+#if defined(PPROF__X86_64)
+    *pc = (uintptr_t)u->uc_mcontext.gregs[16]; /* REG_RIP */
+    *fp = (uintptr_t)u->uc_mcontext.gregs[10]; /* REG_RBP */
+    *sp = (uintptr_t)u->uc_mcontext.gregs[15]; /* REG_RSP */
+    *lr = 0;
+#else
+    *pc = (uintptr_t)u->uc_mcontext.pc;
+    *sp = (uintptr_t)u->uc_mcontext.sp;
+    *fp = (uintptr_t)u->uc_mcontext.regs[29];
+    *lr = (uintptr_t)u->uc_mcontext.regs[30];
+#endif
+}
+
+/* Sleeps for ns, resuming after signals. */
+PPROF__FN void pprof__os_sleep_ns(int64_t ns) {
+    struct timespec ts, rem;
+    ts.tv_sec = (time_t)(ns / 1000000000);
+    ts.tv_nsec = (long)(ns % 1000000000);
+    while (nanosleep(&ts, &rem) != 0 && errno == EINTR) ts = rem;
+}
+
+/* Reads a whole small file (procfs) into a NUL-terminated PPROF_MALLOC buffer. */
+PPROF__FN char *pprof__os_read_file(const char *path, size_t *len_out);
+#endif
+
+// =========================================================================================
+// >>mem: the profiler's own memory. Never through wrappers the program may interpose.
+// =========================================================================================
+#ifndef PPROF_MALLOC
+#  define PPROF_MALLOC(n) malloc(n)
+#  define PPROF_REALLOC(p, n) realloc(p, n)
+#  define PPROF_FREE(p) free(p)
+#endif
+
+/* Grows *p (an array of elem-sized items with capacity *cap) to hold at least need items. */
+PPROF__FN int pprof__mem_grow(void **p, size_t *cap, size_t need, size_t elem) {
+    size_t ncap = *cap ? *cap : 16;
+    void *np;
+    if (need <= *cap) return 0;
+    while (ncap < need) ncap *= 2;
+    np = PPROF_REALLOC(*p, ncap * elem);
+    if (!np) return -1;
+    *p = np;
+    *cap = ncap;
+    return 0;
+}
+
+#if PPROF__SUPPORTED
+/* Zeroed pages straight from the kernel, for buffers the handler touches. */
+PPROF__FN void *pprof__mem_map(size_t n) {
+    void *p = mmap(NULL, n, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    return p == MAP_FAILED ? NULL : p;
+}
+
+PPROF__FN char *pprof__os_read_file(const char *path, size_t *len_out) {
+    size_t len = 0, cap = 0;
+    char *buf = NULL;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return NULL;
+    for (;;) {
+        ssize_t r;
+        if (pprof__mem_grow((void **)&buf, &cap, len + 4097, 1) != 0) break;
+        r = read(fd, buf + len, cap - len - 1);
+        if (r < 0 && errno == EINTR) continue;
+        if (r <= 0) break;
+        len += (size_t)r;
+    }
+    close(fd);
+    if (buf) buf[len] = 0;
+    if (len_out) *len_out = len;
+    return buf;
+}
+
+// =========================================================================================
+// >>sig: the handler and the state it shares with the drain thread.
+// RULES for sigsafe code (>>sig, >>unw, the writer half of >>ring, the lookup in >>maps):
+//  1. No malloc/free, stdio, locks, or calls into user code.
+//  2. Only memory mapped before the timers were armed; share it via __atomic builtins.
+//  3. Save errno on entry, restore it on exit.
+//  4. TLS is initial-exec only (never lazily allocated).
+//  5. Call only functions marked sigsafe (and clock_gettime, syscall, pthread_self).
+// =========================================================================================
+typedef struct pprof__slot {
+    uint64_t seq;     /* free for position p when seq == p; published for p when seq == p+1 */
+    int64_t time_ns;  /* CLOCK_MONOTONIC */
+    int32_t tid;
+    uint32_t nframes;
+    uint64_t weight;  /* periods this sample stands for: 1 + timer overruns */
+    uintptr_t pc[PPROF_MAX_FRAMES];
+} pprof__slot;
+
+typedef struct pprof__range { uintptr_t lo, hi; } pprof__range;
+
+/* Readable memory regions as the unwinder needs them, sorted and merged. */
+typedef struct pprof__snap {
+    int readers;                    /* handlers using this copy */
+    int nrw, nx;
+    pprof__range rw[PPROF_MAX_MAPS]; /* readable and writable: stacks live here */
+    pprof__range x[PPROF_MAX_MAPS];  /* readable and executable: code */
+} pprof__snap;
+
+static struct pprof__sig_state {
+    int active;        /* handlers record only while 1 */
+    int gen;           /* profile generation, carried in each timer's sigev_value */
+    int inflight;      /* handlers between entry and exit */
+    int accept_user;   /* tests and bench: record kill/tgkill-sent signals too */
+    int itimer_only;   /* no per-thread timers here: setitimer signals count */
+    int maps_miss;     /* a handler found no region for its stack: refresh soon */
+    int snap_cur;      /* which of the two snapshots is published */
+    pprof__snap *snap; /* two copies; the drain thread fills the unpublished one */
+    pprof__slot *ring;
+    uint64_t enq;      /* next position a handler claims */
+    uint64_t lost;     /* periods dropped because the ring was full */
+    uint64_t lost_n;   /* samples dropped */
+    uint64_t taken;    /* samples recorded */
+    uint64_t nostack;  /* samples whose stack region was unknown (leaf only) */
+} pprof__sig;
+
+static PPROF__TLS int pprof__sig_tid;     /* this thread's id, 0 until its first sample */
+
+PPROF__FN void pprof__ring_push(uint64_t weight, const void *uc);
+
+// sigsafe: the profiling signal's entry point.
+PPROF__FN void pprof__sig_handler(int sig, siginfo_t *si, void *uc) {
+    int saved_errno = errno;
+    (void)sig;
+    PPROF__ADD(&pprof__sig.inflight, 1);
+    if (__atomic_load_n(&pprof__sig.active, __ATOMIC_SEQ_CST)) {
+        int gen = PPROF__LOAD(&pprof__sig.gen);
+        uint64_t weight = 0;
+        if (si->si_code == SI_TIMER) {           /* this thread's own CPU timer */
+            if (si->si_value.sival_int == gen) {
+                long ov = (long)si->si_overrun;  /* expirations the kernel tick swallowed */
+                if (ov < 0) ov = 0;
+                if (ov > 1000000) ov = 1000000;
+                weight = 1 + (uint64_t)ov;
+            }
+        } else if (si->si_code == SI_KERNEL) {   /* setitimer, armed only as the fallback */
+            if (PPROF__LOAD(&pprof__sig.itimer_only)) weight = 1;
+        } else if (PPROF__LOAD(&pprof__sig.accept_user)) {
+            weight = 1;
+        }
+        if (weight) pprof__ring_push(weight, uc);
+    }
+    PPROF__ADD(&pprof__sig.inflight, -1);
+    errno = saved_errno;
+}
+
+// =========================================================================================
+// >>maps (lookup half): binary search in a published snapshot.
+// A handler takes the published copy by raising its reader count and checking it is still
+// published; the drain thread rewrites a copy only once it is unpublished and unread.
+// =========================================================================================
+// sigsafe
+PPROF__FN pprof__snap *pprof__maps_acquire(void) {
+    int i;
+    if (!pprof__sig.snap) return NULL;
+    for (i = 0; i < 2; i++) {
+        int cur = __atomic_load_n(&pprof__sig.snap_cur, __ATOMIC_SEQ_CST);
+        pprof__snap *s = &pprof__sig.snap[cur];
+        __atomic_add_fetch(&s->readers, 1, __ATOMIC_SEQ_CST);
+        if (__atomic_load_n(&pprof__sig.snap_cur, __ATOMIC_SEQ_CST) == cur) return s;
+        __atomic_sub_fetch(&s->readers, 1, __ATOMIC_SEQ_CST);
+    }
+    return NULL;
+}
+// sigsafe
+PPROF__FN void pprof__maps_release(pprof__snap *s) {
+    __atomic_sub_fetch(&s->readers, 1, __ATOMIC_SEQ_CST);
+}
+// sigsafe: the region of r[0..n) containing a, if any.
+PPROF__FN int pprof__maps_find(const pprof__range *r, int n, uintptr_t a, uintptr_t *lo,
+                               uintptr_t *hi) {
+    int l = 0, h = n;
+    while (l < h) {
+        int m = l + (h - l) / 2;
+        if (r[m].hi <= a) l = m + 1;
+        else h = m;
+    }
+    if (l < n && r[l].lo <= a && a < r[l].hi) {
+        *lo = r[l].lo;
+        *hi = r[l].hi;
+        return 1;
+    }
+    return 0;
+}
+
+// =========================================================================================
+// >>unw: frame-pointer walk. Every read is justified first: stack words only inside the
+// interrupted thread's stack region [sp, top), code bytes only inside a readable code region.
+// =========================================================================================
+// sigsafe: is ra plausibly a return address (the instruction before it a call)?
+PPROF__FN PPROF__NO_SANITIZE int pprof__unw_is_return_address(const pprof__snap *s,
+                                                              uintptr_t ra) {
+    uintptr_t lo, hi, tlo, thi;
+    if (!pprof__maps_find(s->x, s->nx, ra, &lo, &hi) || ra - lo < 8) return 0;
+#if defined(PPROF__X86_64)
+    {
+        const unsigned char *c = (const unsigned char *)ra;
+        if (c[-5] == 0xE8) { /* call rel32: its target must be code too (not pc's own
+                                function: tail calls and PLT stubs get in between) */
+            uint32_t u = (uint32_t)c[-4] | (uint32_t)c[-3] << 8 | (uint32_t)c[-2] << 16 |
+                         (uint32_t)c[-1] << 24;
+            uintptr_t target = ra + (uintptr_t)(intptr_t)(int32_t)u;
+            return pprof__maps_find(s->x, s->nx, target, &tlo, &thi);
+        }
+        if (c[-2] == 0xFF && ((c[-1] & 0xF8) == 0xD0 ||                 /* call *%reg */
+                              ((c[-1] & 0xF8) == 0x10 && (c[-1] & 7) != 4 && (c[-1] & 7) != 5)))
+            return 1;                                                    /* call *(%reg) */
+        if (c[-3] == 0xFF && (((c[-2] & 0xF8) == 0x50 && (c[-2] & 7) != 4) || c[-2] == 0x14))
+            return 1;                                        /* call *d8(%reg), *(sib) */
+        if (c[-4] == 0xFF && c[-3] == 0x54) return 1;        /* call *d8(sib) */
+        if (c[-6] == 0xFF && (c[-5] == 0x15 || ((c[-5] & 0xF8) == 0x90 && (c[-5] & 7) != 4)))
+            return 1;                                        /* call *d32(%rip), *d32(%reg) */
+        if (c[-7] == 0xFF && c[-6] == 0x94) return 1;        /* call *d32(sib) */
+        return 0;
+    }
+#else
+    {
+        uint32_t insn;
+        if (ra % 4 != 0) return 0;
+        insn = *(const uint32_t *)(ra - 4);
+        (void)tlo; (void)thi;
+        return (insn & 0xFC000000u) == 0x94000000u || (insn & 0xFFFFFC1Fu) == 0xD63F0000u;
+    }
+#endif
+}
+
+// sigsafe: walks frame records from fp within [lo, hi), after out[0..n) already filled.
+PPROF__FN PPROF__NO_SANITIZE int pprof__unw_walk(const pprof__snap *s, uintptr_t pc,
+                                                 uintptr_t sp, uintptr_t fp, uintptr_t lr,
+                                                 uintptr_t lo, uintptr_t hi, uintptr_t *out,
+                                                 int n, int max) {
+    const uintptr_t W = sizeof(uintptr_t);
+    uintptr_t cand = 0, first_ret = 0;
+    /* A function that set up no frame (a leaf), or has not yet or no longer, leaves fp at
+       its caller's record, so the walk would skip the caller. Its return address is then at
+       sp (x86-64; at sp+W just after `push %rbp`) or in lr (aarch64). */
+#if defined(PPROF__X86_64)
+    (void)lr;
+    (void)pc;
+    if (sp % W == 0 && sp >= lo && hi - sp >= 2 * W) {
+        const uintptr_t *w = (const uintptr_t *)sp;
+        cand = w[0] == fp ? w[1] : w[0];
+    }
+#else
+    (void)sp;
+    (void)pc;
+    cand = lr;
+#endif
+    if (cand && !pprof__unw_is_return_address(s, cand)) cand = 0;
+    if (fp >= lo && fp < hi && hi - fp >= 2 * W && fp % W == 0)
+        first_ret = ((const uintptr_t *)fp)[1];
+    if (cand && cand != first_ret && n < max) out[n++] = cand;
+    while (n < max) {
+        const uintptr_t *f;
+        if (fp < lo || fp >= hi || hi - fp < 2 * W) break; /* would leave this stack */
+        if (fp % W != 0) break;                           /* no frame record here */
+        f = (const uintptr_t *)fp;
+        if (f[1] == 0) break;                             /* the outermost frame */
+        out[n++] = f[1];
+        if (f[0] <= fp) break;                            /* callers sit higher */
+        fp = f[0];
+    }
+    return n;
+}
+
+// sigsafe: the interrupted thread's stack, leaf first, into out[0..max).
+PPROF__FN int pprof__unw_context(const void *uc, uintptr_t *out, int max) {
+    uintptr_t pc, sp, fp, lr, lo, hi, self;
+    int n = 0;
+    pprof__snap *s;
+    pprof__os_regs(uc, &pc, &sp, &fp, &lr);
+    out[n++] = pc;
+    s = pprof__maps_acquire();
+    if (!s) return n;
+    if (pprof__maps_find(s->rw, s->nrw, sp, &lo, &hi)) {
+        /* glibc keeps a thread's descriptor at the top of its stack: nothing of this
+           thread's frames lies above it, which guards against a stale, merged region. */
+        self = (uintptr_t)pthread_self();
+        if (self > sp && self < hi) hi = self;
+        n = pprof__unw_walk(s, pc, sp, fp, lr, sp, hi, out, n, max);
+    } else {
+        __atomic_store_n(&pprof__sig.maps_miss, 1, __ATOMIC_RELAXED);
+        PPROF__ADD(&pprof__sig.nostack, 1);
+    }
+    pprof__maps_release(s);
+    return n;
+}
+
+// =========================================================================================
+// >>ring: a bounded multi-producer queue (one sequence word per slot). Handlers claim a
+// position with a CAS, fill the slot and publish it; the drain thread consumes in order.
+// A full ring drops the new sample and counts it: the handler never waits.
+// =========================================================================================
+// sigsafe
+PPROF__FN void pprof__ring_push(uint64_t weight, const void *uc) {
+    pprof__slot *s;
+    uint64_t pos = __atomic_load_n(&pprof__sig.enq, __ATOMIC_RELAXED);
+    for (;;) {
+        uint64_t seq;
+        int64_t dif;
+        s = &pprof__sig.ring[pos & PPROF__RING_MASK];
+        seq = PPROF__LOAD(&s->seq);
+        dif = (int64_t)(seq - pos);
+        if (dif == 0) {
+            if (__atomic_compare_exchange_n(&pprof__sig.enq, &pos, pos + 1, 1, __ATOMIC_RELAXED,
+                                            __ATOMIC_RELAXED))
+                break;
+        } else if (dif < 0) {
+            PPROF__ADD(&pprof__sig.lost, weight);
+            PPROF__ADD(&pprof__sig.lost_n, 1);
+            return;
+        } else {
+            pos = __atomic_load_n(&pprof__sig.enq, __ATOMIC_RELAXED);
+        }
+    }
+    if (pprof__sig_tid == 0) pprof__sig_tid = pprof__os_gettid();
+    s->tid = pprof__sig_tid;
+    s->time_ns = pprof__os_mono_ns();
+    s->weight = weight;
+    s->nframes = (uint32_t)pprof__unw_context(uc, s->pc, PPROF_MAX_FRAMES);
+    PPROF__ADD(&pprof__sig.taken, 1);
+    PPROF__STORE(&s->seq, pos + 1);
+}
+
+/* Drain side: the oldest published slot, or NULL. Call pprof__ring_pop_done after use. */
+PPROF__FN pprof__slot *pprof__ring_peek(uint64_t deq) {
+    pprof__slot *s = &pprof__sig.ring[deq & PPROF__RING_MASK];
+    return PPROF__LOAD(&s->seq) == deq + 1 ? s : NULL;
+}
+PPROF__FN void pprof__ring_pop_done(pprof__slot *s, uint64_t deq) {
+    PPROF__STORE(&s->seq, deq + PPROF_RING_SLOTS);
+}
+
+// =========================================================================================
+// >>maps: /proc/self/maps, parsed for profile mappings and for the unwinder's snapshot.
+// =========================================================================================
+typedef struct pprof__mapent {
+    uintptr_t lo, hi, off;
+    unsigned long long inode;
+    int r, w, x;
+    const char *path; /* "" for anonymous; " (deleted)" already cut */
+    int deleted;
+} pprof__mapent;
+
+typedef struct pprof__maps {
+    char *text;
+    pprof__mapent *e;
+    size_t n, cap;
+} pprof__maps;
+
+PPROF__FN uintptr_t pprof__maps_hex(char **p) {
+    uintptr_t v = 0;
+    for (;; (*p)++) {
+        char c = **p;
+        if (c >= '0' && c <= '9') v = v * 16 + (uintptr_t)(c - '0');
+        else if (c >= 'a' && c <= 'f') v = v * 16 + (uintptr_t)(c - 'a' + 10);
+        else break;
+    }
+    return v;
+}
+
+PPROF__FN void pprof__maps_free(pprof__maps *m) {
+    PPROF_FREE(m->text);
+    PPROF_FREE(m->e);
+    memset(m, 0, sizeof *m);
+}
+
+/* Parses /proc/self/maps. Returns 0, or -1 with nothing allocated. */
+PPROF__FN int pprof__maps_read(pprof__maps *m) {
+    char *p, *line;
+    memset(m, 0, sizeof *m);
+    m->text = pprof__os_read_file("/proc/self/maps", NULL);
+    if (!m->text) return -1;
+    for (line = m->text; *line; ) {
+        char *end = strchr(line, '\n'), *q = line;
+        pprof__mapent e;
+        size_t plen;
+        if (end) *end = 0;
+        memset(&e, 0, sizeof e);
+        e.lo = pprof__maps_hex(&q);
+        if (*q == '-') q++;
+        e.hi = pprof__maps_hex(&q);
+        while (*q == ' ') q++;
+        e.r = q[0] == 'r';
+        e.w = q[0] && q[1] == 'w';
+        e.x = q[0] && q[1] && q[2] == 'x';
+        while (*q && *q != ' ') q++;
+        while (*q == ' ') q++;
+        e.off = pprof__maps_hex(&q);
+        while (*q == ' ') q++;
+        while (*q && *q != ' ') q++; /* dev */
+        while (*q == ' ') q++;
+        e.inode = 0;
+        while (*q >= '0' && *q <= '9') e.inode = e.inode * 10 + (unsigned long long)(*q++ - '0');
+        while (*q == ' ') q++;
+        p = q;
+        plen = strlen(p);
+        if (plen > 10 && strcmp(p + plen - 10, " (deleted)") == 0) {
+            p[plen - 10] = 0;
+            e.deleted = 1;
+        }
+        e.path = p;
+        if (e.hi > e.lo) {
+            if (pprof__mem_grow((void **)&m->e, &m->cap, m->n + 1, sizeof e) != 0) {
+                pprof__maps_free(m);
+                return -1;
+            }
+            m->e[m->n++] = e;
+        }
+        if (!end) break;
+        line = end + 1;
+    }
+    return 0;
+}
+
+/* Fills the unpublished snapshot from m and publishes it. Returns 0, or -1 if handlers
+   kept the old copy busy for too long (the next tick tries again). */
+PPROF__FN int pprof__maps_publish(const pprof__maps *m) {
+    int next = 1 - __atomic_load_n(&pprof__sig.snap_cur, __ATOMIC_SEQ_CST);
+    pprof__snap *s = &pprof__sig.snap[next];
+    size_t i;
+    int spins = 0;
+    while (__atomic_load_n(&s->readers, __ATOMIC_SEQ_CST) != 0) {
+        if (++spins > 1000) return -1;
+        pprof__os_sleep_ns(100000);
+    }
+    s->nrw = s->nx = 0;
+    for (i = 0; i < m->n; i++) {
+        const pprof__mapent *e = &m->e[i];
+        pprof__range *r;
+        int *n;
+        if (!e->r) continue;
+        if (e->w) { r = s->rw; n = &s->nrw; }
+        else if (e->x) { r = s->x; n = &s->nx; }
+        else continue;
+        if (*n > 0 && r[*n - 1].hi == e->lo) { r[*n - 1].hi = e->hi; continue; } /* merge */
+        if (*n == PPROF_MAX_MAPS) continue; /* beyond the table: leaf-only samples there */
+        r[*n].lo = e->lo;
+        r[*n].hi = e->hi;
+        (*n)++;
+    }
+    __atomic_store_n(&pprof__sig.snap_cur, next, __ATOMIC_SEQ_CST);
+    return 0;
+}
+
+PPROF__FN int pprof__maps_refresh(void) {
+    pprof__maps m;
+    int rc;
+    if (pprof__maps_read(&m) != 0) return -1;
+    rc = pprof__maps_publish(&m);
+    pprof__maps_free(&m);
+    return rc;
+}
+#endif /* PPROF__SUPPORTED */
+
+// ---------------------------- ordinary threads from here on ----------------------------
+
+// =========================================================================================
+// >>agg: stacks aggregated by the drain thread (open addressing, stacks in one pc array).
+// =========================================================================================
+typedef struct pprof__stk {
+    uint64_t hash; /* 0 = empty slot */
+    size_t off;    /* first pc in pcs */
+    uint32_t n;
+    int64_t periods;
+} pprof__stk;
+
+typedef struct pprof__agg {
+    pprof__stk *tab;
+    size_t cap, len;
+    uintptr_t *pcs;
+    size_t npcs, cappcs;
+} pprof__agg;
+
+PPROF__FN uint64_t pprof__agg_hash(const uintptr_t *pc, uint32_t n) {
+    uint64_t h = 0x9E3779B97F4A7C15ull ^ n;
+    uint32_t i;
+    for (i = 0; i < n; i++) {
+        h ^= (uint64_t)pc[i];
+        h *= 0xff51afd7ed558ccdull;
+        h ^= h >> 32;
+    }
+    return h ? h : 1;
+}
+
+PPROF__FN void pprof__agg_free(pprof__agg *a) {
+    PPROF_FREE(a->tab);
+    PPROF_FREE(a->pcs);
+    memset(a, 0, sizeof *a);
+}
+
+PPROF__FN pprof__stk *pprof__agg_find(pprof__stk *tab, size_t cap, const uintptr_t *pcs,
+                                      uint64_t h, const uintptr_t *pc, uint32_t n) {
+    size_t i = (size_t)h & (cap - 1);
+    for (;; i = (i + 1) & (cap - 1)) {
+        pprof__stk *e = &tab[i];
+        if (e->hash == 0) return e;
+        if (e->hash == h && e->n == n && memcmp(pcs + e->off, pc, n * sizeof *pc) == 0)
+            return e;
+    }
+}
+
+/* Adds `periods` to the stack pc[0..n). Returns 0, or -1 out of memory. */
+PPROF__FN int pprof__agg_add(pprof__agg *a, const uintptr_t *pc, uint32_t n, int64_t periods) {
+    uint64_t h = pprof__agg_hash(pc, n);
+    pprof__stk *e;
+    if ((a->len + 1) * 2 > a->cap) {
+        size_t ncap = a->cap ? a->cap * 2 : 256, i;
+        pprof__stk *nt = (pprof__stk *)PPROF_MALLOC(ncap * sizeof *nt);
+        if (!nt) return -1;
+        memset(nt, 0, ncap * sizeof *nt);
+        for (i = 0; i < a->cap; i++)
+            if (a->tab[i].hash)
+                *pprof__agg_find(nt, ncap, a->pcs, a->tab[i].hash, a->pcs + a->tab[i].off,
+                                 a->tab[i].n) = a->tab[i];
+        PPROF_FREE(a->tab);
+        a->tab = nt;
+        a->cap = ncap;
+    }
+    e = pprof__agg_find(a->tab, a->cap, a->pcs, h, pc, n);
+    if (e->hash == 0) {
+        if (pprof__mem_grow((void **)&a->pcs, &a->cappcs, a->npcs + n, sizeof *pc) != 0)
+            return -1;
+        memcpy(a->pcs + a->npcs, pc, n * sizeof *pc);
+        e->hash = h;
+        e->off = a->npcs;
+        e->n = n;
+        e->periods = 0;
+        a->npcs += n;
+        a->len++;
+    }
+    e->periods += periods;
+    return 0;
+}
+
+// =========================================================================================
+// >>pb: profile.proto encoder (github.com/google/pprof/blob/main/proto/profile.proto).
+// Varint (0) and length-delimited (2) only; zero scalars omitted; a nested message reserves
+// one length byte and moves its body if the length needs more. Ids are 1..N in written
+// order; string 0 is "" and the string table is written last, so strings intern as we go.
+// =========================================================================================
+typedef struct pprof__buf {
+    unsigned char *p;
+    size_t len, cap;
+    int oom;
+    int depth;
+    size_t open[8];
+} pprof__buf;
+
+PPROF__FN void pprof__pb_raw(pprof__buf *b, const void *d, size_t n) {
+    if (b->oom || pprof__mem_grow((void **)&b->p, &b->cap, b->len + n, 1) != 0) {
+        b->oom = 1;
+        return;
+    }
+    if (n) memcpy(b->p + b->len, d, n);
+    b->len += n;
+}
+PPROF__FN int pprof__pb_varint_len(uint64_t v) {
+    int n = 1;
+    while (v >= 0x80) { v >>= 7; n++; }
+    return n;
+}
+PPROF__FN size_t pprof__pb_put_varint(unsigned char *o, uint64_t v) {
+    size_t n = 0;
+    while (v >= 0x80) { o[n++] = (unsigned char)(v | 0x80); v >>= 7; }
+    o[n++] = (unsigned char)v;
+    return n;
+}
+PPROF__FN void pprof__pb_varint(pprof__buf *b, uint64_t v) {
+    unsigned char t[10];
+    pprof__pb_raw(b, t, pprof__pb_put_varint(t, v));
+}
+/* uint64 field, omitted when 0 */
+PPROF__FN void pprof__pb_u64(pprof__buf *b, int field, uint64_t v) {
+    if (!v) return;
+    pprof__pb_varint(b, (uint64_t)field << 3);
+    pprof__pb_varint(b, v);
+}
+/* int64 field: negatives as 10-byte two's complement, never zigzag */
+PPROF__FN void pprof__pb_i64(pprof__buf *b, int field, int64_t v) {
+    pprof__pb_u64(b, field, (uint64_t)v);
+}
+PPROF__FN void pprof__pb_open(pprof__buf *b, int field) {
+    unsigned char zero = 0;
+    pprof__pb_varint(b, (uint64_t)field << 3 | 2);
+    if (b->depth < 8) b->open[b->depth] = b->len;
+    b->depth++;
+    pprof__pb_raw(b, &zero, 1);
+}
+PPROF__FN void pprof__pb_close(pprof__buf *b) {
+    size_t at, len;
+    int need;
+    if (--b->depth >= 8 || b->oom) { b->oom = 1; return; }
+    at = b->open[b->depth];
+    len = b->len - at - 1;
+    need = pprof__pb_varint_len(len);
+    if (need > 1) {
+        pprof__pb_raw(b, "\0\0\0\0\0\0\0\0\0", (size_t)need - 1);
+        if (b->oom) return;
+        memmove(b->p + at + need, b->p + at + 1, len);
+    }
+    pprof__pb_put_varint(b->p + at, len);
+}
+PPROF__FN void pprof__pb_bytes(pprof__buf *b, int field, const char *s, size_t n) {
+    pprof__pb_varint(b, (uint64_t)field << 3 | 2);
+    pprof__pb_varint(b, n);
+    pprof__pb_raw(b, s, n);
+}
+
+/* Open-addressing map from non-zero 64-bit keys to values. */
+typedef struct pprof__u64map {
+    uint64_t *k, *v;
+    size_t cap, len;
+} pprof__u64map;
+
+PPROF__FN void pprof__u64map_free(pprof__u64map *m) {
+    PPROF_FREE(m->k);
+    PPROF_FREE(m->v);
+    memset(m, 0, sizeof *m);
+}
+/* The value slot of key (inserted as 0 when absent; *found tells which), NULL on OOM. */
+PPROF__FN uint64_t *pprof__u64map_at(pprof__u64map *m, uint64_t key, int *found) {
+    size_t i;
+    if ((m->len + 1) * 2 > m->cap) {
+        pprof__u64map n;
+        size_t j;
+        n.cap = m->cap ? m->cap * 2 : 64;
+        n.len = m->len;
+        n.k = (uint64_t *)PPROF_MALLOC(n.cap * sizeof *n.k);
+        n.v = (uint64_t *)PPROF_MALLOC(n.cap * sizeof *n.v);
+        if (!n.k || !n.v) { PPROF_FREE(n.k); PPROF_FREE(n.v); return NULL; }
+        memset(n.k, 0, n.cap * sizeof *n.k);
+        for (j = 0; j < m->cap; j++) {
+            if (!m->k[j]) continue;
+            i = (size_t)(m->k[j] * 0x9E3779B97F4A7C15ull >> 20) & (n.cap - 1);
+            while (n.k[i]) i = (i + 1) & (n.cap - 1);
+            n.k[i] = m->k[j];
+            n.v[i] = m->v[j];
+        }
+        pprof__u64map_free(m);
+        *m = n;
+    }
+    i = (size_t)(key * 0x9E3779B97F4A7C15ull >> 20) & (m->cap - 1);
+    for (;; i = (i + 1) & (m->cap - 1)) {
+        if (m->k[i] == key) { *found = 1; return &m->v[i]; }
+        if (m->k[i] == 0) {
+            m->k[i] = key;
+            m->v[i] = 0;
+            m->len++;
+            *found = 0;
+            return &m->v[i];
+        }
+    }
+}
+
+/* The string table: index 0 is "". */
+typedef struct pprof__strs {
+    char *arena;
+    size_t alen, acap;
+    size_t *off; /* offset of string i in arena */
+    size_t n, cap;
+    pprof__u64map idx; /* hash (rehashed on collision) -> index */
+    int oom;
+} pprof__strs;
+
+PPROF__FN void pprof__strs_free(pprof__strs *s) {
+    PPROF_FREE(s->arena);
+    PPROF_FREE(s->off);
+    pprof__u64map_free(&s->idx);
+    memset(s, 0, sizeof *s);
+}
+PPROF__FN int64_t pprof__strs_add(pprof__strs *s, const char *str) {
+    size_t len = strlen(str), i;
+    uint64_t h = 1469598103934665603ull;
+    if (s->n == 0) { /* entry 0 is "" */
+        if (pprof__mem_grow((void **)&s->off, &s->cap, 1, sizeof *s->off) != 0 ||
+            pprof__mem_grow((void **)&s->arena, &s->acap, 1, 1) != 0) { s->oom = 1; return 0; }
+        s->off[0] = 0;
+        s->arena[0] = 0;
+        s->alen = 1;
+        s->n = 1;
+    }
+    if (len == 0) return 0;
+    for (i = 0; i < len; i++) h = (h ^ (unsigned char)str[i]) * 1099511628211ull;
+    for (;;) {
+        int found;
+        uint64_t *v = pprof__u64map_at(&s->idx, h ? h : 1, &found);
+        if (!v) { s->oom = 1; return 0; }
+        if (!found) {
+            if (pprof__mem_grow((void **)&s->off, &s->cap, s->n + 1, sizeof *s->off) != 0 ||
+                pprof__mem_grow((void **)&s->arena, &s->acap, s->alen + len + 1, 1) != 0) {
+                s->oom = 1;
+                return 0;
+            }
+            memcpy(s->arena + s->alen, str, len + 1);
+            s->off[s->n] = s->alen;
+            s->alen += len + 1;
+            *v = s->n;
+            return (int64_t)s->n++;
+        }
+        if (strcmp(s->arena + s->off[*v], str) == 0) return (int64_t)*v;
+        h = h * 0x9E3779B97F4A7C15ull + 1; /* a 64-bit collision: probe another key */
+    }
+}
+
+// =========================================================================================
+// >>gz: gzip framing (RFC 1952) around deflate: zlib at level 1 (Go's BestSpeed) with
+// PPROF_USE_ZLIB, else stored blocks (RFC 1951 BTYPE 00), which every reader accepts.
+// =========================================================================================
+PPROF__FN uint32_t pprof__gz_crc32(uint32_t crc, const unsigned char *p, size_t n) {
+    uint32_t table[256], c;
+    unsigned i, k;
+    for (i = 0; i < 256; i++) {
+        c = i;
+        for (k = 0; k < 8; k++) c = c & 1 ? 0xEDB88320u ^ (c >> 1) : c >> 1;
+        table[i] = c;
+    }
+    crc = ~crc;
+    while (n--) crc = table[(crc ^ *p++) & 0xFF] ^ (crc >> 8);
+    return ~crc;
+}
+
+/* Gzips d[0..n) into out. */
+PPROF__FN void pprof__gz_encode(pprof__buf *out, const unsigned char *d, size_t n) {
+    static const unsigned char hdr[10] = {0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 0xff};
+    unsigned char tr[8];
+    uint32_t crc = pprof__gz_crc32(0, d, n);
+#ifdef PPROF_USE_ZLIB
+    z_stream z;
+    memset(&z, 0, sizeof z);
+    if (deflateInit2(&z, 1, Z_DEFLATED, 31, 8, Z_DEFAULT_STRATEGY) != Z_OK) { out->oom = 1; return; }
+    if (pprof__mem_grow((void **)&out->p, &out->cap, out->len + deflateBound(&z, (uLong)n), 1)) {
+        deflateEnd(&z);
+        out->oom = 1;
+        return;
+    }
+    z.next_in = (Bytef *)(uintptr_t)d;
+    z.avail_in = (uInt)n;
+    z.next_out = out->p + out->len;
+    z.avail_out = (uInt)(out->cap - out->len);
+    if (deflate(&z, Z_FINISH) != Z_STREAM_END) out->oom = 1;
+    else out->len += z.total_out;
+    deflateEnd(&z);
+    (void)hdr; (void)tr; (void)crc;
+#else
+    size_t at = 0;
+    pprof__pb_raw(out, hdr, sizeof hdr);
+    do {
+        size_t k = n - at > 65535 ? 65535 : n - at;
+        unsigned char bh[5];
+        bh[0] = at + k == n;                 /* BFINAL on the last block, BTYPE 00 */
+        bh[1] = (unsigned char)(k & 0xFF);
+        bh[2] = (unsigned char)(k >> 8);
+        bh[3] = (unsigned char)(~k & 0xFF);
+        bh[4] = (unsigned char)((~k >> 8) & 0xFF);
+        pprof__pb_raw(out, bh, 5);
+        pprof__pb_raw(out, d + at, k);
+        at += k;
+    } while (at < n);
+    tr[0] = (unsigned char)crc; tr[1] = (unsigned char)(crc >> 8);
+    tr[2] = (unsigned char)(crc >> 16); tr[3] = (unsigned char)(crc >> 24);
+    tr[4] = (unsigned char)n; tr[5] = (unsigned char)(n >> 8);
+    tr[6] = (unsigned char)(n >> 16); tr[7] = (unsigned char)(n >> 24);
+    pprof__pb_raw(out, tr, 8);
+#endif
+}
+
+#if PPROF__SUPPORTED
+// =========================================================================================
+// >>sym: function names from ELF symbol tables (.symtab, else .dynsym), read from the
+// files (the main program through /proc/self/exe) outside signal context and cached per
+// executable mapping. An address is named only inside [st_value, st_value + st_size).
+// =========================================================================================
+typedef struct pprof__sym { uintptr_t lo, hi; uint32_t name; } pprof__sym;
+
+typedef struct pprof__obj {
+    struct pprof__obj *next;
+    uintptr_t lo, hi, off;       /* the executable mapping this describes */
+    unsigned long long inode;
+    char *path;
+    uintptr_t bias;              /* runtime address = symbol value + bias */
+    pprof__sym *syms;
+    size_t nsyms;
+    char *names;
+    char build_id[129];          /* lowercase hex, "" if none */
+} pprof__obj;
+
+typedef struct pprof__rawsym { uintptr_t lo, hi; const char *name; int bind; } pprof__rawsym;
+
+static pthread_mutex_t pprof__sym_mu = PTHREAD_MUTEX_INITIALIZER;
+static pprof__obj *pprof__sym_cache;
+
+PPROF__FN int pprof__sym_rank(const pprof__rawsym *s) {
+    int r = s->bind == STB_GLOBAL ? 0 : s->bind == STB_WEAK ? 1 : 2;
+    return r;
+}
+/* Aliases at one address: global before weak before local, fewer leading '_', shorter,
+   then by bytes, so the choice never depends on table order. */
+PPROF__FN int pprof__sym_cmp(const void *pa, const void *pb) {
+    const pprof__rawsym *a = (const pprof__rawsym *)pa, *b = (const pprof__rawsym *)pb;
+    size_t ua = strspn(a->name, "_"), ub = strspn(b->name, "_"), la, lb;
+    if (a->lo != b->lo) return a->lo < b->lo ? -1 : 1;
+    if (pprof__sym_rank(a) != pprof__sym_rank(b)) return pprof__sym_rank(a) - pprof__sym_rank(b);
+    if (ua != ub) return ua < ub ? -1 : 1;
+    la = strlen(a->name);
+    lb = strlen(b->name);
+    if (la != lb) return la < lb ? -1 : 1;
+    return strcmp(a->name, b->name);
+}
+
+/* Reads symbols, bias and build id of the ELF image d[0..size) mapped as o. */
+PPROF__FN void pprof__sym_parse(pprof__obj *o, const unsigned char *d, size_t size) {
+    const Elf64_Ehdr *eh = (const Elf64_Ehdr *)(const void *)d;
+    const Elf64_Shdr *sh, *st = NULL;
+    pprof__rawsym *raw = NULL;
+    size_t nraw = 0, capraw = 0, i, namelen = 0;
+    int found_bias = 0;
+    if (size < sizeof *eh || memcmp(d, ELFMAG, SELFMAG) != 0 || d[EI_CLASS] != ELFCLASS64)
+        return;
+    /* bias: from the PT_LOAD segment this mapping's file offset belongs to */
+    if (eh->e_phoff && eh->e_phentsize == sizeof(Elf64_Phdr) &&
+        eh->e_phoff + (uint64_t)eh->e_phnum * sizeof(Elf64_Phdr) <= size) {
+        const Elf64_Phdr *ph = (const Elf64_Phdr *)(const void *)(d + eh->e_phoff);
+        for (i = 0; i < eh->e_phnum; i++) {
+            if (ph[i].p_type == PT_LOAD && !found_bias &&
+                (ph[i].p_offset & ~(uint64_t)0xfff) <= o->off &&
+                o->off < ph[i].p_offset + ph[i].p_filesz) {
+                o->bias = eh->e_type == ET_EXEC ? 0
+                        : (uintptr_t)(o->lo + ph[i].p_offset - o->off - ph[i].p_vaddr);
+                found_bias = 1;
+            }
+            if (ph[i].p_type == PT_NOTE && ph[i].p_offset + ph[i].p_filesz <= size &&
+                !o->build_id[0]) {
+                size_t at = (size_t)ph[i].p_offset, end = at + (size_t)ph[i].p_filesz;
+                while (at + 12 <= end) {
+                    const uint32_t *nh = (const uint32_t *)(const void *)(d + at);
+                    size_t nsz = (nh[0] + 3u) & ~3u, dsz = (nh[1] + 3u) & ~3u;
+                    if (at + 12 + nsz + dsz > end) break;
+                    if (nh[2] == NT_GNU_BUILD_ID && nh[0] == 4 &&
+                        memcmp(d + at + 12, "GNU", 4) == 0 && nh[1] <= 64) {
+                        static const char hex[] = "0123456789abcdef";
+                        const unsigned char *id = d + at + 12 + nsz;
+                        uint32_t k;
+                        for (k = 0; k < nh[1]; k++) {
+                            o->build_id[2 * k] = hex[id[k] >> 4];
+                            o->build_id[2 * k + 1] = hex[id[k] & 15];
+                        }
+                        o->build_id[2 * nh[1]] = 0;
+                        break;
+                    }
+                    at += 12 + nsz + dsz;
+                }
+            }
+        }
+    }
+    if (!found_bias) return; /* cannot relate symbol values to addresses: name nothing */
+    if (!eh->e_shoff || eh->e_shentsize != sizeof(Elf64_Shdr) ||
+        eh->e_shoff + (uint64_t)eh->e_shnum * sizeof(Elf64_Shdr) > size)
+        return;
+    sh = (const Elf64_Shdr *)(const void *)(d + eh->e_shoff);
+    for (i = 0; i < eh->e_shnum; i++)
+        if (sh[i].sh_type == SHT_SYMTAB) st = &sh[i];
+    if (!st)
+        for (i = 0; i < eh->e_shnum; i++)
+            if (sh[i].sh_type == SHT_DYNSYM) st = &sh[i];
+    if (!st || st->sh_link >= eh->e_shnum || st->sh_entsize != sizeof(Elf64_Sym) ||
+        st->sh_offset + st->sh_size > size || sh[st->sh_link].sh_offset +
+        sh[st->sh_link].sh_size > size)
+        return;
+    {
+        const Elf64_Sym *sym = (const Elf64_Sym *)(const void *)(d + st->sh_offset);
+        const char *str = (const char *)d + sh[st->sh_link].sh_offset;
+        size_t nsym = (size_t)(st->sh_size / sizeof(Elf64_Sym));
+        size_t strsz = (size_t)sh[st->sh_link].sh_size;
+        for (i = 0; i < nsym; i++) {
+            int type = ELF64_ST_TYPE(sym[i].st_info);
+            const char *nm;
+            if ((type != STT_FUNC && type != STT_GNU_IFUNC) || sym[i].st_shndx == SHN_UNDEF ||
+                sym[i].st_size == 0 || sym[i].st_name == 0 || sym[i].st_name >= strsz)
+                continue;
+            nm = str + sym[i].st_name;
+            if (!memchr(nm, 0, strsz - sym[i].st_name)) continue;
+            if (pprof__mem_grow((void **)&raw, &capraw, nraw + 1, sizeof *raw) != 0) break;
+            raw[nraw].lo = (uintptr_t)sym[i].st_value;
+            raw[nraw].hi = (uintptr_t)(sym[i].st_value + sym[i].st_size);
+            raw[nraw].name = nm;
+            raw[nraw].bind = ELF64_ST_BIND(sym[i].st_info);
+            nraw++;
+        }
+    }
+    if (nraw) qsort(raw, nraw, sizeof *raw, pprof__sym_cmp);
+    for (i = 0; i < nraw; i++)
+        if (i == 0 || raw[i].lo != raw[i - 1].lo) namelen += strlen(raw[i].name) + 1;
+    o->syms = (pprof__sym *)PPROF_MALLOC((nraw ? nraw : 1) * sizeof *o->syms);
+    o->names = (char *)PPROF_MALLOC(namelen ? namelen : 1);
+    if (o->syms && o->names) {
+        size_t at = 0;
+        for (i = 0; i < nraw; i++) {
+            size_t l;
+            if (i > 0 && raw[i].lo == raw[i - 1].lo) continue; /* an alias of the one kept */
+            l = strlen(raw[i].name) + 1;
+            memcpy(o->names + at, raw[i].name, l);
+            o->syms[o->nsyms].lo = raw[i].lo;
+            o->syms[o->nsyms].hi = raw[i].hi;
+            o->syms[o->nsyms].name = (uint32_t)at;
+            o->nsyms++;
+            at += l;
+        }
+    }
+    PPROF_FREE(raw);
+}
+
+/* The cached object for executable mapping e, loading it on first use. Under sym_mu. */
+PPROF__FN pprof__obj *pprof__sym_obj(const pprof__mapent *e, unsigned long long exe_inode) {
+    pprof__obj *o;
+    char path[64];
+    const char *open_path = e->path;
+    for (o = pprof__sym_cache; o; o = o->next)
+        if (o->lo == e->lo && o->hi == e->hi && o->off == e->off && o->inode == e->inode &&
+            strcmp(o->path, e->path) == 0)
+            return o;
+    o = (pprof__obj *)PPROF_MALLOC(sizeof *o);
+    if (!o) return NULL;
+    memset(o, 0, sizeof *o);
+    o->lo = e->lo;
+    o->hi = e->hi;
+    o->off = e->off;
+    o->inode = e->inode;
+    o->path = (char *)PPROF_MALLOC(strlen(e->path) + 1);
+    if (!o->path) { PPROF_FREE(o); return NULL; }
+    strcpy(o->path, e->path);
+    if (strcmp(e->path, "[vdso]") == 0) {
+        unsigned long base = getauxval(AT_SYSINFO_EHDR);
+        if (base == e->lo) pprof__sym_parse(o, (const unsigned char *)base, e->hi - e->lo);
+    } else if (e->path[0] == '/') {
+        int fd;
+        struct stat sb;
+        if (exe_inode && e->inode == exe_inode) open_path = "/proc/self/exe";
+        else if (e->deleted) {
+            snprintf(path, sizeof path, "/proc/self/map_files/%lx-%lx", (unsigned long)e->lo,
+                     (unsigned long)e->hi);
+            open_path = path;
+        }
+        fd = open(open_path, O_RDONLY | O_CLOEXEC);
+        if (fd >= 0 && fstat(fd, &sb) == 0 && sb.st_size > 0) {
+            void *img = mmap(NULL, (size_t)sb.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+            if (img != MAP_FAILED) {
+                pprof__sym_parse(o, (const unsigned char *)img, (size_t)sb.st_size);
+                munmap(img, (size_t)sb.st_size);
+            }
+        }
+        if (fd >= 0) close(fd);
+    }
+    o->next = pprof__sym_cache;
+    pprof__sym_cache = o;
+    return o;
+}
+
+/* The name of the function containing runtime address a, or NULL. */
+PPROF__FN const char *pprof__sym_lookup(const pprof__obj *o, uintptr_t a) {
+    uintptr_t rel = a - o->bias;
+    size_t l = 0, h = o->nsyms, j, stop;
+    if (!o->syms) return NULL;
+    while (l < h) { /* first symbol starting after rel */
+        size_t m = l + (h - l) / 2;
+        if (o->syms[m].lo <= rel) l = m + 1;
+        else h = m;
+    }
+    stop = l > 8 ? l - 8 : 0; /* nested symbols: look back a little, never guess */
+    for (j = l; j > stop; j--)
+        if (o->syms[j - 1].lo <= rel && rel < o->syms[j - 1].hi)
+            return o->names + o->syms[j - 1].name;
+    return NULL;
+}
+
+// =========================================================================================
+// >>cpu: per-thread CPU timers, the drain thread, and the profile it becomes.
+// =========================================================================================
+/* The kernel's struct sigevent, for SIGEV_THREAD_ID without glibc-private member names. */
+typedef struct pprof__ksigevent {
+    union sigval value;
+    int signo;
+    int notify;
+    int tid;
+    int pad[11];
+} pprof__ksigevent;
+
+typedef struct pprof__tmr { int tid, id; } pprof__tmr;
+
+static pthread_mutex_t pprof__cpu_mu = PTHREAD_MUTEX_INITIALIZER; /* start/stop/fork */
+static struct pprof__cpu_state {
+    int running;
+    FILE *out;
+    int hz;
+    int64_t period_ns;
+    int64_t t0_wall, t0_mono, t1_mono;
+    int per_thread;       /* timer_create works here */
+    int timer_errno;      /* why it does not, if it does not */
+    int itimer;           /* setitimer armed */
+    int stop_req;
+    pthread_t drain;
+    int drain_tid;
+    pprof__agg agg;
+    uint64_t deq;
+    pprof__tmr *tmr;      /* sorted by tid; only the drain thread (or start/stop) */
+    size_t ntmr, captmr;
+    size_t check_at;      /* rotating cursor for the dead-timer check */
+    int *tids;
+    size_t ntids, captids;
+    uint64_t threads_seen; /* threads given a timer */
+    uint64_t timer_fail;   /* threads timer_create refused (e.g. RLIMIT_SIGPENDING) */
+    uint64_t agg_oom;     /* periods lost to out-of-memory while aggregating */
+    uint64_t rng;
+    int atfork_done;
+    int signal_installed;
+} pprof__cpu;
+
+/* Its address and name stand for samples the full ring dropped (see >>ring). */
+PPROF__FN PPROF__NOINLINE void pprof__lost_samples(void) { __asm__ __volatile__(""); }
+
+PPROF__FN uint64_t pprof__cpu_rand(void) {
+    uint64_t x = pprof__cpu.rng ? pprof__cpu.rng : 0x2545F4914F6CDD1Dull;
+    x ^= x << 13; x ^= x >> 7; x ^= x << 17;
+    return pprof__cpu.rng = x;
+}
+
+/* Creates and arms tid's CPU-time timer. Returns its id, or -1 with errno set. */
+PPROF__FN int pprof__cpu_timer_arm(int tid) {
+    pprof__ksigevent ev;
+    struct itimerspec its;
+    clockid_t clk = (clockid_t)(((~(unsigned)tid) << 3) | 6u); /* tid's CPUCLOCK_SCHED */
+    int id = -1;
+    int64_t first;
+    memset(&ev, 0, sizeof ev);
+    ev.value.sival_int = pprof__sig.gen;
+    ev.signo = PPROF_SIGNAL;
+    ev.notify = 4; /* SIGEV_THREAD_ID */
+    ev.tid = tid;
+    if (syscall(SYS_timer_create, clk, &ev, &id) != 0) return -1;
+    /* first expiry uniform in (0, period], so a thread that runs for part of a period
+       gets its proportional chance (as Go does) */
+    first = 1 + (int64_t)(pprof__cpu_rand() % (uint64_t)pprof__cpu.period_ns);
+    its.it_interval.tv_sec = (time_t)(pprof__cpu.period_ns / 1000000000);
+    its.it_interval.tv_nsec = (long)(pprof__cpu.period_ns % 1000000000);
+    its.it_value.tv_sec = (time_t)(first / 1000000000);
+    its.it_value.tv_nsec = (long)(first % 1000000000);
+    if (syscall(SYS_timer_settime, id, 0, &its, NULL) != 0) {
+        int e = errno;
+        syscall(SYS_timer_delete, id);
+        errno = e;
+        return -1;
+    }
+    return id;
+}
+
+PPROF__FN int pprof__cpu_int_cmp(const void *a, const void *b) {
+    int x = *(const int *)a, y = *(const int *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* Lists /proc/self/task into pprof__cpu.tids, sorted. getdents64: no malloc from libc. */
+PPROF__FN int pprof__cpu_list_tids(void) {
+    char buf[4096];
+    long n;
+    int fd = open("/proc/self/task", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    pprof__cpu.ntids = 0;
+    if (fd < 0) return -1;
+    while ((n = syscall(SYS_getdents64, fd, buf, sizeof buf)) > 0) {
+        long at = 0;
+        while (at + 19 < n) {
+            unsigned short reclen;
+            const char *name = buf + at + 19; /* d_ino 8, d_off 8, d_reclen 2, d_type 1 */
+            int tid = 0;
+            memcpy(&reclen, buf + at + 16, sizeof reclen);
+            if (reclen == 0) break;
+            while (*name >= '0' && *name <= '9') tid = tid * 10 + (*name++ - '0');
+            at += reclen;
+            if (tid <= 0 || *name) continue;
+            if (pprof__mem_grow((void **)&pprof__cpu.tids, &pprof__cpu.captids,
+                                pprof__cpu.ntids + 1, sizeof(int)) != 0)
+                break;
+            pprof__cpu.tids[pprof__cpu.ntids++] = tid;
+        }
+    }
+    close(fd);
+    qsort(pprof__cpu.tids, pprof__cpu.ntids, sizeof(int), pprof__cpu_int_cmp);
+    return 0;
+}
+
+/* Gives every thread its timer: new tids get one, vanished tids lose theirs, and a few
+   timers per scan are checked for a dead target (a tid reused by a new thread). */
+PPROF__FN void pprof__cpu_scan(void) {
+    size_t i = 0, j = 0, nk = 0, k;
+    pprof__tmr *old;
+    size_t nold;
+    if (!pprof__cpu.per_thread || pprof__cpu_list_tids() != 0) return;
+    for (k = 0; k < 16 && pprof__cpu.ntmr > 0; k++) {
+        struct itimerspec cur;
+        size_t at = pprof__cpu.check_at++ % pprof__cpu.ntmr;
+        if (syscall(SYS_timer_gettime, pprof__cpu.tmr[at].id, &cur) == 0 &&
+            cur.it_value.tv_sec == 0 && cur.it_value.tv_nsec == 0) {
+            syscall(SYS_timer_delete, pprof__cpu.tmr[at].id); /* its thread is gone */
+            pprof__cpu.tmr[at].id = -1;
+        }
+    }
+    /* merge the sorted timer list with the sorted tid list into a new timer list */
+    old = pprof__cpu.tmr;
+    nold = pprof__cpu.ntmr;
+    pprof__cpu.tmr = NULL;
+    pprof__cpu.ntmr = pprof__cpu.captmr = 0;
+    if (pprof__mem_grow((void **)&pprof__cpu.tmr, &pprof__cpu.captmr, pprof__cpu.ntids + 1,
+                        sizeof *old) != 0) {
+        pprof__cpu.tmr = old;
+        pprof__cpu.ntmr = pprof__cpu.captmr = nold;
+        return;
+    }
+    while (i < nold || j < pprof__cpu.ntids) {
+        int tid = j < pprof__cpu.ntids ? pprof__cpu.tids[j] : 0;
+        if (i < nold && (j == pprof__cpu.ntids || old[i].tid < tid)) { /* thread gone */
+            if (old[i].id >= 0) syscall(SYS_timer_delete, old[i].id);
+            i++;
+            continue;
+        }
+        if (i < nold && old[i].tid == tid && old[i].id >= 0) {
+            pprof__cpu.tmr[nk++] = old[i];
+        } else if (tid != pprof__cpu.drain_tid) {
+            int id = pprof__cpu_timer_arm(tid);
+            if (id >= 0) {
+                pprof__cpu.tmr[nk].tid = tid;
+                pprof__cpu.tmr[nk++].id = id;
+                pprof__cpu.threads_seen++;
+            } else if (errno != EINVAL && errno != ESRCH) { /* EINVAL/ESRCH: it exited */
+                pprof__cpu.timer_fail++;
+                pprof__cpu.timer_errno = errno;
+                if (pprof__cpu.threads_seen == 0 && errno != EAGAIN)
+                    pprof__cpu.per_thread = 0; /* none work here: setitimer only */
+            }
+        }
+        if (i < nold && old[i].tid == tid) i++;
+        j++;
+    }
+    pprof__cpu.ntmr = nk;
+    PPROF_FREE(old);
+}
+
+PPROF__FN void pprof__cpu_drain(void) {
+    pprof__slot *s;
+    while ((s = pprof__ring_peek(pprof__cpu.deq)) != NULL) {
+        if (pprof__agg_add(&pprof__cpu.agg, s->pc, s->nframes, (int64_t)s->weight) != 0)
+            pprof__cpu.agg_oom += s->weight;
+        pprof__ring_pop_done(s, pprof__cpu.deq);
+        pprof__cpu.deq++;
+    }
+}
+
+PPROF__FN void *pprof__cpu_thread(void *arg) {
+    unsigned tick = 0;
+    (void)arg;
+    prctl(PR_SET_NAME, "pprof-cpu", 0, 0, 0);
+    while (!__atomic_load_n(&pprof__cpu.stop_req, __ATOMIC_ACQUIRE)) {
+        pprof__os_sleep_ns(PPROF__DRAIN_NS);
+        pprof__cpu_drain();
+        tick++;
+        if (tick % PPROF__SCAN_TICKS == 0) pprof__cpu_scan();
+        if (tick % PPROF__MAPS_TICKS == 0 ||
+            __atomic_exchange_n(&pprof__sig.maps_miss, 0, __ATOMIC_RELAXED))
+            pprof__maps_refresh();
+    }
+    return NULL;
+}
+
+PPROF__FN void pprof__cpu_itimer(int64_t period_ns) {
+    struct itimerval it;
+    long us = (long)(period_ns / 1000);
+    memset(&it, 0, sizeof it);
+    if (period_ns > 0) {
+        if (us < 1) us = 1;
+        it.it_interval.tv_sec = us / 1000000;
+        it.it_interval.tv_usec = us % 1000000;
+        it.it_value = it.it_interval;
+    }
+    setitimer(ITIMER_PROF, &it, NULL);
+}
+
+static PPROF__TLS int pprof__fork_masked;
+static PPROF__TLS sigset_t pprof__fork_oldmask;
+
+/* fork: block the signal around it (a fork slower than a period would be restarted
+   forever), hold our locks so the child inherits them released, reset the child. */
+PPROF__FN void pprof__cpu_prefork(void) {
+    sigset_t s;
+    sigemptyset(&s);
+    sigaddset(&s, PPROF_SIGNAL);
+    pprof__fork_masked = pthread_sigmask(SIG_BLOCK, &s, &pprof__fork_oldmask) == 0;
+    pthread_mutex_lock(&pprof__cpu_mu);
+    pthread_mutex_lock(&pprof__sym_mu);
+}
+PPROF__FN void pprof__cpu_postfork_parent(void) {
+    pthread_mutex_unlock(&pprof__sym_mu);
+    pthread_mutex_unlock(&pprof__cpu_mu);
+    if (pprof__fork_masked) pthread_sigmask(SIG_SETMASK, &pprof__fork_oldmask, NULL);
+}
+PPROF__FN void pprof__cpu_postfork_child(void) {
+    /* the child has no timers, no drain thread and only this thread */
+    __atomic_store_n(&pprof__sig.active, 0, __ATOMIC_SEQ_CST);
+    pprof__sig.inflight = 0;
+    pprof__sig_tid = 0;
+    pprof__cpu.running = 0;
+    pprof__cpu.itimer = 0;
+    pprof__cpu.out = NULL;
+    PPROF_FREE(pprof__cpu.tmr);
+    pprof__cpu.tmr = NULL;
+    pprof__cpu.ntmr = pprof__cpu.captmr = 0;
+    pprof__agg_free(&pprof__cpu.agg);
+    pthread_mutex_unlock(&pprof__sym_mu);
+    pthread_mutex_unlock(&pprof__cpu_mu);
+    if (pprof__fork_masked) pthread_sigmask(SIG_SETMASK, &pprof__fork_oldmask, NULL);
+}
+
+/* Installs the handler unless a foreign one is there. Under cpu_mu. */
+PPROF__FN int pprof__cpu_install(void) {
+    struct sigaction sa, old;
+    if (sigaction(PPROF_SIGNAL, NULL, &old) != 0) { pprof__os_errno = errno; return PPROF_ERR_OS; }
+    if ((old.sa_flags & SA_SIGINFO) && old.sa_sigaction == pprof__sig_handler) return PPROF_OK;
+    if (!(old.sa_flags & SA_SIGINFO) && old.sa_handler != SIG_DFL && old.sa_handler != SIG_IGN)
+        return PPROF_ERR_SIGNAL_BUSY;
+    if ((old.sa_flags & SA_SIGINFO) && old.sa_sigaction != NULL) return PPROF_ERR_SIGNAL_BUSY;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_sigaction = pprof__sig_handler;
+    sa.sa_flags = SA_SIGINFO | SA_RESTART;
+    sigemptyset(&sa.sa_mask);
+    if (sigaction(PPROF_SIGNAL, &sa, NULL) != 0) { pprof__os_errno = errno; return PPROF_ERR_OS; }
+    /* stays installed after stop: a late signal must meet an idle handler, never SIG_DFL */
+    return PPROF_OK;
+}
+
+PPROF__FN int pprof__cpu_start(FILE *fp) {
+    int rc, hz;
+    sigset_t block, old;
+    if (!fp) return PPROF_ERR_NULL;
+    pthread_mutex_lock(&pprof__cpu_mu);
+    if (pprof__cpu.running) { pthread_mutex_unlock(&pprof__cpu_mu); return PPROF_ERR_BUSY; }
+    if (!pprof__cpu.atfork_done) {
+        if (pthread_atfork(pprof__cpu_prefork, pprof__cpu_postfork_parent,
+                           pprof__cpu_postfork_child) != 0) {
+            pthread_mutex_unlock(&pprof__cpu_mu);
+            return PPROF_ERR_NOMEM;
+        }
+        pprof__cpu.atfork_done = 1;
+    }
+    if (!pprof__sig.ring) {
+        pprof__sig.ring = (pprof__slot *)pprof__mem_map(PPROF_RING_SLOTS * sizeof(pprof__slot));
+        pprof__sig.snap = (pprof__snap *)pprof__mem_map(2 * sizeof(pprof__snap));
+        if (!pprof__sig.ring || !pprof__sig.snap) {
+            if (pprof__sig.ring) munmap(pprof__sig.ring, PPROF_RING_SLOTS * sizeof(pprof__slot));
+            if (pprof__sig.snap) munmap(pprof__sig.snap, 2 * sizeof(pprof__snap));
+            pprof__sig.ring = NULL;
+            pprof__sig.snap = NULL;
+            pthread_mutex_unlock(&pprof__cpu_mu);
+            return PPROF_ERR_NOMEM;
+        }
+    }
+    rc = pprof__cpu_install();
+    if (rc != PPROF_OK) { pthread_mutex_unlock(&pprof__cpu_mu); return rc; }
+    {   /* no handler is running: the last stop saw none in flight, and active is 0 */
+        uint64_t i;
+        for (i = 0; i < PPROF_RING_SLOTS; i++) pprof__sig.ring[i].seq = i;
+        pprof__sig.enq = 0;
+        pprof__sig.lost = pprof__sig.lost_n = pprof__sig.taken = pprof__sig.nostack = 0;
+    }
+    pprof__cpu.deq = 0;
+    pprof__agg_free(&pprof__cpu.agg);
+    pprof__cpu.agg_oom = 0;
+    pprof__cpu.threads_seen = 0;
+    if (pprof__maps_refresh() != 0) {
+        pthread_mutex_unlock(&pprof__cpu_mu);
+        pprof__os_errno = errno;
+        return PPROF_ERR_OS;
+    }
+    hz = __atomic_load_n(&pprof__cpu_hz_next, __ATOMIC_RELAXED);
+    pprof__cpu.hz = hz ? hz : PPROF_DEFAULT_HZ;
+    pprof__cpu.period_ns = 1000000000 / pprof__cpu.hz;
+    pprof__cpu.rng ^= (uint64_t)pprof__os_mono_ns();
+    __atomic_store_n(&pprof__sig.gen, pprof__sig.gen + 1, __ATOMIC_SEQ_CST);
+    pprof__cpu.t0_wall = pprof__os_wall_ns();
+    pprof__cpu.t0_mono = pprof__os_mono_ns();
+    pprof__cpu.stop_req = 0;
+    pprof__cpu.per_thread = 1;
+    pprof__cpu.timer_errno = 0;
+    pprof__cpu.drain_tid = 0;
+    pprof__cpu.timer_fail = 0;
+    __atomic_store_n(&pprof__sig.itimer_only, 0, __ATOMIC_SEQ_CST);
+    __atomic_store_n(&pprof__sig.active, 1, __ATOMIC_SEQ_CST);
+    pprof__cpu_scan();
+    if (!pprof__cpu.per_thread || pprof__cpu.threads_seen == 0) {
+        /* fallback: one process-wide timer; no overrun count, uneven across threads */
+        pprof__cpu.per_thread = 0;
+        __atomic_store_n(&pprof__sig.itimer_only, 1, __ATOMIC_SEQ_CST);
+        pprof__cpu_itimer(pprof__cpu.period_ns);
+        pprof__cpu.itimer = 1;
+    }
+    /* the drain thread starts with the signal blocked and never samples itself */
+    sigemptyset(&block);
+    sigaddset(&block, PPROF_SIGNAL);
+    pthread_sigmask(SIG_BLOCK, &block, &old);
+    rc = pthread_create(&pprof__cpu.drain, NULL, pprof__cpu_thread, NULL);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    if (rc != 0) {
+        size_t i;
+        __atomic_store_n(&pprof__sig.active, 0, __ATOMIC_SEQ_CST);
+        if (pprof__cpu.itimer) pprof__cpu_itimer(0);
+        for (i = 0; i < pprof__cpu.ntmr; i++) syscall(SYS_timer_delete, pprof__cpu.tmr[i].id);
+        pprof__cpu.ntmr = 0;
+        pprof__cpu.itimer = 0;
+        pprof__os_errno = rc;
+        pthread_mutex_unlock(&pprof__cpu_mu);
+        return PPROF_ERR_OS;
+    }
+    pprof__cpu.out = fp;
+    pprof__cpu.running = 1;
+    pthread_mutex_unlock(&pprof__cpu_mu);
+    return PPROF_OK;
+}
+
+/* Stops the sampling of a running profile: after it, no handler records or runs on our
+   data, no timer exists, and every sample is aggregated. Under cpu_mu. */
+PPROF__FN void pprof__cpu_halt(void) {
+    size_t i;
+    int spins = 0;
+    __atomic_store_n(&pprof__sig.active, 0, __ATOMIC_SEQ_CST);
+    __atomic_store_n(&pprof__cpu.stop_req, 1, __ATOMIC_RELEASE);
+    pthread_join(pprof__cpu.drain, NULL);
+    if (pprof__cpu.itimer) pprof__cpu_itimer(0);
+    pprof__cpu.itimer = 0;
+    for (i = 0; i < pprof__cpu.ntmr; i++) syscall(SYS_timer_delete, pprof__cpu.tmr[i].id);
+    pprof__cpu.ntmr = 0;
+    pprof__cpu.t1_mono = pprof__os_mono_ns();
+    while (__atomic_load_n(&pprof__sig.inflight, __ATOMIC_SEQ_CST) != 0 && ++spins < 10000)
+        pprof__os_sleep_ns(100000); /* a handler that started before active went 0 */
+    pprof__cpu_drain();
+}
+
+/* Builds the profile.proto of the halted profile into pb. */
+PPROF__FN void pprof__cpu_encode(pprof__buf *pb) {
+    pprof__maps maps;
+    pprof__strs S;
+    pprof__u64map locmap, funcmap;
+    typedef struct { uintptr_t addr; uint64_t mapping, func; } loc_t;
+    loc_t *locs = NULL;
+    size_t nlocs = 0, caplocs = 0, i, k;
+    int64_t *fnames = NULL;
+    size_t nf = 0, capf = 0;
+    size_t *xm = NULL, nxm = 0; /* maps entries that become Mappings, in emitted order */
+    size_t *xs = NULL;          /* the same, sorted by address, for lookups */
+    struct stat exe;
+    unsigned long long exe_inode = 0;
+    uint64_t *ids = NULL;
+    size_t capids = 0;
+    uintptr_t lost_pc = (uintptr_t)&pprof__lost_samples;
+    const int64_t period = pprof__cpu.period_ns;
+    char line[256];
+
+    memset(&S, 0, sizeof S);
+    memset(&locmap, 0, sizeof locmap);
+    memset(&funcmap, 0, sizeof funcmap);
+    if (pprof__maps_read(&maps) != 0) memset(&maps, 0, sizeof maps);
+    if (stat("/proc/self/exe", &exe) == 0) exe_inode = (unsigned long long)exe.st_ino;
+    xm = (size_t *)PPROF_MALLOC((maps.n + 1) * sizeof *xm);
+    xs = (size_t *)PPROF_MALLOC((maps.n + 1) * sizeof *xs);
+    if (!xm || !xs) { pb->oom = 1; goto done; }
+    /* Mappings: the executable lines of maps, in order, the main program's first. */
+    for (i = 0; i < maps.n; i++)
+        if (maps.e[i].x && maps.e[i].inode == exe_inode && exe_inode) { xm[nxm++] = i; break; }
+    for (k = 0; k < maps.n; k++)
+        if (maps.e[k].x && !(nxm && xm[0] == k)) xm[nxm++] = k;
+    for (i = 0, k = 0; i < maps.n; i++)
+        if (maps.e[i].x) xs[k++] = i;
+
+    pprof__strs_add(&S, "");
+    pprof__pb_open(pb, 1);                                 // Profile.sample_type = 1
+    pprof__pb_i64(pb, 1, pprof__strs_add(&S, "samples"));  //   ValueType.type = 1
+    pprof__pb_i64(pb, 2, pprof__strs_add(&S, "count"));    //   ValueType.unit = 2
+    pprof__pb_close(pb);
+    pprof__pb_open(pb, 1);
+    pprof__pb_i64(pb, 1, pprof__strs_add(&S, "cpu"));
+    pprof__pb_i64(pb, 2, pprof__strs_add(&S, "nanoseconds"));
+    pprof__pb_close(pb);
+
+    pthread_mutex_lock(&pprof__sym_mu);
+    for (i = 0; i <= pprof__cpu.agg.cap; i++) {
+        const uintptr_t *pc;
+        uint32_t n, f, nid = 0;
+        int64_t periods;
+        if (i < pprof__cpu.agg.cap) {
+            const pprof__stk *e = &pprof__cpu.agg.tab[i];
+            if (!e->hash) continue;
+            pc = pprof__cpu.agg.pcs + e->off;
+            n = e->n;
+            periods = e->periods;
+        } else { /* last: the samples the full ring dropped, as one pseudo frame */
+            periods = (int64_t)(pprof__sig.lost + pprof__cpu.agg_oom);
+            if (!periods) break;
+            pc = &lost_pc;
+            n = 1;
+        }
+        if (pprof__mem_grow((void **)&ids, &capids, n, sizeof *ids) != 0) { pb->oom = 1; break; }
+        for (f = 0; f < n; f++) {
+            /* the leaf is the interrupted pc; callers are return addresses: step back
+               into the call instruction so they name the caller's line */
+            uintptr_t a = f == 0 ? pc[0] : pc[f] - 1;
+            int found;
+            uint64_t *slot;
+            if (pc[f] == 0) continue;
+            slot = pprof__u64map_at(&locmap, a, &found);
+            if (!slot) { pb->oom = 1; break; }
+            if (!found) {
+                loc_t L;
+                size_t lo = 0, hi = k;
+                const char *name = NULL;
+                L.addr = a;
+                L.mapping = 0;
+                L.func = 0;
+                while (lo < hi) { /* the executable mapping holding a */
+                    size_t m = lo + (hi - lo) / 2;
+                    if (maps.e[xs[m]].hi <= a) lo = m + 1;
+                    else hi = m;
+                }
+                if (lo < k && maps.e[xs[lo]].lo <= a) {
+                    size_t mi;
+                    for (mi = 0; mi < nxm; mi++)
+                        if (xm[mi] == xs[lo]) L.mapping = mi + 1;
+                    {
+                        pprof__obj *o = pprof__sym_obj(&maps.e[xs[lo]], exe_inode);
+                        if (o) name = pprof__sym_lookup(o, a);
+                    }
+                }
+                if (a == lost_pc) name = "pprof__lost_samples";
+                if (name) {
+                    int64_t si = pprof__strs_add(&S, name);
+                    int ff;
+                    uint64_t *fs = pprof__u64map_at(&funcmap, (uint64_t)si, &ff);
+                    if (!fs) { pb->oom = 1; break; }
+                    if (!ff) {
+                        if (pprof__mem_grow((void **)&fnames, &capf, nf + 1, sizeof *fnames)) {
+                            pb->oom = 1;
+                            break;
+                        }
+                        fnames[nf++] = si;
+                        *fs = nf;
+                    }
+                    L.func = *fs;
+                }
+                if (pprof__mem_grow((void **)&locs, &caplocs, nlocs + 1, sizeof *locs) != 0) {
+                    pb->oom = 1;
+                    break;
+                }
+                locs[nlocs++] = L;
+                *slot = nlocs;
+            }
+            ids[nid++] = *slot;
+        }
+        if (pb->oom) break;
+        if (nid == 0) continue;
+        pprof__pb_open(pb, 2);                             // Profile.sample = 2
+        pprof__pb_open(pb, 1);                             //   Sample.location_id = 1 (packed)
+        for (f = 0; f < nid; f++) pprof__pb_varint(pb, ids[f]);
+        pprof__pb_close(pb);
+        pprof__pb_open(pb, 2);                             //   Sample.value = 2 (packed)
+        pprof__pb_varint(pb, (uint64_t)periods);
+        pprof__pb_varint(pb, (uint64_t)(periods * period));
+        pprof__pb_close(pb);
+        pprof__pb_close(pb);
+    }
+    pthread_mutex_unlock(&pprof__sym_mu);
+
+    for (i = 0; i < nxm; i++) {
+        const pprof__mapent *e = &maps.e[xm[i]];
+        const char *bid = "";
+        pprof__obj *o;
+        pthread_mutex_lock(&pprof__sym_mu);
+        o = e->path[0] == '/' || strcmp(e->path, "[vdso]") == 0 ? pprof__sym_obj(e, exe_inode)
+                                                                 : NULL;
+        if (o) bid = o->build_id;
+        pprof__pb_open(pb, 3);                             // Profile.mapping = 3
+        pprof__pb_u64(pb, 1, i + 1);                       //   Mapping.id = 1
+        pprof__pb_u64(pb, 2, e->lo);                       //   Mapping.memory_start = 2
+        pprof__pb_u64(pb, 3, e->hi);                       //   Mapping.memory_limit = 3
+        pprof__pb_u64(pb, 4, e->off);                      //   Mapping.file_offset = 4
+        pprof__pb_i64(pb, 5, pprof__strs_add(&S, e->path)); //  Mapping.filename = 5
+        pprof__pb_i64(pb, 6, pprof__strs_add(&S, bid));    //   Mapping.build_id = 6
+        /* a file deleted or replaced on disk must not be re-symbolized from the new file;
+           otherwise leave has_* false so pprof adds file:line where it has DWARF */
+        pprof__pb_u64(pb, 7, (uint64_t)e->deleted);         //   Mapping.has_functions = 7
+        pprof__pb_close(pb);
+        pthread_mutex_unlock(&pprof__sym_mu);
+    }
+    for (i = 0; i < nlocs; i++) {
+        pprof__pb_open(pb, 4);                             // Profile.location = 4
+        pprof__pb_u64(pb, 1, i + 1);                       //   Location.id = 1
+        pprof__pb_u64(pb, 2, locs[i].mapping);             //   Location.mapping_id = 2
+        pprof__pb_u64(pb, 3, locs[i].addr);                //   Location.address = 3
+        if (locs[i].func) {
+            pprof__pb_open(pb, 4);                         //   Location.line = 4
+            pprof__pb_u64(pb, 1, locs[i].func);            //     Line.function_id = 1
+            pprof__pb_close(pb);
+        }
+        pprof__pb_close(pb);
+    }
+    for (i = 0; i < nf; i++) {
+        pprof__pb_open(pb, 5);                             // Profile.function = 5
+        pprof__pb_u64(pb, 1, i + 1);                       //   Function.id = 1
+        pprof__pb_i64(pb, 2, fnames[i]);                   //   Function.name = 2
+        pprof__pb_i64(pb, 3, fnames[i]);                   //   Function.system_name = 3
+        pprof__pb_close(pb);                               //   (equal: pprof demangles)
+    }
+    pprof__pb_i64(pb, 9, pprof__cpu.t0_wall);              // Profile.time_nanos = 9
+    pprof__pb_i64(pb, 10, pprof__cpu.t1_mono - pprof__cpu.t0_mono); // .duration_nanos = 10
+    pprof__pb_open(pb, 11);                                // Profile.period_type = 11
+    pprof__pb_i64(pb, 1, pprof__strs_add(&S, "cpu"));
+    pprof__pb_i64(pb, 2, pprof__strs_add(&S, "nanoseconds"));
+    pprof__pb_close(pb);
+    pprof__pb_i64(pb, 12, period);                         // Profile.period = 12
+    snprintf(line, sizeof line, "pprof.h %s: %d Hz asked, %s", PPROF_VERSION_STRING,
+             pprof__cpu.hz, pprof__cpu.per_thread
+                 ? "per-thread CPU timers, weighted by overruns"
+                 : "process-wide setitimer (per-thread timers unavailable here)");
+    pprof__pb_i64(pb, 13, pprof__strs_add(&S, line));      // Profile.comment = 13
+    snprintf(line, sizeof line,
+             "samples %llu, lost %llu (ring full), leaf-only %llu (stack region unknown), "
+             "threads timed %llu, refused a timer %llu",
+             (unsigned long long)pprof__sig.taken, (unsigned long long)pprof__sig.lost_n,
+             (unsigned long long)pprof__sig.nostack,
+             (unsigned long long)pprof__cpu.threads_seen,
+             (unsigned long long)pprof__cpu.timer_fail);
+    pprof__pb_i64(pb, 13, pprof__strs_add(&S, line));
+    if (S.oom) pb->oom = 1;
+    for (i = 0; i < S.n; i++)                              // Profile.string_table = 6, last
+        pprof__pb_bytes(pb, 6, S.arena + S.off[i], strlen(S.arena + S.off[i]));
+done:
+    PPROF_FREE(ids);
+    PPROF_FREE(locs);
+    PPROF_FREE(fnames);
+    PPROF_FREE(xm);
+    PPROF_FREE(xs);
+    pprof__u64map_free(&locmap);
+    pprof__u64map_free(&funcmap);
+    pprof__strs_free(&S);
+    pprof__maps_free(&maps);
+}
+
+/* Writes the gzipped profile to fp and flushes it. */
+PPROF__FN int pprof__write_gz(FILE *fp, const pprof__buf *raw) {
+    pprof__buf gz;
+    int rc = PPROF_OK;
+    memset(&gz, 0, sizeof gz);
+    if (raw->oom) return PPROF_ERR_NOMEM;
+    pprof__gz_encode(&gz, raw->p, raw->len);
+    if (gz.oom) rc = PPROF_ERR_NOMEM;
+    else if (fwrite(gz.p, 1, gz.len, fp) != gz.len || fflush(fp) != 0 || ferror(fp)) {
+        pprof__os_errno = errno;
+        rc = PPROF_ERR_IO;
+    }
+    PPROF_FREE(gz.p);
+    return rc;
+}
+
+/* Stops the running profile (of generation gen, or any if gen is 0) and writes it. */
+PPROF__FN int pprof__cpu_stop(int gen) {
+    pprof__buf pb;
+    int rc;
+    pthread_mutex_lock(&pprof__cpu_mu);
+    if (!pprof__cpu.running || (gen && gen != pprof__sig.gen)) {
+        pthread_mutex_unlock(&pprof__cpu_mu);
+        return PPROF_ERR_NOT_RUNNING;
+    }
+    pprof__cpu_halt();
+    memset(&pb, 0, sizeof pb);
+    pprof__cpu_encode(&pb);
+    rc = pprof__write_gz(pprof__cpu.out, &pb);
+    PPROF_FREE(pb.p);
+    pprof__agg_free(&pprof__cpu.agg);
+    pprof__cpu.running = 0;
+    pprof__cpu.out = NULL;
+    pthread_mutex_unlock(&pprof__cpu_mu);
+    return rc;
+}
+#endif /* PPROF__SUPPORTED */
+
+// =========================================================================================
+// >>api
+// =========================================================================================
+PPROF_API const char *pprof_strerror(int code) {
+    switch (code) {
+#define PPROF__X(name, num, text) case num: return text;
+        PPROF__RESULTS(PPROF__X)
+#undef PPROF__X
+    default: return "unknown pprof.h result code";
+    }
+}
+PPROF_API int pprof_last_os_error(void) { return pprof__os_errno; }
+PPROF_API const char *pprof_version(void) { return PPROF_VERSION_STRING; }
+
+PPROF_API int pprof_set_cpu_rate(int hz) {
+    if (hz < 1 || hz > 10000) return PPROF_ERR_RATE;
+    __atomic_store_n(&pprof__cpu_hz_next, hz, __ATOMIC_RELAXED);
+    return PPROF_OK;
+}
+
+#if PPROF__SUPPORTED
+PPROF_API int pprof_cpu_start(FILE *fp) { return pprof__cpu_start(fp); }
+PPROF_API int pprof_cpu_stop(void) { return pprof__cpu_stop(0); }
+PPROF_API int pprof_write_cpu(FILE *fp, int seconds) {
+    int rc, gen;
+    if (!fp) return PPROF_ERR_NULL;
+    if (seconds < 1) return PPROF_ERR_DURATION;
+    rc = pprof__cpu_start(fp);
+    if (rc != PPROF_OK) return rc;
+    gen = __atomic_load_n(&pprof__sig.gen, __ATOMIC_SEQ_CST);
+    pprof__os_sleep_ns((int64_t)seconds * 1000000000);
+    return pprof__cpu_stop(gen);
+}
+#else
+PPROF_API int pprof_cpu_start(FILE *fp) { return fp ? PPROF_ERR_UNSUPPORTED : PPROF_ERR_NULL; }
+PPROF_API int pprof_cpu_stop(void) { return PPROF_ERR_NOT_RUNNING; }
+PPROF_API int pprof_write_cpu(FILE *fp, int seconds) {
+    if (!fp) return PPROF_ERR_NULL;
+    if (seconds < 1) return PPROF_ERR_DURATION;
+    return PPROF_ERR_UNSUPPORTED;
+}
+#endif
+#endif /* PPROF_IMPLEMENTATION */
+
+/*
+------------------------------------------------------------------------------
+MIT License
+
+Copyright (c) 2026 the pprof.h authors
+
+Permission is hereby granted, free of charge, to any person obtaining a copy of
+this software and associated documentation files (the "Software"), to deal in
+the Software without restriction, including without limitation the rights to
+use, copy, modify, merge, publish, distribute, sublicense, and/or sell copies
+of the Software, and to permit persons to whom the Software is furnished to do
+so, subject to the following conditions:
+
+The above copyright notice and this permission notice shall be included in all
+copies or substantial portions of the Software.
+
+THE SOFTWARE IS PROVIDED "AS IS", WITHOUT WARRANTY OF ANY KIND, EXPRESS OR
+IMPLIED, INCLUDING BUT NOT LIMITED TO THE WARRANTIES OF MERCHANTABILITY,
+FITNESS FOR A PARTICULAR PURPOSE AND NONINFRINGEMENT. IN NO EVENT SHALL THE
+AUTHORS OR COPYRIGHT HOLDERS BE LIABLE FOR ANY CLAIM, DAMAGES OR OTHER
+LIABILITY, WHETHER IN AN ACTION OF CONTRACT, TORT OR OTHERWISE, ARISING FROM,
+OUT OF OR IN CONNECTION WITH THE SOFTWARE OR THE USE OR OTHER DEALINGS IN THE
+SOFTWARE.
+------------------------------------------------------------------------------
+*/
