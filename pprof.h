@@ -245,6 +245,7 @@ static inline const char *pprof_version(void) { return PPROF_VERSION_STRING; }
 #  include <elf.h>
 #  include <sys/syscall.h>
 #  include <sys/mman.h>
+#  include <sys/uio.h>
 #  include <sys/stat.h>
 #  include <sys/time.h>
 #  include <sys/prctl.h>
@@ -410,7 +411,7 @@ static struct pprof__sig_state {
     uint64_t lost;     /* periods dropped because the ring was full */
     uint64_t lost_n;   /* samples dropped */
     uint64_t taken;    /* samples recorded */
-    uint64_t nostack;  /* samples whose stack region was unknown (leaf only) */
+    uint64_t nostack;  /* samples on a stack the snapshot did not know (checked reads) */
 } pprof__sig;
 
 static PPROF__TLS int pprof__sig_tid;     /* this thread's id, 0 until its first sample */
@@ -523,41 +524,57 @@ PPROF__FN PPROF__NO_SANITIZE int pprof__unw_is_return_address(const pprof__snap 
 #endif
 }
 
+// sigsafe: reads the two words at a (a frame record) into w. With `checked` the read is a
+// system call that fails instead of faulting; otherwise the caller vouches for a.
+PPROF__FN PPROF__NO_SANITIZE int pprof__unw_load2(uintptr_t a, int checked, uintptr_t *w) {
+    if (checked) {
+        struct iovec l, r;
+        l.iov_base = w;
+        l.iov_len = 2 * sizeof(uintptr_t);
+        r.iov_base = (void *)a;
+        r.iov_len = l.iov_len;
+        return syscall(SYS_process_vm_readv, (long)getpid(), &l, 1L, &r, 1L, 0L) ==
+               (long)l.iov_len;
+    }
+    w[0] = ((const uintptr_t *)a)[0];
+    w[1] = ((const uintptr_t *)a)[1];
+    return 1;
+}
+
 // sigsafe: walks frame records from fp within [lo, hi), after out[0..n) already filled.
+// Stack words are read directly when [lo, hi) is a known stack region, else `checked`.
 PPROF__FN PPROF__NO_SANITIZE int pprof__unw_walk(const pprof__snap *s, uintptr_t pc,
                                                  uintptr_t sp, uintptr_t fp, uintptr_t lr,
                                                  uintptr_t lo, uintptr_t hi, uintptr_t *out,
-                                                 int n, int max) {
+                                                 int n, int max, int checked) {
     const uintptr_t W = sizeof(uintptr_t);
-    uintptr_t cand = 0, first_ret = 0;
+    uintptr_t cand = 0, first_ret = 0, w[2];
     /* A function that set up no frame (a leaf), or has not yet or no longer, leaves fp at
        its caller's record, so the walk would skip the caller. Its return address is then at
        sp (x86-64; at sp+W just after `push %rbp`) or in lr (aarch64). */
 #if defined(PPROF__X86_64)
     (void)lr;
     (void)pc;
-    if (sp % W == 0 && sp >= lo && hi - sp >= 2 * W) {
-        const uintptr_t *w = (const uintptr_t *)sp;
+    if (sp % W == 0 && sp >= lo && hi - sp >= 2 * W && pprof__unw_load2(sp, checked, w))
         cand = w[0] == fp ? w[1] : w[0];
-    }
 #else
     (void)sp;
     (void)pc;
     cand = lr;
 #endif
     if (cand && !pprof__unw_is_return_address(s, cand)) cand = 0;
-    if (fp >= lo && fp < hi && hi - fp >= 2 * W && fp % W == 0)
-        first_ret = ((const uintptr_t *)fp)[1];
+    if (fp >= lo && fp < hi && hi - fp >= 2 * W && fp % W == 0 &&
+        pprof__unw_load2(fp, checked, w))
+        first_ret = w[1];
     if (cand && cand != first_ret && n < max) out[n++] = cand;
     while (n < max) {
-        const uintptr_t *f;
         if (fp < lo || fp >= hi || hi - fp < 2 * W) break; /* would leave this stack */
         if (fp % W != 0) break;                           /* no frame record here */
-        f = (const uintptr_t *)fp;
-        if (f[1] == 0) break;                             /* the outermost frame */
-        out[n++] = f[1];
-        if (f[0] <= fp) break;                            /* callers sit higher */
-        fp = f[0];
+        if (!pprof__unw_load2(fp, checked, w)) break;     /* unreadable (checked mode) */
+        if (w[1] == 0) break;                             /* the outermost frame */
+        out[n++] = w[1];
+        if (w[0] <= fp) break;                            /* callers sit higher */
+        fp = w[0];
     }
     return n;
 }
@@ -571,15 +588,19 @@ PPROF__FN int pprof__unw_context(const void *uc, uintptr_t *out, int max) {
     out[n++] = pc;
     s = pprof__maps_acquire();
     if (!s) return n;
+    /* glibc keeps a thread's descriptor at the top of its stack: none of this thread's
+       frames lies above it, which also guards against a stale, merged region */
+    self = (uintptr_t)pthread_self();
     if (pprof__maps_find(s->rw, s->nrw, sp, &lo, &hi)) {
-        /* glibc keeps a thread's descriptor at the top of its stack: nothing of this
-           thread's frames lies above it, which guards against a stale, merged region. */
-        self = (uintptr_t)pthread_self();
         if (self > sp && self < hi) hi = self;
-        n = pprof__unw_walk(s, pc, sp, fp, lr, sp, hi, out, n, max);
+        n = pprof__unw_walk(s, pc, sp, fp, lr, sp, hi, out, n, max, 0);
     } else {
+        /* a stack mapped since the last snapshot (a new thread): read each word with a
+           system call until the drain thread has refreshed the snapshot */
         __atomic_store_n(&pprof__sig.maps_miss, 1, __ATOMIC_RELAXED);
         PPROF__ADD(&pprof__sig.nostack, 1);
+        hi = self > sp && self - sp < ((uintptr_t)64 << 20) ? self : sp + ((uintptr_t)8 << 20);
+        n = pprof__unw_walk(s, pc, sp, fp, lr, sp, hi, out, n, max, 1);
     }
     pprof__maps_release(s);
     return n;
@@ -1093,14 +1114,14 @@ PPROF__FN int pprof__sym_rank(const pprof__rawsym *s) {
     int r = s->bind == STB_GLOBAL ? 0 : s->bind == STB_WEAK ? 1 : 2;
     return r;
 }
-/* Aliases at one address: global before weak before local, fewer leading '_', shorter,
-   then by bytes, so the choice never depends on table order. */
+/* Aliases at one address: fewer leading '_' (getpid, not __getpid), global before weak
+   before local, shorter, then by bytes, so the choice never depends on table order. */
 PPROF__FN int pprof__sym_cmp(const void *pa, const void *pb) {
     const pprof__rawsym *a = (const pprof__rawsym *)pa, *b = (const pprof__rawsym *)pb;
     size_t ua = strspn(a->name, "_"), ub = strspn(b->name, "_"), la, lb;
     if (a->lo != b->lo) return a->lo < b->lo ? -1 : 1;
-    if (pprof__sym_rank(a) != pprof__sym_rank(b)) return pprof__sym_rank(a) - pprof__sym_rank(b);
     if (ua != ub) return ua < ub ? -1 : 1;
+    if (pprof__sym_rank(a) != pprof__sym_rank(b)) return pprof__sym_rank(a) - pprof__sym_rank(b);
     la = strlen(a->name);
     lb = strlen(b->name);
     if (la != lb) return la < lb ? -1 : 1;
@@ -1297,6 +1318,7 @@ static struct pprof__cpu_state {
     int timer_errno;      /* why it does not, if it does not */
     int itimer;           /* setitimer armed */
     int stop_req;
+    int drain_paused;     /* tests: let the ring fill up */
     pthread_t drain;
     int drain_tid;
     pprof__agg agg;
@@ -1458,7 +1480,7 @@ PPROF__FN void *pprof__cpu_thread(void *arg) {
     prctl(PR_SET_NAME, "pprof-cpu", 0, 0, 0);
     while (!__atomic_load_n(&pprof__cpu.stop_req, __ATOMIC_ACQUIRE)) {
         pprof__os_sleep_ns(PPROF__DRAIN_NS);
-        pprof__cpu_drain();
+        if (!__atomic_load_n(&pprof__cpu.drain_paused, __ATOMIC_ACQUIRE)) pprof__cpu_drain();
         tick++;
         if (tick % PPROF__SCAN_TICKS == 0) pprof__cpu_scan();
         if (tick % PPROF__MAPS_TICKS == 0 ||
@@ -1825,7 +1847,7 @@ PPROF__FN void pprof__cpu_encode(pprof__buf *pb) {
                  : "process-wide setitimer (per-thread timers unavailable here)");
     pprof__pb_i64(pb, 13, pprof__strs_add(&S, line));      // Profile.comment = 13
     snprintf(line, sizeof line,
-             "samples %llu, lost %llu (ring full), leaf-only %llu (stack region unknown), "
+             "samples %llu, lost %llu (ring full), on stacks newer than the region snapshot %llu, "
              "threads timed %llu, refused a timer %llu",
              (unsigned long long)pprof__sig.taken, (unsigned long long)pprof__sig.lost_n,
              (unsigned long long)pprof__sig.nostack,

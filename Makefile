@@ -1,0 +1,55 @@
+# pprof.h - build, test, demo, bench. CC, CXX and CFLAGS may be overridden.
+CC      ?= cc
+CXX     ?= c++
+CLANG   ?= clang
+CFLAGS  ?= -O2 -g
+WARN    = -Wall -Wextra -Wpedantic -Werror
+FP      = -fno-omit-frame-pointer
+B       = build
+TESTSRC = $(wildcard tests/*.c) pprof.h tools/pprof_read.h
+
+.PHONY: all test quick demo bench clean
+all: $(B)/quickstart $(B)/pbdump $(B)/run
+
+$(B):
+	@mkdir -p $(B)
+
+$(B)/quickstart: examples/quickstart.c pprof.h | $(B)
+	$(CC) -std=c99 $(CFLAGS) $(WARN) $(FP) -pthread $< -o $@
+
+$(B)/pbdump: tools/pbdump.c tools/pprof_read.h | $(B)
+	$(CC) -std=c99 $(CFLAGS) $(WARN) $< -o $@
+
+$(B)/run: $(TESTSRC) | $(B)
+	$(CC) -std=c11 $(CFLAGS) $(WARN) $(FP) -pthread tests/run.c -o $@ -lm
+
+$(B)/run_zlib: $(TESTSRC) | $(B)
+	$(CC) -std=c11 $(CFLAGS) $(WARN) $(FP) -DPPROF_USE_ZLIB -DPRD_USE_ZLIB -pthread tests/run.c -o $@ -lm -lz
+
+$(B)/run_asan: $(TESTSRC) | $(B)
+	$(CLANG) -std=c11 -O1 -g $(WARN) $(FP) -fsanitize=address,undefined -fno-sanitize-recover=all \
+	    -pthread tests/run.c -o $@ -lm
+
+# the whole suite; its last line is "N passed, N failed"
+test:
+	@tests/all.sh
+
+# the runner once, plain build
+quick: $(B)/run $(B)/pbdump
+	PBDUMP=$(B)/pbdump $(B)/run
+
+demo: $(B)/quickstart $(B)/pbdump
+	cd $(B) && ./quickstart cpu.pb.gz 5
+	@if command -v go >/dev/null 2>&1; then \
+	    echo "go tool pprof -top $(B)/quickstart $(B)/cpu.pb.gz"; \
+	    HOME=$${HOME:-/tmp} go tool pprof -top $(B)/quickstart $(B)/cpu.pb.gz; \
+	else \
+	    echo "(Go not installed: showing the profile with tools/pbdump)"; \
+	    $(B)/pbdump -top $(B)/cpu.pb.gz; \
+	fi
+
+bench:
+	@bench/run.sh
+
+clean:
+	rm -rf $(B)

@@ -1,0 +1,8 @@
+#!/usr/bin/env bash
+# make bench: builds bench/bench.c at -O2 and prints ratios measured side by side.
+set -eu
+cd "$(dirname "$0")/.."
+mkdir -p build
+${CC:-cc} -std=c11 -O2 -g -fno-omit-frame-pointer -pthread bench/bench.c -o build/bench -ldl -lm
+echo "pprof.h bench on $(nproc) cores, $(uname -r), $(date -u +%Y-%m-%d)"
+build/bench "$@"

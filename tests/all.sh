@@ -1,0 +1,112 @@
+#!/usr/bin/env bash
+# The whole test suite (`make test`): the compile matrix, the PPROF_DISABLE link check, then
+# the runner built plain, with zlib, and with AddressSanitizer + UndefinedBehaviorSanitizer.
+# Ends with "N passed, N failed" (", N skipped" when any were skipped).
+# PPROF_TEST_STRICT=1 (set by .ci/run) turns every SKIP into a FAIL.
+set -u
+cd "$(dirname "$0")/.."
+B=${B:-build}
+mkdir -p "$B"
+WARN="-Wall -Wextra -Wpedantic -Werror -Wshadow -Wundef"
+CWARN="$WARN -Wstrict-prototypes"
+passed=0 failed=0 skipped=0
+strict=${PPROF_TEST_STRICT:-0}
+
+result() { # status name [detail]
+    case $1 in
+        PASS) passed=$((passed + 1)); echo "PASS  $2" ;;
+        SKIP) if [ "$strict" = 1 ]; then failed=$((failed + 1)); echo "FAIL  $2: SKIP not allowed (PPROF_TEST_STRICT=1): ${3:-}";
+              else skipped=$((skipped + 1)); echo "SKIP  $2: ${3:-}"; fi ;;
+        *) failed=$((failed + 1)); echo "FAIL  $2: ${3:-}" ;;
+    esac
+}
+
+compile() { # name compiler-and-flags...
+    local name=$1; shift
+    if out=$("$@" 2>&1); then result PASS "$name"; else result FAIL "$name" "$(echo "$out" | head -5)"; fi
+}
+
+# --- lint: what the compiler does not check
+while IFS= read -r line; do
+    case $line in
+        "PASS  "*) result PASS "${line#PASS  }" ;;
+        "FAIL  "*) n=${line#FAIL  }; result FAIL "${n%%:*}" "${n#*: }" ;;
+    esac
+done < <(tools/lint.sh)
+
+# --- the compile matrix: implementation TU + a user TU, as C and C++, gcc and clang
+for cc in gcc clang; do
+    command -v $cc >/dev/null || { result SKIP "compile_$cc" "$cc not found"; continue; }
+    for std in c99 c11; do
+        compile "compile_${cc}_$std" $cc -std=$std $CWARN -fno-omit-frame-pointer -pthread \
+            tests/compile/impl.c tests/compile/user.c -o "$B/compile_${cc}_$std"
+    done
+done
+for cxx in g++ clang++; do
+    command -v $cxx >/dev/null || { result SKIP "compile_$cxx" "$cxx not found"; continue; }
+    for std in c++11 c++17; do
+        compile "compile_${cxx}_$std" $cxx -x c++ -std=$std $WARN -fno-exceptions -fno-rtti \
+            -pthread tests/compile/impl.c tests/compile/user.c -o "$B/compile_${cxx}_$std"
+    done
+done
+compile compile_static_c99 gcc -std=c99 $CWARN -DPPROF_STATIC -pthread -c tests/compile/impl.c -o "$B/static.o"
+if [ -e /usr/include/zlib.h ]; then
+    compile compile_zlib_c99 gcc -std=c99 $CWARN -DPPROF_USE_ZLIB -pthread tests/compile/impl.c \
+        tests/compile/user.c -o "$B/compile_zlib" -lz
+else
+    result SKIP compile_zlib_c99 "zlib.h not found (zlib1g-dev)"
+fi
+# a program whose impl TU includes another header first gets pprof.h's #error, not a mess
+printf '#include <stdio.h>\n#define PPROF_IMPLEMENTATION\n#include "pprof.h"\n' > "$B/late.c"
+if out=$(gcc -std=c99 -I. -c "$B/late.c" -o "$B/late.o" 2>&1); then
+    result FAIL compile_late_include_has_clear_error "compiled without _DEFAULT_SOURCE"
+elif echo "$out" | grep -q 'pprof.h: the implementation needs _DEFAULT_SOURCE'; then
+    result PASS compile_late_include_has_clear_error
+else
+    result FAIL compile_late_include_has_clear_error "$(echo "$out" | head -3)"
+fi
+
+# --- PPROF_DISABLE: every call compiles away, nothing of the profiler is linked
+if gcc -std=c99 $CWARN -O2 -DPPROF_DISABLE -pthread tests/compile/impl.c tests/compile/user.c \
+        -DPPROF_DISABLE -o "$B/disabled" 2>"$B/disabled.err"; then
+    leaked=$(nm -u "$B/disabled" | grep -wE 'timer_create|setitimer|sigaction|socket|bind|listen|pthread_create|syscall' | awk '{print $2}' | tr '\n' ' ')
+    defined=$(nm "$B/disabled" | grep -cE ' [tTdDbB] pprof__' || true)
+    if [ -n "$leaked" ]; then result FAIL disable_links_nothing "links $leaked"
+    elif [ "$defined" != 0 ]; then result FAIL disable_links_nothing "$defined pprof__ symbols linked"
+    elif ! "$B/disabled" x; then result FAIL disable_links_nothing "a disabled call returned non-zero"
+    else result PASS disable_links_nothing; fi
+else
+    result FAIL disable_links_nothing "$(head -3 "$B/disabled.err")"
+fi
+
+# --- the runner, in three builds
+run_phase() { # label binary [filters...]
+    local label=$1 bin=$2; shift 2
+    local log="$B/$label.log"
+    echo "--- runner: $label"
+    PBDUMP="$B/pbdump" "$bin" "$@" > "$log" 2>&1
+    while IFS= read -r line; do
+        case $line in
+            "PASS  "*) passed=$((passed + 1)); echo "PASS  [$label] ${line#PASS  }" ;;
+            "FAIL  "*) failed=$((failed + 1)); echo "FAIL  [$label] ${line#FAIL  }" ;;
+            "SKIP  "*) skipped=$((skipped + 1)); echo "SKIP  [$label] ${line#SKIP  }" ;;
+            *" passed, "*" failed"*) ;;
+            *) echo "      $line" ;;
+        esac
+    done < "$log"
+}
+make -s "$B/run" "$B/pbdump" || { result FAIL build_runner "make $B/run failed"; }
+[ -x "$B/run" ] && run_phase plain "$B/run"
+if [ -e /usr/include/zlib.h ]; then
+    make -s "$B/run_zlib" && run_phase zlib "$B/run_zlib" pb_ gz_ cpu_profile_structure tools_go
+fi
+if make -s "$B/run_asan" 2>"$B/asan_build.err"; then
+    ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+        run_phase asan+ubsan "$B/run_asan"
+else
+    result FAIL build_asan "$(head -5 "$B/asan_build.err")"
+fi
+
+if [ "$skipped" -gt 0 ]; then echo "$passed passed, $failed failed, $skipped skipped"
+else echo "$passed passed, $failed failed"; fi
+[ "$failed" -eq 0 ]

@@ -1,0 +1,145 @@
+/* The test runner: one translation unit that defines PPROF_IMPLEMENTATION and includes
+   every t_<tag>.c, so tests reach the internals. Each test runs in a forked child with an
+   alarm (timers, handlers and threads are process-wide), so a crash or hang is one FAIL.
+
+   Usage:  run [-l] [NAME-SUBSTRING ...]      -l lists the tests
+           run --workload OUT.pb.gz SECONDS   (used by t_tools.c: profile a known workload)
+   Environment: PPROF_TEST_STRICT=1 turns SKIP into FAIL (CI sets it).
+   Prints PASS/FAIL/SKIP lines and ends with "N passed, N failed, N skipped".          */
+#define PPROF_IMPLEMENTATION
+#include "../pprof.h"
+#define PPROF_READ_IMPLEMENTATION
+#include "../tools/pprof_read.h"
+
+#include <math.h>
+#include <stdarg.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+
+typedef struct t_case {
+    const char *name;
+    void (*fn)(void);
+    int timeout_s;
+} t_case;
+
+static const char *t_self_path; /* argv[0] as given */
+
+/* A failed check ends the child with a message; the parent prints it. */
+#define T_CHECK(cond, ...) do { if (!(cond)) t_fail(__FILE__, __LINE__, #cond, __VA_ARGS__); } while (0)
+#define T_SKIP(...) t_skip(__VA_ARGS__)
+
+static void t_fail(const char *file, int line, const char *cond, const char *fmt, ...) {
+    va_list ap;
+    fprintf(stderr, "%s:%d: %s: ", file, line, cond);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fprintf(stderr, "\n");
+    fflush(stderr);
+    _exit(1);
+}
+static void t_skip(const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fflush(stderr);
+    _exit(77);
+}
+
+#include "t_util.c"
+#include "t_pb.c"
+#include "t_unw.c"
+#include "t_sym.c"
+#include "t_err.c"
+#include "t_cpu.c"
+#include "t_fork.c"
+#include "t_tools.c"
+
+static const t_case t_cases[] = {
+    T_PB_CASES
+    T_UNW_CASES
+    T_SYM_CASES
+    T_ERR_CASES
+    T_CPU_CASES
+    T_FORK_CASES
+    T_TOOLS_CASES
+};
+
+static int t_run_one(const t_case *c, int strict) {
+    int pipefd[2], status = 0, rc;
+    char out[4096];
+    size_t len = 0;
+    pid_t pid;
+    ssize_t r;
+    if (pipe(pipefd) != 0) { perror("pipe"); return 1; }
+    fflush(stdout);
+    pid = fork();
+    if (pid == 0) {
+        close(pipefd[0]);
+        dup2(pipefd[1], 2);
+        alarm((unsigned)c->timeout_s);
+        c->fn();
+        fflush(stdout);
+        _exit(0);
+    }
+    close(pipefd[1]);
+    while ((r = read(pipefd[0], out + len, sizeof out - 1 - len)) > 0 ||
+           (r < 0 && errno == EINTR))
+        if (r > 0) len += (size_t)r;
+    out[len] = 0;
+    close(pipefd[0]);
+    while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {}
+    while (len > 0 && (out[len - 1] == '\n' || out[len - 1] == ' ')) out[--len] = 0;
+    if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
+        printf("PASS  %s\n", c->name);
+        rc = 0;
+    } else if (WIFEXITED(status) && WEXITSTATUS(status) == 77) {
+        if (strict) {
+            printf("FAIL  %s: SKIP not allowed (PPROF_TEST_STRICT=1): %s\n", c->name, out);
+            rc = 1;
+        } else {
+            printf("SKIP  %s: %s\n", c->name, out);
+            rc = 2;
+        }
+    } else {
+        if (WIFSIGNALED(status))
+            printf("FAIL  %s: killed by signal %d%s %s\n", c->name, WTERMSIG(status),
+                   WTERMSIG(status) == SIGALRM ? " (timeout)" : "", out);
+        else
+            printf("FAIL  %s: %s\n", c->name, out[0] ? out : "exit status non-zero");
+        rc = 1;
+    }
+    fflush(stdout);
+    return rc;
+}
+
+int main(int argc, char **argv) {
+    size_t i, n = sizeof t_cases / sizeof t_cases[0];
+    int passed = 0, failed = 0, skipped = 0, list = 0, a;
+    const char *strict_env = getenv("PPROF_TEST_STRICT");
+    int strict = strict_env && strcmp(strict_env, "1") == 0;
+    t_self_path = argv[0];
+    if (argc >= 4 && strcmp(argv[1], "--workload") == 0) return t_workload_main(argv[2], atoi(argv[3]));
+    for (a = 1; a < argc; a++)
+        if (strcmp(argv[a], "-l") == 0) list = 1;
+    for (i = 0; i < n; i++) {
+        int match = 1, rc;
+        for (a = 1; a < argc; a++) {
+            if (argv[a][0] == '-') continue;
+            match = 0;
+            if (strstr(t_cases[i].name, argv[a])) { match = 1; break; }
+        }
+        if (!match) continue;
+        if (list) { printf("%s\n", t_cases[i].name); continue; }
+        rc = t_run_one(&t_cases[i], strict);
+        if (rc == 0) passed++;
+        else if (rc == 1) failed++;
+        else skipped++;
+    }
+    if (!list) {
+        if (skipped) printf("%d passed, %d failed, %d skipped\n", passed, failed, skipped);
+        else printf("%d passed, %d failed\n", passed, failed);
+    }
+    return failed ? 1 : 0;
+}

@@ -1,0 +1,157 @@
+/* Shared by the tests: a workload with a known CPU split, and profile readers.
+   The workload: each round runs hot_a 5 units (via stage_a), hot_b 3 units (via stage_b and
+   ten frames of recursion) and hot_c 2 units (via stage_c, apply and a function-pointer
+   callback), so a profile must show 50 / 30 / 20 and those call chains.               */
+#define T_NOINLINE __attribute__((noinline))
+#define T_OPAQUE(x) __asm__ __volatile__("" : "+r"(x)) /* no folding, no tail call */
+#define T_UNIT 4000
+
+T_NOINLINE unsigned long hot_a(unsigned long x, int n) {
+    int i;
+    for (i = 0; i < n; i++) { x = x * 6364136223846793005ul + 1442695040888963407ul; T_OPAQUE(x); }
+    return x;
+}
+T_NOINLINE unsigned long hot_b(unsigned long x, int n) {
+    int i;
+    for (i = 0; i < n; i++) { x = x * 6364136223846793005ul + 1442695040888963407ul; T_OPAQUE(x); }
+    return x;
+}
+T_NOINLINE unsigned long hot_c(unsigned long x, int n) {
+    int i;
+    for (i = 0; i < n; i++) { x = x * 6364136223846793005ul + 1442695040888963407ul; T_OPAQUE(x); }
+    return x;
+}
+T_NOINLINE unsigned long stage_a(unsigned long x) {
+    x = hot_a(x, 5 * T_UNIT);
+    T_OPAQUE(x);
+    return x;
+}
+T_NOINLINE unsigned long recurse(int depth, unsigned long x) {
+    if (depth == 0) x = hot_b(x, 3 * T_UNIT);
+    else x = recurse(depth - 1, x);
+    T_OPAQUE(x);
+    return x;
+}
+T_NOINLINE unsigned long stage_b(unsigned long x) {
+    x = recurse(9, x);
+    T_OPAQUE(x);
+    return x;
+}
+typedef unsigned long (*t_callback)(unsigned long);
+T_NOINLINE unsigned long callback_c(unsigned long x) {
+    x = hot_c(x, 2 * T_UNIT);
+    T_OPAQUE(x);
+    return x;
+}
+static t_callback volatile t_cb = callback_c; /* volatile: a real indirect call */
+T_NOINLINE unsigned long apply(t_callback f, unsigned long x) {
+    x = f(x);
+    T_OPAQUE(x);
+    return x;
+}
+T_NOINLINE unsigned long stage_c(unsigned long x) {
+    x = apply(t_cb, x);
+    T_OPAQUE(x);
+    return x;
+}
+T_NOINLINE unsigned long t_round(unsigned long x) {
+    x = stage_a(x);
+    x = stage_b(x);
+    x = stage_c(x);
+    T_OPAQUE(x);
+    return x;
+}
+
+typedef struct t_work { long rounds; unsigned long x; } t_work;
+
+static void *t_worker(void *arg) {
+    t_work *w = (t_work *)arg;
+    long i;
+    for (i = 0; i < w->rounds; i++) w->x = t_round(w->x);
+    return NULL;
+}
+
+/* Runs `rounds` rounds split over n threads created now. */
+static void t_run_threads(int n, long rounds) {
+    pthread_t th[64];
+    t_work w[64];
+    int i;
+    T_CHECK(n >= 1 && n <= 64, "threads %d", n);
+    for (i = 0; i < n; i++) {
+        w[i].rounds = rounds / n + (i < rounds % n);
+        w[i].x = (unsigned long)i + 1;
+        T_CHECK(pthread_create(&th[i], NULL, t_worker, &w[i]) == 0, "pthread_create");
+    }
+    for (i = 0; i < n; i++) pthread_join(th[i], NULL);
+}
+
+static int64_t t_cpu_ns(void) { /* process CPU, as getrusage reports it */
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    return ((int64_t)ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1000000000 +
+           ((int64_t)ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) * 1000;
+}
+
+/* Rounds that take about `seconds` of CPU on one thread here. */
+static long t_calibrate(double seconds) {
+    int64_t t0 = t_cpu_ns(), t1;
+    long n = 0;
+    unsigned long x = 1;
+    do { x = t_round(x); n++; t1 = t_cpu_ns(); } while (t1 - t0 < 100000000);
+    T_OPAQUE(x);
+    return (long)((double)n * seconds * 1e9 / (double)(t1 - t0)) + 1;
+}
+
+static FILE *t_tmpfile(char *path, size_t len) {
+    int fd;
+    snprintf(path, len, "/tmp/pprof-test-XXXXXX");
+    fd = mkstemp(path);
+    T_CHECK(fd >= 0, "mkstemp: %s", strerror(errno));
+    return fdopen(fd, "w+b");
+}
+
+/* Parses and validates a profile file, failing the test if either fails. */
+static void t_load(const char *path, prd_profile *p) {
+    char err[256];
+    T_CHECK(prd_parse_file(path, p) == 0, "parse %s: %s", path, p->err);
+    T_CHECK(prd_validate(p, err, sizeof err) == 0, "invalid profile %s: %s", path, err);
+}
+
+static const char *t_frame(const prd_profile *p, const prd_sample *s, int i) {
+    const prd_location *l;
+    if (i >= s->nlocation) return NULL;
+    l = prd_loc(p, s->location_id[i]);
+    return l ? prd_loc_name(p, l) : NULL;
+}
+static int t_streq(const char *a, const char *b) { return a && b && strcmp(a, b) == 0; }
+
+/* Sum of value[vi] over samples whose leaf is fn (NULL: all samples). */
+static int64_t t_flat(const prd_profile *p, const char *fn, int vi) {
+    int64_t sum = 0;
+    int i;
+    for (i = 0; i < p->nsample; i++)
+        if (!fn || t_streq(t_frame(p, &p->sample[i], 0), fn)) sum += p->sample[i].value[vi];
+    return sum;
+}
+
+/* Of the samples whose leaf is `leaf`, the share (by value[0]) whose frames 1..n are the
+   given names in order (leaf's caller first). */
+static double t_chain_share(const prd_profile *p, const char *leaf, const char **chain, int n) {
+    int64_t all = 0, ok = 0;
+    int i, k;
+    for (i = 0; i < p->nsample; i++) {
+        const prd_sample *s = &p->sample[i];
+        if (!t_streq(t_frame(p, s, 0), leaf)) continue;
+        all += s->value[0];
+        for (k = 0; k < n; k++)
+            if (!t_streq(t_frame(p, s, k + 1), chain[k])) break;
+        if (k == n) ok += s->value[0];
+    }
+    return all ? (double)ok / (double)all : 0.0;
+}
+
+static int t_have(const char *cmd) {
+    char buf[256];
+    snprintf(buf, sizeof buf, "command -v %s >/dev/null 2>&1", cmd);
+    return system(buf) == 0;
+}

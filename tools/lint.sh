@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# Checks of pprof.h that a compiler does not make. Prints PASS/FAIL lines; exit 1 on a FAIL.
+#   lint_version          line 1, PPROF_VERSION_STRING and the MAJOR/MINOR/PATCH agree
+#   lint_sigsafe          functions marked "sigsafe" call nothing that may lock or allocate
+#   lint_platform_macros  raw OS/CPU macros appear only in the >>os section
+#   lint_license          LICENSE is the text at the end of pprof.h
+set -u
+cd "$(dirname "$0")/.."
+H=pprof.h
+rc=0
+ok() { echo "PASS  $1"; }
+bad() { echo "FAIL  $1: $2"; rc=1; }
+
+v1=$(head -1 $H | sed -n 's/.* - v\([0-9.]*\) - .*/\1/p')
+vs=$(sed -n 's/^#define PPROF_VERSION_STRING "\(.*\)"/\1/p' $H)
+maj=$(sed -n 's/^#define PPROF_VERSION_MAJOR \([0-9]*\)/\1/p' $H)
+min=$(sed -n 's/^#define PPROF_VERSION_MINOR \([0-9]*\)/\1/p' $H)
+pat=$(sed -n 's/^#define PPROF_VERSION_PATCH \([0-9]*\)/\1/p' $H)
+if [ -n "$v1" ] && [ "$v1" = "$vs" ] && [ "$vs" = "$maj.$min.$pat" ]; then ok lint_version
+else bad lint_version "line 1 '$v1', string '$vs', numbers '$maj.$min.$pat'"; fi
+
+# bodies of functions whose preceding comment line starts with "// sigsafe"
+bodies=$(awk '/^\/\/ sigsafe/ {on=1} on {print} on && /^}/ {on=0}' $H)
+banned='\b(malloc|calloc|realloc|free|PPROF_MALLOC|PPROF_REALLOC|PPROF_FREE|printf|fprintf|snprintf|sprintf|puts|fputs|fwrite|fflush|fopen|fclose|pthread_mutex_[a-z]+|pthread_cond_[a-z]+|pthread_create|dlopen|dladdr|dl_iterate_phdr|backtrace|qsort|strdup|opendir|readdir|exit|abort)\s*\('
+found=$(echo "$bodies" | grep -nE "$banned" | head -5)
+n=$(echo "$bodies" | grep -c '^PPROF__FN')
+if [ "$n" -lt 5 ]; then bad lint_sigsafe "only $n functions marked sigsafe: markers lost?"
+elif [ -n "$found" ]; then bad lint_sigsafe "$found"
+else ok lint_sigsafe; fi
+
+os_end=$(grep -n '^// >>mem' $H | head -1 | cut -d: -f1)
+stray=$(awk -v end="$os_end" 'NR > end && /defined\((__linux__|__APPLE__|__x86_64__|__aarch64__|_WIN32|__GLIBC__)\)/ {print NR": "$0}' $H | head -3)
+if [ -z "$os_end" ]; then bad lint_platform_macros "no >>mem section"
+elif [ -n "$stray" ]; then bad lint_platform_macros "$stray"
+else ok lint_platform_macros; fi
+
+if diff -q <(sed -n '/^MIT License/,/^SOFTWARE\.$/p' $H) LICENSE >/dev/null; then ok lint_license
+else bad lint_license "LICENSE differs from the text at the end of pprof.h"; fi
+exit $rc
