@@ -95,7 +95,11 @@
 #define PPROF_VERSION_STRING "0.1.0"
 
 #ifdef PPROF_STATIC
-#  define PPROF_API static
+#  if defined(__GNUC__)
+#    define PPROF_API static __attribute__((unused)) /* a private copy may use part of it */
+#  else
+#    define PPROF_API static
+#  endif
 #else
 #  define PPROF_API extern
 #endif
@@ -1309,7 +1313,7 @@ typedef struct pprof__tmr { int tid, id; } pprof__tmr;
 
 static pthread_mutex_t pprof__cpu_mu = PTHREAD_MUTEX_INITIALIZER; /* start/stop/fork */
 static struct pprof__cpu_state {
-    int running;
+    int running;          /* 0 idle, 1 sampling, 2 stopping: encoding and writing */
     FILE *out;
     int hz;
     int64_t period_ns;
@@ -1478,6 +1482,7 @@ PPROF__FN void *pprof__cpu_thread(void *arg) {
     unsigned tick = 0;
     (void)arg;
     prctl(PR_SET_NAME, "pprof-cpu", 0, 0, 0);
+    pprof__cpu.drain_tid = pprof__os_gettid(); /* read by the scans of this thread only */
     while (!__atomic_load_n(&pprof__cpu.stop_req, __ATOMIC_ACQUIRE)) {
         pprof__os_sleep_ns(PPROF__DRAIN_NS);
         if (!__atomic_load_n(&pprof__cpu.drain_paused, __ATOMIC_ACQUIRE)) pprof__cpu_drain();
@@ -1885,20 +1890,25 @@ PPROF__FN int pprof__write_gz(FILE *fp, const pprof__buf *raw) {
     return rc;
 }
 
-/* Stops the running profile (of generation gen, or any if gen is 0) and writes it. */
+/* Stops the running profile (of generation gen, or any if gen is 0) and writes it. The
+   encoding and the write happen outside cpu_mu (state 2, "stopping": a start is refused),
+   so a slow or blocked FILE never holds up fork in another thread. */
 PPROF__FN int pprof__cpu_stop(int gen) {
     pprof__buf pb;
     int rc;
     pthread_mutex_lock(&pprof__cpu_mu);
-    if (!pprof__cpu.running || (gen && gen != pprof__sig.gen)) {
+    if (pprof__cpu.running != 1 || (gen && gen != pprof__sig.gen)) {
         pthread_mutex_unlock(&pprof__cpu_mu);
         return PPROF_ERR_NOT_RUNNING;
     }
     pprof__cpu_halt();
+    pprof__cpu.running = 2;
+    pthread_mutex_unlock(&pprof__cpu_mu);
     memset(&pb, 0, sizeof pb);
     pprof__cpu_encode(&pb);
     rc = pprof__write_gz(pprof__cpu.out, &pb);
     PPROF_FREE(pb.p);
+    pthread_mutex_lock(&pprof__cpu_mu);
     pprof__agg_free(&pprof__cpu.agg);
     pprof__cpu.running = 0;
     pprof__cpu.out = NULL;
