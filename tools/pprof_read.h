@@ -36,7 +36,10 @@ typedef struct prd_location {
     prd_line *line; int nline;              /* line[0] innermost inlined, last = physical frame */
     int is_folded;
 } prd_location;
-typedef struct prd_function { uint64_t id; int64_t name, system_name, filename, start_line; } prd_function;
+typedef struct prd_function {
+    uint64_t id;
+    int64_t name, system_name, filename, start_line;
+} prd_function;
 typedef struct prd_profile {
     prd_valuetype *sample_type; int nsample_type;
     prd_sample *sample; int nsample;
@@ -45,7 +48,7 @@ typedef struct prd_profile {
     prd_function *function; int nfunction;
     char **string; int nstring;             /* NUL-terminated copies */
     int64_t drop_frames, keep_frames, time_nanos, duration_nanos, period, default_sample_type;
-    int ntime_nanos;                        /* how many time_nanos fields were seen (must be <= 1) */
+    int ntime_nanos;                        /* time_nanos fields seen (must be <= 1) */
     prd_valuetype period_type;
     int64_t *comment; int ncomment;
     int was_gzip, gzip_stored_only;         /* framing facts, for tests */
@@ -95,28 +98,16 @@ uint32_t prd_crc32(uint32_t crc, const void *data, size_t n);
 
 typedef unsigned long long prd__ull;
 
-static int prd__vfmt(char *err, size_t len, const char *fmt, va_list ap) {
-    if (err && len) vsnprintf(err, len, fmt, ap);
-    return -1;
-}
-
-static int prd__fail(prd_profile *p, const char *fmt, ...) PRD__PRINTF(2, 3);
-static int prd__fail(prd_profile *p, const char *fmt, ...) {
-    va_list ap;
-    va_start(ap, fmt);
-    prd__vfmt(p->err, sizeof p->err, fmt, ap);
-    va_end(ap);
-    return -1;
-}
-
+/* formats the message into err and returns -1, so that errors are one statement */
 static int prd__bad(char *err, size_t len, const char *fmt, ...) PRD__PRINTF(3, 4);
 static int prd__bad(char *err, size_t len, const char *fmt, ...) {
     va_list ap;
     va_start(ap, fmt);
-    prd__vfmt(err, len, fmt, ap);
+    if (err && len) vsnprintf(err, len, fmt, ap);
     va_end(ap);
     return -1;
 }
+#define PRD__FAIL(p, ...) prd__bad((p)->err, sizeof (p)->err, __VA_ARGS__)
 
 uint32_t prd_crc32(uint32_t crc, const void *data, size_t n) {
     /* nibble table for the reflected polynomial 0xEDB88320: small and needs no init */
@@ -126,7 +117,7 @@ uint32_t prd_crc32(uint32_t crc, const void *data, size_t n) {
         0x9b64c2b0u, 0x86d3d2d4u, 0xa00ae278u, 0xbdbdf21cu};
     const unsigned char *s = (const unsigned char *)data;
     crc = ~crc;
-    while (n--) {
+    for (; n > 0; n--) {
         crc ^= *s++;
         crc = (crc >> 4) ^ t[crc & 15];
         crc = (crc >> 4) ^ t[crc & 15];
@@ -160,10 +151,10 @@ static int prd__trailer(prd_profile *p, const unsigned char *t, size_t at,
                         const unsigned char *data, size_t len) {
     uint32_t want = prd__le32(t), got = prd_crc32(0, data, len), isize = prd__le32(t + 4);
     if (want != got)
-        return prd__fail(p, "gzip CRC-32 mismatch at offset %llu: trailer %08lx, data %08lx",
+        return PRD__FAIL(p, "gzip CRC-32 mismatch at offset %llu: trailer %08lx, data %08lx",
                          (prd__ull)at, (unsigned long)want, (unsigned long)got);
     if (isize != (uint32_t)len)
-        return prd__fail(p, "gzip ISIZE mismatch at offset %llu: trailer %lu, data %llu bytes",
+        return PRD__FAIL(p, "gzip ISIZE mismatch at offset %llu: trailer %lu, data %llu bytes",
                          (prd__ull)(at + 4), (unsigned long)isize, (prd__ull)len);
     return 0;
 }
@@ -176,13 +167,13 @@ static int prd__zmember(prd_profile *p, const unsigned char *b, size_t n, size_t
     size_t o0 = out->n;
     int rc;
     memset(&z, 0, sizeof z);
-    if (inflateInit2(&z, 16 + MAX_WBITS) != Z_OK) return prd__fail(p, "zlib: inflateInit2 failed");
+    if (inflateInit2(&z, 16 + MAX_WBITS) != Z_OK) return PRD__FAIL(p, "zlib: inflateInit2 failed");
     z.next_in = (Bytef *)(b + at);      /* zlib does not write through next_in */
     z.avail_in = (uInt)(n - at > UINT_MAX ? UINT_MAX : n - at);
     for (;;) {
         if (prd__reserve(out, 65536)) {
             inflateEnd(&z);
-            return prd__fail(p, "out of memory");
+            return PRD__FAIL(p, "out of memory");
         }
         z.next_out = out->d + out->n;
         z.avail_out = (uInt)(out->cap - out->n > UINT_MAX ? UINT_MAX : out->cap - out->n);
@@ -190,15 +181,17 @@ static int prd__zmember(prd_profile *p, const unsigned char *b, size_t n, size_t
         out->n = (size_t)(z.next_out - out->d);
         if (rc == Z_STREAM_END) break;
         if (rc != Z_OK) {
-            prd__fail(p, "gzip member at offset %llu: zlib: %s", (prd__ull)at,
-                      rc == Z_BUF_ERROR ? "truncated deflate data" : z.msg ? z.msg : "error");
+            const char *m = rc == Z_BUF_ERROR ? "truncated deflate data" : z.msg ? z.msg : "error";
+            PRD__FAIL(p, "gzip member at offset %llu: %szlib: %s", (prd__ull)at,
+                      strstr(m, "data check") ? "CRC-32 mismatch, " :
+                      strstr(m, "length check") ? "ISIZE mismatch, " : "", m);
             inflateEnd(&z);
             return -1;
         }
     }
     *used = (size_t)z.total_in;
     inflateEnd(&z);
-    if (*used < 18) return prd__fail(p, "gzip member at offset %llu too short", (prd__ull)at);
+    if (*used < 18) return PRD__FAIL(p, "gzip member at offset %llu too short", (prd__ull)at);
     return prd__trailer(p, b + at + *used - 8, at + *used - 8, out->d + o0, out->n - o0);
 }
 #endif
@@ -207,14 +200,15 @@ static int prd__zmember(prd_profile *p, const unsigned char *b, size_t n, size_t
 static int prd__member(prd_profile *p, const unsigned char *b, size_t n, size_t at,
                        prd__buf *out, size_t *used, int *stored) {
     size_t pos = at + 10, o0 = out->n, len;
-    unsigned flg;
-    if (n - at < 18) return prd__fail(p, "gzip member at offset %llu: truncated", (prd__ull)at);
-    if (b[at] != 0x1f || b[at + 1] != 0x8b)
-        return prd__fail(p, "offset %llu: no gzip magic after previous member", (prd__ull)at);
+    unsigned flg, hcrc;
+    if (n - at < 2 || b[at] != 0x1f || b[at + 1] != 0x8b)
+        return PRD__FAIL(p, "offset %llu: %llu trailing bytes are not a gzip member", (prd__ull)at,
+                         (prd__ull)(n - at));
+    if (n - at < 18) return PRD__FAIL(p, "gzip member at offset %llu: truncated", (prd__ull)at);
     if (b[at + 2] != 8)
-        return prd__fail(p, "gzip compression method %u is not deflate (8)", b[at + 2]);
+        return PRD__FAIL(p, "gzip compression method %u is not deflate (8)", b[at + 2]);
     flg = b[at + 3];
-    if (flg & 0xe0) return prd__fail(p, "gzip header has reserved flag bits 0x%02x", flg);
+    if (flg & 0xe0) return PRD__FAIL(p, "gzip header has reserved flag bits 0x%02x", flg);
     if (flg & 4) {                      /* FEXTRA: 2-byte length, then that many bytes */
         if (n - pos < 2) goto trunc;
         len = (size_t)b[pos] | (size_t)b[pos + 1] << 8;
@@ -232,8 +226,9 @@ static int prd__member(prd_profile *p, const unsigned char *b, size_t n, size_t 
     }
     if (flg & 2) {                      /* FHCRC: low 16 bits of the header's CRC-32 */
         if (n - pos < 2) goto trunc;
-        if ((prd_crc32(0, b + at, pos - at) & 0xffff) != ((unsigned)b[pos] | (unsigned)b[pos + 1] << 8))
-            return prd__fail(p, "gzip header CRC mismatch at offset %llu", (prd__ull)pos);
+        hcrc = (unsigned)b[pos] | (unsigned)b[pos + 1] << 8;
+        if ((prd_crc32(0, b + at, pos - at) & 0xffff) != hcrc)
+            return PRD__FAIL(p, "gzip header CRC mismatch at offset %llu", (prd__ull)pos);
         pos += 2;
     }
     for (;;) {
@@ -242,7 +237,7 @@ static int prd__member(prd_profile *p, const unsigned char *b, size_t n, size_t 
         hdr = b[pos];
         btype = (hdr >> 1) & 3;
         if (btype == 3)
-            return prd__fail(p, "invalid deflate block type 3 at offset %llu", (prd__ull)pos);
+            return PRD__FAIL(p, "invalid deflate block type 3 at offset %llu", (prd__ull)pos);
         if (btype != 0) {
 #ifdef PRD_USE_ZLIB
             out->n = o0;
@@ -250,8 +245,8 @@ static int prd__member(prd_profile *p, const unsigned char *b, size_t n, size_t 
             return prd__zmember(p, b, n, at, out, used);
 #else
             (void)stored;
-            return prd__fail(p, "compressed deflate data needs PRD_USE_ZLIB (block at offset %llu)",
-                             (prd__ull)pos);
+            return PRD__FAIL(p, "compressed deflate data needs PRD_USE_ZLIB "
+                             "(block at offset %llu)", (prd__ull)pos);
 #endif
         }
         /* stored block: all previous blocks were stored, so this one starts on a byte */
@@ -259,11 +254,11 @@ static int prd__member(prd_profile *p, const unsigned char *b, size_t n, size_t 
         len = (size_t)b[pos + 1] | (size_t)b[pos + 2] << 8;
         nlen = (unsigned)b[pos + 3] | (unsigned)b[pos + 4] << 8;
         if (nlen != (~len & 0xffffu))
-            return prd__fail(p, "stored block at offset %llu: NLEN %04x is not ~LEN (LEN %04x)",
+            return PRD__FAIL(p, "stored block at offset %llu: NLEN %04x is not ~LEN (LEN %04x)",
                              (prd__ull)pos, nlen, (unsigned)len);
         pos += 5;
         if (n - pos < len) goto trunc;
-        if (len && prd__reserve(out, len)) return prd__fail(p, "out of memory");
+        if (len && prd__reserve(out, len)) return PRD__FAIL(p, "out of memory");
         if (len) memcpy(out->d + out->n, b + pos, len);
         out->n += len;
         pos += len;
@@ -273,7 +268,7 @@ static int prd__member(prd_profile *p, const unsigned char *b, size_t n, size_t 
     *used = pos + 8 - at;
     return prd__trailer(p, b + pos, pos, out->d + o0, out->n - o0);
 trunc:
-    return prd__fail(p, "gzip data truncated at offset %llu (input is %llu bytes)",
+    return PRD__FAIL(p, "gzip data truncated at offset %llu (input is %llu bytes)",
                      (prd__ull)(pos < n ? pos : n), (prd__ull)n);
 }
 
@@ -287,7 +282,8 @@ typedef struct prd__rd {
     prd_profile *p;
 } prd__rd;
 
-static int64_t prd__s64(uint64_t v) {     /* two's complement without implementation-defined casts */
+/* two's complement, without the implementation-defined cast of large values */
+static int64_t prd__s64(uint64_t v) {
     return v <= (uint64_t)INT64_MAX ? (int64_t)v : -(int64_t)(~v) - 1;
 }
 
@@ -297,12 +293,13 @@ static int prd__varint(prd__rd *r, uint64_t *out) {
     int i;
     for (i = 0; i < 10; i++) {
         unsigned c;
-        if (r->pos >= r->end) return prd__fail(r->p, "truncated varint at offset %llu", (prd__ull)at);
+        if (r->pos >= r->end)
+            return PRD__FAIL(r->p, "truncated varint at offset %llu", (prd__ull)at);
         c = r->b[r->pos++];
         if (i == 9 && (c & 0x80))
-            return prd__fail(r->p, "varint longer than 10 bytes at offset %llu", (prd__ull)at);
+            return PRD__FAIL(r->p, "varint longer than 10 bytes at offset %llu", (prd__ull)at);
         if (i == 9 && c > 1)
-            return prd__fail(r->p, "varint overflows 64 bits at offset %llu", (prd__ull)at);
+            return PRD__FAIL(r->p, "varint overflows 64 bits at offset %llu", (prd__ull)at);
         v |= (uint64_t)(c & 0x7f) << (7 * i);
         if (!(c & 0x80)) break;
     }
@@ -315,7 +312,7 @@ static int prd__key(prd__rd *r, int *wt) {
     r->keyat = r->pos;
     if (prd__varint(r, &k)) return -1;
     if ((k >> 3) == 0 || (k >> 3) > 0x1fffffff)
-        return prd__fail(r->p, "bad field number %llu at offset %llu", (prd__ull)(k >> 3),
+        return PRD__FAIL(r->p, "bad field number %llu at offset %llu", (prd__ull)(k >> 3),
                          (prd__ull)r->keyat);
     r->field = (int)(k >> 3);
     *wt = (int)(k & 7);
@@ -323,7 +320,7 @@ static int prd__key(prd__rd *r, int *wt) {
 }
 
 static int prd__wrongwt(prd__rd *r, int wt, int want) {
-    return prd__fail(r->p, "field %d at offset %llu: wire type %d, expected %d", r->field,
+    return PRD__FAIL(r->p, "field %d at offset %llu: wire type %d, expected %d", r->field,
                      (prd__ull)r->keyat, wt, want);
 }
 
@@ -334,7 +331,7 @@ static int prd__len(prd__rd *r, int wt, size_t *end) {
     if (wt != 2) return prd__wrongwt(r, wt, 2);
     if (prd__varint(r, &n)) return -1;
     if (n > r->end - r->pos)
-        return prd__fail(r->p, "length %llu at offset %llu runs past the end (%llu bytes left)",
+        return PRD__FAIL(r->p, "length %llu at offset %llu runs past the end (%llu bytes left)",
                          (prd__ull)n, (prd__ull)at, (prd__ull)(r->end - r->pos));
     *end = r->pos + (size_t)n;
     return 0;
@@ -353,7 +350,7 @@ static int prd__skip(prd__rd *r, int wt) {
     case 1: case 5:
         e = wt == 1 ? 8 : 4;
         if (r->end - r->pos < e)
-            return prd__fail(r->p, "truncated fixed%d field at offset %llu", (int)e * 8,
+            return PRD__FAIL(r->p, "truncated fixed%d field at offset %llu", (int)e * 8,
                              (prd__ull)r->pos);
         r->pos += e;
         return 0;
@@ -362,7 +359,7 @@ static int prd__skip(prd__rd *r, int wt) {
         r->pos = e;
         return 0;
     default:
-        return prd__fail(r->p, "unsupported wire type %d (field %d) at offset %llu", wt, r->field,
+        return PRD__FAIL(r->p, "unsupported wire type %d (field %d) at offset %llu", wt, r->field,
                          (prd__ull)r->keyat);
     }
 }
@@ -374,7 +371,7 @@ static void *prd__grow(prd__rd *r, void *arr, int n, size_t sz) {
         void *na = n < INT_MAX / 2 ? realloc(arr, sz * (size_t)(n ? 2 * n : 1)) : NULL;
         if (!na) {
             r->oom = 1;
-            prd__fail(r->p, "out of memory at offset %llu", (prd__ull)r->pos);
+            PRD__FAIL(r->p, "out of memory at offset %llu", (prd__ull)r->pos);
             return arr;
         }
         arr = na;
@@ -387,15 +384,18 @@ static void *prd__grow(prd__rd *r, void *arr, int n, size_t sz) {
 #define PRD__PUSH(r, T, arr, n) \
     ((arr) = (T *)prd__grow((r), (arr), (n), sizeof(T)), (r)->oom ? (T *)0 : &(arr)[(n)++])
 
-/* repeated scalar: one varint (wire type 0) or a packed run (wire type 2) */
+/* repeated scalar: one varint (wire type 0) or a packed run (wire type 2), which bounds
+ * the reader so that a varint cannot run past the run */
 #define PRD__REP(r, wt, T, arr, n) do { \
-        size_t e_ = 0; int one_ = (wt) == 0; uint64_t v_; T *slot_; \
+        size_t e_ = 0, outer_ = (r)->end; int one_ = (wt) == 0; uint64_t v_; T *slot_; \
         if (!one_ && prd__len((r), (wt), &e_)) return -1; \
+        if (!one_) (r)->end = e_; \
         while (one_ || (r)->pos < e_) { \
             if (prd__varint((r), &v_) || !(slot_ = PRD__PUSH((r), T, arr, n))) return -1; \
             *slot_ = (T)prd__s64(v_); \
             one_ = 0; \
         } \
+        (r)->end = outer_; \
     } while (0)
 
 /* a message whose fields 1..nf are all varints: into v[1..nf], others skipped */
@@ -531,7 +531,7 @@ static int prd__profile(prd__rd *r) {
             if (prd__len(r, wt, &end) || !(sp = PRD__PUSH(r, char *, p->string, p->nstring)))
                 return -1;
             if (!(*sp = (char *)malloc(end - r->pos + 1)))
-                return prd__fail(p, "out of memory at offset %llu", (prd__ull)r->pos);
+                return PRD__FAIL(p, "out of memory at offset %llu", (prd__ull)r->pos);
             memcpy(*sp, r->b + r->pos, end - r->pos);
             (*sp)[end - r->pos] = '\0';
             r->pos = end;
@@ -598,6 +598,7 @@ int prd_parse_mem(const unsigned char *buf, size_t n, prd_profile *p) {
         size_t at = 0, used = 0;
         int stored = 1;
         p->was_gzip = 1;
+        if (prd__reserve(&out, 1)) return PRD__FAIL(p, "out of memory");  /* d never NULL */
         while (at < n) {                /* concatenated members, as Go's reader accepts */
             if (prd__member(p, buf, n, at, &out, &used, &stored)) {
                 free(out.d);
@@ -628,13 +629,13 @@ int prd_parse_file(const char *path, prd_profile *p) {
     size_t n = 0, cap = 0;
     int rc;
     memset(p, 0, sizeof *p);
-    if (!f) return prd__fail(p, "%s: %s", path, strerror(errno));
+    if (!f) return PRD__FAIL(p, "%s: %s", path, strerror(errno));
     for (;;) {
         size_t got;
         if (cap - n < 65536) {
             unsigned char *nd = (unsigned char *)realloc(d, cap = cap ? 2 * cap : 65536);
             if (!nd) {
-                rc = prd__fail(p, "%s: out of memory", path);
+                rc = PRD__FAIL(p, "%s: out of memory", path);
                 goto done;
             }
             d = nd;
@@ -644,7 +645,7 @@ int prd_parse_file(const char *path, prd_profile *p) {
         if (got == 0) break;
     }
     if (ferror(f)) {
-        rc = prd__fail(p, "%s: read error", path);
+        rc = PRD__FAIL(p, "%s: read error", path);
         goto done;
     }
     rc = prd_parse_mem(d, n, p);
@@ -703,6 +704,19 @@ static int prd__vs(const prd_profile *p, int64_t idx, const char *what, int i, i
                     w, (long long)idx, p->nstring);
 }
 
+/* ids exactly 1..N in written order: Parca checks it, Pyroscope indexes by id - 1 */
+static int prd__ids(const char *what, const void *arr, size_t size, int n, char *err, size_t len) {
+    int i;
+    uint64_t id;
+    for (i = 0; i < n; i++) {
+        memcpy(&id, (const char *)arr + size * (size_t)i, sizeof id);   /* id comes first */
+        if (id != (uint64_t)i + 1)
+            return prd__bad(err, len, "%s[%d].id is %llu, must be %d (ids are 1..N in order)",
+                            what, i, (prd__ull)id, i + 1);
+    }
+    return 0;
+}
+
 int prd_validate(const prd_profile *p, char *err, size_t len) {
     int i, j;
     if (err && len) err[0] = '\0';
@@ -711,19 +725,10 @@ int prd_validate(const prd_profile *p, char *err, size_t len) {
         return prd__bad(err, len, "string_table[0] is \"%.40s\", must be \"\"", p->string[0]);
     if (p->ntime_nanos > 1)
         return prd__bad(err, len, "time_nanos appears %d times (at most once)", p->ntime_nanos);
-    /* ids exactly 1..N in written order (Parca, Pyroscope index by id - 1) */
-    for (i = 0; i < p->nmapping; i++)
-        if (p->mapping[i].id != (uint64_t)i + 1)
-            return prd__bad(err, len, "mapping[%d].id is %llu, must be %d (ids are 1..N in order)",
-                            i, (prd__ull)p->mapping[i].id, i + 1);
-    for (i = 0; i < p->nlocation; i++)
-        if (p->location[i].id != (uint64_t)i + 1)
-            return prd__bad(err, len, "location[%d].id is %llu, must be %d (ids are 1..N in order)",
-                            i, (prd__ull)p->location[i].id, i + 1);
-    for (i = 0; i < p->nfunction; i++)
-        if (p->function[i].id != (uint64_t)i + 1)
-            return prd__bad(err, len, "function[%d].id is %llu, must be %d (ids are 1..N in order)",
-                            i, (prd__ull)p->function[i].id, i + 1);
+    if (prd__ids("mapping", p->mapping, sizeof *p->mapping, p->nmapping, err, len) ||
+        prd__ids("location", p->location, sizeof *p->location, p->nlocation, err, len) ||
+        prd__ids("function", p->function, sizeof *p->function, p->nfunction, err, len))
+        return -1;
     for (i = 0; i < p->nsample_type; i++)
         if (prd__vs(p, p->sample_type[i].type, "sample_type", i, -1, "type", err, len) ||
             prd__vs(p, p->sample_type[i].unit, "sample_type", i, -1, "unit", err, len))
