@@ -50,14 +50,14 @@
        profile the handler stays installed and ignores the signal, so a late signal can never
        kill the process. Signals sent with kill/tgkill are ignored by it.
      - Arms one CPU-time timer per thread (timer_create on the thread's CPU clock, delivered
-       to that thread), for the threads in /proc/self/task, rescanned every 10 ms: a new
+       to that thread), for the threads in /proc/self/task, rescanned every 20 ms: a new
        thread is sampled from its first scan on. A signal with k overruns counts as 1 + k
        periods, so totals hold above the kernel tick (HZ). Where per-thread timers are
        unavailable, one process-wide setitimer(ITIMER_PROF) instead (the profile says so).
        Timers exist only while a profile runs; CPU timers never wake a sleeping thread.
        Blocking calls that SA_RESTART does not restart (sleeps, poll, epoll_wait) can see
        EINTR in a thread that is running when its timer fires, as with any SIGPROF profiler.
-     - Starts one thread, "pprof-cpu", that drains samples every 10 ms and is not profiled. Memory: about 1.1 MiB of sample ring and 0.5 MiB of region tables (mmap, kept
+     - Starts one thread, "pprof-cpu", that drains samples every 20 ms and is not profiled. Memory: about 1.1 MiB of sample ring and 0.5 MiB of region tables (mmap, kept
        for reuse), plus the aggregated stacks.
      - fork: the calling thread blocks the signal during fork (a long fork is never restarted
        forever); the child starts with no profile running and may start its own.
@@ -215,9 +215,9 @@ static inline const char *pprof_version(void) { return PPROF_VERSION_STRING; }
 #  error "pprof.h: define PPROF_MALLOC, PPROF_REALLOC and PPROF_FREE together, or none"
 #endif
 #define PPROF_DEFAULT_HZ 100
-#define PPROF__DRAIN_NS 10000000L     /* the drain thread wakes every 10 ms */
-#define PPROF__SCAN_TICKS 1           /* /proc/self/task every 10 ms */
-#define PPROF__MAPS_TICKS 25          /* region snapshot every 250 ms, or at once on a miss */
+#define PPROF__DRAIN_NS 20000000L     /* the drain thread wakes every 20 ms */
+#define PPROF__SCAN_TICKS 1           /* /proc/self/task every 20 ms */
+#define PPROF__MAPS_TICKS 25          /* region snapshot every 500 ms, or at once on a miss */
 #define PPROF__RING_MASK ((uint64_t)PPROF_RING_SLOTS - 1u)
 
 // =========================================================================================
@@ -1330,6 +1330,7 @@ static struct pprof__cpu_state {
     pprof__tmr *tmr;      /* sorted by tid; only the drain thread (or start/stop) */
     size_t ntmr, captmr;
     size_t check_at;      /* rotating cursor for the dead-timer check */
+    unsigned scans;
     int *tids;
     size_t ntids, captids;
     uint64_t threads_seen; /* threads given a timer */
@@ -1412,14 +1413,15 @@ PPROF__FN int pprof__cpu_list_tids(void) {
     return 0;
 }
 
-/* Gives every thread its timer: new tids get one, vanished tids lose theirs, and a few
-   timers per scan are checked for a dead target (a tid reused by a new thread). */
+/* Gives every thread its timer: new tids get one, vanished tids lose theirs, and every
+   tenth scan checks up to 16 timers for a dead target (a tid reused by a new thread). */
 PPROF__FN void pprof__cpu_scan(void) {
     size_t i = 0, j = 0, nk = 0, k;
     pprof__tmr *old;
     size_t nold;
     if (!pprof__cpu.per_thread || pprof__cpu_list_tids() != 0) return;
-    for (k = 0; k < 16 && pprof__cpu.ntmr > 0; k++) {
+    if (pprof__cpu.scans++ % 10 != 0) nk = pprof__cpu.ntmr; /* dead-timer checks: 200 ms */
+    for (k = 0; k < 16 && k < pprof__cpu.ntmr - nk; k++) {
         struct itimerspec cur;
         size_t at = pprof__cpu.check_at++ % pprof__cpu.ntmr;
         if (syscall(SYS_timer_gettime, pprof__cpu.tmr[at].id, &cur) == 0 &&
@@ -1429,6 +1431,7 @@ PPROF__FN void pprof__cpu_scan(void) {
         }
     }
     /* merge the sorted timer list with the sorted tid list into a new timer list */
+    nk = 0;
     old = pprof__cpu.tmr;
     nold = pprof__cpu.ntmr;
     pprof__cpu.tmr = NULL;
