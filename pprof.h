@@ -55,6 +55,8 @@
        periods, so totals hold above the kernel tick (HZ). Where per-thread timers are
        unavailable, one process-wide setitimer(ITIMER_PROF) instead (the profile says so).
        Timers exist only while a profile runs; CPU timers never wake a sleeping thread.
+       CPU a new thread used before its first scan is measured from its CPU clock and shown
+       as the pseudo frame pprof__thread_before_timer, so totals stay right.
        Blocking calls that SA_RESTART does not restart (sleeps, poll, epoll_wait) can see
        EINTR in a thread that is running when its timer fires, as with any SIGPROF profiler.
      - Starts one thread, "pprof-cpu", that drains samples every 20 ms and is not profiled. Memory: about 1.1 MiB of sample ring and 0.5 MiB of region tables (mmap, kept
@@ -1336,13 +1338,17 @@ static struct pprof__cpu_state {
     uint64_t threads_seen; /* threads given a timer */
     uint64_t timer_fail;   /* threads timer_create refused (e.g. RLIMIT_SIGPENDING) */
     uint64_t agg_oom;     /* periods lost to out-of-memory while aggregating */
+    int64_t unsampled_ns; /* CPU of new threads before their first scan */
     uint64_t rng;
     int atfork_done;
     int signal_installed;
 } pprof__cpu;
 
-/* Its address and name stand for samples the full ring dropped (see >>ring). */
+/* Pseudo frames: their addresses and names stand for CPU the profile could not place.
+   Samples the full ring dropped (see >>ring): */
 PPROF__FN PPROF__NOINLINE void pprof__lost_samples(void) { __asm__ __volatile__(""); }
+/* CPU a thread created during the profile used before the scan that armed its timer: */
+PPROF__FN PPROF__NOINLINE void pprof__thread_before_timer(void) { __asm__ __volatile__("nop"); }
 
 PPROF__FN uint64_t pprof__cpu_rand(void) {
     uint64_t x = pprof__cpu.rng ? pprof__cpu.rng : 0x2545F4914F6CDD1Dull;
@@ -1354,7 +1360,7 @@ PPROF__FN uint64_t pprof__cpu_rand(void) {
 PPROF__FN int pprof__cpu_timer_arm(int tid) {
     pprof__ksigevent ev;
     struct itimerspec its;
-    clockid_t clk = (clockid_t)(((~(unsigned)tid) << 3) | 6u); /* tid's CPUCLOCK_SCHED */
+    clockid_t clk = (clockid_t)(((~(unsigned)tid) << 3) | 6u); /* tid's CPU clock */
     int id = -1;
     int64_t first;
     memset(&ev, 0, sizeof ev);
@@ -1452,7 +1458,14 @@ PPROF__FN void pprof__cpu_scan(void) {
         if (i < nold && old[i].tid == tid && old[i].id >= 0) {
             pprof__cpu.tmr[nk++] = old[i];
         } else if (tid != pprof__cpu.drain_tid) {
-            int id = pprof__cpu_timer_arm(tid);
+            struct timespec used;
+            clockid_t clk = (clockid_t)(((~(unsigned)tid) << 3) | 6u); /* tid's CPU clock */
+            int id, known = clock_gettime(clk, &used) == 0;
+            id = pprof__cpu_timer_arm(tid);
+            /* a thread first seen after the start scan was created during the profile: all
+               its CPU so far fell in the window, before its timer existed */
+            if (id >= 0 && known && pprof__cpu.scans > 1)
+                pprof__cpu.unsampled_ns += (int64_t)used.tv_sec * 1000000000 + used.tv_nsec;
             if (id >= 0) {
                 pprof__cpu.tmr[nk].tid = tid;
                 pprof__cpu.tmr[nk++].id = id;
@@ -1600,6 +1613,8 @@ PPROF__FN int pprof__cpu_start(FILE *fp) {
     pprof__cpu.deq = 0;
     pprof__agg_free(&pprof__cpu.agg);
     pprof__cpu.agg_oom = 0;
+    pprof__cpu.unsampled_ns = 0;
+    pprof__cpu.scans = 0;
     pprof__cpu.threads_seen = 0;
     if (pprof__maps_refresh() != 0) {
         pthread_mutex_unlock(&pprof__cpu_mu);
@@ -1686,6 +1701,7 @@ PPROF__FN void pprof__cpu_encode(pprof__buf *pb) {
     uint64_t *ids = NULL;
     size_t capids = 0;
     uintptr_t lost_pc = (uintptr_t)&pprof__lost_samples;
+    uintptr_t new_pc = (uintptr_t)&pprof__thread_before_timer;
     const int64_t period = pprof__cpu.period_ns;
     char line[256];
 
@@ -1716,7 +1732,7 @@ PPROF__FN void pprof__cpu_encode(pprof__buf *pb) {
     pprof__pb_close(pb);
 
     pthread_mutex_lock(&pprof__sym_mu);
-    for (i = 0; i <= pprof__cpu.agg.cap; i++) {
+    for (i = 0; i < pprof__cpu.agg.cap + 2; i++) {
         const uintptr_t *pc;
         uint32_t n, f, nid = 0;
         int64_t periods;
@@ -1726,12 +1742,16 @@ PPROF__FN void pprof__cpu_encode(pprof__buf *pb) {
             pc = pprof__cpu.agg.pcs + e->off;
             n = e->n;
             periods = e->periods;
-        } else { /* last: the samples the full ring dropped, as one pseudo frame */
+        } else if (i == pprof__cpu.agg.cap) { /* the pseudo frames, each one sample */
             periods = (int64_t)(pprof__sig.lost + pprof__cpu.agg_oom);
-            if (!periods) break;
             pc = &lost_pc;
             n = 1;
+        } else {
+            periods = (pprof__cpu.unsampled_ns + period / 2) / period;
+            pc = &new_pc;
+            n = 1;
         }
+        if (periods <= 0) continue;
         if (pprof__mem_grow((void **)&ids, &capids, n, sizeof *ids) != 0) { pb->oom = 1; break; }
         for (f = 0; f < n; f++) {
             /* the leaf is the interrupted pc; callers are return addresses: step back
@@ -1764,6 +1784,7 @@ PPROF__FN void pprof__cpu_encode(pprof__buf *pb) {
                     }
                 }
                 if (a == lost_pc) name = "pprof__lost_samples";
+                if (a == new_pc) name = "pprof__thread_before_timer";
                 if (name) {
                     int64_t si = pprof__strs_add(&S, name);
                     int ff;
@@ -1856,11 +1877,11 @@ PPROF__FN void pprof__cpu_encode(pprof__buf *pb) {
     pprof__pb_i64(pb, 13, pprof__strs_add(&S, line));      // Profile.comment = 13
     snprintf(line, sizeof line,
              "samples %llu, lost %llu (ring full), on stacks newer than the region snapshot %llu, "
-             "threads timed %llu, refused a timer %llu",
-             (unsigned long long)pprof__sig.taken, (unsigned long long)pprof__sig.lost_n,
-             (unsigned long long)pprof__sig.nostack,
+             "threads timed %llu, refused a timer %llu, new threads' CPU before their timer "
+             "%.3f s", (unsigned long long)pprof__sig.taken,
+             (unsigned long long)pprof__sig.lost_n, (unsigned long long)pprof__sig.nostack,
              (unsigned long long)pprof__cpu.threads_seen,
-             (unsigned long long)pprof__cpu.timer_fail);
+             (unsigned long long)pprof__cpu.timer_fail, (double)pprof__cpu.unsampled_ns / 1e9);
     pprof__pb_i64(pb, 13, pprof__strs_add(&S, line));
     if (S.oom) pb->oom = 1;
     for (i = 0; i < S.n; i++)                              // Profile.string_table = 6, last

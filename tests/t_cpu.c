@@ -132,6 +132,7 @@ static void t_cpu_total(int hz, int nthreads) {
         T_CHECK(p.period == 1000000000 / hz, "period %lld at %d Hz", (long long)p.period, hz);
         prd_free(&p);
         ratio = (double)prof / (double)used;
+        if (getenv("T_VERBOSE")) fprintf(stdout, "ratio %.3f (profile %.3f s, getrusage %.3f s)\n", ratio, (double)prof / 1e9, (double)used / 1e9);
         if (ratio >= 0.90 && ratio <= 1.05) return;
         fprintf(stderr, "attempt %d: profile %.3f s of getrusage %.3f s = %.1f%%\n", attempt,
                 (double)prof / 1e9, (double)used / 1e9, 100 * ratio);
@@ -166,7 +167,7 @@ static void t_cpu_old_and_new_threads(void) {
     prd_profile p;
     char path[64];
     FILE *fp = t_tmpfile(path, sizeof path);
-    double a, c;
+    double a, c, pre;
     struct timespec d0, d1;
     clockid_t ca, cc;
     pthread_create(&before, NULL, t_spin_a, NULL);
@@ -187,11 +188,40 @@ static void t_cpu_old_and_new_threads(void) {
     t_load(path, &p);
     a = (double)t_flat(&p, "hot_a", 1) / 1e9;
     c = (double)t_flat(&p, "hot_c", 1) / 1e9;
+    /* the thread created during the profile ran a little before its first scan */
+    pre = (double)t_flat(&p, "pprof__thread_before_timer", 1) / 1e9;
     prd_free(&p);
+    T_CHECK(pre < 0.15, "%.3f s charged to the time before the new thread's timer", pre);
+    c += pre;
     unlink(path);
     /* two spinning threads on two cores share the window: each about 1.5 s */
     T_CHECK(a > 0.5 && c > 0.5 && a / c > 0.75 && a / c < 1.33,
             "thread from before: %.2f s, thread from during: %.2f s", a, c);
+}
+
+/* Threads that all existed at the start need no pseudo frame: every one has its timer. */
+static void t_cpu_old_threads_no_pseudo(void) {
+    pthread_t a, c;
+    prd_profile p;
+    char path[64];
+    FILE *fp = t_tmpfile(path, sizeof path);
+    t_spin_stop = 0;
+    pthread_create(&a, NULL, t_spin_a, NULL);
+    pthread_create(&c, NULL, t_spin_c, NULL);
+    pprof__os_sleep_ns(50000000);
+    T_CHECK(pprof_write_cpu(fp, 1) == PPROF_OK, "write");
+    t_spin_stop = 1;
+    pthread_join(a, NULL);
+    pthread_join(c, NULL);
+    fclose(fp);
+    memset(&p, 0, sizeof p);
+    t_load(path, &p);
+    T_CHECK(t_flat(&p, "pprof__thread_before_timer", 0) == 0, "pseudo frame for old threads");
+    T_CHECK(t_flat(&p, "pprof__lost_samples", 0) == 0, "lost samples");
+    T_CHECK(t_flat(&p, NULL, 1) > 1500000000, "two spinning threads for 1 s: %lld ns",
+            (long long)t_flat(&p, NULL, 1));
+    prd_free(&p);
+    unlink(path);
 }
 
 /* A new rate applies to the next profile, never to the running one. */
@@ -326,6 +356,7 @@ static void t_cpu_no_stray_signal(void) {
     {"cpu_total_vs_getrusage_2threads_1000hz", t_cpu_total_2t_1000, 60}, \
     {"cpu_total_vs_getrusage_24threads_1000hz", t_cpu_total_24t_1000, 60}, \
     {"cpu_threads_before_and_during_profile", t_cpu_old_and_new_threads, 60}, \
+    {"cpu_old_threads_need_no_pseudo_frame", t_cpu_old_threads_no_pseudo, 60}, \
     {"cpu_rate_applies_to_next_profile", t_cpu_rate_applies_next, 60}, \
     {"cpu_lost_samples_pseudo_frame", t_cpu_lost_samples, 60}, \
     {"cpu_deep_stack_truncated_not_dropped", t_cpu_deep_stack_truncated, 60}, \
