@@ -619,12 +619,12 @@ PPROF__FN int pprof__unw_context(const void *uc, uintptr_t *out, int max) {
 // =========================================================================================
 // sigsafe
 PPROF__FN void pprof__ring_push(uint64_t weight, const void *uc) {
-    pprof__slot *s;
+    pprof__slot *ring = PPROF__LOAD(&pprof__sig.ring), *s; /* once: see pprof__cpu_start */
     uint64_t pos = __atomic_load_n(&pprof__sig.enq, __ATOMIC_RELAXED);
     for (;;) {
         uint64_t seq;
         int64_t dif;
-        s = &pprof__sig.ring[pos & PPROF__RING_MASK];
+        s = &ring[pos & PPROF__RING_MASK];
         seq = PPROF__LOAD(&s->seq);
         dif = (int64_t)(seq - pos);
         if (dif == 0) {
@@ -1604,8 +1604,19 @@ PPROF__FN int pprof__cpu_start(FILE *fp) {
     }
     rc = pprof__cpu_install();
     if (rc != PPROF_OK) { pthread_mutex_unlock(&pprof__cpu_mu); return rc; }
-    {   /* no handler is running: the last stop saw none in flight, and active is 0 */
+    {   /* Handlers record nothing now (active is 0). One still in flight (a thread frozen
+           inside the handler since the last profile) may yet write to the ring it took:
+           give this profile a fresh ring then, and leave that one to it. */
         uint64_t i;
+        int spins = 0;
+        while (__atomic_load_n(&pprof__sig.inflight, __ATOMIC_SEQ_CST) != 0 && ++spins < 100)
+            pprof__os_sleep_ns(100000);
+        if (spins >= 100) {
+            pprof__slot *fresh =
+                (pprof__slot *)pprof__mem_map(PPROF_RING_SLOTS * sizeof(pprof__slot));
+            if (!fresh) { pthread_mutex_unlock(&pprof__cpu_mu); return PPROF_ERR_NOMEM; }
+            PPROF__STORE(&pprof__sig.ring, fresh);
+        }
         for (i = 0; i < PPROF_RING_SLOTS; i++) pprof__sig.ring[i].seq = i;
         pprof__sig.enq = 0;
         pprof__sig.lost = pprof__sig.lost_n = pprof__sig.taken = pprof__sig.nostack = 0;
@@ -1682,6 +1693,10 @@ PPROF__FN void pprof__cpu_halt(void) {
     while (__atomic_load_n(&pprof__sig.inflight, __ATOMIC_SEQ_CST) != 0 && ++spins < 10000)
         pprof__os_sleep_ns(100000); /* a handler that started before active went 0 */
     pprof__cpu_drain();
+    if (pprof__sig.enq > pprof__cpu.deq) { /* claimed, never published: a frozen handler */
+        pprof__sig.lost += pprof__sig.enq - pprof__cpu.deq;
+        pprof__sig.lost_n += pprof__sig.enq - pprof__cpu.deq;
+    }
 }
 
 /* Builds the profile.proto of the halted profile into pb. */
@@ -1843,6 +1858,24 @@ PPROF__FN void pprof__cpu_encode(pprof__buf *pb) {
         pprof__pb_u64(pb, 7, (uint64_t)e->deleted);         //   Mapping.has_functions = 7
         pprof__pb_close(pb);
         pthread_mutex_unlock(&pprof__sym_mu);
+    }
+    {   /* code outside every executable mapping (JIT code, a library unloaded since):
+           one last mapping spans it, so every Location has one (Pyroscope needs it) */
+        uintptr_t lo = UINTPTR_MAX, hi = 0;
+        for (i = 0; i < nlocs; i++) {
+            if (locs[i].mapping) continue;
+            if (locs[i].addr < lo) lo = locs[i].addr;
+            if (locs[i].addr >= hi) hi = locs[i].addr + 1;
+            locs[i].mapping = nxm + 1;
+        }
+        if (hi) {
+            pprof__pb_open(pb, 3);
+            pprof__pb_u64(pb, 1, nxm + 1);
+            pprof__pb_u64(pb, 2, lo);
+            pprof__pb_u64(pb, 3, hi);
+            pprof__pb_i64(pb, 5, pprof__strs_add(&S, "[unmapped]")); /* never opened */
+            pprof__pb_close(pb);
+        }
     }
     for (i = 0; i < nlocs; i++) {
         pprof__pb_open(pb, 4);                             // Profile.location = 4

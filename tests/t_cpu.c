@@ -319,6 +319,67 @@ static void t_cpu_deep_stack_truncated(void) {
     unlink(path);
 }
 
+/* Code in an anonymous executable page (as a JIT makes), unmapped before the profile is
+   written: its samples keep their caller, and their Location a mapping. */
+typedef long (*t_jit_fn)(long);
+static t_jit_fn volatile t_jit;
+T_NOINLINE static long t_jit_caller(long n) {
+    long r = t_jit(n); /* an indirect call into the page */
+    T_OPAQUE(r);
+    return r;
+}
+static void *t_jit_worker(void *arg) {
+    int64_t t0 = pprof__os_mono_ns();
+    (void)arg;
+    while (pprof__os_mono_ns() - t0 < 600000000) t_jit_caller(2000000);
+    return NULL;
+}
+static void t_cpu_jit_code(void) {
+#if defined(PPROF__X86_64)
+    static const unsigned char code[] = {0x48, 0xff, 0xcf, 0x75, 0xfb, 0x48, 0x89, 0xf8, 0xc3};
+    /* loop: dec %rdi; jnz loop; mov %rdi,%rax; ret */
+    pthread_t t;
+    prd_profile p;
+    char path[64];
+    FILE *fp = t_tmpfile(path, sizeof path);
+    void *page = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    int i, in_jit = 0, with_caller = 0;
+    T_CHECK(page != MAP_FAILED, "mmap");
+    memcpy(page, code, sizeof code);
+    T_CHECK(mprotect(page, 4096, PROT_READ | PROT_EXEC) == 0, "mprotect");
+    memcpy((void *)&t_jit, &page, sizeof page); /* an object pointer made a function pointer */
+    T_CHECK(pprof_cpu_start(fp) == PPROF_OK, "start");
+    pthread_create(&t, NULL, t_jit_worker, NULL);
+    pthread_join(t, NULL);
+    munmap(page, 4096);
+    T_CHECK(pprof_cpu_stop() == PPROF_OK, "stop");
+    fclose(fp);
+    memset(&p, 0, sizeof p);
+    t_load(path, &p);
+    for (i = 0; i < p.nsample; i++) {
+        const prd_sample *s = &p.sample[i];
+        const prd_location *l = prd_loc(&p, s->location_id[0]);
+        const prd_mapping *m;
+        const char *caller;
+        if (!l || l->address < (uintptr_t)page || l->address >= (uintptr_t)page + 4096) continue;
+        in_jit += (int)s->value[0];
+        T_CHECK(l->mapping_id > 0 && l->mapping_id <= (uint64_t)p.nmapping, "no mapping");
+        m = &p.mapping[l->mapping_id - 1];
+        T_CHECK(m->memory_start <= l->address && l->address < m->memory_limit &&
+                t_streq(prd_str(&p, m->filename), "[unmapped]"), "mapping %s",
+                prd_str(&p, m->filename));
+        caller = t_frame(&p, s, 1); /* gcc may name it t_jit_caller.constprop.0... */
+        if (caller && strncmp(caller, "t_jit_caller", 12) == 0) with_caller += (int)s->value[0];
+    }
+    T_CHECK(in_jit > 20, "only %d samples in the JIT page", in_jit);
+    T_CHECK(with_caller >= in_jit * 9 / 10, "caller kept in %d of %d", with_caller, in_jit);
+    prd_free(&p);
+    unlink(path);
+#else
+    T_SKIP("the JIT test has x86-64 code only");
+#endif
+}
+
 /* After stop nothing is armed: with SIGPROF back at SIG_DFL (which would kill the
    process), busy threads must run on unharmed, after many short profiles at 1000 Hz. */
 static void t_cpu_no_stray_signal(void) {
@@ -360,4 +421,5 @@ static void t_cpu_no_stray_signal(void) {
     {"cpu_rate_applies_to_next_profile", t_cpu_rate_applies_next, 60}, \
     {"cpu_lost_samples_pseudo_frame", t_cpu_lost_samples, 60}, \
     {"cpu_deep_stack_truncated_not_dropped", t_cpu_deep_stack_truncated, 60}, \
+    {"cpu_jit_code_unmapped_before_write", t_cpu_jit_code, 60}, \
     {"cpu_no_stray_signal_after_stop", t_cpu_no_stray_signal, 60},
