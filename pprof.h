@@ -577,7 +577,7 @@ PPROF__FN PPROF__NO_SANITIZE int pprof__unw_walk(const pprof__snap *s, uintptr_t
         if (fp < lo || fp >= hi || hi - fp < 2 * W) break; /* would leave this stack */
         if (fp % W != 0) break;                           /* no frame record here */
         if (!pprof__unw_load2(fp, checked, w)) break;     /* unreadable (checked mode) */
-        if (w[1] == 0) break;                             /* the outermost frame */
+        if (w[1] < 4096) break;                /* the outermost frame (0), or garbage */
         out[n++] = w[1];
         if (w[0] <= fp) break;                            /* callers sit higher */
         fp = w[0];
@@ -619,19 +619,20 @@ PPROF__FN int pprof__unw_context(const void *uc, uintptr_t *out, int max) {
 // =========================================================================================
 // sigsafe
 PPROF__FN void pprof__ring_push(uint64_t weight, const void *uc) {
-    pprof__slot *ring = PPROF__LOAD(&pprof__sig.ring), *s; /* once: see pprof__cpu_start */
+    pprof__slot *s;
     uint64_t pos = __atomic_load_n(&pprof__sig.enq, __ATOMIC_RELAXED);
+    int tries = 0;
     for (;;) {
         uint64_t seq;
         int64_t dif;
-        s = &ring[pos & PPROF__RING_MASK];
+        s = &PPROF__LOAD(&pprof__sig.ring)[pos & PPROF__RING_MASK];
         seq = PPROF__LOAD(&s->seq);
         dif = (int64_t)(seq - pos);
         if (dif == 0) {
-            if (__atomic_compare_exchange_n(&pprof__sig.enq, &pos, pos + 1, 1, __ATOMIC_RELAXED,
-                                            __ATOMIC_RELAXED))
+            if (__atomic_compare_exchange_n(&pprof__sig.enq, &pos, pos + 1, 1,
+                                            __ATOMIC_SEQ_CST, __ATOMIC_RELAXED))
                 break;
-        } else if (dif < 0) {
+        } else if (dif < 0 || ++tries > 1000) { /* full (or, bounded: never spin here) */
             PPROF__ADD(&pprof__sig.lost, weight);
             PPROF__ADD(&pprof__sig.lost_n, 1);
             return;
@@ -639,6 +640,9 @@ PPROF__FN void pprof__ring_push(uint64_t weight, const void *uc) {
             pos = __atomic_load_n(&pprof__sig.enq, __ATOMIC_RELAXED);
         }
     }
+    /* the position is ours; the ring is the one published now (a start may have given a
+       new profile a fresh ring while this handler was frozen: see pprof__cpu_start) */
+    s = &PPROF__LOAD(&pprof__sig.ring)[pos & PPROF__RING_MASK];
     if (pprof__sig_tid == 0) pprof__sig_tid = pprof__os_gettid();
     s->tid = pprof__sig_tid;
     s->time_ns = pprof__os_mono_ns();
@@ -933,10 +937,12 @@ PPROF__FN void pprof__pb_bytes(pprof__buf *b, int field, const char *s, size_t n
     pprof__pb_raw(b, s, n);
 }
 
-/* Open-addressing map from non-zero 64-bit keys to values. */
+/* Open-addressing map from 64-bit keys to values (key 0, the empty mark, kept aside). */
 typedef struct pprof__u64map {
     uint64_t *k, *v;
     size_t cap, len;
+    int has_zero;
+    uint64_t zero_v;
 } pprof__u64map;
 
 PPROF__FN void pprof__u64map_free(pprof__u64map *m) {
@@ -947,9 +953,16 @@ PPROF__FN void pprof__u64map_free(pprof__u64map *m) {
 /* The value slot of key (inserted as 0 when absent; *found tells which), NULL on OOM. */
 PPROF__FN uint64_t *pprof__u64map_at(pprof__u64map *m, uint64_t key, int *found) {
     size_t i;
+    if (key == 0) {
+        *found = m->has_zero;
+        if (!m->has_zero) m->zero_v = 0;
+        m->has_zero = 1;
+        return &m->zero_v;
+    }
     if ((m->len + 1) * 2 > m->cap) {
         pprof__u64map n;
         size_t j;
+        n = *m;
         n.cap = m->cap ? m->cap * 2 : 64;
         n.len = m->len;
         n.k = (uint64_t *)PPROF_MALLOC(n.cap * sizeof *n.k);
@@ -963,7 +976,8 @@ PPROF__FN uint64_t *pprof__u64map_at(pprof__u64map *m, uint64_t key, int *found)
             n.k[i] = m->k[j];
             n.v[i] = m->v[j];
         }
-        pprof__u64map_free(m);
+        PPROF_FREE(m->k);
+        PPROF_FREE(m->v);
         *m = n;
     }
     i = (size_t)(key * 0x9E3779B97F4A7C15ull >> 20) & (m->cap - 1);
@@ -1116,6 +1130,18 @@ typedef struct pprof__rawsym { uintptr_t lo, hi; const char *name; int bind; } p
 static pthread_mutex_t pprof__sym_mu = PTHREAD_MUTEX_INITIALIZER;
 static pprof__obj *pprof__sym_cache;
 
+/* Drops every cached object. Under sym_mu. */
+PPROF__FN void pprof__sym_flush(void) {
+    while (pprof__sym_cache) {
+        pprof__obj *o = pprof__sym_cache;
+        pprof__sym_cache = o->next;
+        PPROF_FREE(o->path);
+        PPROF_FREE(o->syms);
+        PPROF_FREE(o->names);
+        PPROF_FREE(o);
+    }
+}
+
 PPROF__FN int pprof__sym_rank(const pprof__rawsym *s) {
     int r = s->bind == STB_GLOBAL ? 0 : s->bind == STB_WEAK ? 1 : 2;
     return r;
@@ -1134,85 +1160,124 @@ PPROF__FN int pprof__sym_cmp(const void *pa, const void *pb) {
     return strcmp(a->name, b->name);
 }
 
-/* Reads symbols, bias and build id of the ELF image d[0..size) mapped as o. */
-PPROF__FN void pprof__sym_parse(pprof__obj *o, const unsigned char *d, size_t size) {
-    const Elf64_Ehdr *eh = (const Elf64_Ehdr *)(const void *)d;
-    const Elf64_Shdr *sh, *st = NULL;
+/* An ELF image to read from: a file (read with pread, so a file truncated or rewritten
+   while mapped gives short reads, never SIGBUS) or memory (the vDSO). */
+typedef struct pprof__img { int fd; const unsigned char *mem; uint64_t size; } pprof__img;
+
+/* A new buffer with bytes [off, off + n) of the image, or NULL (out of range, unreadable,
+   or over 1 GiB). Offsets and sizes come from the file: compared without overflow. */
+PPROF__FN void *pprof__img_read(const pprof__img *im, uint64_t off, uint64_t n) {
+    unsigned char *buf;
+    uint64_t got = 0;
+    if (off > im->size || n > im->size - off || n > ((uint64_t)1 << 30)) return NULL;
+    buf = (unsigned char *)PPROF_MALLOC(n ? (size_t)n : 1);
+    if (!buf) return NULL;
+    if (im->mem) {
+        memcpy(buf, im->mem + off, (size_t)n);
+        return buf;
+    }
+    while (got < n) {
+        ssize_t r = pread(im->fd, buf + got, (size_t)(n - got), (off_t)(off + got));
+        if (r < 0 && errno == EINTR) continue;
+        if (r <= 0) { PPROF_FREE(buf); return NULL; }
+        got += (uint64_t)r;
+    }
+    return buf;
+}
+
+/* The GNU build id in a note segment, as lowercase hex into o->build_id. */
+PPROF__FN void pprof__sym_build_id(pprof__obj *o, const unsigned char *d, size_t end) {
+    static const char hex[] = "0123456789abcdef";
+    size_t at = 0;
+    while (end >= 12 && at <= end - 12) {
+        uint32_t nh[3];
+        size_t nsz, dsz;
+        memcpy(nh, d + at, sizeof nh);
+        nsz = ((size_t)nh[0] + 3) & ~(size_t)3;
+        dsz = ((size_t)nh[1] + 3) & ~(size_t)3;
+        if (nsz > end - at - 12 || dsz > end - at - 12 - nsz) break;
+        if (nh[2] == NT_GNU_BUILD_ID && nh[0] == 4 && memcmp(d + at + 12, "GNU", 4) == 0 &&
+            nh[1] > 0 && nh[1] <= 64) {
+            const unsigned char *id = d + at + 12 + nsz;
+            uint32_t k;
+            for (k = 0; k < nh[1]; k++) {
+                o->build_id[2 * k] = hex[id[k] >> 4];
+                o->build_id[2 * k + 1] = hex[id[k] & 15];
+            }
+            o->build_id[2 * nh[1]] = 0;
+            return;
+        }
+        at += 12 + nsz + dsz;
+    }
+}
+
+/* Reads symbols, bias and build id of the ELF image im, mapped as o. Every offset and size
+   the file gives is checked before use: a malformed file yields no names, never a fault. */
+PPROF__FN void pprof__sym_parse(pprof__obj *o, const pprof__img *im) {
+    Elf64_Ehdr eh;
+    Elf64_Phdr *ph = NULL;
+    Elf64_Shdr *sh = NULL, *st = NULL;
+    Elf64_Sym *sym = NULL;
+    char *str = NULL;
     pprof__rawsym *raw = NULL;
-    size_t nraw = 0, capraw = 0, i, namelen = 0;
+    size_t nraw = 0, capraw = 0, i, namelen = 0, nsym, strsz;
     int found_bias = 0;
-    if (size < sizeof *eh || memcmp(d, ELFMAG, SELFMAG) != 0 || d[EI_CLASS] != ELFCLASS64)
-        return;
+    unsigned char *hdr = (unsigned char *)pprof__img_read(im, 0, sizeof eh);
+    if (!hdr) return;
+    memcpy(&eh, hdr, sizeof eh);
+    PPROF_FREE(hdr);
+    if (memcmp(eh.e_ident, ELFMAG, SELFMAG) != 0 || eh.e_ident[EI_CLASS] != ELFCLASS64) return;
     /* bias: from the PT_LOAD segment this mapping's file offset belongs to */
-    if (eh->e_phoff && eh->e_phentsize == sizeof(Elf64_Phdr) &&
-        eh->e_phoff + (uint64_t)eh->e_phnum * sizeof(Elf64_Phdr) <= size) {
-        const Elf64_Phdr *ph = (const Elf64_Phdr *)(const void *)(d + eh->e_phoff);
-        for (i = 0; i < eh->e_phnum; i++) {
-            if (ph[i].p_type == PT_LOAD && !found_bias &&
-                (ph[i].p_offset & ~(uint64_t)0xfff) <= o->off &&
-                o->off < ph[i].p_offset + ph[i].p_filesz) {
-                o->bias = eh->e_type == ET_EXEC ? 0
-                        : (uintptr_t)(o->lo + ph[i].p_offset - o->off - ph[i].p_vaddr);
-                found_bias = 1;
-            }
-            if (ph[i].p_type == PT_NOTE && ph[i].p_offset + ph[i].p_filesz <= size &&
-                !o->build_id[0]) {
-                size_t at = (size_t)ph[i].p_offset, end = at + (size_t)ph[i].p_filesz;
-                while (at + 12 <= end) {
-                    const uint32_t *nh = (const uint32_t *)(const void *)(d + at);
-                    size_t nsz = (nh[0] + 3u) & ~3u, dsz = (nh[1] + 3u) & ~3u;
-                    if (at + 12 + nsz + dsz > end) break;
-                    if (nh[2] == NT_GNU_BUILD_ID && nh[0] == 4 &&
-                        memcmp(d + at + 12, "GNU", 4) == 0 && nh[1] <= 64) {
-                        static const char hex[] = "0123456789abcdef";
-                        const unsigned char *id = d + at + 12 + nsz;
-                        uint32_t k;
-                        for (k = 0; k < nh[1]; k++) {
-                            o->build_id[2 * k] = hex[id[k] >> 4];
-                            o->build_id[2 * k + 1] = hex[id[k] & 15];
-                        }
-                        o->build_id[2 * nh[1]] = 0;
-                        break;
-                    }
-                    at += 12 + nsz + dsz;
-                }
-            }
+    if (eh.e_phentsize == sizeof(Elf64_Phdr))
+        ph = (Elf64_Phdr *)pprof__img_read(im, eh.e_phoff, (uint64_t)eh.e_phnum * sizeof *ph);
+    for (i = 0; ph && i < eh.e_phnum; i++) {
+        uint64_t base = ph[i].p_offset & ~(uint64_t)0xfff; /* maps offsets are paged */
+        if (ph[i].p_type == PT_LOAD && !found_bias && base <= o->off &&
+            o->off - base <= ph[i].p_filesz) {
+            o->bias = eh.e_type == ET_EXEC ? 0
+                    : (uintptr_t)(o->lo + ph[i].p_offset - o->off - ph[i].p_vaddr);
+            found_bias = 1;
+        }
+        if (ph[i].p_type == PT_NOTE && !o->build_id[0] && ph[i].p_filesz <= 65536) {
+            unsigned char *note = (unsigned char *)pprof__img_read(im, ph[i].p_offset,
+                                                                   ph[i].p_filesz);
+            if (note) pprof__sym_build_id(o, note, (size_t)ph[i].p_filesz);
+            PPROF_FREE(note);
         }
     }
+    PPROF_FREE(ph);
     if (!found_bias) return; /* cannot relate symbol values to addresses: name nothing */
-    if (!eh->e_shoff || eh->e_shentsize != sizeof(Elf64_Shdr) ||
-        eh->e_shoff + (uint64_t)eh->e_shnum * sizeof(Elf64_Shdr) > size)
-        return;
-    sh = (const Elf64_Shdr *)(const void *)(d + eh->e_shoff);
-    for (i = 0; i < eh->e_shnum; i++)
+    if (eh.e_shentsize != sizeof(Elf64_Shdr)) return;
+    sh = (Elf64_Shdr *)pprof__img_read(im, eh.e_shoff, (uint64_t)eh.e_shnum * sizeof *sh);
+    if (!sh) return;
+    for (i = 0; i < eh.e_shnum; i++)
         if (sh[i].sh_type == SHT_SYMTAB) st = &sh[i];
     if (!st)
-        for (i = 0; i < eh->e_shnum; i++)
+        for (i = 0; i < eh.e_shnum; i++)
             if (sh[i].sh_type == SHT_DYNSYM) st = &sh[i];
-    if (!st || st->sh_link >= eh->e_shnum || st->sh_entsize != sizeof(Elf64_Sym) ||
-        st->sh_offset + st->sh_size > size || sh[st->sh_link].sh_offset +
-        sh[st->sh_link].sh_size > size)
+    if (!st || st->sh_link >= eh.e_shnum || st->sh_entsize != sizeof(Elf64_Sym)) {
+        PPROF_FREE(sh);
         return;
-    {
-        const Elf64_Sym *sym = (const Elf64_Sym *)(const void *)(d + st->sh_offset);
-        const char *str = (const char *)d + sh[st->sh_link].sh_offset;
-        size_t nsym = (size_t)(st->sh_size / sizeof(Elf64_Sym));
-        size_t strsz = (size_t)sh[st->sh_link].sh_size;
-        for (i = 0; i < nsym; i++) {
-            int type = ELF64_ST_TYPE(sym[i].st_info);
-            const char *nm;
-            if ((type != STT_FUNC && type != STT_GNU_IFUNC) || sym[i].st_shndx == SHN_UNDEF ||
-                sym[i].st_size == 0 || sym[i].st_name == 0 || sym[i].st_name >= strsz)
-                continue;
-            nm = str + sym[i].st_name;
-            if (!memchr(nm, 0, strsz - sym[i].st_name)) continue;
-            if (pprof__mem_grow((void **)&raw, &capraw, nraw + 1, sizeof *raw) != 0) break;
-            raw[nraw].lo = (uintptr_t)sym[i].st_value;
-            raw[nraw].hi = (uintptr_t)(sym[i].st_value + sym[i].st_size);
-            raw[nraw].name = nm;
-            raw[nraw].bind = ELF64_ST_BIND(sym[i].st_info);
-            nraw++;
-        }
+    }
+    sym = (Elf64_Sym *)pprof__img_read(im, st->sh_offset, st->sh_size);
+    strsz = (size_t)sh[st->sh_link].sh_size;
+    str = (char *)pprof__img_read(im, sh[st->sh_link].sh_offset, strsz);
+    nsym = (size_t)(st->sh_size / sizeof(Elf64_Sym));
+    PPROF_FREE(sh);
+    for (i = 0; sym && str && i < nsym; i++) {
+        int type = ELF64_ST_TYPE(sym[i].st_info);
+        const char *nm;
+        if ((type != STT_FUNC && type != STT_GNU_IFUNC) || sym[i].st_shndx == SHN_UNDEF ||
+            sym[i].st_size == 0 || sym[i].st_name == 0 || sym[i].st_name >= strsz)
+            continue;
+        nm = str + sym[i].st_name;
+        if (!memchr(nm, 0, strsz - sym[i].st_name)) continue;
+        if (pprof__mem_grow((void **)&raw, &capraw, nraw + 1, sizeof *raw) != 0) break;
+        raw[nraw].lo = (uintptr_t)sym[i].st_value;
+        raw[nraw].hi = (uintptr_t)(sym[i].st_value + sym[i].st_size);
+        raw[nraw].name = nm;
+        raw[nraw].bind = ELF64_ST_BIND(sym[i].st_info);
+        if (raw[nraw].hi > raw[nraw].lo) nraw++; /* a size that wraps names nothing */
     }
     if (nraw) qsort(raw, nraw, sizeof *raw, pprof__sym_cmp);
     for (i = 0; i < nraw; i++)
@@ -1234,17 +1299,35 @@ PPROF__FN void pprof__sym_parse(pprof__obj *o, const unsigned char *d, size_t si
         }
     }
     PPROF_FREE(raw);
+    PPROF_FREE(sym);
+    PPROF_FREE(str);
+}
+
+/* The main program: its inode and path, to tell its mappings from a same-inode file. */
+typedef struct pprof__exe { unsigned long long inode; char path[4096]; } pprof__exe;
+
+PPROF__FN void pprof__sym_exe(pprof__exe *x) {
+    struct stat sb;
+    ssize_t n = readlink("/proc/self/exe", x->path, sizeof x->path - 1);
+    x->path[n > 0 ? n : 0] = 0;
+    if (n > 10 && strcmp(x->path + n - 10, " (deleted)") == 0) x->path[n - 10] = 0;
+    x->inode = stat("/proc/self/exe", &sb) == 0 ? (unsigned long long)sb.st_ino : 0;
+}
+PPROF__FN int pprof__sym_is_exe(const pprof__exe *x, const pprof__mapent *e) {
+    return x->inode && e->inode == x->inode && strcmp(e->path, x->path) == 0;
 }
 
 /* The cached object for executable mapping e, loading it on first use. Under sym_mu. */
-PPROF__FN pprof__obj *pprof__sym_obj(const pprof__mapent *e, unsigned long long exe_inode) {
-    pprof__obj *o;
+PPROF__FN pprof__obj *pprof__sym_obj(const pprof__mapent *e, const pprof__exe *exe) {
+    pprof__obj *o, **pp;
     char path[64];
     const char *open_path = e->path;
-    for (o = pprof__sym_cache; o; o = o->next)
+    size_t n = 0;
+    for (pp = &pprof__sym_cache; (o = *pp) != NULL; pp = &o->next, n++)
         if (o->lo == e->lo && o->hi == e->hi && o->off == e->off && o->inode == e->inode &&
             strcmp(o->path, e->path) == 0)
             return o;
+    if (n >= 1024) pprof__sym_flush(); /* dlopen/dlclose churn: start over, never grow */
     o = (pprof__obj *)PPROF_MALLOC(sizeof *o);
     if (!o) return NULL;
     memset(o, 0, sizeof *o);
@@ -1257,25 +1340,28 @@ PPROF__FN pprof__obj *pprof__sym_obj(const pprof__mapent *e, unsigned long long 
     strcpy(o->path, e->path);
     if (strcmp(e->path, "[vdso]") == 0) {
         unsigned long base = getauxval(AT_SYSINFO_EHDR);
-        if (base == e->lo) pprof__sym_parse(o, (const unsigned char *)base, e->hi - e->lo);
+        pprof__img im;
+        im.fd = -1;
+        im.mem = (const unsigned char *)base;
+        im.size = e->hi - e->lo;
+        if (base == e->lo) pprof__sym_parse(o, &im);
     } else if (e->path[0] == '/') {
-        int fd;
+        pprof__img im;
         struct stat sb;
-        if (exe_inode && e->inode == exe_inode) open_path = "/proc/self/exe";
+        if (pprof__sym_is_exe(exe, e)) open_path = "/proc/self/exe";
         else if (e->deleted) {
             snprintf(path, sizeof path, "/proc/self/map_files/%lx-%lx", (unsigned long)e->lo,
                      (unsigned long)e->hi);
             open_path = path;
         }
-        fd = open(open_path, O_RDONLY | O_CLOEXEC);
-        if (fd >= 0 && fstat(fd, &sb) == 0 && sb.st_size > 0) {
-            void *img = mmap(NULL, (size_t)sb.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
-            if (img != MAP_FAILED) {
-                pprof__sym_parse(o, (const unsigned char *)img, (size_t)sb.st_size);
-                munmap(img, (size_t)sb.st_size);
-            }
+        im.mem = NULL;
+        im.fd = open(open_path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+        if (im.fd >= 0 && fstat(im.fd, &sb) == 0 && S_ISREG(sb.st_mode) &&
+            (unsigned long long)sb.st_ino == e->inode) {
+            im.size = (uint64_t)sb.st_size;
+            pprof__sym_parse(o, &im);
         }
-        if (fd >= 0) close(fd);
+        if (im.fd >= 0) close(im.fd);
     }
     o->next = pprof__sym_cache;
     pprof__sym_cache = o;
@@ -1335,6 +1421,8 @@ static struct pprof__cpu_state {
     unsigned scans;
     int *tids;
     size_t ntids, captids;
+    int *start_tids;      /* sorted tids of the start scan */
+    size_t nstart_tids;
     uint64_t threads_seen; /* threads given a timer */
     uint64_t timer_fail;   /* threads timer_create refused (e.g. RLIMIT_SIGPENDING) */
     uint64_t agg_oom;     /* periods lost to out-of-memory while aggregating */
@@ -1426,6 +1514,13 @@ PPROF__FN void pprof__cpu_scan(void) {
     pprof__tmr *old;
     size_t nold;
     if (!pprof__cpu.per_thread || pprof__cpu_list_tids() != 0) return;
+    if (pprof__cpu.scans == 0) { /* the threads that predate the profile */
+        PPROF_FREE(pprof__cpu.start_tids);
+        pprof__cpu.start_tids = (int *)PPROF_MALLOC((pprof__cpu.ntids + 1) * sizeof(int));
+        pprof__cpu.nstart_tids = pprof__cpu.start_tids ? pprof__cpu.ntids : 0;
+        if (pprof__cpu.start_tids)
+            memcpy(pprof__cpu.start_tids, pprof__cpu.tids, pprof__cpu.ntids * sizeof(int));
+    }
     if (pprof__cpu.scans++ % 10 != 0) nk = pprof__cpu.ntmr; /* dead-timer checks: 200 ms */
     for (k = 0; k < 16 && k < pprof__cpu.ntmr - nk; k++) {
         struct itimerspec cur;
@@ -1462,9 +1557,11 @@ PPROF__FN void pprof__cpu_scan(void) {
             clockid_t clk = (clockid_t)(((~(unsigned)tid) << 3) | 6u); /* tid's CPU clock */
             int id, known = clock_gettime(clk, &used) == 0;
             id = pprof__cpu_timer_arm(tid);
-            /* a thread first seen after the start scan was created during the profile: all
-               its CPU so far fell in the window, before its timer existed */
-            if (id >= 0 && known && pprof__cpu.scans > 1)
+            /* a thread missing from the start scan was created during the profile: all its
+               CPU so far fell in the window, before its timer existed */
+            if (id >= 0 && known && pprof__cpu.scans > 1 &&
+                !bsearch(&tid, pprof__cpu.start_tids, pprof__cpu.nstart_tids, sizeof(int),
+                         pprof__cpu_int_cmp))
                 pprof__cpu.unsampled_ns += (int64_t)used.tv_sec * 1000000000 + used.tv_nsec;
             if (id >= 0) {
                 pprof__cpu.tmr[nk].tid = tid;
@@ -1546,6 +1643,7 @@ PPROF__FN void pprof__cpu_postfork_child(void) {
     /* the child has no timers, no drain thread and only this thread */
     __atomic_store_n(&pprof__sig.active, 0, __ATOMIC_SEQ_CST);
     pprof__sig.inflight = 0;
+    if (pprof__sig.snap) pprof__sig.snap[0].readers = pprof__sig.snap[1].readers = 0;
     pprof__sig_tid = 0;
     pprof__cpu.running = 0;
     pprof__cpu.itimer = 0;
@@ -1562,7 +1660,7 @@ PPROF__FN void pprof__cpu_postfork_child(void) {
 /* Installs the handler unless a foreign one is there. Under cpu_mu. */
 PPROF__FN int pprof__cpu_install(void) {
     struct sigaction sa, old;
-    if (sigaction(PPROF_SIGNAL, NULL, &old) != 0) { pprof__os_errno = errno; return PPROF_ERR_OS; }
+    if (sigaction(PPROF_SIGNAL, NULL, &old) != 0) { __atomic_store_n(&pprof__os_errno, errno, __ATOMIC_RELAXED); return PPROF_ERR_OS; }
     if ((old.sa_flags & SA_SIGINFO) && old.sa_sigaction == pprof__sig_handler) return PPROF_OK;
     if (!(old.sa_flags & SA_SIGINFO) && old.sa_handler != SIG_DFL && old.sa_handler != SIG_IGN)
         return PPROF_ERR_SIGNAL_BUSY;
@@ -1571,12 +1669,12 @@ PPROF__FN int pprof__cpu_install(void) {
     sa.sa_sigaction = pprof__sig_handler;
     sa.sa_flags = SA_SIGINFO | SA_RESTART;
     sigemptyset(&sa.sa_mask);
-    if (sigaction(PPROF_SIGNAL, &sa, NULL) != 0) { pprof__os_errno = errno; return PPROF_ERR_OS; }
+    if (sigaction(PPROF_SIGNAL, &sa, NULL) != 0) { __atomic_store_n(&pprof__os_errno, errno, __ATOMIC_RELAXED); return PPROF_ERR_OS; }
     /* stays installed after stop: a late signal must meet an idle handler, never SIG_DFL */
     return PPROF_OK;
 }
 
-PPROF__FN int pprof__cpu_start(FILE *fp) {
+PPROF__FN int pprof__cpu_start(FILE *fp, int *gen_out) {
     int rc, hz;
     sigset_t block, old;
     if (!fp) return PPROF_ERR_NULL;
@@ -1617,11 +1715,15 @@ PPROF__FN int pprof__cpu_start(FILE *fp) {
             if (!fresh) { pthread_mutex_unlock(&pprof__cpu_mu); return PPROF_ERR_NOMEM; }
             PPROF__STORE(&pprof__sig.ring, fresh);
         }
-        for (i = 0; i < PPROF_RING_SLOTS; i++) pprof__sig.ring[i].seq = i;
-        pprof__sig.enq = 0;
+        /* positions only grow, across profiles: a frozen handler's old claim can never
+           match a position of this profile */
+        for (i = 0; i < PPROF_RING_SLOTS; i++) {
+            uint64_t p = pprof__sig.enq + i;
+            pprof__sig.ring[p & PPROF__RING_MASK].seq = p;
+        }
+        pprof__cpu.deq = pprof__sig.enq;
         pprof__sig.lost = pprof__sig.lost_n = pprof__sig.taken = pprof__sig.nostack = 0;
     }
-    pprof__cpu.deq = 0;
     pprof__agg_free(&pprof__cpu.agg);
     pprof__cpu.agg_oom = 0;
     pprof__cpu.unsampled_ns = 0;
@@ -1629,7 +1731,7 @@ PPROF__FN int pprof__cpu_start(FILE *fp) {
     pprof__cpu.threads_seen = 0;
     if (pprof__maps_refresh() != 0) {
         pthread_mutex_unlock(&pprof__cpu_mu);
-        pprof__os_errno = errno;
+        __atomic_store_n(&pprof__os_errno, errno, __ATOMIC_RELAXED);
         return PPROF_ERR_OS;
     }
     hz = __atomic_load_n(&pprof__cpu_hz_next, __ATOMIC_RELAXED);
@@ -1667,12 +1769,13 @@ PPROF__FN int pprof__cpu_start(FILE *fp) {
         for (i = 0; i < pprof__cpu.ntmr; i++) syscall(SYS_timer_delete, pprof__cpu.tmr[i].id);
         pprof__cpu.ntmr = 0;
         pprof__cpu.itimer = 0;
-        pprof__os_errno = rc;
+        __atomic_store_n(&pprof__os_errno, rc, __ATOMIC_RELAXED);
         pthread_mutex_unlock(&pprof__cpu_mu);
         return PPROF_ERR_OS;
     }
     pprof__cpu.out = fp;
     pprof__cpu.running = 1;
+    if (gen_out) *gen_out = pprof__sig.gen;
     pthread_mutex_unlock(&pprof__cpu_mu);
     return PPROF_OK;
 }
@@ -1711,8 +1814,7 @@ PPROF__FN void pprof__cpu_encode(pprof__buf *pb) {
     size_t nf = 0, capf = 0;
     size_t *xm = NULL, nxm = 0; /* maps entries that become Mappings, in emitted order */
     size_t *xs = NULL;          /* the same, sorted by address, for lookups */
-    struct stat exe;
-    unsigned long long exe_inode = 0;
+    pprof__exe exe;
     uint64_t *ids = NULL;
     size_t capids = 0;
     uintptr_t lost_pc = (uintptr_t)&pprof__lost_samples;
@@ -1724,13 +1826,13 @@ PPROF__FN void pprof__cpu_encode(pprof__buf *pb) {
     memset(&locmap, 0, sizeof locmap);
     memset(&funcmap, 0, sizeof funcmap);
     if (pprof__maps_read(&maps) != 0) memset(&maps, 0, sizeof maps);
-    if (stat("/proc/self/exe", &exe) == 0) exe_inode = (unsigned long long)exe.st_ino;
+    pprof__sym_exe(&exe);
     xm = (size_t *)PPROF_MALLOC((maps.n + 1) * sizeof *xm);
     xs = (size_t *)PPROF_MALLOC((maps.n + 1) * sizeof *xs);
     if (!xm || !xs) { pb->oom = 1; goto done; }
     /* Mappings: the executable lines of maps, in order, the main program's first. */
     for (i = 0; i < maps.n; i++)
-        if (maps.e[i].x && maps.e[i].inode == exe_inode && exe_inode) { xm[nxm++] = i; break; }
+        if (maps.e[i].x && pprof__sym_is_exe(&exe, &maps.e[i])) { xm[nxm++] = i; break; }
     for (k = 0; k < maps.n; k++)
         if (maps.e[k].x && !(nxm && xm[0] == k)) xm[nxm++] = k;
     for (i = 0, k = 0; i < maps.n; i++)
@@ -1774,7 +1876,7 @@ PPROF__FN void pprof__cpu_encode(pprof__buf *pb) {
             uintptr_t a = f == 0 ? pc[0] : pc[f] - 1;
             int found;
             uint64_t *slot;
-            if (pc[f] == 0) continue;
+            if (pc[f] < 4096) continue; /* not code: no Location at address 0 */
             slot = pprof__u64map_at(&locmap, a, &found);
             if (!slot) { pb->oom = 1; break; }
             if (!found) {
@@ -1794,7 +1896,7 @@ PPROF__FN void pprof__cpu_encode(pprof__buf *pb) {
                     for (mi = 0; mi < nxm; mi++)
                         if (xm[mi] == xs[lo]) L.mapping = mi + 1;
                     {
-                        pprof__obj *o = pprof__sym_obj(&maps.e[xs[lo]], exe_inode);
+                        pprof__obj *o = pprof__sym_obj(&maps.e[xs[lo]], &exe);
                         if (o) name = pprof__sym_lookup(o, a);
                     }
                 }
@@ -1843,7 +1945,7 @@ PPROF__FN void pprof__cpu_encode(pprof__buf *pb) {
         const char *bid = "";
         pprof__obj *o;
         pthread_mutex_lock(&pprof__sym_mu);
-        o = e->path[0] == '/' || strcmp(e->path, "[vdso]") == 0 ? pprof__sym_obj(e, exe_inode)
+        o = e->path[0] == '/' || strcmp(e->path, "[vdso]") == 0 ? pprof__sym_obj(e, &exe)
                                                                  : NULL;
         if (o) bid = o->build_id;
         pprof__pb_open(pb, 3);                             // Profile.mapping = 3
@@ -1940,7 +2042,7 @@ PPROF__FN int pprof__write_gz(FILE *fp, const pprof__buf *raw) {
     pprof__gz_encode(&gz, raw->p, raw->len);
     if (gz.oom) rc = PPROF_ERR_NOMEM;
     else if (fwrite(gz.p, 1, gz.len, fp) != gz.len || fflush(fp) != 0 || ferror(fp)) {
-        pprof__os_errno = errno;
+        __atomic_store_n(&pprof__os_errno, errno, __ATOMIC_RELAXED);
         rc = PPROF_ERR_IO;
     }
     PPROF_FREE(gz.p);
@@ -1985,7 +2087,9 @@ PPROF_API const char *pprof_strerror(int code) {
     default: return "unknown pprof.h result code";
     }
 }
-PPROF_API int pprof_last_os_error(void) { return pprof__os_errno; }
+PPROF_API int pprof_last_os_error(void) {
+    return __atomic_load_n(&pprof__os_errno, __ATOMIC_RELAXED);
+}
 PPROF_API const char *pprof_version(void) { return PPROF_VERSION_STRING; }
 
 PPROF_API int pprof_set_cpu_rate(int hz) {
@@ -1995,15 +2099,14 @@ PPROF_API int pprof_set_cpu_rate(int hz) {
 }
 
 #if PPROF__SUPPORTED
-PPROF_API int pprof_cpu_start(FILE *fp) { return pprof__cpu_start(fp); }
+PPROF_API int pprof_cpu_start(FILE *fp) { return pprof__cpu_start(fp, NULL); }
 PPROF_API int pprof_cpu_stop(void) { return pprof__cpu_stop(0); }
 PPROF_API int pprof_write_cpu(FILE *fp, int seconds) {
     int rc, gen;
     if (!fp) return PPROF_ERR_NULL;
     if (seconds < 1) return PPROF_ERR_DURATION;
-    rc = pprof__cpu_start(fp);
+    rc = pprof__cpu_start(fp, &gen);
     if (rc != PPROF_OK) return rc;
-    gen = __atomic_load_n(&pprof__sig.gen, __ATOMIC_SEQ_CST);
     pprof__os_sleep_ns((int64_t)seconds * 1000000000);
     return pprof__cpu_stop(gen);
 }

@@ -39,6 +39,21 @@ static void t_pb_nested_lengths(void) {
     PPROF_FREE(b.p);
 }
 
+/* Key 0 is a key like any other (a garbage frame's address - 1 can be 0). */
+static void t_pb_map_zero_key(void) {
+    pprof__u64map m;
+    uint64_t k;
+    int found;
+    memset(&m, 0, sizeof m);
+    *pprof__u64map_at(&m, 0, &found) = 7;
+    T_CHECK(!found, "0 found in an empty map");
+    for (k = 1; k < 1000; k++) *pprof__u64map_at(&m, k * 4096, &found) = k;
+    T_CHECK(*pprof__u64map_at(&m, 0, &found) == 7 && found, "key 0 lost");
+    for (k = 1; k < 1000; k++)
+        T_CHECK(*pprof__u64map_at(&m, k * 4096, &found) == k && found, "key %llu", (unsigned long long)k);
+    pprof__u64map_free(&m);
+}
+
 static void t_pb_strings(void) {
     pprof__strs s;
     char name[32];
@@ -94,4 +109,5 @@ static void t_gz_stored_blocks(void) {
     {"pb_varint_golden", t_pb_varint_golden, 10}, \
     {"pb_nested_message_lengths", t_pb_nested_lengths, 10}, \
     {"pb_string_table_interning", t_pb_strings, 10}, \
+    {"pb_map_key_zero", t_pb_map_zero_key, 10}, \
     {"gz_framing_and_crc", t_gz_stored_blocks, 10},

@@ -1,14 +1,14 @@
 /* In-process names: right where a symbol covers the address, nothing where none does,
    checked against nm's view of this executable. */
 
+static pprof__exe t_exe;
 static pprof__obj *t_obj_for(uintptr_t a, pprof__maps *m) {
-    struct stat exe;
     size_t i;
     T_CHECK(pprof__maps_read(m) == 0, "maps");
-    T_CHECK(stat("/proc/self/exe", &exe) == 0, "stat");
+    pprof__sym_exe(&t_exe);
     for (i = 0; i < m->n; i++)
         if (m->e[i].x && m->e[i].lo <= a && a < m->e[i].hi)
-            return pprof__sym_obj(&m->e[i], (unsigned long long)exe.st_ino);
+            return pprof__sym_obj(&m->e[i], &t_exe);
     T_CHECK(0, "no executable mapping holds %p", (void *)a);
     return NULL;
 }
@@ -38,7 +38,7 @@ static void t_sym_libc_and_vdso(void) {
     T_CHECK(pprof__maps_read(&m) == 0, "maps");
     for (i = 0; i < m.n; i++) {
         if (strcmp(m.e[i].path, "[vdso]") != 0) continue;
-        o = pprof__sym_obj(&m.e[i], 0);
+        o = pprof__sym_obj(&m.e[i], &t_exe);
         T_CHECK(o && o->nsyms > 0, "vdso symbols");
         name = pprof__sym_lookup(o, o->syms[0].lo + o->bias);
         T_CHECK(name && (strstr(name, "clock") || strstr(name, "time") || strstr(name, "getcpu")),
@@ -90,7 +90,68 @@ static void t_sym_matches_nm(void) {
     pprof__maps_free(&m);
 }
 
+/* Malformed ELF files: offsets and sizes that wrap or lie past the end, truncation. The
+   parser must name nothing from them and never fault. */
+static void t_sym_malformed_elf(void) {
+    char path[64];
+    FILE *fp = t_tmpfile(path, sizeof path);
+    size_t n = 0, cap = 1 << 20;
+    unsigned char *img = (unsigned char *)malloc(cap), *work;
+    FILE *self = fopen("/proc/self/exe", "rb");
+    Elf64_Ehdr eh;
+    Elf64_Shdr *sh;
+    size_t r;
+    int k, i;
+    T_CHECK(self && img, "open self");
+    while ((r = fread(img + n, 1, cap - n, self)) > 0) {
+        n += r;
+        if (n == cap) { cap *= 2; img = (unsigned char *)realloc(img, cap); }
+    }
+    fclose(self);
+    fclose(fp);
+    memcpy(&eh, img, sizeof eh);
+    work = (unsigned char *)malloc(n);
+    for (k = 0; k < 6; k++) {
+        pprof__obj o;
+        pprof__img im;
+        size_t len = n;
+        FILE *w;
+        memcpy(work, img, n);
+        sh = (Elf64_Shdr *)(void *)(work + eh.e_shoff);
+        switch (k) {
+        case 0: len = 100; break;                                          /* truncated */
+        case 1: ((Elf64_Ehdr *)(void *)work)->e_shoff = ~(Elf64_Off)0 - 255; break;
+        case 2: ((Elf64_Ehdr *)(void *)work)->e_phoff = ~(Elf64_Off)0 - 8; break;
+        case 3: /* every section's offset wraps with its size */
+            for (i = 0; i < eh.e_shnum; i++) {
+                sh[i].sh_offset = ~(Elf64_Off)0 - ((Elf64_Off)1 << 40) + 1;
+                sh[i].sh_size = ((Elf64_Off)1 << 40) + 24;
+            }
+            break;
+        case 4: for (i = 0; i < eh.e_shnum; i++) sh[i].sh_link = 0xffff; break;
+        case 5: len = (size_t)eh.e_shoff + 10; break;           /* cut inside the section table */
+        }
+        w = fopen(path, "wb");
+        T_CHECK(w && fwrite(work, 1, len, w) == len, "write");
+        fclose(w);
+        memset(&o, 0, sizeof o);
+        o.lo = 0x10000;
+        im.mem = NULL;
+        im.fd = open(path, O_RDONLY);
+        im.size = len;
+        pprof__sym_parse(&o, &im);
+        close(im.fd);
+        T_CHECK(o.nsyms == 0, "case %d: %zu names from a malformed file", k, o.nsyms);
+        PPROF_FREE(o.syms);
+        PPROF_FREE(o.names);
+    }
+    free(work);
+    free(img);
+    unlink(path);
+}
+
 #define T_SYM_CASES \
+    {"sym_malformed_elf_names_nothing", t_sym_malformed_elf, 20}, \
     {"sym_names_own_functions", t_sym_own_functions, 20}, \
     {"sym_names_libc_and_vdso", t_sym_libc_and_vdso, 20}, \
     {"sym_never_names_outside_a_symbol", t_sym_matches_nm, 60},
