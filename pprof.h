@@ -349,6 +349,13 @@ PPROF__FN int pprof__mem_grow(void **p, size_t *cap, size_t need, size_t elem) {
     return 0;
 }
 
+PPROF__FN char *pprof__mem_strdup(const char *str) {
+    size_t n = strlen(str) + 1;
+    char *p = (char *)PPROF_MALLOC(n);
+    if (p) memcpy(p, str, n);
+    return p;
+}
+
 #if PPROF__SUPPORTED
 /* Zeroed pages straight from the kernel, for buffers the handler touches. */
 PPROF__FN void *pprof__mem_map(size_t n) {
@@ -393,9 +400,11 @@ typedef struct pprof__slot {
     uintptr_t pc[PPROF_MAX_FRAMES];
 } pprof__slot;
 
-typedef struct pprof__range { uintptr_t lo, hi; } pprof__range;
+/* trusted: the handler may read it directly, as it is never unmapped while the program
+   runs (the main stack; code of objects never unloaded). Else reads are checked. */
+typedef struct pprof__range { uintptr_t lo, hi; int trusted; } pprof__range;
 
-/* Readable memory regions as the unwinder needs them, sorted and merged. */
+/* Readable memory regions as the unwinder needs them, sorted (one per maps line). */
 typedef struct pprof__snap {
     int readers;                    /* handlers using this copy */
     int nrw, nx;
@@ -472,7 +481,7 @@ PPROF__FN pprof__snap *pprof__maps_acquire(void) {
 PPROF__FN void pprof__maps_release(pprof__snap *s) {
     __atomic_sub_fetch(&s->readers, 1, __ATOMIC_SEQ_CST);
 }
-// sigsafe: the region of r[0..n) containing a, if any.
+// sigsafe: the region of r[0..n) containing a: 0 if none, 1 if one, 2 if a trusted one.
 PPROF__FN int pprof__maps_find(const pprof__range *r, int n, uintptr_t a, uintptr_t *lo,
                                uintptr_t *hi) {
     int l = 0, h = n;
@@ -484,7 +493,7 @@ PPROF__FN int pprof__maps_find(const pprof__range *r, int n, uintptr_t a, uintpt
     if (l < n && r[l].lo <= a && a < r[l].hi) {
         *lo = r[l].lo;
         *hi = r[l].hi;
-        return 1;
+        return r[l].trusted ? 2 : 1;
     }
     return 0;
 }
@@ -493,14 +502,35 @@ PPROF__FN int pprof__maps_find(const pprof__range *r, int n, uintptr_t a, uintpt
 // >>unw: frame-pointer walk. Every read is justified first: stack words only inside the
 // interrupted thread's stack region [sp, top), code bytes only inside a readable code region.
 // =========================================================================================
+// sigsafe: reads the two words at a (a frame record, code bytes) into w. With `checked` the read is a
+// system call that fails instead of faulting; otherwise the caller vouches for a.
+PPROF__FN PPROF__NO_SANITIZE int pprof__unw_load2(uintptr_t a, int checked, uintptr_t *w) {
+    if (checked) {
+        struct iovec l, r;
+        l.iov_base = w;
+        l.iov_len = 2 * sizeof(uintptr_t);
+        r.iov_base = (void *)a;
+        r.iov_len = l.iov_len;
+        return syscall(SYS_process_vm_readv, (long)getpid(), &l, 1L, &r, 1L, 0L) ==
+               (long)l.iov_len;
+    }
+    w[0] = ((const uintptr_t *)a)[0];
+    w[1] = ((const uintptr_t *)a)[1];
+    return 1;
+}
+
 // sigsafe: is ra plausibly a return address (the instruction before it a call)?
 PPROF__FN PPROF__NO_SANITIZE int pprof__unw_is_return_address(const pprof__snap *s,
                                                               uintptr_t ra) {
-    uintptr_t lo, hi, tlo, thi;
-    if (!pprof__maps_find(s->x, s->nx, ra, &lo, &hi) || ra - lo < 8) return 0;
+    uintptr_t lo, hi, tlo, thi, bytes[2];
+    int kind = pprof__maps_find(s->x, s->nx, ra, &lo, &hi);
+    if (!kind || ra - lo < 16) return 0;
+    /* code of an object that may be unloaded (dlclose, a JIT) since the snapshot is read
+       through a system call; the program's own code and its libraries directly */
+    if (!pprof__unw_load2(ra - 16, kind == 1, bytes)) return 0;
 #if defined(PPROF__X86_64)
     {
-        const unsigned char *c = (const unsigned char *)ra;
+        const unsigned char *c = (const unsigned char *)bytes + 16;
         if (c[-5] == 0xE8) { /* call rel32: its target must be code too (not pc's own
                                 function: tail calls and PLT stubs get in between) */
             uint32_t u = (uint32_t)c[-4] | (uint32_t)c[-3] << 8 | (uint32_t)c[-2] << 16 |
@@ -523,28 +553,11 @@ PPROF__FN PPROF__NO_SANITIZE int pprof__unw_is_return_address(const pprof__snap 
     {
         uint32_t insn;
         if (ra % 4 != 0) return 0;
-        insn = *(const uint32_t *)(ra - 4);
+        memcpy(&insn, (const unsigned char *)bytes + 12, sizeof insn);
         (void)tlo; (void)thi;
         return (insn & 0xFC000000u) == 0x94000000u || (insn & 0xFFFFFC1Fu) == 0xD63F0000u;
     }
 #endif
-}
-
-// sigsafe: reads the two words at a (a frame record) into w. With `checked` the read is a
-// system call that fails instead of faulting; otherwise the caller vouches for a.
-PPROF__FN PPROF__NO_SANITIZE int pprof__unw_load2(uintptr_t a, int checked, uintptr_t *w) {
-    if (checked) {
-        struct iovec l, r;
-        l.iov_base = w;
-        l.iov_len = 2 * sizeof(uintptr_t);
-        r.iov_base = (void *)a;
-        r.iov_len = l.iov_len;
-        return syscall(SYS_process_vm_readv, (long)getpid(), &l, 1L, &r, 1L, 0L) ==
-               (long)l.iov_len;
-    }
-    w[0] = ((const uintptr_t *)a)[0];
-    w[1] = ((const uintptr_t *)a)[1];
-    return 1;
 }
 
 // sigsafe: walks frame records from fp within [lo, hi), after out[0..n) already filled.
@@ -588,7 +601,7 @@ PPROF__FN PPROF__NO_SANITIZE int pprof__unw_walk(const pprof__snap *s, uintptr_t
 // sigsafe: the interrupted thread's stack, leaf first, into out[0..max).
 PPROF__FN int pprof__unw_context(const void *uc, uintptr_t *out, int max) {
     uintptr_t pc, sp, fp, lr, lo, hi, self;
-    int n = 0;
+    int n = 0, kind;
     pprof__snap *s;
     pprof__os_regs(uc, &pc, &sp, &fp, &lr);
     out[n++] = pc;
@@ -597,9 +610,14 @@ PPROF__FN int pprof__unw_context(const void *uc, uintptr_t *out, int max) {
     /* glibc keeps a thread's descriptor at the top of its stack: none of this thread's
        frames lies above it, which also guards against a stale, merged region */
     self = (uintptr_t)pthread_self();
-    if (pprof__maps_find(s->rw, s->nrw, sp, &lo, &hi)) {
-        if (self > sp && self < hi) hi = self;
-        n = pprof__unw_walk(s, pc, sp, fp, lr, sp, hi, out, n, max, 0);
+    kind = pprof__maps_find(s->rw, s->nrw, sp, &lo, &hi);
+    if (kind) {
+        /* direct reads on this thread's own glibc stack (its descriptor is above sp in the
+           same mapping, which lives as long as the thread) and on the main stack; checked
+           reads elsewhere (coroutine stacks, alternate stacks: they may be gone since) */
+        int own = self > sp && self < hi;
+        if (own) hi = self;
+        n = pprof__unw_walk(s, pc, sp, fp, lr, sp, hi, out, n, max, !own && kind != 2);
     } else {
         /* a stack mapped since the last snapshot (a new thread): read each word with a
            system call until the drain thread has refreshed the snapshot */
@@ -743,6 +761,20 @@ PPROF__FN int pprof__maps_read(pprof__maps *m) {
     return 0;
 }
 
+/* Objects never unloaded (see pprof__sym_pin), and the vDSO. */
+static struct { unsigned long long inode; char *path; } pprof__maps_pinned[256];
+static int pprof__maps_npinned;
+
+PPROF__FN int pprof__maps_is_pinned(const pprof__mapent *e) {
+    int i;
+    if (strcmp(e->path, "[vdso]") == 0) return 1;
+    for (i = 0; i < pprof__maps_npinned; i++)
+        if (pprof__maps_pinned[i].inode == e->inode && !e->deleted &&
+            strcmp(pprof__maps_pinned[i].path, e->path) == 0)
+            return 1;
+    return 0;
+}
+
 /* Fills the unpublished snapshot from m and publishes it. Returns 0, or -1 if handlers
    kept the old copy busy for too long (the next tick tries again). */
 PPROF__FN int pprof__maps_publish(const pprof__maps *m) {
@@ -763,10 +795,10 @@ PPROF__FN int pprof__maps_publish(const pprof__maps *m) {
         if (e->w) { r = s->rw; n = &s->nrw; }
         else if (e->x) { r = s->x; n = &s->nx; }
         else continue;
-        if (*n > 0 && r[*n - 1].hi == e->lo) { r[*n - 1].hi = e->hi; continue; } /* merge */
         if (*n == PPROF_MAX_MAPS) continue; /* beyond the table: leaf-only samples there */
         r[*n].lo = e->lo;
         r[*n].hi = e->hi;
+        r[*n].trusted = e->w ? strcmp(e->path, "[stack]") == 0 : pprof__maps_is_pinned(e);
         (*n)++;
     }
     __atomic_store_n(&pprof__sig.snap_cur, next, __ATOMIC_SEQ_CST);
@@ -1335,9 +1367,8 @@ PPROF__FN pprof__obj *pprof__sym_obj(const pprof__mapent *e, const pprof__exe *e
     o->hi = e->hi;
     o->off = e->off;
     o->inode = e->inode;
-    o->path = (char *)PPROF_MALLOC(strlen(e->path) + 1);
+    o->path = pprof__mem_strdup(e->path);
     if (!o->path) { PPROF_FREE(o); return NULL; }
-    strcpy(o->path, e->path);
     if (strcmp(e->path, "[vdso]") == 0) {
         unsigned long base = getauxval(AT_SYSINFO_EHDR);
         pprof__img im;
@@ -1366,6 +1397,84 @@ PPROF__FN pprof__obj *pprof__sym_obj(const pprof__mapent *e, const pprof__exe *e
     o->next = pprof__sym_cache;
     pprof__sym_cache = o;
     return o;
+}
+
+/* Adds the DT_NEEDED names of the ELF file at path to *names (a NUL-separated list). */
+PPROF__FN void pprof__sym_needed(const char *path, char **names, size_t *len, size_t *cap) {
+    pprof__img im;
+    Elf64_Ehdr eh;
+    Elf64_Shdr *sh = NULL;
+    struct stat sb;
+    unsigned char *hdr;
+    size_t i;
+    im.mem = NULL;
+    im.fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+    if (im.fd < 0) return;
+    if (fstat(im.fd, &sb) != 0 || !S_ISREG(sb.st_mode)) { close(im.fd); return; }
+    im.size = (uint64_t)sb.st_size;
+    hdr = (unsigned char *)pprof__img_read(&im, 0, sizeof eh);
+    if (hdr) memcpy(&eh, hdr, sizeof eh);
+    PPROF_FREE(hdr);
+    if (hdr && memcmp(eh.e_ident, ELFMAG, SELFMAG) == 0 && eh.e_ident[EI_CLASS] == ELFCLASS64 &&
+        eh.e_shentsize == sizeof(Elf64_Shdr))
+        sh = (Elf64_Shdr *)pprof__img_read(&im, eh.e_shoff, (uint64_t)eh.e_shnum * sizeof *sh);
+    for (i = 0; sh && i < eh.e_shnum; i++) {
+        Elf64_Dyn *dyn;
+        char *str;
+        size_t k, strsz;
+        if (sh[i].sh_type != SHT_DYNAMIC || sh[i].sh_link >= eh.e_shnum) continue;
+        dyn = (Elf64_Dyn *)pprof__img_read(&im, sh[i].sh_offset, sh[i].sh_size);
+        strsz = (size_t)sh[sh[i].sh_link].sh_size;
+        str = (char *)pprof__img_read(&im, sh[sh[i].sh_link].sh_offset, strsz);
+        for (k = 0; dyn && str && k < sh[i].sh_size / sizeof *dyn; k++) {
+            size_t l;
+            if (dyn[k].d_tag != DT_NEEDED || dyn[k].d_un.d_val >= strsz) continue;
+            l = strnlen(str + dyn[k].d_un.d_val, strsz - dyn[k].d_un.d_val);
+            if (pprof__mem_grow((void **)names, cap, *len + l + 1, 1) != 0) break;
+            memcpy(*names + *len, str + dyn[k].d_un.d_val, l);
+            (*names)[*len + l] = 0;
+            *len += l + 1;
+        }
+        PPROF_FREE(dyn);
+        PPROF_FREE(str);
+    }
+    PPROF_FREE(sh);
+    close(im.fd);
+}
+
+/* Finds the objects that are never unloaded: the main program, the dynamic loader and
+   everything the program needs (DT_NEEDED, transitively), as mapped in m. */
+PPROF__FN void pprof__sym_pin(const pprof__maps *m) {
+    pprof__exe exe;
+    char *names = NULL;
+    size_t len = 0, cap = 0, at = 0, i;
+    uintptr_t interp = (uintptr_t)getauxval(AT_BASE);
+    if (pprof__maps_npinned) return; /* the set never changes */
+    pprof__sym_exe(&exe);
+    for (i = 0; i < m->n; i++) { /* seeds: the program and the loader */
+        const pprof__mapent *e = &m->e[i];
+        if (e->path[0] != '/' || pprof__maps_npinned >= 256 || pprof__maps_is_pinned(e)) continue;
+        if (!pprof__sym_is_exe(&exe, e) && !(interp && e->lo <= interp && interp < e->hi)) continue;
+        pprof__maps_pinned[pprof__maps_npinned].inode = e->inode;
+        pprof__maps_pinned[pprof__maps_npinned].path = pprof__mem_strdup(e->path);
+        if (pprof__maps_pinned[pprof__maps_npinned].path) pprof__maps_npinned++;
+    }
+    for (at = 0; at < (size_t)pprof__maps_npinned; at++) { /* breadth first over DT_NEEDED */
+        size_t p = len;
+        pprof__sym_needed(pprof__maps_pinned[at].path, &names, &len, &cap);
+        for (; p < len; p += strlen(names + p) + 1)
+            for (i = 0; i < m->n; i++) {
+                const pprof__mapent *e = &m->e[i];
+                const char *base = strrchr(e->path, '/');
+                if (!base || strcmp(base + 1, names + p) != 0 || pprof__maps_is_pinned(e) ||
+                    pprof__maps_npinned >= 256)
+                    continue;
+                pprof__maps_pinned[pprof__maps_npinned].inode = e->inode;
+                pprof__maps_pinned[pprof__maps_npinned].path = pprof__mem_strdup(e->path);
+                if (pprof__maps_pinned[pprof__maps_npinned].path) pprof__maps_npinned++;
+            }
+    }
+    PPROF_FREE(names);
 }
 
 /* The name of the function containing runtime address a, or NULL. */
@@ -1729,6 +1838,15 @@ PPROF__FN int pprof__cpu_start(FILE *fp, int *gen_out) {
     pprof__cpu.unsampled_ns = 0;
     pprof__cpu.scans = 0;
     pprof__cpu.threads_seen = 0;
+    {
+        pprof__maps m;
+        if (pprof__maps_read(&m) == 0) {
+            pthread_mutex_lock(&pprof__sym_mu);
+            pprof__sym_pin(&m);
+            pthread_mutex_unlock(&pprof__sym_mu);
+            pprof__maps_free(&m);
+        }
+    }
     if (pprof__maps_refresh() != 0) {
         pthread_mutex_unlock(&pprof__cpu_mu);
         __atomic_store_n(&pprof__os_errno, errno, __ATOMIC_RELAXED);

@@ -145,6 +145,71 @@ static void t_unw_leaf_caller(void) {
 #  define T_UNW_LEAF
 #endif
 
+/* Code of an object that may be unloaded is read through a system call: a region the
+   snapshot still lists but that is gone (dlclose, a JIT freeing code) is no fault. */
+static void t_unw_untrusted_code_gone(void) {
+    pprof__snap *s = t_snap();
+    long pg = sysconf(_SC_PAGESIZE);
+    unsigned char *code = (unsigned char *)mmap(NULL, (size_t)pg, PROT_READ | PROT_WRITE,
+                                                MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    uintptr_t ra;
+    T_CHECK(code != MAP_FAILED, "mmap");
+    memset(code, 0x90, (size_t)pg);
+    code[100] = 0xE8; /* call rel32, target inside the page */
+    memset(code + 101, 0, 4);
+    ra = (uintptr_t)code + 105;
+    s->nx = 1;
+    s->x[0].lo = (uintptr_t)code;
+    s->x[0].hi = (uintptr_t)code + (uintptr_t)pg;
+    s->x[0].trusted = 0;
+    T_CHECK(pprof__unw_is_return_address(s, ra) == 1, "a call before it, checked read");
+    munmap(code, (size_t)pg); /* the snapshot still lists it */
+    T_CHECK(pprof__unw_is_return_address(s, ra) == 0, "gone code must read as no call");
+    free(s);
+}
+
+/* A thread running on a stack of its own making (a coroutine, swapcontext): stacks are
+   read with checked reads there, and still complete. */
+#include <ucontext.h>
+static ucontext_t t_co_main, t_co_ctx;
+static volatile unsigned long t_co_x = 1;
+T_NOINLINE static void t_co_body(void) {
+    int64_t t0 = pprof__os_mono_ns();
+    while (pprof__os_mono_ns() - t0 < 500000000) t_co_x = stage_a(t_co_x);
+}
+static void *t_co_thread(void *arg) {
+    void *stack = malloc(256 * 1024);
+    (void)arg;
+    getcontext(&t_co_ctx);
+    t_co_ctx.uc_stack.ss_sp = stack;
+    t_co_ctx.uc_stack.ss_size = 256 * 1024;
+    t_co_ctx.uc_link = &t_co_main;
+    makecontext(&t_co_ctx, t_co_body, 0);
+    swapcontext(&t_co_main, &t_co_ctx);
+    free(stack);
+    return NULL;
+}
+static void t_unw_coroutine_stack(void) {
+    static const char *chain[] = {"stage_a", "t_co_body"};
+    pthread_t t;
+    prd_profile p;
+    char path[64];
+    FILE *fp = t_tmpfile(path, sizeof path);
+    double share;
+    T_CHECK(pprof_cpu_start(fp) == PPROF_OK, "start");
+    pthread_create(&t, NULL, t_co_thread, NULL);
+    pthread_join(t, NULL);
+    T_CHECK(pprof_cpu_stop() == PPROF_OK, "stop");
+    fclose(fp);
+    memset(&p, 0, sizeof p);
+    t_load(path, &p);
+    T_CHECK(t_flat(&p, "hot_a", 0) > 20, "only %lld samples", (long long)t_flat(&p, "hot_a", 0));
+    share = t_chain_share(&p, "hot_a", chain, 2);
+    T_CHECK(share > 0.9, "chain on the coroutine stack in %.2f of samples", share);
+    prd_free(&p);
+    unlink(path);
+}
+
 /* The real handler on this thread: a tgkill'd sample holds this very call chain. */
 T_NOINLINE static void t_unw_signal_here(void) {
     int tid = pprof__os_gettid();
@@ -184,5 +249,7 @@ static void t_unw_in_handler(void) {
     {"unw_stops_outside_misaligned_or_looping", t_unw_stops, 10}, \
     {"unw_checked_reads_never_fault", t_unw_checked_reads, 10}, \
     {"unw_depth_cap", t_unw_depth_cap, 10}, \
+    {"unw_code_of_unloadable_objects_read_checked", t_unw_untrusted_code_gone, 10}, \
+    {"unw_coroutine_stack", t_unw_coroutine_stack, 30}, \
     T_UNW_LEAF \
     {"unw_signal_handler_stack", t_unw_in_handler, 20},
