@@ -805,14 +805,6 @@ PPROF__FN int pprof__maps_publish(const pprof__maps *m) {
     return 0;
 }
 
-PPROF__FN int pprof__maps_refresh(void) {
-    pprof__maps m;
-    int rc;
-    if (pprof__maps_read(&m) != 0) return -1;
-    rc = pprof__maps_publish(&m);
-    pprof__maps_free(&m);
-    return rc;
-}
 #endif /* PPROF__SUPPORTED */
 
 // ---------------------------- ordinary threads from here on ----------------------------
@@ -862,8 +854,10 @@ PPROF__FN pprof__stk *pprof__agg_find(pprof__stk *tab, size_t cap, const uintptr
     }
 }
 
-/* Adds `periods` to the stack pc[0..n). Returns 0, or -1 out of memory. */
+/* Adds `periods` to the stack pc[0..n). Returns 0, 1 for a stack not seen before, or -1
+   out of memory. */
 PPROF__FN int pprof__agg_add(pprof__agg *a, const uintptr_t *pc, uint32_t n, int64_t periods) {
+    int fresh = 0;
     uint64_t h = pprof__agg_hash(pc, n);
     pprof__stk *e;
     if ((a->len + 1) * 2 > a->cap) {
@@ -890,9 +884,10 @@ PPROF__FN int pprof__agg_add(pprof__agg *a, const uintptr_t *pc, uint32_t n, int
         e->periods = 0;
         a->npcs += n;
         a->len++;
+        fresh = 1;
     }
     e->periods += periods;
-    return 0;
+    return fresh;
 }
 
 // =========================================================================================
@@ -1530,6 +1525,8 @@ static struct pprof__cpu_state {
     unsigned scans;
     int *tids;
     size_t ntids, captids;
+    pprof__mapent *xlog;  /* executable mappings seen during the profile */
+    size_t nxlog, capxlog;
     int *start_tids;      /* sorted tids of the start scan */
     size_t nstart_tids;
     uint64_t threads_seen; /* threads given a timer */
@@ -1693,11 +1690,65 @@ PPROF__FN void pprof__cpu_scan(void) {
 PPROF__FN void pprof__cpu_drain(void) {
     pprof__slot *s;
     while ((s = pprof__ring_peek(pprof__cpu.deq)) != NULL) {
-        if (pprof__agg_add(&pprof__cpu.agg, s->pc, s->nframes, (int64_t)s->weight) != 0)
-            pprof__cpu.agg_oom += s->weight;
+        int rc = pprof__agg_add(&pprof__cpu.agg, s->pc, s->nframes, (int64_t)s->weight);
+        if (rc < 0) pprof__cpu.agg_oom += s->weight;
+        if (rc == 1) { /* a new stack: is all its code in the mapping log's latest view? */
+            const pprof__snap *sn = &pprof__sig.snap[pprof__sig.snap_cur]; /* we write it */
+            uint32_t f;
+            uintptr_t lo, hi;
+            for (f = 0; f < s->nframes; f++)
+                if (!pprof__maps_find(sn->x, sn->nx, s->pc[f], &lo, &hi))
+                    __atomic_store_n(&pprof__sig.maps_miss, 1, __ATOMIC_RELAXED);
+        }
         pprof__ring_pop_done(s, pprof__cpu.deq);
         pprof__cpu.deq++;
     }
+}
+
+/* Same object mapped the same way? */
+PPROF__FN int pprof__cpu_same_mapping(const pprof__mapent *a, const pprof__mapent *b) {
+    return a->lo == b->lo && a->hi == b->hi && a->off == b->off && a->inode == b->inode &&
+           strcmp(a->path, b->path) == 0;
+}
+
+/* Records the executable mappings of m in the profile's mapping log: every object whose
+   code was mapped while samples were taken, even if unloaded by the time of writing. */
+PPROF__FN void pprof__cpu_log_maps(const pprof__maps *m) {
+    size_t i, k;
+    for (i = 0; i < m->n; i++) {
+        const pprof__mapent *e = &m->e[i];
+        pprof__mapent c;
+        if (!e->x) continue;
+        for (k = 0; k < pprof__cpu.nxlog; k++)
+            if (pprof__cpu_same_mapping(&pprof__cpu.xlog[k], e)) break;
+        if (k < pprof__cpu.nxlog || pprof__cpu.nxlog >= 4096) continue;
+        c = *e;
+        c.path = pprof__mem_strdup(e->path);
+        if (!c.path || pprof__mem_grow((void **)&pprof__cpu.xlog, &pprof__cpu.capxlog,
+                                       pprof__cpu.nxlog + 1, sizeof c) != 0) {
+            PPROF_FREE((void *)(uintptr_t)c.path);
+            return;
+        }
+        pprof__cpu.xlog[pprof__cpu.nxlog++] = c;
+    }
+}
+PPROF__FN void pprof__cpu_log_free(void) {
+    size_t k;
+    for (k = 0; k < pprof__cpu.nxlog; k++) PPROF_FREE((void *)(uintptr_t)pprof__cpu.xlog[k].path);
+    PPROF_FREE(pprof__cpu.xlog);
+    pprof__cpu.xlog = NULL;
+    pprof__cpu.nxlog = pprof__cpu.capxlog = 0;
+}
+
+/* Reads maps, publishes them to the unwinder and logs them. */
+PPROF__FN int pprof__cpu_refresh(void) {
+    pprof__maps m;
+    int rc;
+    if (pprof__maps_read(&m) != 0) return -1;
+    rc = pprof__maps_publish(&m);
+    pprof__cpu_log_maps(&m);
+    pprof__maps_free(&m);
+    return rc;
 }
 
 PPROF__FN void *pprof__cpu_thread(void *arg) {
@@ -1712,7 +1763,7 @@ PPROF__FN void *pprof__cpu_thread(void *arg) {
         if (tick % PPROF__SCAN_TICKS == 0) pprof__cpu_scan();
         if (tick % PPROF__MAPS_TICKS == 0 ||
             __atomic_exchange_n(&pprof__sig.maps_miss, 0, __ATOMIC_RELAXED))
-            pprof__maps_refresh();
+            pprof__cpu_refresh();
     }
     return NULL;
 }
@@ -1847,7 +1898,8 @@ PPROF__FN int pprof__cpu_start(FILE *fp, int *gen_out) {
             pprof__maps_free(&m);
         }
     }
-    if (pprof__maps_refresh() != 0) {
+    pprof__cpu_log_free();
+    if (pprof__cpu_refresh() != 0) {
         pthread_mutex_unlock(&pprof__cpu_mu);
         __atomic_store_n(&pprof__os_errno, errno, __ATOMIC_RELAXED);
         return PPROF_ERR_OS;
@@ -1932,6 +1984,7 @@ PPROF__FN void pprof__cpu_encode(pprof__buf *pb) {
     size_t nf = 0, capf = 0;
     size_t *xm = NULL, nxm = 0; /* maps entries that become Mappings, in emitted order */
     size_t *xs = NULL;          /* the same, sorted by address, for lookups */
+    size_t *xl = NULL, nxl = 0; /* mapping log entries mapped no longer, emitted after */
     pprof__exe exe;
     uint64_t *ids = NULL;
     size_t capids = 0;
@@ -1955,6 +2008,15 @@ PPROF__FN void pprof__cpu_encode(pprof__buf *pb) {
         if (maps.e[k].x && !(nxm && xm[0] == k)) xm[nxm++] = k;
     for (i = 0, k = 0; i < maps.n; i++)
         if (maps.e[i].x) xs[k++] = i;
+    /* and the objects the profile saw mapped that are gone now (or were replaced) */
+    xl = (size_t *)PPROF_MALLOC((pprof__cpu.nxlog + 1) * sizeof *xl);
+    if (!xl) { pb->oom = 1; goto done; }
+    for (i = 0; i < pprof__cpu.nxlog; i++) {
+        size_t c;
+        for (c = 0; c < k; c++)
+            if (pprof__cpu_same_mapping(&maps.e[xs[c]], &pprof__cpu.xlog[i])) break;
+        if (c == k) xl[nxl++] = i;
+    }
 
     pprof__strs_add(&S, "");
     pprof__pb_open(pb, 1);                                 // Profile.sample_type = 1
@@ -2009,13 +2071,29 @@ PPROF__FN void pprof__cpu_encode(pprof__buf *pb) {
                     if (maps.e[xs[m]].hi <= a) lo = m + 1;
                     else hi = m;
                 }
-                if (lo < k && maps.e[xs[lo]].lo <= a) {
+                {
+                    const pprof__mapent *owner = NULL;
                     size_t mi;
-                    for (mi = 0; mi < nxm; mi++)
-                        if (xm[mi] == xs[lo]) L.mapping = mi + 1;
-                    {
-                        pprof__obj *o = pprof__sym_obj(&maps.e[xs[lo]], &exe);
+                    int owners = 0;
+                    if (lo < k && maps.e[xs[lo]].lo <= a) {
+                        owner = &maps.e[xs[lo]];
+                        owners = 1;
+                        for (mi = 0; mi < nxm; mi++)
+                            if (xm[mi] == xs[lo]) L.mapping = mi + 1;
+                    }
+                    for (mi = 0; mi < nxl; mi++) { /* objects mapped here earlier on */
+                        const pprof__mapent *g = &pprof__cpu.xlog[xl[mi]];
+                        if (g->lo <= a && a < g->hi) {
+                            owner = g;
+                            owners++;
+                            L.mapping = nxm + 1 + mi;
+                        }
+                    }
+                    if (owners == 1) {
+                        pprof__obj *o = pprof__sym_obj(owner, &exe);
                         if (o) name = pprof__sym_lookup(o, a);
+                    } else {
+                        L.mapping = 0; /* two objects held this address: name neither */
                     }
                 }
                 if (a == lost_pc) name = "pprof__lost_samples";
@@ -2058,8 +2136,8 @@ PPROF__FN void pprof__cpu_encode(pprof__buf *pb) {
     }
     pthread_mutex_unlock(&pprof__sym_mu);
 
-    for (i = 0; i < nxm; i++) {
-        const pprof__mapent *e = &maps.e[xm[i]];
+    for (i = 0; i < nxm + nxl; i++) {
+        const pprof__mapent *e = i < nxm ? &maps.e[xm[i]] : &pprof__cpu.xlog[xl[i - nxm]];
         const char *bid = "";
         pprof__obj *o;
         pthread_mutex_lock(&pprof__sym_mu);
@@ -2086,11 +2164,11 @@ PPROF__FN void pprof__cpu_encode(pprof__buf *pb) {
             if (locs[i].mapping) continue;
             if (locs[i].addr < lo) lo = locs[i].addr;
             if (locs[i].addr >= hi) hi = locs[i].addr + 1;
-            locs[i].mapping = nxm + 1;
+            locs[i].mapping = nxm + nxl + 1;
         }
         if (hi) {
             pprof__pb_open(pb, 3);
-            pprof__pb_u64(pb, 1, nxm + 1);
+            pprof__pb_u64(pb, 1, nxm + nxl + 1);
             pprof__pb_u64(pb, 2, lo);
             pprof__pb_u64(pb, 3, hi);
             pprof__pb_i64(pb, 5, pprof__strs_add(&S, "[unmapped]")); /* never opened */
@@ -2145,6 +2223,7 @@ done:
     PPROF_FREE(fnames);
     PPROF_FREE(xm);
     PPROF_FREE(xs);
+    PPROF_FREE(xl);
     pprof__u64map_free(&locmap);
     pprof__u64map_free(&funcmap);
     pprof__strs_free(&S);
