@@ -70,9 +70,19 @@
 
    SIGNAL SAFETY
      The handler walks frame pointers only, reading nothing outside the interrupted thread's
-     stack region (from a snapshot of /proc/self/maps) and readable code regions. It takes no
-     lock, allocates nothing, touches no stdio, and restores errno. Functions it can reach are
-     marked "sigsafe:" in the source.
+     stack region (from a snapshot of /proc/self/maps) and readable code regions. It reads
+     directly only memory that cannot disappear under it: the thread's own glibc stack, the
+     main stack, and code of the program and of the libraries it needs (DT_NEEDED). Other
+     stacks (coroutines, stacks newer than the snapshot) and code that may be unloaded
+     (dlopen'ed libraries, JIT pages) are read through process_vm_readv, which fails instead
+     of faulting. It takes no lock, allocates nothing, touches no stdio, and restores errno.
+     Functions it can reach are marked "sigsafe:" in the source.
+
+   NAMES
+     Symbols come from .symtab (else .dynsym) of each object, read when the profile is
+     written. Every executable mapping seen while sampling is logged, so a library unloaded
+     before the write is still named from its file; an address two different objects held
+     during the profile (dlclose, then dlopen at the same place) is named after neither.
 
    RECENT CHANGES
      0.1.0  CPU profiles of every thread to a file; gzip profile.proto with embedded names.
