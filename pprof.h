@@ -229,7 +229,7 @@ static inline const char *pprof_version(void) { return PPROF_VERSION_STRING; }
 #define PPROF_DEFAULT_HZ 100
 #define PPROF__DRAIN_NS 20000000L     /* the drain thread wakes every 20 ms */
 #define PPROF__SCAN_TICKS 1           /* /proc/self/task every 20 ms */
-#define PPROF__MAPS_TICKS 25          /* region snapshot every 500 ms, or at once on a miss */
+#define PPROF__MAPS_TICKS 25          /* region snapshot every 500 ms, 100 ms after a miss */
 #define PPROF__RING_MASK ((uint64_t)PPROF_RING_SLOTS - 1u)
 
 // =========================================================================================
@@ -410,9 +410,13 @@ typedef struct pprof__slot {
     uintptr_t pc[PPROF_MAX_FRAMES];
 } pprof__slot;
 
-/* trusted: the handler may read it directly, as it is never unmapped while the program
-   runs (the main stack; code of objects never unloaded). Else reads are checked. */
-typedef struct pprof__range { uintptr_t lo, hi; int trusted; } pprof__range;
+/* flags: PPROF__R_TRUSTED, the handler may read it directly, as it is never unmapped while
+   the program runs (the main stack; code of objects never unloaded), else reads are
+   checked; PPROF__R_GUARDED, nothing mapped right below it (a thread stack's guard page),
+   so no other stack can have merged into it from below. */
+#define PPROF__R_TRUSTED 1
+#define PPROF__R_GUARDED 2
+typedef struct pprof__range { uintptr_t lo, hi; int flags; } pprof__range;
 
 /* Readable memory regions as the unwinder needs them, sorted (one per maps line). */
 typedef struct pprof__snap {
@@ -429,6 +433,7 @@ static struct pprof__sig_state {
     int accept_user;   /* tests and bench: record kill/tgkill-sent signals too */
     int itimer_only;   /* no per-thread timers here: setitimer signals count */
     int maps_miss;     /* a handler found no region for its stack: refresh soon */
+    int main_tid;      /* the process's main thread (its pid), set at start and in a child */
     int snap_cur;      /* which of the two snapshots is published */
     pprof__snap *snap; /* two copies; the drain thread fills the unpublished one */
     pprof__slot *ring;
@@ -491,7 +496,7 @@ PPROF__FN pprof__snap *pprof__maps_acquire(void) {
 PPROF__FN void pprof__maps_release(pprof__snap *s) {
     __atomic_sub_fetch(&s->readers, 1, __ATOMIC_SEQ_CST);
 }
-// sigsafe: the region of r[0..n) containing a: 0 if none, 1 if one, 2 if a trusted one.
+// sigsafe: the region of r[0..n) containing a: 0 if none, else 1 + its flags.
 PPROF__FN int pprof__maps_find(const pprof__range *r, int n, uintptr_t a, uintptr_t *lo,
                                uintptr_t *hi) {
     int l = 0, h = n;
@@ -503,7 +508,7 @@ PPROF__FN int pprof__maps_find(const pprof__range *r, int n, uintptr_t a, uintpt
     if (l < n && r[l].lo <= a && a < r[l].hi) {
         *lo = r[l].lo;
         *hi = r[l].hi;
-        return r[l].trusted ? 2 : 1;
+        return 1 + r[l].flags;
     }
     return 0;
 }
@@ -537,7 +542,7 @@ PPROF__FN PPROF__NO_SANITIZE int pprof__unw_is_return_address(const pprof__snap 
     if (!kind || ra - lo < 16) return 0;
     /* code of an object that may be unloaded (dlclose, a JIT) since the snapshot is read
        through a system call; the program's own code and its libraries directly */
-    if (!pprof__unw_load2(ra - 16, kind == 1, bytes)) return 0;
+    if (!pprof__unw_load2(ra - 16, !((kind - 1) & PPROF__R_TRUSTED), bytes)) return 0;
 #if defined(PPROF__X86_64)
     {
         const unsigned char *c = (const unsigned char *)bytes + 16;
@@ -623,11 +628,14 @@ PPROF__FN int pprof__unw_context(const void *uc, uintptr_t *out, int max) {
     kind = pprof__maps_find(s->rw, s->nrw, sp, &lo, &hi);
     if (kind) {
         /* direct reads on this thread's own glibc stack (its descriptor is above sp in the
-           same mapping, which lives as long as the thread) and on the main stack; checked
-           reads elsewhere (coroutine stacks, alternate stacks: they may be gone since) */
-        int own = self > sp && self < hi;
+           same guarded mapping, which lives as long as the thread; not so for the main
+           thread, whose descriptor is on the heap) and on the main stack; checked reads
+           elsewhere (coroutine stacks, alternate stacks: they may be gone since) */
+        int own = self > sp && self < hi && ((kind - 1) & PPROF__R_GUARDED) &&
+                  pprof__sig_tid != __atomic_load_n(&pprof__sig.main_tid, __ATOMIC_RELAXED);
         if (own) hi = self;
-        n = pprof__unw_walk(s, pc, sp, fp, lr, sp, hi, out, n, max, !own && kind != 2);
+        n = pprof__unw_walk(s, pc, sp, fp, lr, sp, hi, out, n, max,
+                            !own && !((kind - 1) & PPROF__R_TRUSTED));
     } else {
         /* a stack mapped since the last snapshot (a new thread): read each word with a
            system call until the drain thread has refreshed the snapshot */
@@ -648,11 +656,13 @@ PPROF__FN int pprof__unw_context(const void *uc, uintptr_t *out, int max) {
 // sigsafe
 PPROF__FN void pprof__ring_push(uint64_t weight, const void *uc) {
     pprof__slot *s;
-    uint64_t pos = __atomic_load_n(&pprof__sig.enq, __ATOMIC_RELAXED);
+    uint64_t pos = __atomic_load_n(&pprof__sig.enq, __ATOMIC_ACQUIRE);
     int tries = 0;
     for (;;) {
         uint64_t seq;
         int64_t dif;
+        /* enq before ring: a start publishes a fresh ring before it moves enq past every
+           position of the old one (see pprof__cpu_start) */
         s = &PPROF__LOAD(&pprof__sig.ring)[pos & PPROF__RING_MASK];
         seq = PPROF__LOAD(&s->seq);
         dif = (int64_t)(seq - pos);
@@ -665,12 +675,11 @@ PPROF__FN void pprof__ring_push(uint64_t weight, const void *uc) {
             PPROF__ADD(&pprof__sig.lost_n, 1);
             return;
         } else {
-            pos = __atomic_load_n(&pprof__sig.enq, __ATOMIC_RELAXED);
+            pos = __atomic_load_n(&pprof__sig.enq, __ATOMIC_ACQUIRE);
         }
     }
-    /* the position is ours; the ring is the one published now (a start may have given a
-       new profile a fresh ring while this handler was frozen: see pprof__cpu_start) */
-    s = &PPROF__LOAD(&pprof__sig.ring)[pos & PPROF__RING_MASK];
+    /* the position is ours, in the ring whose slot matched it: a handler frozen here
+       across a stop and a start writes to the old ring, which the new profile never reads */
     if (pprof__sig_tid == 0) pprof__sig_tid = pprof__os_gettid();
     s->tid = pprof__sig_tid;
     s->time_ns = pprof__os_mono_ns();
@@ -771,16 +780,19 @@ PPROF__FN int pprof__maps_read(pprof__maps *m) {
     return 0;
 }
 
-/* Objects never unloaded (see pprof__sym_pin), and the vDSO. */
-static struct { unsigned long long inode; char *path; } pprof__maps_pinned[256];
+/* Code of objects never unloaded (see pprof__sym_pin), as mapped when pinned, and the
+   vDSO. Only those exact mappings: another copy of the same file (dlmopen) is not. */
+static struct { uintptr_t lo, hi, off; unsigned long long inode; char *path; }
+    pprof__maps_pinned[256];
 static int pprof__maps_npinned;
 
 PPROF__FN int pprof__maps_is_pinned(const pprof__mapent *e) {
     int i;
     if (strcmp(e->path, "[vdso]") == 0) return 1;
     for (i = 0; i < pprof__maps_npinned; i++)
-        if (pprof__maps_pinned[i].inode == e->inode && !e->deleted &&
-            strcmp(pprof__maps_pinned[i].path, e->path) == 0)
+        if (pprof__maps_pinned[i].lo == e->lo && pprof__maps_pinned[i].hi == e->hi &&
+            pprof__maps_pinned[i].off == e->off && pprof__maps_pinned[i].inode == e->inode &&
+            !e->deleted && strcmp(pprof__maps_pinned[i].path, e->path) == 0)
             return 1;
     return 0;
 }
@@ -808,7 +820,10 @@ PPROF__FN int pprof__maps_publish(const pprof__maps *m) {
         if (*n == PPROF_MAX_MAPS) continue; /* beyond the table: leaf-only samples there */
         r[*n].lo = e->lo;
         r[*n].hi = e->hi;
-        r[*n].trusted = e->w ? strcmp(e->path, "[stack]") == 0 : pprof__maps_is_pinned(e);
+        r[*n].flags = (e->w ? strcmp(e->path, "[stack]") == 0 : pprof__maps_is_pinned(e))
+                          ? PPROF__R_TRUSTED : 0;
+        if (i == 0 || m->e[i - 1].hi != e->lo || !m->e[i - 1].r) /* a gap or guard below */
+            r[*n].flags |= PPROF__R_GUARDED;
         (*n)++;
     }
     __atomic_store_n(&pprof__sig.snap_cur, next, __ATOMIC_SEQ_CST);
@@ -1317,8 +1332,12 @@ PPROF__FN void pprof__sym_parse(pprof__obj *o, const pprof__img *im) {
         if (raw[nraw].hi > raw[nraw].lo) nraw++; /* a size that wraps names nothing */
     }
     if (nraw) qsort(raw, nraw, sizeof *raw, pprof__sym_cmp);
-    for (i = 0; i < nraw; i++)
-        if (i == 0 || raw[i].lo != raw[i - 1].lo) namelen += strlen(raw[i].name) + 1;
+    for (i = 0; i < nraw; i++) /* names are offsets in one buffer: keep it under 4 GiB */
+        if (i == 0 || raw[i].lo != raw[i - 1].lo) {
+            size_t l = strlen(raw[i].name) + 1;
+            if (namelen + l > ((size_t)1 << 30)) { nraw = i; break; }
+            namelen += l;
+        }
     o->syms = (pprof__sym *)PPROF_MALLOC((nraw ? nraw : 1) * sizeof *o->syms);
     o->names = (char *)PPROF_MALLOC(namelen ? namelen : 1);
     if (o->syms && o->names) {
@@ -1391,7 +1410,8 @@ PPROF__FN pprof__obj *pprof__sym_obj(const pprof__mapent *e, const pprof__exe *e
             open_path = path;
         }
         im.mem = NULL;
-        im.fd = open(open_path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+        im.fd = stat(open_path, &sb) == 0 && S_ISREG(sb.st_mode) /* never open a device */
+                    ? open(open_path, O_RDONLY | O_CLOEXEC | O_NONBLOCK) : -1;
         if (im.fd >= 0 && fstat(im.fd, &sb) == 0 && S_ISREG(sb.st_mode) &&
             (unsigned long long)sb.st_ino == e->inode) {
             im.size = (uint64_t)sb.st_size;
@@ -1413,16 +1433,20 @@ PPROF__FN void pprof__sym_needed(const char *path, char **names, size_t *len, si
     unsigned char *hdr;
     size_t i;
     im.mem = NULL;
+    if (stat(path, &sb) != 0 || !S_ISREG(sb.st_mode)) return; /* never open a device */
     im.fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
     if (im.fd < 0) return;
     if (fstat(im.fd, &sb) != 0 || !S_ISREG(sb.st_mode)) { close(im.fd); return; }
     im.size = (uint64_t)sb.st_size;
     hdr = (unsigned char *)pprof__img_read(&im, 0, sizeof eh);
-    if (hdr) memcpy(&eh, hdr, sizeof eh);
-    PPROF_FREE(hdr);
-    if (hdr && memcmp(eh.e_ident, ELFMAG, SELFMAG) == 0 && eh.e_ident[EI_CLASS] == ELFCLASS64 &&
-        eh.e_shentsize == sizeof(Elf64_Shdr))
-        sh = (Elf64_Shdr *)pprof__img_read(&im, eh.e_shoff, (uint64_t)eh.e_shnum * sizeof *sh);
+    if (hdr) {
+        memcpy(&eh, hdr, sizeof eh);
+        PPROF_FREE(hdr);
+        if (memcmp(eh.e_ident, ELFMAG, SELFMAG) == 0 && eh.e_ident[EI_CLASS] == ELFCLASS64 &&
+            eh.e_shentsize == sizeof(Elf64_Shdr))
+            sh = (Elf64_Shdr *)pprof__img_read(&im, eh.e_shoff,
+                                               (uint64_t)eh.e_shnum * sizeof *sh);
+    }
     for (i = 0; sh && i < eh.e_shnum; i++) {
         Elf64_Dyn *dyn;
         char *str;
@@ -1447,39 +1471,76 @@ PPROF__FN void pprof__sym_needed(const char *path, char **names, size_t *len, si
     close(im.fd);
 }
 
-/* Finds the objects that are never unloaded: the main program, the dynamic loader and
-   everything the program needs (DT_NEEDED, transitively), as mapped in m. */
-PPROF__FN void pprof__sym_pin(const pprof__maps *m) {
-    pprof__exe exe;
-    char *names = NULL;
-    size_t len = 0, cap = 0, at = 0, i;
-    uintptr_t interp = (uintptr_t)getauxval(AT_BASE);
-    if (pprof__maps_npinned) return; /* the set never changes */
-    pprof__sym_exe(&exe);
-    for (i = 0; i < m->n; i++) { /* seeds: the program and the loader */
+/* Pins the executable mapping of the object whose file is `path` (a full path, or a base
+   name for a DT_NEEDED entry) unless more than one executable mapping matches: another
+   copy (dlmopen) or a namesake from elsewhere could be unloaded, so trust none. Returns
+   the pinned mapping or NULL. */
+PPROF__FN const pprof__mapent *pprof__sym_pin_one(const pprof__maps *m, const char *path,
+                                                  int by_base) {
+    const pprof__mapent *hit = NULL;
+    size_t i, n = 0;
+    for (i = 0; i < m->n; i++) {
         const pprof__mapent *e = &m->e[i];
-        if (e->path[0] != '/' || pprof__maps_npinned >= 256 || pprof__maps_is_pinned(e)) continue;
-        if (!pprof__sym_is_exe(&exe, e) && !(interp && e->lo <= interp && interp < e->hi)) continue;
-        pprof__maps_pinned[pprof__maps_npinned].inode = e->inode;
-        pprof__maps_pinned[pprof__maps_npinned].path = pprof__mem_strdup(e->path);
-        if (pprof__maps_pinned[pprof__maps_npinned].path) pprof__maps_npinned++;
+        const char *base = strrchr(e->path, '/');
+        if (!e->x || e->deleted || !base) continue;
+        if (by_base ? strcmp(base + 1, path) == 0 : strcmp(e->path, path) == 0) {
+            hit = e;
+            n++;
+        }
     }
-    for (at = 0; at < (size_t)pprof__maps_npinned; at++) { /* breadth first over DT_NEEDED */
+    if (n != 1 || pprof__maps_npinned >= 256 || pprof__maps_is_pinned(hit)) return NULL;
+    pprof__maps_pinned[pprof__maps_npinned].lo = hit->lo;
+    pprof__maps_pinned[pprof__maps_npinned].hi = hit->hi;
+    pprof__maps_pinned[pprof__maps_npinned].off = hit->off;
+    pprof__maps_pinned[pprof__maps_npinned].inode = hit->inode;
+    pprof__maps_pinned[pprof__maps_npinned].path = pprof__mem_strdup(hit->path);
+    if (!pprof__maps_pinned[pprof__maps_npinned].path) return NULL;
+    pprof__maps_npinned++;
+    return hit;
+}
+
+/* Finds the objects that are never unloaded: the main program, the dynamic loader and
+   everything the program needs (DT_NEEDED, transitively), as mapped in m. Once. */
+PPROF__FN void pprof__sym_pin(const pprof__maps *m) {
+    static int done;
+    pprof__exe exe;
+    char *names = NULL, *queue = NULL;
+    size_t len = 0, cap = 0, qlen = 0, qcap = 0, at, i;
+    uintptr_t interp = (uintptr_t)getauxval(AT_BASE);
+    if (done) return;
+    done = 1;
+    pprof__sym_exe(&exe);
+    /* a queue of full paths to read DT_NEEDED from: the program and the loader first */
+    for (i = 0; i < m->n; i++) {
+        const pprof__mapent *e = &m->e[i], *pinned;
+        size_t l = strlen(e->path) + 1;
+        int seed = (e->x && pprof__sym_is_exe(&exe, e)) ||
+                   (interp && e->lo <= interp && interp < e->hi); /* the loader's first line */
+        if (!seed || e->path[0] != '/' || !(pinned = pprof__sym_pin_one(m, e->path, 0))) continue;
+        if (pprof__mem_grow((void **)&queue, &qcap, qlen + l, 1) != 0) break;
+        memcpy(queue + qlen, e->path, l);
+        qlen += l;
+    }
+    for (at = 0; at < qlen; at += strlen(queue + at) + 1) { /* breadth first */
         size_t p = len;
-        pprof__sym_needed(pprof__maps_pinned[at].path, &names, &len, &cap);
-        for (; p < len; p += strlen(names + p) + 1)
-            for (i = 0; i < m->n; i++) {
-                const pprof__mapent *e = &m->e[i];
-                const char *base = strrchr(e->path, '/');
-                if (!base || strcmp(base + 1, names + p) != 0 || pprof__maps_is_pinned(e) ||
-                    pprof__maps_npinned >= 256)
-                    continue;
-                pprof__maps_pinned[pprof__maps_npinned].inode = e->inode;
-                pprof__maps_pinned[pprof__maps_npinned].path = pprof__mem_strdup(e->path);
-                if (pprof__maps_pinned[pprof__maps_npinned].path) pprof__maps_npinned++;
+        pprof__sym_needed(queue + at, &names, &len, &cap);
+        for (; p < len; p += strlen(names + p) + 1) {
+            for (i = 0; i < m->n; i++) { /* the needed name's file, to read its own needs */
+                const char *base = strrchr(m->e[i].path, '/');
+                if (m->e[i].x && base && strcmp(base + 1, names + p) == 0) break;
             }
+            if (i == m->n || pprof__maps_is_pinned(&m->e[i]) || !pprof__sym_pin_one(m, names + p, 1))
+                continue;
+            {
+                size_t l = strlen(m->e[i].path) + 1;
+                if (pprof__mem_grow((void **)&queue, &qcap, qlen + l, 1) != 0) break;
+                memcpy(queue + qlen, m->e[i].path, l);
+                qlen += l;
+            }
+        }
     }
     PPROF_FREE(names);
+    PPROF_FREE(queue);
 }
 
 /* The name of the function containing runtime address a, or NULL. */
@@ -1706,8 +1767,9 @@ PPROF__FN void pprof__cpu_drain(void) {
             const pprof__snap *sn = &pprof__sig.snap[pprof__sig.snap_cur]; /* we write it */
             uint32_t f;
             uintptr_t lo, hi;
-            for (f = 0; f < s->nframes; f++)
-                if (!pprof__maps_find(sn->x, sn->nx, s->pc[f], &lo, &hi))
+            for (f = 0; f < s->nframes; f++) /* (rwx code, as some JITs make, is in rw) */
+                if (!pprof__maps_find(sn->x, sn->nx, s->pc[f], &lo, &hi) &&
+                    !pprof__maps_find(sn->rw, sn->nrw, s->pc[f], &lo, &hi))
                     __atomic_store_n(&pprof__sig.maps_miss, 1, __ATOMIC_RELAXED);
         }
         pprof__ring_pop_done(s, pprof__cpu.deq);
@@ -1762,7 +1824,7 @@ PPROF__FN int pprof__cpu_refresh(void) {
 }
 
 PPROF__FN void *pprof__cpu_thread(void *arg) {
-    unsigned tick = 0;
+    unsigned tick = 0, refreshed = 0;
     (void)arg;
     prctl(PR_SET_NAME, "pprof-cpu", 0, 0, 0);
     pprof__cpu.drain_tid = pprof__os_gettid(); /* read by the scans of this thread only */
@@ -1771,9 +1833,12 @@ PPROF__FN void *pprof__cpu_thread(void *arg) {
         if (!__atomic_load_n(&pprof__cpu.drain_paused, __ATOMIC_ACQUIRE)) pprof__cpu_drain();
         tick++;
         if (tick % PPROF__SCAN_TICKS == 0) pprof__cpu_scan();
-        if (tick % PPROF__MAPS_TICKS == 0 ||
-            __atomic_exchange_n(&pprof__sig.maps_miss, 0, __ATOMIC_RELAXED))
+        if (tick - refreshed >= PPROF__MAPS_TICKS ||       /* every 500 ms, and soon after */
+            (tick - refreshed >= 5 &&                         /* a miss, at most every 100 ms */
+             __atomic_exchange_n(&pprof__sig.maps_miss, 0, __ATOMIC_RELAXED))) {
             pprof__cpu_refresh();
+            refreshed = tick;
+        }
     }
     return NULL;
 }
@@ -1818,10 +1883,16 @@ PPROF__FN void pprof__cpu_postfork_child(void) {
     pprof__cpu.running = 0;
     pprof__cpu.itimer = 0;
     pprof__cpu.out = NULL;
-    PPROF_FREE(pprof__cpu.tmr);
+    pprof__sig.main_tid = (int)getpid();
+    /* forget, never free, what the drain thread owned: the fork may have caught it inside
+       realloc, leaving pointers that are no longer the live blocks */
     pprof__cpu.tmr = NULL;
     pprof__cpu.ntmr = pprof__cpu.captmr = 0;
-    pprof__agg_free(&pprof__cpu.agg);
+    pprof__cpu.tids = NULL;
+    pprof__cpu.ntids = pprof__cpu.captids = 0;
+    pprof__cpu.xlog = NULL;
+    pprof__cpu.nxlog = pprof__cpu.capxlog = 0;
+    memset(&pprof__cpu.agg, 0, sizeof pprof__cpu.agg);
     pthread_mutex_unlock(&pprof__sym_mu);
     pthread_mutex_unlock(&pprof__cpu_mu);
     if (pprof__fork_masked) pthread_sigmask(SIG_SETMASK, &pprof__fork_oldmask, NULL);
@@ -1874,24 +1945,22 @@ PPROF__FN int pprof__cpu_start(FILE *fp, int *gen_out) {
     if (rc != PPROF_OK) { pthread_mutex_unlock(&pprof__cpu_mu); return rc; }
     {   /* Handlers record nothing now (active is 0). One still in flight (a thread frozen
            inside the handler since the last profile) may yet write to the ring it took:
-           give this profile a fresh ring then, and leave that one to it. */
-        uint64_t i;
+           give this profile a fresh ring then, starting at positions past all of the old
+           one's, published before enq moves there, and leave the old ring to it. */
+        uint64_t i, base = __atomic_load_n(&pprof__sig.enq, __ATOMIC_SEQ_CST);
+        pprof__slot *ring = pprof__sig.ring;
         int spins = 0;
         while (__atomic_load_n(&pprof__sig.inflight, __ATOMIC_SEQ_CST) != 0 && ++spins < 100)
             pprof__os_sleep_ns(100000);
         if (spins >= 100) {
-            pprof__slot *fresh =
-                (pprof__slot *)pprof__mem_map(PPROF_RING_SLOTS * sizeof(pprof__slot));
-            if (!fresh) { pthread_mutex_unlock(&pprof__cpu_mu); return PPROF_ERR_NOMEM; }
-            PPROF__STORE(&pprof__sig.ring, fresh);
+            ring = (pprof__slot *)pprof__mem_map(PPROF_RING_SLOTS * sizeof(pprof__slot));
+            if (!ring) { pthread_mutex_unlock(&pprof__cpu_mu); return PPROF_ERR_NOMEM; }
+            base += 2 * PPROF_RING_SLOTS;
         }
-        /* positions only grow, across profiles: a frozen handler's old claim can never
-           match a position of this profile */
-        for (i = 0; i < PPROF_RING_SLOTS; i++) {
-            uint64_t p = pprof__sig.enq + i;
-            pprof__sig.ring[p & PPROF__RING_MASK].seq = p;
-        }
-        pprof__cpu.deq = pprof__sig.enq;
+        for (i = 0; i < PPROF_RING_SLOTS; i++) ring[(base + i) & PPROF__RING_MASK].seq = base + i;
+        __atomic_store_n(&pprof__sig.ring, ring, __ATOMIC_SEQ_CST);
+        __atomic_store_n(&pprof__sig.enq, base, __ATOMIC_SEQ_CST);
+        pprof__cpu.deq = base;
         pprof__sig.lost = pprof__sig.lost_n = pprof__sig.taken = pprof__sig.nostack = 0;
     }
     pprof__agg_free(&pprof__cpu.agg);
@@ -1926,6 +1995,7 @@ PPROF__FN int pprof__cpu_start(FILE *fp, int *gen_out) {
     pprof__cpu.timer_errno = 0;
     pprof__cpu.drain_tid = 0;
     pprof__cpu.timer_fail = 0;
+    __atomic_store_n(&pprof__sig.main_tid, (int)getpid(), __ATOMIC_RELAXED);
     __atomic_store_n(&pprof__sig.itimer_only, 0, __ATOMIC_SEQ_CST);
     __atomic_store_n(&pprof__sig.active, 1, __ATOMIC_SEQ_CST);
     pprof__cpu_scan();

@@ -286,8 +286,9 @@ static void encode(void) {
 int main(int argc, char **argv) {
     if (argc >= 6 && strcmp(argv[1], "child") == 0)
         return child(argv[2], atoi(argv[3]), atol(argv[4]), argv[5]);
+    /* encode first: its first write is the one that loads symbol tables */
+    if (argc < 2 || strcmp(argv[1], "encode") == 0) encode();
     if (argc < 2 || strcmp(argv[1], "overhead") == 0) overhead(argv[0]);
     if (argc < 2 || strcmp(argv[1], "handler") == 0) handler_cost();
-    if (argc < 2 || strcmp(argv[1], "encode") == 0) encode();
     return 0;
 }

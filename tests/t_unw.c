@@ -161,7 +161,7 @@ static void t_unw_untrusted_code_gone(void) {
     s->nx = 1;
     s->x[0].lo = (uintptr_t)code;
     s->x[0].hi = (uintptr_t)code + (uintptr_t)pg;
-    s->x[0].trusted = 0;
+    s->x[0].flags = 0;
     T_CHECK(pprof__unw_is_return_address(s, ra) == 1, "a call before it, checked read");
     munmap(code, (size_t)pg); /* the snapshot still lists it */
     T_CHECK(pprof__unw_is_return_address(s, ra) == 0, "gone code must read as no call");
@@ -189,6 +189,34 @@ static void *t_co_thread(void *arg) {
     free(stack);
     return NULL;
 }
+/* The same on the main thread, whose descriptor is on the heap, not atop its stack: the
+   creator's stack is freed before the coroutine runs (its outermost frame points there). */
+static void *t_co_creator(void *arg) {
+    void *stack = arg;
+    getcontext(&t_co_ctx);
+    t_co_ctx.uc_stack.ss_sp = stack;
+    t_co_ctx.uc_stack.ss_size = 256 * 1024;
+    t_co_ctx.uc_link = &t_co_main;
+    makecontext(&t_co_ctx, t_co_body, 0);
+    return NULL;
+}
+static void t_unw_coroutine_main_thread(void) {
+    pthread_t t;
+    pthread_attr_t at;
+    FILE *fp = tmpfile();
+    void *stack = mmap(NULL, 256 * 1024, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    T_CHECK(stack != MAP_FAILED, "mmap");
+    pthread_attr_init(&at);
+    pthread_attr_setstacksize(&at, 1 << 20);
+    pthread_create(&t, &at, t_co_creator, stack); /* its stack is gone after the join */
+    pthread_join(t, NULL);
+    T_CHECK(pprof_cpu_start(fp) == PPROF_OK, "start");
+    swapcontext(&t_co_main, &t_co_ctx); /* runs t_co_body for 0.5 s on the main thread */
+    T_CHECK(pprof_cpu_stop() == PPROF_OK, "stop");
+    munmap(stack, 256 * 1024);
+    fclose(fp);
+}
+
 static void t_unw_coroutine_stack(void) {
     static const char *chain[] = {"stage_a", "t_co_body"};
     pthread_t t;
@@ -251,5 +279,6 @@ static void t_unw_in_handler(void) {
     {"unw_depth_cap", t_unw_depth_cap, 10}, \
     {"unw_code_of_unloadable_objects_read_checked", t_unw_untrusted_code_gone, 10}, \
     {"unw_coroutine_stack", t_unw_coroutine_stack, 30}, \
+    {"unw_coroutine_on_the_main_thread", t_unw_coroutine_main_thread, 30}, \
     T_UNW_LEAF \
     {"unw_signal_handler_stack", t_unw_in_handler, 20},
