@@ -157,8 +157,10 @@ static void overhead(const char *self) {
     long rounds = calibrate(1.0) * THREADS;
     int r, m, have_gperf;
     pid_t pid = fork();
-    if (pid == 0) _exit(dlopen("libprofiler.so.0", RTLD_NOW) ? 0 : 1); /* never load it here:
-                                                     its SIGPROF handler would stay behind */
+    if (pid == 0) { /* never load it here: its SIGPROF handler would stay behind */
+        if (!freopen("/dev/null", "w", stderr)) _exit(1);
+        _exit(dlopen("libprofiler.so.0", RTLD_NOW) ? 0 : 1);
+    }
     waitpid(pid, &r, 0);
     have_gperf = WIFEXITED(r) && WEXITSTATUS(r) == 0;
     printf("== overhead: %d threads, ~%.1f CPU-s of work per run, %d alternating rounds\n",
