@@ -30,6 +30,9 @@ $(B)/run_asan: $(TESTSRC) | $(B)
 	$(CLANG) -std=c11 -O1 -g $(WARN) $(FP) -fsanitize=address,undefined -fno-sanitize-recover=all \
 	    -pthread tests/run.c -o $@ -lm
 
+$(B)/run_tsan: $(TESTSRC) | $(B)
+	$(CLANG) -std=c11 -O1 -g $(WARN) $(FP) -fsanitize=thread -pthread tests/run.c -o $@ -lm
+
 # the whole suite; its last line is "N passed, N failed"
 test:
 	@tests/all.sh
