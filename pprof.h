@@ -59,8 +59,10 @@
        as the pseudo frame pprof__thread_before_timer, so totals stay right.
        Blocking calls that SA_RESTART does not restart (sleeps, poll, epoll_wait) can see
        EINTR in a thread that is running when its timer fires, as with any SIGPROF profiler.
-     - Starts one thread, "pprof-cpu", that drains samples every 20 ms and is not profiled. Memory: about 1.1 MiB of sample ring and 0.5 MiB of region tables (mmap, kept
-       for reuse), plus the aggregated stacks.
+     - Starts one thread, "pprof-cpu", that drains samples and rescans threads every 20 ms
+       and is not profiled. Memory: a 1.1 MiB sample ring and 0.8 MiB of region tables
+       (mmap, mapped once and reused, touched only as far as used), plus the aggregated
+       stacks and cached symbol tables.
      - fork: the calling thread blocks the signal during fork (a long fork is never restarted
        forever); the child starts with no profile running and may start its own.
 
