@@ -131,7 +131,11 @@
     X(PPROF_ERR_BUSY,       -12, "cpu profiling already in use") \
     X(PPROF_ERR_NOT_RUNNING,-13, "no CPU profile is running") \
     X(PPROF_ERR_SIGNAL_BUSY,-14, "the profiling signal has a handler that is not pprof.h's") \
-    X(PPROF_ERR_IO,         -20, "writing the profile failed")
+    X(PPROF_ERR_IO,         -20, "writing the profile failed") \
+    X(PPROF_ERR_ADDR_IN_USE,-30, "the listen address is already in use") \
+    X(PPROF_ERR_ADDRESS,    -31, "bad listen address (want host:port, [ipv6]:port or :port)") \
+    X(PPROF_ERR_LISTENING,  -32, "already listening") \
+    X(PPROF_ERR_NOT_LISTENING,-33, "not listening")
 
 typedef enum pprof_result {
 #define PPROF__X(name, code, text) name = code,
@@ -167,6 +171,21 @@ PPROF_API int pprof_cpu_stop(void);
    Threads      any; blocks the caller for `seconds`.                                     */
 PPROF_API int pprof_write_cpu(FILE *fp, int seconds);
 
+/* pprof_listen: serve /debug/pprof/ on 127.0.0.1:port (0 picks a free port) from one
+   background thread, as Go's net/http/pprof does. Returns once it accepts connections.
+   Returns      PPROF_OK; PPROF_ERR_LISTENING; PPROF_ERR_ADDR_IN_USE; PPROF_ERR_ADDRESS;
+                PPROF_ERR_OS; PPROF_ERR_DISABLED under PPROF_NO_HTTP.
+   Threads      any; pprof_shutdown stops it and lets it be called again.               */
+PPROF_API int pprof_listen(int port);
+/* pprof_listen_addr: the same on "host:port", "[ipv6]:port" or ":port" ("0.0.0.0:6060"
+   exposes the profiles to the network: your choice, not the default). */
+PPROF_API int pprof_listen_addr(const char *addr);
+/* pprof_listen_port: the port listened on, or 0. */
+PPROF_API int pprof_listen_port(void);
+/* pprof_shutdown: stop accepting, end requests in flight (a CPU profile within ~100 ms),
+   close every socket and join every thread. PPROF_ERR_NOT_LISTENING if not listening. */
+PPROF_API int pprof_shutdown(void);
+
 PPROF_API const char *pprof_strerror(int code);
 PPROF_API int pprof_last_os_error(void);
 PPROF_API const char *pprof_version(void);
@@ -176,6 +195,10 @@ static inline int pprof_set_cpu_rate(int hz) { (void)hz; return 0; }
 static inline int pprof_cpu_start(FILE *fp) { (void)fp; return 0; }
 static inline int pprof_cpu_stop(void) { return 0; }
 static inline int pprof_write_cpu(FILE *fp, int seconds) { (void)fp; (void)seconds; return 0; }
+static inline int pprof_listen(int port) { (void)port; return 0; }
+static inline int pprof_listen_addr(const char *addr) { (void)addr; return 0; }
+static inline int pprof_listen_port(void) { return 0; }
+static inline int pprof_shutdown(void) { return 0; }
 static inline const char *pprof_strerror(int code) { (void)code; return "pprof.h is disabled"; }
 static inline int pprof_last_os_error(void) { return 0; }
 static inline const char *pprof_version(void) { return PPROF_VERSION_STRING; }
@@ -228,6 +251,23 @@ static inline const char *pprof_version(void) { return PPROF_VERSION_STRING; }
 #if (defined(PPROF_MALLOC) + defined(PPROF_REALLOC) + defined(PPROF_FREE)) % 3 != 0
 #  error "pprof.h: define PPROF_MALLOC, PPROF_REALLOC and PPROF_FREE together, or none"
 #endif
+#ifndef PPROF_HTTP_MAX_CONN
+#define PPROF_HTTP_MAX_CONN 16     /* requests served at once (a thread each); more get 503 */
+#endif
+#ifndef PPROF_HTTP_MAX_HEADER
+#define PPROF_HTTP_MAX_HEADER 16384 /* request line + headers; a longer request gets 431 */
+#endif
+#define PPROF_HTTP_MAX_LINE 8192    /* request line; longer gets 414 */
+#ifndef PPROF_HTTP_MAX_BODY
+#define PPROF_HTTP_MAX_BODY (1 << 20) /* POST /symbol body; larger gets 413 */
+#endif
+#ifndef PPROF_HTTP_TIMEOUT_S
+#define PPROF_HTTP_TIMEOUT_S 10    /* a client silent this long mid-request gets 408 */
+#endif
+#if PPROF_HTTP_MAX_CONN < 2 || PPROF_HTTP_MAX_CONN > 1024
+#  error "pprof.h: PPROF_HTTP_MAX_CONN must be between 2 and 1024"
+#endif
+#define PPROF_HTTP_DEFAULT_BIND "127.0.0.1" /* profiles reveal code layout: wider is opt-in */
 #define PPROF_DEFAULT_HZ 100
 #define PPROF__DRAIN_NS 20000000L     /* the drain thread wakes every 20 ms */
 #define PPROF__SCAN_TICKS 1           /* /proc/self/task every 20 ms */
@@ -1917,10 +1957,10 @@ PPROF__FN int pprof__cpu_install(void) {
     return PPROF_OK;
 }
 
+/* Starts a profile that pprof__cpu_stop writes to fp (NULL: the caller takes a buffer). */
 PPROF__FN int pprof__cpu_start(FILE *fp, int *gen_out) {
     int rc, hz;
     sigset_t block, old;
-    if (!fp) return PPROF_ERR_NULL;
     pthread_mutex_lock(&pprof__cpu_mu);
     if (pprof__cpu.running) { pthread_mutex_unlock(&pprof__cpu_mu); return PPROF_ERR_BUSY; }
     if (!pprof__cpu.atfork_done) {
@@ -2328,14 +2368,16 @@ PPROF__FN int pprof__write_gz(FILE *fp, const pprof__buf *raw) {
     return rc;
 }
 
-/* Stops the running profile (of generation gen, or any if gen is 0) and writes it. The
+/* Stops the running profile (of generation gen, or any if gen is 0) and writes it to its
+   FILE, or gzipped into `to` when that is not NULL. The
    encoding and the write happen outside cpu_mu (state 2, "stopping": a start is refused),
    so a slow or blocked FILE never holds up fork in another thread. */
-PPROF__FN int pprof__cpu_stop(int gen) {
+PPROF__FN int pprof__cpu_stop(int gen, pprof__buf *to) {
     pprof__buf pb;
     int rc;
     pthread_mutex_lock(&pprof__cpu_mu);
-    if (pprof__cpu.running != 1 || (gen && gen != pprof__sig.gen)) {
+    if (pprof__cpu.running != 1 || (gen && gen != pprof__sig.gen) ||
+        (!to && !pprof__cpu.out)) { /* the HTTP endpoint's profile is the endpoint's to stop */
         pthread_mutex_unlock(&pprof__cpu_mu);
         return PPROF_ERR_NOT_RUNNING;
     }
@@ -2344,7 +2386,13 @@ PPROF__FN int pprof__cpu_stop(int gen) {
     pthread_mutex_unlock(&pprof__cpu_mu);
     memset(&pb, 0, sizeof pb);
     pprof__cpu_encode(&pb);
-    rc = pprof__write_gz(pprof__cpu.out, &pb);
+    if (to) { /* into memory (the HTTP endpoint) */
+        rc = pb.oom ? PPROF_ERR_NOMEM : PPROF_OK;
+        if (rc == PPROF_OK) pprof__gz_encode(to, pb.p, pb.len);
+        if (to->oom) rc = PPROF_ERR_NOMEM;
+    } else {
+        rc = pprof__write_gz(pprof__cpu.out, &pb);
+    }
     PPROF_FREE(pb.p);
     pthread_mutex_lock(&pprof__cpu_mu);
     pprof__agg_free(&pprof__cpu.agg);
@@ -2353,6 +2401,665 @@ PPROF__FN int pprof__cpu_stop(int gen) {
     pthread_mutex_unlock(&pprof__cpu_mu);
     return rc;
 }
+
+// =========================================================================================
+// >>http: the /debug/pprof/ listener. One thread blocks in accept(); each connection gets
+// a thread of its own (at most PPROF_HTTP_MAX_CONN; the excess gets 503 at once), so a
+// 30-second CPU profile never delays another request. Every size and wait a client
+// controls is bounded: request line (414), headers (431), body (413), reads (408).
+// =========================================================================================
+#ifndef PPROF_NO_HTTP
+#include <sys/socket.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <arpa/inet.h>
+#include <poll.h>
+#include <strings.h>
+
+typedef struct pprof__conn {
+    int fd;
+    int state; /* 0 free, 1 serving, 2 done (to be joined) */
+    pthread_t th;
+} pprof__conn;
+
+static pthread_mutex_t pprof__http_mu = PTHREAD_MUTEX_INITIALIZER;   /* listen/shutdown */
+static pthread_mutex_t pprof__http_conn_mu = PTHREAD_MUTEX_INITIALIZER; /* conn[] */
+static struct pprof__http_state {
+    int listening;
+    int fd;           /* the listening socket */
+    int port;
+    int stopping;     /* shutdown asked: connections end, long waits return */
+    pthread_t th;
+    pprof__conn conn[PPROF_HTTP_MAX_CONN];
+} pprof__http;
+
+typedef struct pprof__req {
+    int fd;
+    char method[8];
+    char path[1024];
+    char query[2048];
+    char *body;
+    size_t body_len;
+} pprof__req;
+
+/* Sends all of d, or fails (a client gone away is no signal: MSG_NOSIGNAL). */
+PPROF__FN int pprof__http_send(int fd, const void *d, size_t n) {
+    const char *p = (const char *)d;
+    while (n > 0) {
+        ssize_t w = send(fd, p, n, MSG_NOSIGNAL);
+        if (w < 0 && errno == EINTR) continue;
+        if (w <= 0) return -1;
+        p += w;
+        n -= (size_t)w;
+    }
+    return 0;
+}
+
+PPROF__FN const char *pprof__http_reason(int status) {
+    switch (status) {
+    case 200: return "OK";
+    case 301: return "Moved Permanently";
+    case 400: return "Bad Request";
+    case 404: return "Not Found";
+    case 405: return "Method Not Allowed";
+    case 408: return "Request Timeout";
+    case 413: return "Payload Too Large";
+    case 414: return "URI Too Long";
+    case 431: return "Request Header Fields Too Large";
+    case 500: return "Internal Server Error";
+    case 503: return "Service Unavailable";
+    default: return "Error";
+    }
+}
+
+/* One whole response. `extra` holds more header lines, each ending in \r\n. */
+PPROF__FN void pprof__http_reply(int fd, int status, const char *type, const char *extra,
+                                 const void *body, size_t len, int head_only) {
+    char hdr[1024];
+    int n = snprintf(hdr, sizeof hdr,
+                     "HTTP/1.1 %d %s\r\nContent-Type: %s\r\nContent-Length: %lu\r\n"
+                     "X-Content-Type-Options: nosniff\r\nConnection: close\r\n%s\r\n",
+                     status, pprof__http_reason(status), type, (unsigned long)len,
+                     extra ? extra : "");
+    if (n < 0 || (size_t)n >= sizeof hdr) return;
+    if (pprof__http_send(fd, hdr, (size_t)n) == 0 && !head_only && len) pprof__http_send(fd, body, len);
+}
+
+/* Go's error helper: text/plain, X-Go-Pprof: 1 (so pprof shows the text), body + "\n". */
+PPROF__FN void pprof__http_error(int fd, int status, const char *msg) {
+    char body[512];
+    int n = snprintf(body, sizeof body, "%s\n", msg);
+    pprof__http_reply(fd, status, "text/plain; charset=utf-8", "X-Go-Pprof: 1\r\n", body,
+                      n > 0 ? (size_t)n : 0, 0);
+}
+
+/* The value of query parameter `key` into out ("" if absent); 1 if present. */
+PPROF__FN int pprof__http_param(const char *query, const char *key, char *out, size_t len) {
+    size_t kl = strlen(key);
+    const char *p = query;
+    out[0] = 0;
+    while (p && *p) {
+        const char *amp = strchr(p, '&');
+        size_t seg = amp ? (size_t)(amp - p) : strlen(p);
+        if (seg >= kl && strncmp(p, key, kl) == 0 && (seg == kl || p[kl] == '=')) {
+            size_t vl = seg > kl ? seg - kl - 1 : 0;
+            if (vl >= len) vl = len - 1;
+            memcpy(out, p + kl + (seg > kl), vl);
+            out[vl] = 0;
+            return 1;
+        }
+        p = amp ? amp + 1 : NULL;
+    }
+    return 0;
+}
+
+/* Go's strconv.Atoi on a parameter: 1 and *v when the whole text is a decimal integer. */
+PPROF__FN int pprof__http_int(const char *s, long *v) {
+    char *end;
+    long x;
+    if (!*s) return 0;
+    errno = 0;
+    x = strtol(s, &end, 10);
+    if (*end || errno) return 0;
+    *v = x;
+    return 1;
+}
+
+/* Waits up to ns, in steps, until shutdown or the client hangs up. 0 if the whole wait ran. */
+PPROF__FN int pprof__http_wait(int fd, int64_t ns) {
+    int64_t end = pprof__os_mono_ns() + ns;
+    for (;;) {
+        struct pollfd p;
+        int64_t left = end - pprof__os_mono_ns();
+        char c;
+        if (__atomic_load_n(&pprof__http.stopping, __ATOMIC_ACQUIRE)) return -1;
+        if (left <= 0) return 0;
+        p.fd = fd;
+        p.events = POLLIN;
+        p.revents = 0;
+        if (poll(&p, 1, (int)(left > 100000000 ? 100 : left / 1000000 + 1)) > 0) {
+            if (p.revents & (POLLERR | POLLHUP)) return -1;
+            if ((p.revents & POLLIN) && recv(fd, &c, 1, MSG_PEEK | MSG_DONTWAIT) == 0)
+                return -1; /* the client closed: end early, as Go does */
+        }
+    }
+}
+
+/* A profile of `name` with its sample types and no samples (the data arrive in later
+   versions), gzipped into out. */
+PPROF__FN void pprof__http_empty_profile(const char *name, int64_t duration, pprof__buf *out) {
+    static const char *const types[][9] = {
+        /* name, then (type, unit) pairs, then period (type, unit), default */
+        {"heap", "alloc_objects", "count", "alloc_space", "bytes", "inuse_objects", "count",
+         "inuse_space", "bytes"},
+        {"allocs", "alloc_objects", "count", "alloc_space", "bytes", "inuse_objects", "count",
+         "inuse_space", "bytes"},
+        {"block", "contentions", "count", "delay", "nanoseconds", 0, 0, 0, 0},
+        {"mutex", "contentions", "count", "delay", "nanoseconds", 0, 0, 0, 0},
+        {"goroutine", "goroutine", "count", 0, 0, 0, 0, 0, 0},
+        {"threadcreate", "threadcreate", "count", 0, 0, 0, 0, 0, 0},
+    };
+    pprof__buf pb;
+    pprof__strs S;
+    size_t t, k;
+    memset(&pb, 0, sizeof pb);
+    memset(&S, 0, sizeof S);
+    pprof__strs_add(&S, "");
+    for (t = 0; t < sizeof types / sizeof types[0]; t++)
+        if (strcmp(types[t][0], name) == 0) break;
+    if (t == sizeof types / sizeof types[0]) t = 4;
+    for (k = 1; k + 1 < 9 && types[t][k]; k += 2) {
+        pprof__pb_open(&pb, 1);                                      // Profile.sample_type
+        pprof__pb_i64(&pb, 1, pprof__strs_add(&S, types[t][k]));
+        pprof__pb_i64(&pb, 2, pprof__strs_add(&S, types[t][k + 1]));
+        pprof__pb_close(&pb);
+    }
+    pprof__pb_i64(&pb, 9, pprof__os_wall_ns());                     // Profile.time_nanos
+    pprof__pb_i64(&pb, 10, duration);                               // Profile.duration_nanos
+    pprof__pb_open(&pb, 11);                                        // Profile.period_type
+    pprof__pb_i64(&pb, 1, pprof__strs_add(&S, t < 2 ? "space" : types[t][1]));
+    pprof__pb_i64(&pb, 2, pprof__strs_add(&S, t < 2 ? "bytes" : "count"));
+    pprof__pb_close(&pb);
+    pprof__pb_i64(&pb, 12, t < 2 ? 524288 : 1);                     // Profile.period
+    if (t == 1) pprof__pb_i64(&pb, 14, pprof__strs_add(&S, "alloc_space")); // default type
+    for (k = 0; k < S.n; k++)                                       // Profile.string_table
+        pprof__pb_bytes(&pb, 6, S.arena + S.off[k], strlen(S.arena + S.off[k]));
+    if (S.oom) pb.oom = 1;
+    if (!pb.oom) pprof__gz_encode(out, pb.p, pb.len);
+    else out->oom = 1;
+    PPROF_FREE(pb.p);
+    pprof__strs_free(&S);
+}
+
+static const char *const pprof__http_profiles[][2] = {
+    {"allocs", "A sampling of all past memory allocations (pprof.h: arrives with heap profiles)"},
+    {"block", "Stack traces that led to blocking on synchronization primitives"},
+    {"cmdline", "The command line of this program"},
+    {"goroutine", "Stack traces of all current threads (Go's name, kept for scrapers)"},
+    {"heap", "A sampling of memory allocations of live objects"},
+    {"mutex", "Stack traces of holders of contended mutexes"},
+    {"profile", "CPU profile. Add ?seconds=N (default 30); go tool pprof reads it"},
+    {"threadcreate", "Stack traces that led to the creation of new threads"},
+    {"trace", "A timeline of CPU samples per thread, as Chrome trace-event JSON"},
+};
+
+PPROF__FN void pprof__http_index(int fd, int head) {
+    pprof__buf b;
+    size_t i;
+    char row[512];
+    memset(&b, 0, sizeof b);
+#define PPROF__S(str) pprof__pb_raw(&b, str, strlen(str))
+    PPROF__S("<html>\n<head>\n<title>/debug/pprof/</title>\n</head>\n<body>\n/debug/pprof/\n"
+             "<p>Set debug=1 as a query parameter to export in legacy text format</p>\n"
+             "<br>\nTypes of profiles available:\n<table>\n<thead><td>Count</td><td>Profile"
+             "</td></thead>\n");
+    for (i = 0; i < sizeof pprof__http_profiles / sizeof pprof__http_profiles[0]; i++) {
+        snprintf(row, sizeof row, "<tr><td>0</td><td><a href='%s?debug=1'>%s</a></td></tr>\n",
+                 pprof__http_profiles[i][0], pprof__http_profiles[i][0]);
+        PPROF__S(row);
+    }
+    PPROF__S("</table>\n<a href=\"goroutine?debug=2\">full goroutine stack dump</a>\n<br>\n"
+             "<p>\nProfile Descriptions:\n<ul>\n");
+    for (i = 0; i < sizeof pprof__http_profiles / sizeof pprof__http_profiles[0]; i++) {
+        snprintf(row, sizeof row, "<li><div class=profile-name>%s: </div> %s</li>\n",
+                 pprof__http_profiles[i][0], pprof__http_profiles[i][1]);
+        PPROF__S(row);
+    }
+    PPROF__S("</ul>\n</p>\n</body>\n</html>\n");
+#undef PPROF__S
+    if (b.oom) pprof__http_error(fd, 500, "out of memory");
+    else pprof__http_reply(fd, 200, "text/html; charset=utf-8", NULL, b.p, b.len, head);
+    PPROF_FREE(b.p);
+}
+
+/* GET /debug/pprof/profile?seconds=N: a CPU profile of N seconds, sent at the end. */
+PPROF__FN void pprof__http_cpu(const pprof__req *r, int head) {
+    char v[32];
+    long secs = 30;
+    int gen, rc;
+    pprof__buf gz;
+    if (pprof__http_param(r->query, "seconds", v, sizeof v) &&
+        (!pprof__http_int(v, &secs) || secs <= 0))
+        secs = 30; /* Go: missing, bad or <= 0 means 30, no error */
+    rc = pprof__cpu_start(NULL, &gen);
+    if (rc != PPROF_OK) {
+        char msg[200];
+        snprintf(msg, sizeof msg, "Could not enable CPU profiling: %s", pprof_strerror(rc));
+        pprof__http_error(r->fd, 500, msg);
+        return;
+    }
+    pprof__http_wait(r->fd, (int64_t)secs * 1000000000);
+    memset(&gz, 0, sizeof gz);
+    rc = pprof__cpu_stop(gen, &gz);
+    if (rc != PPROF_OK) pprof__http_error(r->fd, 500, pprof_strerror(rc));
+    else
+        pprof__http_reply(r->fd, 200, "application/octet-stream",
+                          "Content-Disposition: attachment; filename=\"profile\"\r\n", gz.p,
+                          gz.len, head);
+    PPROF_FREE(gz.p);
+}
+
+/* GET /debug/pprof/<name>[?debug=N][&seconds=N]: the named profiles. */
+PPROF__FN void pprof__http_named(const pprof__req *r, const char *name, int head) {
+    char v[64], disp[160];
+    long debug = 0, secs = 0;
+    int64_t t0 = pprof__os_mono_ns();
+    pprof__buf gz;
+    if (pprof__http_param(r->query, "seconds", v, sizeof v) && v[0]) {
+        if (!pprof__http_int(v, &secs) || secs <= 0) {
+            pprof__http_error(r->fd, 400, "invalid value for \"seconds\" - must be a positive integer");
+            return;
+        }
+    }
+    if (pprof__http_param(r->query, "debug", v, sizeof v) && !pprof__http_int(v, &debug))
+        debug = 0; /* Go: garbage means 0 */
+    if (secs > 0 && debug != 0) {
+        pprof__http_error(r->fd, 400, "seconds and debug params are incompatible");
+        return;
+    }
+    if (secs > 0 && pprof__http_wait(r->fd, (int64_t)secs * 1000000000) != 0) {
+        pprof__http_error(r->fd, 500, "context canceled");
+        return;
+    }
+    if (debug != 0) {
+        char text[256];
+        if (strcmp(name, "heap") == 0 || strcmp(name, "allocs") == 0)
+            snprintf(text, sizeof text, "heap profile: 0: 0 [0: 0] @ heap/%d\n\n"
+                     "# pprof.h: heap profiles arrive in a later version\n", 2 * 524288);
+        else if (strcmp(name, "block") == 0)
+            snprintf(text, sizeof text, "--- contention:\ncycles/second=1000000000\n");
+        else if (strcmp(name, "mutex") == 0)
+            snprintf(text, sizeof text, "--- mutex:\ncycles/second=1000000000\nsampling period=0\n");
+        else
+            snprintf(text, sizeof text, "%s profile: total 0\n", name);
+        pprof__http_reply(r->fd, 200, "text/plain; charset=utf-8", NULL, text, strlen(text), head);
+        return;
+    }
+    memset(&gz, 0, sizeof gz);
+    pprof__http_empty_profile(name, secs > 0 ? pprof__os_mono_ns() - t0 : 0, &gz);
+    snprintf(disp, sizeof disp, "Content-Disposition: attachment; filename=\"%s%s\"\r\n", name,
+             secs > 0 ? "-delta" : "");
+    if (gz.oom) pprof__http_error(r->fd, 500, "failed to collect profile");
+    else pprof__http_reply(r->fd, 200, "application/octet-stream", disp, gz.p, gz.len, head);
+    PPROF_FREE(gz.p);
+}
+
+/* /debug/pprof/symbol: GET answers the count line; POST (or a GET query) takes addresses
+   "0x1+0x2" and answers "0x<addr> <name>" for each one a symbol covers. */
+PPROF__FN void pprof__http_symbol(const pprof__req *r, int head) {
+    pprof__buf out;
+    pprof__maps maps;
+    pprof__exe exe;
+    const char *in = strcmp(r->method, "POST") == 0 ? (r->body ? r->body : "") : r->query;
+    memset(&out, 0, sizeof out);
+    pprof__pb_raw(&out, "num_symbols: 1\n", 15);
+    if (*in && pprof__maps_read(&maps) == 0) {
+        const char *p = in;
+        pprof__sym_exe(&exe);
+        pthread_mutex_lock(&pprof__sym_mu);
+        while (*p) {
+            char *end;
+            unsigned long long a = strtoull(p, &end, 0);
+            size_t i;
+            if (end == p) { /* not a number: skip the word */
+                while (*p && *p != '+') p++;
+            } else {
+                p = end;
+            }
+            if (*p == '+') p++;
+            if (a == 0) continue;
+            for (i = 0; i < maps.n; i++) {
+                const pprof__mapent *e = &maps.e[i];
+                if (e->x && e->lo <= a && a < e->hi) {
+                    pprof__obj *o = pprof__sym_obj(e, &exe);
+                    const char *name = o ? pprof__sym_lookup(o, (uintptr_t)a) : NULL;
+                    if (name) {
+                        char line[64];
+                        snprintf(line, sizeof line, "0x%llx ", a);
+                        pprof__pb_raw(&out, line, strlen(line));
+                        pprof__pb_raw(&out, name, strlen(name));
+                        pprof__pb_raw(&out, "\n", 1);
+                    }
+                    break;
+                }
+            }
+        }
+        pthread_mutex_unlock(&pprof__sym_mu);
+        pprof__maps_free(&maps);
+    }
+    if (out.oom) pprof__http_error(r->fd, 500, "out of memory");
+    else pprof__http_reply(r->fd, 200, "text/plain; charset=utf-8", NULL, out.p, out.len, head);
+    PPROF_FREE(out.p);
+}
+
+PPROF__FN void pprof__http_cmdline(int fd, int head) {
+    size_t len = 0;
+    char *c = pprof__os_read_file("/proc/self/cmdline", &len);
+    if (!c) { pprof__http_error(fd, 500, "cannot read /proc/self/cmdline"); return; }
+    if (len > 0 && c[len - 1] == 0) len--; /* NUL-joined, no trailing NUL, as Go */
+    pprof__http_reply(fd, 200, "text/plain; charset=utf-8", NULL, c, len, head);
+    PPROF_FREE(c);
+}
+
+PPROF__FN void pprof__http_route(const pprof__req *r) {
+    static const char pre[] = "/debug/pprof/";
+    int head = strcmp(r->method, "HEAD") == 0;
+    int get = head || strcmp(r->method, "GET") == 0;
+    const char *name;
+    if (strcmp(r->path, "/debug/pprof") == 0) {
+        pprof__http_reply(r->fd, 301, "text/html; charset=utf-8",
+                          "Location: /debug/pprof/\r\n", NULL, 0, 0);
+        return;
+    }
+    if (strncmp(r->path, pre, sizeof pre - 1) != 0) {
+        pprof__http_reply(r->fd, 404, "text/plain; charset=utf-8", NULL,
+                          "404 page not found\n", 19, head);
+        return;
+    }
+    name = r->path + sizeof pre - 1;
+    if (strcmp(name, "symbol") == 0) {
+        if (!get && strcmp(r->method, "POST") != 0) pprof__http_error(r->fd, 405, "Method Not Allowed");
+        else pprof__http_symbol(r, head);
+        return;
+    }
+    if (!get) { pprof__http_error(r->fd, 405, "Method Not Allowed"); return; }
+    if (!*name) pprof__http_index(r->fd, head);
+    else if (strcmp(name, "profile") == 0) pprof__http_cpu(r, head);
+    else if (strcmp(name, "cmdline") == 0) pprof__http_cmdline(r->fd, head);
+    else if (strcmp(name, "heap") == 0 || strcmp(name, "allocs") == 0 ||
+             strcmp(name, "block") == 0 || strcmp(name, "mutex") == 0 ||
+             strcmp(name, "goroutine") == 0 || strcmp(name, "threadcreate") == 0)
+        pprof__http_named(r, name, head);
+    else if (strcmp(name, "threads") == 0) pprof__http_named(r, "goroutine", head);
+    else pprof__http_error(r->fd, 404, "Unknown profile");
+}
+
+/* Reads one request (bounded) and answers it. */
+PPROF__FN void pprof__http_serve(int fd) {
+    char buf[PPROF_HTTP_MAX_HEADER + 1];
+    size_t len = 0;
+    char *hdr_end = NULL, *line_end, *sp1, *sp2, *q;
+    pprof__req r;
+    struct timeval tv;
+    tv.tv_sec = PPROF_HTTP_TIMEOUT_S;
+    tv.tv_usec = 0;
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+    memset(&r, 0, sizeof r);
+    r.fd = fd;
+    while (!hdr_end) {
+        ssize_t n;
+        if (len == PPROF_HTTP_MAX_HEADER) {
+            buf[len] = 0;
+            pprof__http_error(fd, memchr(buf, '\n', len) ? 431 : 414,
+                              memchr(buf, '\n', len) ? "Request Header Fields Too Large"
+                                                     : "URI Too Long");
+            return;
+        }
+        n = recv(fd, buf + len, PPROF_HTTP_MAX_HEADER - len, 0);
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+            if (len) pprof__http_error(fd, 408, "Request Timeout");
+            return;
+        }
+        if (n <= 0) return;
+        len += (size_t)n;
+        buf[len] = 0;
+        hdr_end = strstr(buf, "\r\n\r\n");
+        line_end = strstr(buf, "\r\n");
+        if (!line_end && len > PPROF_HTTP_MAX_LINE) {
+            pprof__http_error(fd, 414, "URI Too Long");
+            return;
+        }
+    }
+    line_end = strstr(buf, "\r\n");
+    *line_end = 0;
+    if ((size_t)(line_end - buf) > PPROF_HTTP_MAX_LINE) {
+        pprof__http_error(fd, 414, "URI Too Long");
+        return;
+    }
+    sp1 = strchr(buf, ' ');
+    sp2 = sp1 ? strchr(sp1 + 1, ' ') : NULL;
+    if (!sp1 || !sp2 || (size_t)(sp1 - buf) >= sizeof r.method || strncmp(sp2 + 1, "HTTP/1.", 7)) {
+        pprof__http_error(fd, 400, "Bad Request");
+        return;
+    }
+    memcpy(r.method, buf, (size_t)(sp1 - buf));
+    *sp2 = 0;
+    q = strchr(sp1 + 1, '?');
+    if (q) *q = 0;
+    if (strlen(sp1 + 1) >= sizeof r.path || (q && strlen(q + 1) >= sizeof r.query)) {
+        pprof__http_error(fd, 414, "URI Too Long");
+        return;
+    }
+    strcpy(r.path, sp1 + 1);
+    if (q) strcpy(r.query, q + 1);
+    if (strcmp(r.method, "POST") == 0) { /* the body: Content-Length, at most the limit */
+        const char *cl = NULL, *h;
+        long want = 0;
+        size_t have = len - (size_t)(hdr_end + 4 - buf);
+        for (h = line_end + 2; h < hdr_end; h = strstr(h, "\r\n") + 2)
+            if (strncasecmp(h, "Content-Length:", 15) == 0) { cl = h + 15; break; }
+        if (cl) want = strtol(cl, NULL, 10);
+        if (want < 0 || want > PPROF_HTTP_MAX_BODY) {
+            pprof__http_error(fd, 413, "Request Entity Too Large");
+            return;
+        }
+        r.body = (char *)PPROF_MALLOC((size_t)want + 1);
+        if (!r.body) { pprof__http_error(fd, 500, "out of memory"); return; }
+        if (have > (size_t)want) have = (size_t)want;
+        memcpy(r.body, hdr_end + 4, have);
+        while (have < (size_t)want) {
+            ssize_t n = recv(fd, r.body + have, (size_t)want - have, 0);
+            if (n < 0 && errno == EINTR) continue;
+            if (n <= 0) {
+                if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+                    pprof__http_error(fd, 408, "Request Timeout");
+                PPROF_FREE(r.body);
+                return;
+            }
+            have += (size_t)n;
+        }
+        r.body[have] = 0;
+        r.body_len = have;
+    }
+    pprof__http_route(&r);
+    PPROF_FREE(r.body);
+}
+
+PPROF__FN void *pprof__http_conn_main(void *arg) {
+    pprof__conn *c = (pprof__conn *)arg;
+    prctl(PR_SET_NAME, "pprof-http-req", 0, 0, 0);
+    pprof__http_serve(c->fd);
+    pthread_mutex_lock(&pprof__http_conn_mu);
+    shutdown(c->fd, SHUT_RDWR);
+    close(c->fd);
+    c->fd = -1;
+    c->state = 2;
+    pthread_mutex_unlock(&pprof__http_conn_mu);
+    return NULL;
+}
+
+PPROF__FN void *pprof__http_main(void *arg) {
+    (void)arg;
+    prctl(PR_SET_NAME, "pprof-http", 0, 0, 0);
+    for (;;) {
+        int fd = accept(pprof__http.fd, NULL, NULL), i, slot = -1;
+        if (__atomic_load_n(&pprof__http.stopping, __ATOMIC_ACQUIRE)) {
+            if (fd >= 0) close(fd);
+            break;
+        }
+        if (fd < 0) {
+            if (errno == EINTR || errno == ECONNABORTED) continue;
+            if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
+                pprof__os_sleep_ns(50000000); /* out of descriptors: let them free up */
+                continue;
+            }
+            break;
+        }
+        pthread_mutex_lock(&pprof__http_conn_mu);
+        for (i = 0; i < PPROF_HTTP_MAX_CONN; i++) {
+            pprof__conn *c = &pprof__http.conn[i];
+            if (c->state == 2) { /* finished: reap it */
+                pthread_mutex_unlock(&pprof__http_conn_mu);
+                pthread_join(c->th, NULL);
+                pthread_mutex_lock(&pprof__http_conn_mu);
+                c->state = 0;
+            }
+            if (c->state == 0 && slot < 0) slot = i;
+        }
+        if (slot >= 0) {
+            pprof__conn *c = &pprof__http.conn[slot];
+            c->fd = fd;
+            c->state = 1;
+            if (pthread_create(&c->th, NULL, pprof__http_conn_main, c) != 0) {
+                c->state = 0;
+                c->fd = -1;
+                slot = -1;
+            }
+        }
+        pthread_mutex_unlock(&pprof__http_conn_mu);
+        if (slot < 0) { /* every worker busy: refuse at once rather than queue */
+            pprof__http_error(fd, 503, "too many concurrent requests");
+            close(fd);
+        }
+    }
+    return NULL;
+}
+
+/* Parses "host:port", "[v6]:port" or ":port" into a socket address. */
+PPROF__FN int pprof__http_addr(const char *addr, struct sockaddr_storage *ss, socklen_t *len) {
+    char host[128];
+    const char *colon;
+    long port;
+    char *end;
+    memset(ss, 0, sizeof *ss);
+    if (!addr) return -1;
+    if (addr[0] == '[') {
+        const char *rb = strchr(addr, ']');
+        if (!rb || rb[1] != ':' || (size_t)(rb - addr - 1) >= sizeof host) return -1;
+        memcpy(host, addr + 1, (size_t)(rb - addr - 1));
+        host[rb - addr - 1] = 0;
+        colon = rb + 1;
+    } else {
+        colon = strrchr(addr, ':');
+        if (!colon || (size_t)(colon - addr) >= sizeof host) return -1;
+        memcpy(host, addr, (size_t)(colon - addr));
+        host[colon - addr] = 0;
+        if (!host[0]) strcpy(host, PPROF_HTTP_DEFAULT_BIND);
+    }
+    errno = 0;
+    port = strtol(colon + 1, &end, 10);
+    if (!colon[1] || *end || errno || port < 0 || port > 65535) return -1;
+    if (addr[0] == '[') {
+        struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)ss;
+        s6->sin6_family = AF_INET6;
+        s6->sin6_port = htons((uint16_t)port);
+        if (inet_pton(AF_INET6, host, &s6->sin6_addr) != 1) return -1;
+        *len = sizeof *s6;
+    } else {
+        struct sockaddr_in *s4 = (struct sockaddr_in *)ss;
+        s4->sin_family = AF_INET;
+        s4->sin_port = htons((uint16_t)port);
+        if (strcmp(host, "localhost") == 0) strcpy(host, "127.0.0.1");
+        if (inet_pton(AF_INET, host, &s4->sin_addr) != 1) return -1;
+        *len = sizeof *s4;
+    }
+    return 0;
+}
+
+PPROF__FN int pprof__http_listen(const char *addr) {
+    struct sockaddr_storage ss;
+    socklen_t len = 0;
+    int fd, one = 1, rc;
+    sigset_t block, old;
+    if (pprof__http_addr(addr, &ss, &len) != 0) return PPROF_ERR_ADDRESS;
+    pthread_mutex_lock(&pprof__http_mu);
+    if (pprof__http.listening) { pthread_mutex_unlock(&pprof__http_mu); return PPROF_ERR_LISTENING; }
+    fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) {
+        __atomic_store_n(&pprof__os_errno, errno, __ATOMIC_RELAXED);
+        pthread_mutex_unlock(&pprof__http_mu);
+        return PPROF_ERR_OS;
+    }
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    if (bind(fd, (struct sockaddr *)&ss, len) != 0 || listen(fd, 64) != 0) {
+        int e = errno;
+        close(fd);
+        __atomic_store_n(&pprof__os_errno, e, __ATOMIC_RELAXED);
+        pthread_mutex_unlock(&pprof__http_mu);
+        return e == EADDRINUSE ? PPROF_ERR_ADDR_IN_USE
+             : e == EADDRNOTAVAIL || e == EAFNOSUPPORT ? PPROF_ERR_ADDRESS : PPROF_ERR_OS;
+    }
+    len = sizeof ss;
+    getsockname(fd, (struct sockaddr *)&ss, &len);
+    pprof__http.port = ntohs(ss.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&ss)->sin6_port
+                                                      : ((struct sockaddr_in *)&ss)->sin_port);
+    pprof__http.fd = fd;
+    pprof__http.listening = 1;
+    __atomic_store_n(&pprof__http.stopping, 0, __ATOMIC_RELEASE);
+    /* the listener's threads never take the profiling signal */
+    sigemptyset(&block);
+    sigaddset(&block, PPROF_SIGNAL);
+    pthread_sigmask(SIG_BLOCK, &block, &old);
+    rc = pthread_create(&pprof__http.th, NULL, pprof__http_main, NULL);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    if (rc != 0) {
+        close(fd);
+        pprof__http.listening = 0;
+        __atomic_store_n(&pprof__os_errno, rc, __ATOMIC_RELAXED);
+        pthread_mutex_unlock(&pprof__http_mu);
+        return PPROF_ERR_OS;
+    }
+    pthread_mutex_unlock(&pprof__http_mu);
+    return PPROF_OK;
+}
+
+PPROF__FN int pprof__http_shutdown(void) {
+    int i, live[PPROF_HTTP_MAX_CONN];
+    pthread_mutex_lock(&pprof__http_mu);
+    if (!pprof__http.listening) { pthread_mutex_unlock(&pprof__http_mu); return PPROF_ERR_NOT_LISTENING; }
+    __atomic_store_n(&pprof__http.stopping, 1, __ATOMIC_RELEASE);
+    shutdown(pprof__http.fd, SHUT_RDWR); /* wakes accept() */
+    pthread_join(pprof__http.th, NULL);
+    close(pprof__http.fd);
+    pprof__http.listening = 0;
+    pthread_mutex_lock(&pprof__http_conn_mu);
+    for (i = 0; i < PPROF_HTTP_MAX_CONN; i++) { /* abort requests in flight */
+        live[i] = pprof__http.conn[i].state != 0;
+        if (pprof__http.conn[i].state == 1) shutdown(pprof__http.conn[i].fd, SHUT_RDWR);
+    }
+    pthread_mutex_unlock(&pprof__http_conn_mu);
+    for (i = 0; i < PPROF_HTTP_MAX_CONN; i++)
+        if (live[i]) pthread_join(pprof__http.conn[i].th, NULL); /* each ends within ~100 ms */
+    pthread_mutex_lock(&pprof__http_conn_mu);
+    for (i = 0; i < PPROF_HTTP_MAX_CONN; i++) pprof__http.conn[i].state = 0;
+    pthread_mutex_unlock(&pprof__http_conn_mu);
+    pprof__http.port = 0;
+    pthread_mutex_unlock(&pprof__http_mu);
+    return PPROF_OK;
+}
+#endif /* PPROF_NO_HTTP */
 #endif /* PPROF__SUPPORTED */
 
 // =========================================================================================
@@ -2378,8 +3085,8 @@ PPROF_API int pprof_set_cpu_rate(int hz) {
 }
 
 #if PPROF__SUPPORTED
-PPROF_API int pprof_cpu_start(FILE *fp) { return pprof__cpu_start(fp, NULL); }
-PPROF_API int pprof_cpu_stop(void) { return pprof__cpu_stop(0); }
+PPROF_API int pprof_cpu_start(FILE *fp) { return fp ? pprof__cpu_start(fp, NULL) : PPROF_ERR_NULL; }
+PPROF_API int pprof_cpu_stop(void) { return pprof__cpu_stop(0, NULL); }
 PPROF_API int pprof_write_cpu(FILE *fp, int seconds) {
     int rc, gen;
     if (!fp) return PPROF_ERR_NULL;
@@ -2387,9 +3094,35 @@ PPROF_API int pprof_write_cpu(FILE *fp, int seconds) {
     rc = pprof__cpu_start(fp, &gen);
     if (rc != PPROF_OK) return rc;
     pprof__os_sleep_ns((int64_t)seconds * 1000000000);
-    return pprof__cpu_stop(gen);
+    return pprof__cpu_stop(gen, NULL);
 }
+#ifndef PPROF_NO_HTTP
+PPROF_API int pprof_listen_addr(const char *addr) { return pprof__http_listen(addr); }
+PPROF_API int pprof_listen(int port) {
+    char addr[64];
+    if (port < 0 || port > 65535) return PPROF_ERR_ADDRESS;
+    snprintf(addr, sizeof addr, "%s:%d", PPROF_HTTP_DEFAULT_BIND, port);
+    return pprof__http_listen(addr);
+}
+PPROF_API int pprof_listen_port(void) {
+    int port;
+    pthread_mutex_lock(&pprof__http_mu);
+    port = pprof__http.listening ? pprof__http.port : 0;
+    pthread_mutex_unlock(&pprof__http_mu);
+    return port;
+}
+PPROF_API int pprof_shutdown(void) { return pprof__http_shutdown(); }
 #else
+PPROF_API int pprof_listen_addr(const char *addr) { (void)addr; return PPROF_ERR_DISABLED; }
+PPROF_API int pprof_listen(int port) { (void)port; return PPROF_ERR_DISABLED; }
+PPROF_API int pprof_listen_port(void) { return 0; }
+PPROF_API int pprof_shutdown(void) { return PPROF_ERR_NOT_LISTENING; }
+#endif
+#else
+PPROF_API int pprof_listen_addr(const char *addr) { (void)addr; return PPROF_ERR_UNSUPPORTED; }
+PPROF_API int pprof_listen(int port) { (void)port; return PPROF_ERR_UNSUPPORTED; }
+PPROF_API int pprof_listen_port(void) { return 0; }
+PPROF_API int pprof_shutdown(void) { return PPROF_ERR_NOT_LISTENING; }
 PPROF_API int pprof_cpu_start(FILE *fp) { return fp ? PPROF_ERR_UNSUPPORTED : PPROF_ERR_NULL; }
 PPROF_API int pprof_cpu_stop(void) { return PPROF_ERR_NOT_RUNNING; }
 PPROF_API int pprof_write_cpu(FILE *fp, int seconds) {

@@ -1,0 +1,365 @@
+/* The /debug/pprof/ listener: endpoints, Go's statuses and headers, concurrency, limits,
+   and go tool pprof against the live server. (run.c sets PPROF_HTTP_TIMEOUT_S to 2.) */
+#include <sys/socket.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
+
+typedef struct t_resp { int status; char *head; char *body; size_t body_len; char *raw; } t_resp;
+
+/* Sends `req` raw to 127.0.0.1:port and reads the whole answer. */
+static void t_http_raw(int port, const char *req, size_t req_len, t_resp *r) {
+    struct sockaddr_in a;
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    size_t len = 0, cap = 1 << 16;
+    ssize_t n;
+    char *sep;
+    memset(r, 0, sizeof *r);
+    memset(&a, 0, sizeof a);
+    a.sin_family = AF_INET;
+    a.sin_port = htons((uint16_t)port);
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    T_CHECK(fd >= 0 && connect(fd, (struct sockaddr *)&a, sizeof a) == 0, "connect: %s", strerror(errno));
+    T_CHECK(send(fd, req, req_len, MSG_NOSIGNAL) == (ssize_t)req_len || 1, "send");
+    r->raw = (char *)malloc(cap + 1);
+    while ((n = recv(fd, r->raw + len, cap - len, 0)) > 0 || (n < 0 && errno == EINTR)) {
+        if (n > 0) len += (size_t)n;
+        if (len == cap) { cap *= 2; r->raw = (char *)realloc(r->raw, cap + 1); }
+    }
+    close(fd);
+    r->raw[len] = 0;
+    r->head = r->raw; /* no answer at all (an aborted request): status 0, empty */
+    r->body = r->raw + len;
+    if (sscanf(r->raw, "HTTP/1.1 %d", &r->status) != 1) return;
+    sep = strstr(r->raw, "\r\n\r\n");
+    T_CHECK(sep != NULL, "no end of headers");
+    *sep = 0;
+    r->body = sep + 4;
+    r->body_len = len - (size_t)(r->body - r->raw);
+}
+static void t_http_get(int port, const char *method, const char *target, t_resp *r) {
+    char req[4096];
+    int n = snprintf(req, sizeof req, "%s %s HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n", method, target);
+    t_http_raw(port, req, (size_t)n, r);
+}
+static int t_has_header(const t_resp *r, const char *line) {
+    return strstr(r->head, line) != NULL;
+}
+
+static int t_http_start(void) {
+    int rc = pprof_listen(0);
+    T_CHECK(rc == PPROF_OK, "listen: %s", pprof_strerror(rc));
+    T_CHECK(pprof_listen_port() > 0, "port");
+    return pprof_listen_port();
+}
+
+static void t_http_listen_errors(void) {
+    int port, fd, rc;
+    struct sockaddr_in a;
+    T_CHECK(pprof_shutdown() == PPROF_ERR_NOT_LISTENING, "shutdown while not listening");
+    T_CHECK(pprof_listen(-1) == PPROF_ERR_ADDRESS && pprof_listen(65536) == PPROF_ERR_ADDRESS, "port range");
+    T_CHECK(pprof_listen_addr("nonsense") == PPROF_ERR_ADDRESS, "no port");
+    T_CHECK(pprof_listen_addr("127.0.0.1:x") == PPROF_ERR_ADDRESS, "bad port");
+    T_CHECK(pprof_listen_addr("300.1.1.1:0") == PPROF_ERR_ADDRESS, "bad host");
+    T_CHECK(pprof_listen_addr("[::1:0") == PPROF_ERR_ADDRESS, "bad v6");
+    T_CHECK(pprof_listen_addr(NULL) == PPROF_ERR_ADDRESS, "NULL");
+    /* a port in use */
+    fd = socket(AF_INET, SOCK_STREAM, 0);
+    memset(&a, 0, sizeof a);
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    T_CHECK(bind(fd, (struct sockaddr *)&a, sizeof a) == 0 && listen(fd, 1) == 0, "bind");
+    {
+        socklen_t l = sizeof a;
+        getsockname(fd, (struct sockaddr *)&a, &l);
+    }
+    rc = pprof_listen(ntohs(a.sin_port));
+    T_CHECK(rc == PPROF_ERR_ADDR_IN_USE, "port in use: %s", pprof_strerror(rc));
+    T_CHECK(pprof_last_os_error() == EADDRINUSE, "errno kept");
+    close(fd);
+    port = t_http_start();
+    T_CHECK(pprof_listen(0) == PPROF_ERR_LISTENING, "listening twice");
+    T_CHECK(pprof_listen_port() == port, "port changed");
+    T_CHECK(pprof_shutdown() == PPROF_OK && pprof_listen_port() == 0, "shutdown");
+    if ((fd = socket(AF_INET6, SOCK_STREAM, 0)) >= 0) {
+        t_resp r;
+        close(fd);
+        rc = pprof_listen_addr("[::1]:0");
+        if (rc == PPROF_OK) {
+            T_CHECK(pprof_listen_port() > 0, "v6 port");
+            T_CHECK(pprof_shutdown() == PPROF_OK, "v6 shutdown");
+        } else {
+            T_CHECK(rc == PPROF_ERR_ADDRESS, "v6: %s", pprof_strerror(rc)); /* no ::1 here */
+        }
+        (void)r;
+    }
+}
+
+static void t_http_endpoints(void) {
+    int port = t_http_start();
+    t_resp r;
+    prd_profile p;
+    char target[128], want[128];
+    static const char *const names[] = {"heap", "allocs", "block", "mutex", "goroutine", "threadcreate"};
+    static const char *const first_type[] = {"alloc_objects", "alloc_objects", "contentions",
+                                             "contentions", "goroutine", "threadcreate"};
+    size_t i;
+    t_http_get(port, "GET", "/debug/pprof/", &r);
+    T_CHECK(r.status == 200 && t_has_header(&r, "Content-Type: text/html; charset=utf-8") &&
+            t_has_header(&r, "X-Content-Type-Options: nosniff"), "index:\n%s", r.head);
+    T_CHECK(strstr(r.body, "<a href='profile?debug=1'>profile</a>") &&
+            strstr(r.body, "goroutine?debug=2"), "index links");
+    free(r.raw);
+    t_http_get(port, "GET", "/debug/pprof", &r);
+    T_CHECK(r.status == 301 && t_has_header(&r, "Location: /debug/pprof/"), "redirect");
+    free(r.raw);
+    t_http_get(port, "GET", "/debug/pprof/cmdline", &r);
+    T_CHECK(r.status == 200 && r.body_len > 0 && strstr(r.body, "run") && r.body[r.body_len - 1] != 0,
+            "cmdline '%s'", r.body);
+    free(r.raw);
+    t_http_get(port, "GET", "/debug/pprof/nosuch", &r);
+    T_CHECK(r.status == 404 && strcmp(r.body, "Unknown profile\n") == 0 &&
+            t_has_header(&r, "X-Go-Pprof: 1") && t_has_header(&r, "text/plain"), "404:\n%s", r.head);
+    free(r.raw);
+    t_http_get(port, "GET", "/elsewhere", &r);
+    T_CHECK(r.status == 404, "outside /debug/pprof/");
+    free(r.raw);
+    t_http_get(port, "DELETE", "/debug/pprof/heap", &r);
+    T_CHECK(r.status == 405 && t_has_header(&r, "X-Go-Pprof: 1"), "405");
+    free(r.raw);
+    t_http_get(port, "HEAD", "/debug/pprof/heap", &r);
+    T_CHECK(r.status == 200 && r.body_len == 0, "HEAD");
+    free(r.raw);
+    for (i = 0; i < sizeof names / sizeof names[0]; i++) {
+        snprintf(target, sizeof target, "/debug/pprof/%s", names[i]);
+        t_http_get(port, "GET", target, &r);
+        snprintf(want, sizeof want, "Content-Disposition: attachment; filename=\"%s\"", names[i]);
+        T_CHECK(r.status == 200 && t_has_header(&r, "Content-Type: application/octet-stream") &&
+                t_has_header(&r, want), "%s:\n%s", names[i], r.head);
+        memset(&p, 0, sizeof p);
+        T_CHECK(prd_parse_mem((const unsigned char *)r.body, r.body_len, &p) == 0, "%s: %s", names[i], p.err);
+        T_CHECK(p.was_gzip && p.nsample_type >= 1 &&
+                t_streq(prd_str(&p, p.sample_type[0].type), first_type[i]), "%s sample types", names[i]);
+        if (i == 1) T_CHECK(t_streq(prd_str(&p, p.default_sample_type), "alloc_space"), "allocs default");
+        if (i == 0) T_CHECK(p.default_sample_type == 0 && p.period == 524288 &&
+                            t_streq(prd_str(&p, p.period_type.type), "space"), "heap period");
+        prd_free(&p);
+        free(r.raw);
+        snprintf(target, sizeof target, "/debug/pprof/%s?debug=1", names[i]);
+        t_http_get(port, "GET", target, &r);
+        T_CHECK(r.status == 200 && t_has_header(&r, "Content-Type: text/plain; charset=utf-8") &&
+                !strstr(r.head, "Content-Disposition"), "%s debug=1", names[i]);
+        free(r.raw);
+    }
+    t_http_get(port, "GET", "/debug/pprof/heap?seconds=x", &r);
+    T_CHECK(r.status == 400 && strcmp(r.body, "invalid value for \"seconds\" - must be a positive integer\n") == 0,
+            "bad seconds: %s", r.body);
+    free(r.raw);
+    t_http_get(port, "GET", "/debug/pprof/heap?seconds=1&debug=1", &r);
+    T_CHECK(r.status == 400 && strcmp(r.body, "seconds and debug params are incompatible\n") == 0, "seconds+debug");
+    free(r.raw);
+    t_http_get(port, "GET", "/debug/pprof/allocs?seconds=1", &r);
+    T_CHECK(r.status == 200 && t_has_header(&r, "filename=\"allocs-delta\""), "delta:\n%s", r.head);
+    memset(&p, 0, sizeof p);
+    T_CHECK(prd_parse_mem((const unsigned char *)r.body, r.body_len, &p) == 0 &&
+            p.duration_nanos >= 900000000, "delta duration");
+    prd_free(&p);
+    free(r.raw);
+    t_http_get(port, "GET", "/debug/pprof/symbol", &r);
+    T_CHECK(r.status == 200 && strcmp(r.body, "num_symbols: 1\n") == 0, "symbol GET '%s'", r.body);
+    free(r.raw);
+    {   /* POST addresses, the way go tool pprof sends them */
+        char req[512], body[128];
+        int bl = snprintf(body, sizeof body, "0x%lx+0x1+junk+0x%lx", (unsigned long)&hot_a + 2,
+                          (unsigned long)&t_round);
+        int n = snprintf(req, sizeof req, "POST /debug/pprof/symbol HTTP/1.1\r\nContent-Type: "
+                         "application/octet-stream\r\nContent-Length: %d\r\n\r\n%s", bl, body);
+        t_http_raw(port, req, (size_t)n, &r);
+        snprintf(want, sizeof want, "0x%lx hot_a\n", (unsigned long)&hot_a + 2);
+        T_CHECK(r.status == 200 && strstr(r.body, want) && strstr(r.body, " t_round\n") &&
+                strncmp(r.body, "num_symbols: 1\n", 15) == 0, "symbol POST:\n%s", r.body);
+        free(r.raw);
+    }
+    T_CHECK(pprof_shutdown() == PPROF_OK, "shutdown");
+}
+
+/* A CPU profile does not hold up other requests; a second one gets Go's 500 at once. */
+static int t_http_port;
+static t_resp t_http_cpu_resp;
+static void *t_http_cpu_client(void *arg) {
+    (void)arg;
+    t_http_get(t_http_port, "GET", "/debug/pprof/profile?seconds=3", &t_http_cpu_resp);
+    return NULL;
+}
+static void t_http_cpu_concurrency(void) {
+    pthread_t c, spin;
+    t_resp r;
+    prd_profile p;
+    int64_t t0, t1;
+    t_http_port = t_http_start();
+    t_spin_stop = 0;
+    pthread_create(&spin, NULL, t_spin_a, NULL);
+    pthread_create(&c, NULL, t_http_cpu_client, NULL);
+    pprof__os_sleep_ns(500000000);
+    t0 = pprof__os_mono_ns();
+    t_http_get(t_http_port, "GET", "/debug/pprof/heap", &r);
+    t1 = pprof__os_mono_ns();
+    T_CHECK(r.status == 200 && t1 - t0 < 1000000000, "heap during a CPU profile: %d after %.3f s",
+            r.status, (double)(t1 - t0) / 1e9);
+    free(r.raw);
+    t0 = pprof__os_mono_ns();
+    t_http_get(t_http_port, "GET", "/debug/pprof/profile?seconds=1", &r);
+    t1 = pprof__os_mono_ns();
+    T_CHECK(r.status == 500 && strcmp(r.body, "Could not enable CPU profiling: cpu profiling already in use\n") == 0 &&
+            t1 - t0 < 500000000, "second CPU profile: %d '%s'", r.status, r.body);
+    free(r.raw);
+    T_CHECK(pprof_cpu_start(stdout) == PPROF_ERR_BUSY, "the API sees the endpoint's profile");
+    T_CHECK(pprof_cpu_stop() == PPROF_ERR_NOT_RUNNING, "the API cannot stop the endpoint's profile");
+    pthread_join(c, NULL);
+    t_spin_stop = 1;
+    pthread_join(spin, NULL);
+    T_CHECK(t_http_cpu_resp.status == 200 &&
+            strstr(t_http_cpu_resp.head, "filename=\"profile\""), "CPU profile:\n%s", t_http_cpu_resp.head);
+    memset(&p, 0, sizeof p);
+    T_CHECK(prd_parse_mem((const unsigned char *)t_http_cpu_resp.body, t_http_cpu_resp.body_len, &p) == 0,
+            "parse: %s", p.err);
+    T_CHECK(t_flat(&p, "hot_a", 1) > 1000000000, "the spinning thread has %lld ns",
+            (long long)t_flat(&p, "hot_a", 1));
+    T_CHECK(p.duration_nanos > 2900000000 && p.duration_nanos < 4000000000, "duration");
+    prd_free(&p);
+    free(t_http_cpu_resp.raw);
+    T_CHECK(pprof_shutdown() == PPROF_OK, "shutdown");
+}
+
+/* What a client controls is bounded, with the status that says so. */
+static void t_http_limits(void) {
+    int port = t_http_start(), fds[PPROF_HTTP_MAX_CONN + 1], i;
+    t_resp r;
+    char *big = (char *)malloc(40000);
+    struct sockaddr_in a;
+    int64_t t0;
+    memcpy(big, "GET /debug/pprof/", 17);
+    memset(big + 17, 'a', 9000);
+    memcpy(big + 9017, " HTTP/1.1\r\n\r\n", 13);
+    t_http_raw(port, big, 9030, &r);
+    T_CHECK(r.status == 414, "long request line: %d", r.status);
+    free(r.raw);
+    memcpy(big, "GET /debug/pprof/ HTTP/1.1\r\n", 28);
+    for (i = 0; i < 1000; i++) memcpy(big + 28 + i * 20, "X-Filler: 123456789\n", 20);
+    memcpy(big + 28 + 20000, "\r\n\r\n", 4);
+    t_http_raw(port, big, 20032, &r);
+    T_CHECK(r.status == 431, "huge headers: %d", r.status);
+    free(r.raw);
+    {
+        const char *post = "POST /debug/pprof/symbol HTTP/1.1\r\nContent-Length: 99999999\r\n\r\n";
+        t_http_raw(port, post, strlen(post), &r);
+    }
+    T_CHECK(r.status == 413, "huge body: %d", r.status);
+    free(r.raw);
+    t_http_raw(port, "garbage\r\n\r\n", 11, &r);
+    T_CHECK(r.status == 400, "garbage: %d", r.status);
+    free(r.raw);
+    t0 = pprof__os_mono_ns(); /* a client that stops mid-request gets 408 after the timeout */
+    t_http_raw(port, "GET /debug/pprof/heap HTTP/1.1\r\n", 32, &r);
+    T_CHECK(r.status == 408 && pprof__os_mono_ns() - t0 < 5000000000, "slow client: %d", r.status);
+    free(r.raw);
+    /* every worker held by an idle client: the next connection gets 503 at once */
+    memset(&a, 0, sizeof a);
+    a.sin_family = AF_INET;
+    a.sin_port = htons((uint16_t)port);
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    for (i = 0; i < PPROF_HTTP_MAX_CONN; i++) {
+        fds[i] = socket(AF_INET, SOCK_STREAM, 0);
+        T_CHECK(connect(fds[i], (struct sockaddr *)&a, sizeof a) == 0, "connect %d", i);
+    }
+    pprof__os_sleep_ns(200000000);
+    t_http_get(port, "GET", "/debug/pprof/heap", &r);
+    T_CHECK(r.status == 503, "over the connection limit: %d", r.status);
+    free(r.raw);
+    for (i = 0; i < PPROF_HTTP_MAX_CONN; i++) close(fds[i]);
+    pprof__os_sleep_ns(300000000);
+    t_http_get(port, "GET", "/debug/pprof/heap", &r);
+    T_CHECK(r.status == 200, "serving again after the idle clients left: %d", r.status);
+    free(r.raw);
+    free(big);
+    T_CHECK(pprof_shutdown() == PPROF_OK, "shutdown");
+}
+
+static int t_count_dir(const char *path) {
+    DIR *d = opendir(path);
+    struct dirent *e;
+    int n = 0;
+    if (!d) return -1;
+    while ((e = readdir(d)) != NULL) n += e->d_name[0] != '.';
+    closedir(d);
+    return n;
+}
+
+/* listen and shutdown 100 times: no descriptor or thread left behind. */
+static void t_http_listen_shutdown_loop(void) {
+    int fds0, threads0, i;
+    t_resp r;
+    fds0 = t_count_dir("/proc/self/fd");
+    threads0 = t_count_dir("/proc/self/task");
+    for (i = 0; i < 100; i++) {
+        int port = t_http_start();
+        if (i % 10 == 0) {
+            t_http_get(port, "GET", "/debug/pprof/cmdline", &r);
+            T_CHECK(r.status == 200, "round %d", i);
+            free(r.raw);
+        }
+        T_CHECK(pprof_shutdown() == PPROF_OK, "shutdown %d", i);
+    }
+    T_CHECK(t_count_dir("/proc/self/fd") == fds0, "fds %d -> %d", fds0, t_count_dir("/proc/self/fd"));
+    T_CHECK(t_count_dir("/proc/self/task") == threads0, "threads %d -> %d", threads0,
+            t_count_dir("/proc/self/task"));
+}
+
+/* shutdown ends a CPU profile in flight quickly. */
+static void t_http_shutdown_during_profile(void) {
+    pthread_t c;
+    int64_t t0;
+    t_http_port = t_http_start();
+    pthread_create(&c, NULL, t_http_cpu_client, NULL);
+    pprof__os_sleep_ns(300000000);
+    t0 = pprof__os_mono_ns();
+    T_CHECK(pprof_shutdown() == PPROF_OK, "shutdown");
+    T_CHECK(pprof__os_mono_ns() - t0 < 1000000000, "shutdown took %.3f s",
+            (double)(pprof__os_mono_ns() - t0) / 1e9);
+    pthread_join(c, NULL);
+    free(t_http_cpu_resp.raw);
+    {
+        FILE *fp = tmpfile();
+        T_CHECK(pprof_cpu_start(fp) == PPROF_OK && pprof_cpu_stop() == PPROF_OK, "profiler usable after");
+        fclose(fp);
+    }
+}
+
+static void t_http_go_pprof_live(void) {
+    char cmd[512], *out = (char *)malloc(1 << 20);
+    int port;
+    pthread_t spin;
+    if (!t_have("go")) T_SKIP("`go` not found: go tool pprof is not tested (CI installs golang-go)");
+    port = t_http_start();
+    t_spin_stop = 0;
+    pthread_create(&spin, NULL, t_spin_a, NULL);
+    snprintf(cmd, sizeof cmd, "HOME=/tmp go tool pprof -top 'http://127.0.0.1:%d/debug/pprof/profile?seconds=2' 2>&1", port);
+    T_CHECK(t_capture(cmd, out, 1 << 20) == 0, "%s:\n%s", cmd, out);
+    T_CHECK(strstr(out, "hot_a") && strstr(out, "Type: cpu"), "-top:\n%s", out);
+    snprintf(cmd, sizeof cmd, "HOME=/tmp go tool pprof -raw http://127.0.0.1:%d/debug/pprof/heap 2>&1", port);
+    T_CHECK(t_capture(cmd, out, 1 << 20) == 0 && strstr(out, "alloc_objects/count"), "heap -raw:\n%s", out);
+    snprintf(cmd, sizeof cmd, "HOME=/tmp go tool pprof -top http://127.0.0.1:%d/debug/pprof/goroutine 2>&1", port);
+    T_CHECK(t_capture(cmd, out, 1 << 20) == 0 && strstr(out, "Type: goroutine"), "goroutine:\n%s", out);
+    t_spin_stop = 1;
+    pthread_join(spin, NULL);
+    T_CHECK(pprof_shutdown() == PPROF_OK, "shutdown");
+    free(out);
+}
+
+#define T_HTTP_CASES \
+    {"http_listen_errors_and_addresses", t_http_listen_errors, 30}, \
+    {"http_endpoints_statuses_headers_bodies", t_http_endpoints, 30}, \
+    {"http_cpu_profile_does_not_block_others", t_http_cpu_concurrency, 30}, \
+    {"http_client_limits_414_431_413_408_503", t_http_limits, 30}, \
+    {"http_listen_shutdown_100_times_no_leak", t_http_listen_shutdown_loop, 60}, \
+    {"http_shutdown_ends_a_profile_in_flight", t_http_shutdown_during_profile, 30}, \
+    {"http_go_pprof_against_live_server", t_http_go_pprof_live, 120},
