@@ -23,6 +23,9 @@
      PPROF_DISABLE          every call is an inline no-op returning 0      every TU    off
      PPROF_STATIC           all symbols static (a private copy)            every TU    off
      PPROF_USE_ZLIB         real deflate through zlib (link -lz)           impl TU     stored blocks
+     PPROF_NO_HTTP          no listener, no sockets                        impl TU     off
+     PPROF_HTTP_MAX_CONN    requests served at once; more get 503          impl TU     16
+     PPROF_HTTP_TIMEOUT_S   a client stalled this long mid-request: 408    impl TU     10
      PPROF_SIGNAL           the profiling signal                           impl TU     SIGPROF
      PPROF_MAX_FRAMES       stack depth kept per sample (8..512)           impl TU     64
      PPROF_RING_SLOTS       samples buffered between drains (power of 2)   impl TU     2048
@@ -39,8 +42,11 @@
      pprof_strerror(code)       a static message for a result code.
      pprof_last_os_error()      errno of the last failed system call behind PPROF_ERR_OS.
      pprof_version()            "0.1.0".
-     Reserved for later versions: pprof_listen, pprof_listen_addr, pprof_shutdown,
-     pprof_set_heap_rate, pprof_malloc/calloc/realloc/free, pprof_write_heap,
+     pprof_listen(port)         serve /debug/pprof/ on 127.0.0.1:port (0: any free port).
+     pprof_listen_addr(addr)    the same on "host:port", "[ipv6]:port" or ":port".
+     pprof_listen_port()        the port listened on, or 0.
+     pprof_shutdown()           stop the listener, end requests, close sockets, join threads.
+     Reserved for later versions: pprof_set_heap_rate, pprof_malloc/calloc/realloc/free, pprof_write_heap,
      pprof_write_profile, pprof_set_mutex_fraction, pprof_set_block_rate.
      Threads: all calls may come from any thread; start and stop are serialised internally.
 

@@ -67,6 +67,16 @@ else
     result FAIL compile_late_include_has_clear_error "$(echo "$out" | head -3)"
 fi
 
+# --- PPROF_NO_HTTP: no socket code at all
+if gcc -std=c99 $CWARN -O2 -DPPROF_NO_HTTP -pthread tests/compile/impl.c tests/compile/user.c \
+        -o "$B/nohttp" 2>"$B/nohttp.err"; then
+    leaked=$(nm -u "$B/nohttp" | grep -wE 'socket|bind|listen|accept' | awk '{print $2}' | tr '\n' ' ')
+    if [ -n "$leaked" ]; then result FAIL no_http_links_no_sockets "links $leaked"
+    else result PASS no_http_links_no_sockets; fi
+else
+    result FAIL no_http_links_no_sockets "$(head -3 "$B/nohttp.err")"
+fi
+
 # --- PPROF_DISABLE: every call compiles away, nothing of the profiler is linked
 if gcc -std=c99 $CWARN -O2 -DPPROF_DISABLE -pthread tests/compile/impl.c tests/compile/user.c \
         -DPPROF_DISABLE -o "$B/disabled" 2>"$B/disabled.err"; then
@@ -112,7 +122,8 @@ fi
 # hold almost no samples: it runs the tests whose assertions do not count samples.
 if make -s "$B/run_tsan" 2>"$B/tsan_build.err"; then
     TSAN_OPTIONS=halt_on_error=1 run_phase tsan "$B/run_tsan" pb_ sym_ err_ unw_follows \
-        unw_stops unw_checked unw_depth unw_leaf unw_code fork_100 cpu_no_stray
+        unw_stops unw_checked unw_depth unw_leaf unw_code fork_100 cpu_no_stray \
+        http_listen_errors http_endpoints http_client_limits http_shutdown_ends
 else
     result FAIL build_tsan "$(head -5 "$B/tsan_build.err")"
 fi

@@ -38,7 +38,8 @@ static void t_http_raw(int port, const char *req, size_t req_len, t_resp *r) {
 }
 static void t_http_get(int port, const char *method, const char *target, t_resp *r) {
     char req[4096];
-    int n = snprintf(req, sizeof req, "%s %s HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n", method, target);
+    int n = snprintf(req, sizeof req, "%s %s HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n",
+                     method, target);
     t_http_raw(port, req, (size_t)n, r);
 }
 static int t_has_header(const t_resp *r, const char *line) {
@@ -334,6 +335,67 @@ static void t_http_shutdown_during_profile(void) {
     }
 }
 
+/* What Grafana Alloy's pyroscope.scrape and Parca do each interval: one CPU profile and the
+   other profiles of the same target at once (Alloy: one job per type), with their user
+   agents, twice. Every answer is a valid profile; the short ones come back at once. */
+typedef struct t_scrape { char target[128]; const char *agent; int status; double secs; int valid; } t_scrape;
+static int t_scrape_port;
+static void *t_scrape_one(void *arg) {
+    t_scrape *s = (t_scrape *)arg;
+    char req[512];
+    t_resp r;
+    prd_profile p;
+    int64_t t0 = pprof__os_mono_ns();
+    int n = snprintf(req, sizeof req, "GET %s HTTP/1.1\r\nHost: 127.0.0.1\r\nUser-Agent: %s\r\n"
+                     "Accept-Encoding: gzip\r\n\r\n", s->target, s->agent);
+    t_http_raw(t_scrape_port, req, (size_t)n, &r);
+    s->secs = (double)(pprof__os_mono_ns() - t0) / 1e9;
+    s->status = r.status;
+    memset(&p, 0, sizeof p);
+    s->valid = r.status == 200 && strstr(r.head, "Content-Type: application/octet-stream") &&
+               !strstr(r.head, "Content-Encoding") &&
+               prd_parse_mem((const unsigned char *)r.body, r.body_len, &p) == 0 && p.ntime_nanos == 1;
+    if (s->valid) {
+        char err[128];
+        s->valid = prd_validate(&p, err, sizeof err) == 0;
+        prd_free(&p);
+    }
+    free(r.raw);
+    return NULL;
+}
+static void t_http_scraper_patterns(void) {
+    static const char *const alloy[] = {"/debug/pprof/profile?seconds=2", "/debug/pprof/allocs",
+                                        "/debug/pprof/goroutine", "/debug/pprof/block",
+                                        "/debug/pprof/mutex"};
+    t_scrape s[10];
+    pthread_t th[10], spin;
+    int round, i;
+    t_scrape_port = t_http_start();
+    t_spin_stop = 0;
+    pthread_create(&spin, NULL, t_spin_a, NULL);
+    for (round = 0; round < 2; round++) {
+        for (i = 0; i < 10; i++) { /* Alloy's five jobs and Parca's five, all at once */
+            snprintf(s[i].target, sizeof s[i].target, "%s", alloy[i % 5]);
+            if (i == 5) snprintf(s[i].target, sizeof s[i].target, "/debug/pprof/profile?seconds=2");
+            s[i].agent = i < 5 ? "GrafanaAgent/v1.0 (pyroscope.scrape)" : "conprof/v0.20.0";
+            pthread_create(&th[i], NULL, t_scrape_one, &s[i]);
+        }
+        for (i = 0; i < 10; i++) pthread_join(th[i], NULL);
+        for (i = 0; i < 10; i++) {
+            int cpu = strstr(s[i].target, "profile?") != NULL;
+            if (cpu && s[i].status == 500) continue; /* the other scraper's CPU profile won */
+            T_CHECK(s[i].status == 200 && s[i].valid, "round %d %s: status %d valid %d", round,
+                    s[i].target, s[i].status, s[i].valid);
+            T_CHECK(cpu ? s[i].secs < 3.5 : s[i].secs < 1.0, "round %d %s took %.3f s", round,
+                    s[i].target, s[i].secs);
+        }
+        T_CHECK((s[0].status == 200) + (s[5].status == 200) == 1, "exactly one CPU profile runs");
+    }
+    t_spin_stop = 1;
+    pthread_join(spin, NULL);
+    T_CHECK(pprof_shutdown() == PPROF_OK, "shutdown");
+}
+
 static void t_http_go_pprof_live(void) {
     char cmd[512], *out = (char *)malloc(1 << 20);
     int port;
@@ -349,6 +411,62 @@ static void t_http_go_pprof_live(void) {
     T_CHECK(t_capture(cmd, out, 1 << 20) == 0 && strstr(out, "alloc_objects/count"), "heap -raw:\n%s", out);
     snprintf(cmd, sizeof cmd, "HOME=/tmp go tool pprof -top http://127.0.0.1:%d/debug/pprof/goroutine 2>&1", port);
     T_CHECK(t_capture(cmd, out, 1 << 20) == 0 && strstr(out, "Type: goroutine"), "goroutine:\n%s", out);
+    if (!t_have("dot")) T_SKIP("graphviz `dot` not found: -png and the web UI are not tested (CI installs graphviz)");
+    {   /* -png: a picture of the live CPU profile */
+        FILE *png;
+        unsigned char magic[8];
+        snprintf(cmd, sizeof cmd, "HOME=/tmp go tool pprof -png 'http://127.0.0.1:%d/debug/pprof/profile?seconds=1' "
+                 "> /tmp/pprof-test-%d.png 2>/dev/null", port, (int)getpid());
+        T_CHECK(system(cmd) == 0, "%s", cmd);
+        snprintf(cmd, sizeof cmd, "/tmp/pprof-test-%d.png", (int)getpid());
+        png = fopen(cmd, "rb");
+        T_CHECK(png && fread(magic, 1, 8, png) == 8 && memcmp(magic, "\x89PNG\r\n\x1a\n", 8) == 0, "not a PNG");
+        fclose(png);
+        unlink(cmd);
+    }
+    {   /* -http: go tool pprof's web UI over the live profile, its flame graph page fetched */
+        int ui = 0, i;
+        pid_t pid;
+        t_resp r;
+        struct sockaddr_in a;
+        socklen_t l = sizeof a;
+        int probe = socket(AF_INET, SOCK_STREAM, 0);
+        memset(&a, 0, sizeof a);
+        a.sin_family = AF_INET;
+        a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        bind(probe, (struct sockaddr *)&a, sizeof a);
+        getsockname(probe, (struct sockaddr *)&a, &l);
+        ui = ntohs(a.sin_port);
+        close(probe);
+        pid = fork();
+        if (pid == 0) {
+            char addr[64], url[128];
+            snprintf(addr, sizeof addr, "-http=127.0.0.1:%d", ui);
+            snprintf(url, sizeof url, "http://127.0.0.1:%d/debug/pprof/profile?seconds=1", port);
+            setenv("HOME", "/tmp", 1);
+            if (!freopen("/dev/null", "w", stdout) || !freopen("/dev/null", "w", stderr)) _exit(2);
+            execlp("go", "go", "tool", "pprof", "-no_browser", addr, url, (char *)NULL);
+            _exit(127);
+        }
+        r.status = 0;
+        for (i = 0; i < 100 && r.status != 200; i++) { /* it fetches, then serves */
+            int fd = socket(AF_INET, SOCK_STREAM, 0);
+            a.sin_port = htons((uint16_t)ui);
+            if (connect(fd, (struct sockaddr *)&a, sizeof a) == 0) {
+                close(fd);
+                t_http_get(ui, "GET", "/ui/flamegraph", &r);
+                if (r.status != 200) free(r.raw);
+            } else {
+                close(fd);
+                pprof__os_sleep_ns(200000000);
+            }
+        }
+        kill(pid, SIGTERM);
+        waitpid(pid, NULL, 0);
+        T_CHECK(r.status == 200 && (strstr(r.body, "hot_a") || strstr(r.body, "flame")),
+                "web UI flame graph: %d", r.status);
+        free(r.raw);
+    }
     t_spin_stop = 1;
     pthread_join(spin, NULL);
     T_CHECK(pprof_shutdown() == PPROF_OK, "shutdown");
@@ -362,4 +480,5 @@ static void t_http_go_pprof_live(void) {
     {"http_client_limits_414_431_413_408_503", t_http_limits, 30}, \
     {"http_listen_shutdown_100_times_no_leak", t_http_listen_shutdown_loop, 60}, \
     {"http_shutdown_ends_a_profile_in_flight", t_http_shutdown_during_profile, 30}, \
+    {"http_scrapers_alloy_and_parca_replayed", t_http_scraper_patterns, 60}, \
     {"http_go_pprof_against_live_server", t_http_go_pprof_live, 120},
