@@ -24,7 +24,7 @@
      PPROF_STATIC           all symbols static (a private copy)            every TU    off
      PPROF_USE_ZLIB         real deflate through zlib (link -lz)           impl TU     stored blocks
      PPROF_NO_HTTP          no listener, no sockets                        impl TU     off
-     PPROF_HTTP_MAX_CONN    requests served at once; more get 503          impl TU     16
+     PPROF_HTTP_MAX_CONN    requests served at once; more get 503          impl TU     64
      PPROF_HTTP_TIMEOUT_S   a client stalled this long mid-request: 408    impl TU     10
      PPROF_SIGNAL           the profiling signal                           impl TU     SIGPROF
      PPROF_MAX_FRAMES       stack depth kept per sample (8..512)           impl TU     64
@@ -258,7 +258,8 @@ static inline const char *pprof_version(void) { return PPROF_VERSION_STRING; }
 #  error "pprof.h: define PPROF_MALLOC, PPROF_REALLOC and PPROF_FREE together, or none"
 #endif
 #ifndef PPROF_HTTP_MAX_CONN
-#define PPROF_HTTP_MAX_CONN 16     /* requests served at once (a thread each); more get 503 */
+#define PPROF_HTTP_MAX_CONN 64     /* requests served at once (a thread each, 256 KiB of stack);
+                                      more get 503 */
 #endif
 #ifndef PPROF_HTTP_MAX_HEADER
 #define PPROF_HTTP_MAX_HEADER 16384 /* request line + headers; a longer request gets 431 */
@@ -2895,14 +2896,16 @@ PPROF__FN void pprof__http_serve(int fd) {
 
 PPROF__FN void *pprof__http_conn_main(void *arg) {
     pprof__conn *c = (pprof__conn *)arg;
+    int fd;
     prctl(PR_SET_NAME, "pprof-http-req", 0, 0, 0);
     pprof__http_serve(c->fd);
     pthread_mutex_lock(&pprof__http_conn_mu);
-    shutdown(c->fd, SHUT_RDWR);
-    close(c->fd);
+    fd = c->fd; /* done before the client sees the close: its next request finds a slot */
     c->fd = -1;
     c->state = 2;
     pthread_mutex_unlock(&pprof__http_conn_mu);
+    shutdown(fd, SHUT_RDWR);
+    close(fd);
     return NULL;
 }
 
@@ -2936,9 +2939,15 @@ PPROF__FN void *pprof__http_main(void *arg) {
         }
         if (slot >= 0) {
             pprof__conn *c = &pprof__http.conn[slot];
+            pthread_attr_t at;
+            int rc;
             c->fd = fd;
             c->state = 1;
-            if (pthread_create(&c->th, NULL, pprof__http_conn_main, c) != 0) {
+            pthread_attr_init(&at);
+            pthread_attr_setstacksize(&at, 256 * 1024); /* a request needs little */
+            rc = pthread_create(&c->th, &at, pprof__http_conn_main, c);
+            pthread_attr_destroy(&at);
+            if (rc != 0) {
                 c->state = 0;
                 c->fd = -1;
                 slot = -1;

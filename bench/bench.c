@@ -2,6 +2,7 @@
      bench overhead   CPU-bound threads unprofiled / pprof.h / gperftools, alternating
      bench handler    cost of one sample: our handler vs an empty one, 64 frames deep
      bench encode     time to encode and write a 10 s, 4-thread profile
+     bench http       latency of /debug/pprof/ under 50 clients; the idle listener's CPU
    Build: cc -O2 -fno-omit-frame-pointer -pthread bench/bench.c -o bench -ldl -lm      */
 #define PPROF_IMPLEMENTATION
 #include "../pprof.h"
@@ -285,6 +286,91 @@ static void encode(void) {
     printf("   second write (symbols cached)        %.1f ms (target <= 20 ms)\n", warm);
 }
 
+/* ---- http: latency of heap/goroutine under 50 concurrent clients; the idle listener ---- */
+#include <sys/socket.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
+static int http_port;
+static volatile int http_cpu_done;
+typedef struct hclient { double *lat; int n; int errors; } hclient;
+static double http_once(const char *target) {
+    struct sockaddr_in a;
+    char req[256], buf[65536];
+    int fd = socket(AF_INET, SOCK_STREAM, 0), n;
+    int64_t t0 = now_ns();
+    ssize_t r;
+    memset(&a, 0, sizeof a);
+    a.sin_family = AF_INET;
+    a.sin_port = htons((uint16_t)http_port);
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (connect(fd, (struct sockaddr *)&a, sizeof a) != 0) { close(fd); return -1; }
+    n = snprintf(req, sizeof req, "GET %s HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", target);
+    if (send(fd, req, (size_t)n, MSG_NOSIGNAL) != n) { close(fd); return -1; }
+    char first[16] = {0};
+    size_t got = 0;
+    while ((r = recv(fd, buf, sizeof buf, 0)) > 0)
+        for (; got < 12 && r > 0; r--) first[got] = buf[got], got++; /* the status line */
+    close(fd);
+    return strncmp(first, "HTTP/1.1 200", 12) == 0 ? (double)(now_ns() - t0) / 1e6 : -1;
+}
+static void *http_client(void *arg) {
+    hclient *c = (hclient *)arg;
+    int i;
+    for (i = 0; i < c->n; i++) {
+        double ms = http_once(i % 2 ? "/debug/pprof/goroutine" : "/debug/pprof/heap");
+        if (ms < 0) { c->errors++; ms = 0; }
+        c->lat[i] = ms;
+    }
+    return NULL;
+}
+static void *http_cpu_client(void *arg) {
+    (void)arg;
+    http_once("/debug/pprof/profile?seconds=30");
+    return NULL;
+}
+static void http_round(int with_cpu) {
+    enum { CLIENTS = 50, EACH = 40 };
+    pthread_t t[CLIENTS], cpu;
+    hclient c[CLIENTS];
+    static double all[CLIENTS * EACH];
+    int i, k = 0, errors = 0;
+    if (with_cpu) { pthread_create(&cpu, NULL, http_cpu_client, NULL); pprof__os_sleep_ns(200000000); }
+    for (i = 0; i < CLIENTS; i++) {
+        c[i].lat = (double *)malloc(EACH * sizeof(double));
+        c[i].n = EACH;
+        c[i].errors = 0;
+        pthread_create(&t[i], NULL, http_client, &c[i]);
+    }
+    for (i = 0; i < CLIENTS; i++) {
+        int j;
+        pthread_join(t[i], NULL);
+        for (j = 0; j < EACH; j++) all[k++] = c[i].lat[j];
+        errors += c[i].errors;
+        free(c[i].lat);
+    }
+    qsort(all, (size_t)k, sizeof all[0], cmp_double);
+    printf("   %-28s p50 %6.2f ms   p99 %6.2f ms   (%d requests, %d not 200: 503 when all %d workers are busy)\n",
+           with_cpu ? "with a CPU profile running" : "no CPU profile", all[k / 2], all[k * 99 / 100], k,
+           errors, PPROF_HTTP_MAX_CONN);
+    if (with_cpu) { pprof_shutdown(); pthread_join(cpu, NULL); pprof_listen(http_port); }
+}
+static void http_bench(void) {
+    clockid_t clk;
+    struct timespec a, b;
+    if (pprof_listen(0) != PPROF_OK) { printf("== http: pprof_listen failed\n"); return; }
+    http_port = pprof_listen_port();
+    printf("== http: /debug/pprof/heap and goroutine, 50 concurrent clients x 40 requests each\n");
+    http_round(0);
+    http_round(1);
+    pthread_getcpuclockid(pprof__http.th, &clk);
+    clock_gettime(clk, &a);
+    pprof__os_sleep_ns(5000000000LL);
+    clock_gettime(clk, &b);
+    printf("   idle listener thread: %.3f ms of CPU in 5 s (blocking accept, no polling)\n",
+           ((double)(b.tv_sec - a.tv_sec) * 1e3 + (double)(b.tv_nsec - a.tv_nsec) / 1e6));
+    pprof_shutdown();
+}
+
 int main(int argc, char **argv) {
     if (argc >= 6 && strcmp(argv[1], "child") == 0)
         return child(argv[2], atoi(argv[3]), atol(argv[4]), argv[5]);
@@ -292,5 +378,6 @@ int main(int argc, char **argv) {
     if (argc < 2 || strcmp(argv[1], "encode") == 0) encode();
     if (argc < 2 || strcmp(argv[1], "overhead") == 0) overhead(argv[0]);
     if (argc < 2 || strcmp(argv[1], "handler") == 0) handler_cost();
+    if (argc < 2 || strcmp(argv[1], "http") == 0) http_bench();
     return 0;
 }
