@@ -928,9 +928,10 @@ PPROF__FN pprof__stk *pprof__agg_find(pprof__stk *tab, size_t cap, const uintptr
     }
 }
 
-/* Adds `periods` to the stack pc[0..n). Returns 0, 1 for a stack not seen before, or -1
-   out of memory. */
-PPROF__FN int pprof__agg_add(pprof__agg *a, const uintptr_t *pc, uint32_t n, int64_t periods) {
+/* Adds `periods` to the stack pc[0..n), whose copy starts at pcs[*off]. Returns 0, 1 for
+   a stack not seen before, or -1 out of memory. */
+PPROF__FN int pprof__agg_add(pprof__agg *a, const uintptr_t *pc, uint32_t n, int64_t periods,
+                             size_t *off) {
     int fresh = 0;
     uint64_t h = pprof__agg_hash(pc, n);
     pprof__stk *e;
@@ -961,6 +962,7 @@ PPROF__FN int pprof__agg_add(pprof__agg *a, const uintptr_t *pc, uint32_t n, int
         fresh = 1;
     }
     e->periods += periods;
+    *off = e->off;
     return fresh;
 }
 
@@ -1622,6 +1624,7 @@ typedef struct pprof__ksigevent {
 } pprof__ksigevent;
 
 typedef struct pprof__tmr { int tid, id; } pprof__tmr;
+typedef struct pprof__tev { int64_t t; int32_t tid; uint32_t n; size_t off; } pprof__tev;
 
 static pthread_mutex_t pprof__cpu_mu = PTHREAD_MUTEX_INITIALIZER; /* start/stop/fork */
 static struct pprof__cpu_state {
@@ -1645,6 +1648,9 @@ static struct pprof__cpu_state {
     unsigned scans;
     int *tids;
     size_t ntids, captids;
+    int trace;            /* keep every sample's time and thread too (for /trace) */
+    pprof__tev *tlog;
+    size_t ntlog, captlog;
     pprof__mapent *xlog;  /* executable mappings seen during the profile */
     size_t nxlog, capxlog;
     int *start_tids;      /* sorted tids of the start scan */
@@ -1704,12 +1710,12 @@ PPROF__FN int pprof__cpu_int_cmp(const void *a, const void *b) {
     return x < y ? -1 : x > y;
 }
 
-/* Lists /proc/self/task into pprof__cpu.tids, sorted. getdents64: no malloc from libc. */
-PPROF__FN int pprof__cpu_list_tids(void) {
+/* Lists /proc/self/task into b as ints, in directory order (getdents64: no libc malloc,
+   so no self-profiling once allocations are wrapped). 0, or -1. */
+PPROF__FN int pprof__cpu_list_tids_into(pprof__buf *b) {
     char buf[4096];
     long n;
     int fd = open("/proc/self/task", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    pprof__cpu.ntids = 0;
     if (fd < 0) return -1;
     while ((n = syscall(SYS_getdents64, fd, buf, sizeof buf)) > 0) {
         long at = 0;
@@ -1721,16 +1727,30 @@ PPROF__FN int pprof__cpu_list_tids(void) {
             if (reclen == 0) break;
             while (*name >= '0' && *name <= '9') tid = tid * 10 + (*name++ - '0');
             at += reclen;
-            if (tid <= 0 || *name) continue;
-            if (pprof__mem_grow((void **)&pprof__cpu.tids, &pprof__cpu.captids,
-                                pprof__cpu.ntids + 1, sizeof(int)) != 0)
-                break;
-            pprof__cpu.tids[pprof__cpu.ntids++] = tid;
+            if (tid > 0 && !*name) pprof__pb_raw(b, &tid, sizeof tid);
         }
     }
     close(fd);
-    qsort(pprof__cpu.tids, pprof__cpu.ntids, sizeof(int), pprof__cpu_int_cmp);
-    return 0;
+    return b->oom ? -1 : 0;
+}
+
+/* Lists /proc/self/task into pprof__cpu.tids, sorted. */
+PPROF__FN int pprof__cpu_list_tids(void) {
+    pprof__buf b;
+    int rc;
+    memset(&b, 0, sizeof b);
+    rc = pprof__cpu_list_tids_into(&b);
+    pprof__cpu.ntids = 0;
+    if (rc == 0 && pprof__mem_grow((void **)&pprof__cpu.tids, &pprof__cpu.captids,
+                                   b.len / sizeof(int) + 1, sizeof(int)) == 0) {
+        memcpy(pprof__cpu.tids, b.p, b.len);
+        pprof__cpu.ntids = b.len / sizeof(int);
+        qsort(pprof__cpu.tids, pprof__cpu.ntids, sizeof(int), pprof__cpu_int_cmp);
+    } else {
+        rc = -1;
+    }
+    PPROF_FREE(b.p);
+    return rc;
 }
 
 /* Gives every thread its timer: new tids get one, vanished tids lose theirs, and every
@@ -1810,8 +1830,18 @@ PPROF__FN void pprof__cpu_scan(void) {
 PPROF__FN void pprof__cpu_drain(void) {
     pprof__slot *s;
     while ((s = pprof__ring_peek(pprof__cpu.deq)) != NULL) {
-        int rc = pprof__agg_add(&pprof__cpu.agg, s->pc, s->nframes, (int64_t)s->weight);
+        size_t off = 0;
+        int rc = pprof__agg_add(&pprof__cpu.agg, s->pc, s->nframes, (int64_t)s->weight, &off);
         if (rc < 0) pprof__cpu.agg_oom += s->weight;
+        if (rc >= 0 && pprof__cpu.trace && pprof__cpu.ntlog < ((size_t)1 << 20) &&
+            pprof__mem_grow((void **)&pprof__cpu.tlog, &pprof__cpu.captlog, pprof__cpu.ntlog + 1,
+                            sizeof *pprof__cpu.tlog) == 0) { /* the timeline, for /trace */
+            pprof__tev *ev = &pprof__cpu.tlog[pprof__cpu.ntlog++];
+            ev->t = s->time_ns;
+            ev->tid = s->tid;
+            ev->n = s->nframes;
+            ev->off = off;
+        }
         if (rc == 1) { /* a new stack: is all its code in the mapping log's latest view? */
             const pprof__snap *sn = &pprof__sig.snap[pprof__sig.snap_cur]; /* we write it */
             uint32_t f;
@@ -1941,6 +1971,8 @@ PPROF__FN void pprof__cpu_postfork_child(void) {
     pprof__cpu.ntids = pprof__cpu.captids = 0;
     pprof__cpu.xlog = NULL;
     pprof__cpu.nxlog = pprof__cpu.capxlog = 0;
+    pprof__cpu.tlog = NULL;
+    pprof__cpu.ntlog = pprof__cpu.captlog = 0;
     memset(&pprof__cpu.agg, 0, sizeof pprof__cpu.agg);
     pthread_mutex_unlock(&pprof__sym_mu);
     pthread_mutex_unlock(&pprof__cpu_mu);
@@ -1965,7 +1997,7 @@ PPROF__FN int pprof__cpu_install(void) {
 }
 
 /* Starts a profile that pprof__cpu_stop writes to fp (NULL: the caller takes a buffer). */
-PPROF__FN int pprof__cpu_start(FILE *fp, int *gen_out) {
+PPROF__FN int pprof__cpu_start(FILE *fp, int *gen_out, int trace) {
     int rc, hz;
     sigset_t block, old;
     pthread_mutex_lock(&pprof__cpu_mu);
@@ -2013,6 +2045,10 @@ PPROF__FN int pprof__cpu_start(FILE *fp, int *gen_out) {
         pprof__sig.lost = pprof__sig.lost_n = pprof__sig.taken = pprof__sig.nostack = 0;
     }
     pprof__agg_free(&pprof__cpu.agg);
+    PPROF_FREE(pprof__cpu.tlog);
+    pprof__cpu.tlog = NULL;
+    pprof__cpu.ntlog = pprof__cpu.captlog = 0;
+    pprof__cpu.trace = trace;
     pprof__cpu.agg_oom = 0;
     pprof__cpu.unsampled_ns = 0;
     pprof__cpu.scans = 0;
@@ -2359,6 +2395,120 @@ done:
     pprof__maps_free(&maps);
 }
 
+/* The name for address a: the function of the one object that held a during the profile
+   (as in pprof__cpu_encode: two owners, no name), or NULL. Under sym_mu. */
+PPROF__FN const char *pprof__cpu_name_of(const pprof__maps *m, const pprof__exe *exe,
+                                         uintptr_t a) {
+    const pprof__mapent *owner = NULL;
+    size_t i;
+    int owners = 0;
+    for (i = 0; i < m->n; i++)
+        if (m->e[i].x && m->e[i].lo <= a && a < m->e[i].hi) { owner = &m->e[i]; owners++; }
+    for (i = 0; i < pprof__cpu.nxlog; i++) {
+        const pprof__mapent *g = &pprof__cpu.xlog[i];
+        if (g->lo <= a && a < g->hi && !(owner && pprof__cpu_same_mapping(owner, g))) {
+            owner = g;
+            owners++;
+        }
+    }
+    if (owners != 1) return NULL;
+    {
+        pprof__obj *o = pprof__sym_obj(owner, exe);
+        return o ? pprof__sym_lookup(o, a) : NULL;
+    }
+}
+
+PPROF__FN int pprof__cpu_tev_cmp(const void *pa, const void *pb) {
+    const pprof__tev *a = (const pprof__tev *)pa, *b = (const pprof__tev *)pb;
+    if (a->tid != b->tid) return a->tid < b->tid ? -1 : 1;
+    return a->t < b->t ? -1 : a->t > b->t;
+}
+
+/* Appends a JSON string (quoted, escaped). */
+PPROF__FN void pprof__cpu_json_str(pprof__buf *b, const char *str) {
+    pprof__pb_raw(b, "\"", 1);
+    for (; *str; str++) {
+        char e[8];
+        unsigned char c = (unsigned char)*str;
+        if (c == '"' || c == '\\') { e[0] = '\\'; e[1] = (char)c; pprof__pb_raw(b, e, 2); }
+        else if (c < 0x20) { snprintf(e, sizeof e, "\\u%04x", c); pprof__pb_raw(b, e, 6); }
+        else pprof__pb_raw(b, &c, 1);
+    }
+    pprof__pb_raw(b, "\"", 1);
+}
+
+/* The samples of a traced profile as Chrome trace-event JSON (Perfetto, speedscope,
+   chrome://tracing): per thread, B/E events of the sampled stacks over time, so a stack
+   seen in consecutive samples is one span. Times in microseconds from the start. */
+PPROF__FN void pprof__cpu_trace_json(pprof__buf *b) {
+    pprof__maps maps;
+    pprof__exe exe;
+    const uintptr_t *open_pc = NULL; /* the stack open on the current thread, root first */
+    uint32_t nopen = 0;
+    size_t i;
+    int pid = (int)getpid(), cur_tid = 0;
+    int64_t last_t = 0, t0 = pprof__cpu.t0_mono, period = pprof__cpu.period_ns;
+    char line[160];
+    if (pprof__maps_read(&maps) != 0) memset(&maps, 0, sizeof maps);
+    pprof__sym_exe(&exe);
+    qsort(pprof__cpu.tlog, pprof__cpu.ntlog, sizeof *pprof__cpu.tlog, pprof__cpu_tev_cmp);
+    static const char head[] = "{\"displayTimeUnit\":\"ms\",\"otherData\":{\"source\":"
+                               "\"pprof.h CPU samples\"},\"traceEvents\":[";
+    const size_t hlen = sizeof head - 1;
+    pprof__pb_raw(b, head, hlen);
+    pthread_mutex_lock(&pprof__sym_mu);
+    for (i = 0; i <= pprof__cpu.ntlog; i++) {
+        const pprof__tev *ev = i < pprof__cpu.ntlog ? &pprof__cpu.tlog[i] : NULL;
+        const uintptr_t *pc = ev ? pprof__cpu.agg.pcs + ev->off : NULL;
+        uint32_t keep = 0, k;
+        /* the end, a new thread, or a gap of over two periods (it slept): close everything
+           one period after the last sample; else close what this stack no longer shares */
+        int reset = !ev || ev->tid != cur_tid || ev->t - last_t > 2 * period;
+        int64_t t = reset ? last_t + period : ev->t;
+        if (!reset)
+            while (keep < nopen && keep < ev->n && open_pc[nopen - 1 - keep] == pc[ev->n - 1 - keep])
+                keep++;
+        for (k = nopen; k > keep; k--) {
+            snprintf(line, sizeof line, "%s{\"ph\":\"E\",\"pid\":%d,\"tid\":%d,\"ts\":%.3f}",
+                     b->len > hlen ? "," : "", pid, cur_tid, (double)(t - t0) / 1e3);
+            pprof__pb_raw(b, line, strlen(line));
+        }
+        if (!ev) break;
+        if (ev->tid != cur_tid) { /* name the thread */
+            char path[64], *comm;
+            snprintf(line, sizeof line, "%s{\"ph\":\"M\",\"name\":\"thread_name\",\"pid\":%d,"
+                     "\"tid\":%d,\"args\":{\"name\":", b->len > hlen ? "," : "", pid, (int)ev->tid);
+            pprof__pb_raw(b, line, strlen(line));
+            snprintf(path, sizeof path, "/proc/self/task/%d/comm", (int)ev->tid);
+            comm = pprof__os_read_file(path, NULL); /* gone if the thread ended */
+            if (comm && strchr(comm, '\n')) *strchr(comm, '\n') = 0;
+            snprintf(line, sizeof line, "thread %d%s%s", (int)ev->tid, comm ? " " : "",
+                     comm ? comm : "");
+            PPROF_FREE(comm);
+            pprof__cpu_json_str(b, line);
+            pprof__pb_raw(b, "}}", 2);
+        }
+        for (k = keep; k < ev->n; k++) { /* open the rest, root to leaf */
+            uintptr_t a = pc[ev->n - 1 - k], adj = k + 1 == ev->n ? a : a - 1;
+            const char *name = a < 4096 ? NULL : pprof__cpu_name_of(&maps, &exe, adj);
+            char hex[32];
+            snprintf(line, sizeof line, "%s{\"ph\":\"B\",\"pid\":%d,\"tid\":%d,\"ts\":%.3f,\"name\":",
+                     b->len > hlen ? "," : "", pid, (int)ev->tid, (double)(ev->t - t0) / 1e3);
+            pprof__pb_raw(b, line, strlen(line));
+            snprintf(hex, sizeof hex, "0x%lx", (unsigned long)adj);
+            pprof__cpu_json_str(b, name ? name : hex);
+            pprof__pb_raw(b, "}", 1);
+        }
+        open_pc = pc;
+        nopen = ev->n;
+        cur_tid = ev->tid;
+        last_t = ev->t;
+    }
+    pthread_mutex_unlock(&pprof__sym_mu);
+    pprof__pb_raw(b, "]}\n", 3);
+    pprof__maps_free(&maps);
+}
+
 /* Writes the gzipped profile to fp and flushes it. */
 PPROF__FN int pprof__write_gz(FILE *fp, const pprof__buf *raw) {
     pprof__buf gz;
@@ -2392,8 +2542,12 @@ PPROF__FN int pprof__cpu_stop(int gen, pprof__buf *to) {
     pprof__cpu.running = 2;
     pthread_mutex_unlock(&pprof__cpu_mu);
     memset(&pb, 0, sizeof pb);
-    pprof__cpu_encode(&pb);
-    if (to) { /* into memory (the HTTP endpoint) */
+    if (pprof__cpu.trace) pprof__cpu_trace_json(&pb);
+    else pprof__cpu_encode(&pb);
+    if (to && pprof__cpu.trace) { /* the timeline, as JSON */
+        rc = pb.oom ? PPROF_ERR_NOMEM : PPROF_OK;
+        if (rc == PPROF_OK) pprof__pb_raw(to, pb.p, pb.len);
+    } else if (to) { /* into memory (the HTTP endpoint) */
         rc = pb.oom ? PPROF_ERR_NOMEM : PPROF_OK;
         if (rc == PPROF_OK) pprof__gz_encode(to, pb.p, pb.len);
         if (to->oom) rc = PPROF_ERR_NOMEM;
@@ -2403,6 +2557,9 @@ PPROF__FN int pprof__cpu_stop(int gen, pprof__buf *to) {
     PPROF_FREE(pb.p);
     pthread_mutex_lock(&pprof__cpu_mu);
     pprof__agg_free(&pprof__cpu.agg);
+    PPROF_FREE(pprof__cpu.tlog);
+    pprof__cpu.tlog = NULL;
+    pprof__cpu.ntlog = pprof__cpu.captlog = 0;
     pprof__cpu.running = 0;
     pprof__cpu.out = NULL;
     pthread_mutex_unlock(&pprof__cpu_mu);
@@ -2620,10 +2777,19 @@ PPROF__FN void pprof__http_index(int fd, int head) {
              "<p>Set debug=1 as a query parameter to export in legacy text format</p>\n"
              "<br>\nTypes of profiles available:\n<table>\n<thead><td>Count</td><td>Profile"
              "</td></thead>\n");
-    for (i = 0; i < sizeof pprof__http_profiles / sizeof pprof__http_profiles[0]; i++) {
-        snprintf(row, sizeof row, "<tr><td>0</td><td><a href='%s?debug=1'>%s</a></td></tr>\n",
-                 pprof__http_profiles[i][0], pprof__http_profiles[i][0]);
-        PPROF__S(row);
+    {
+        pprof__buf tids;
+        memset(&tids, 0, sizeof tids);
+        pprof__cpu_list_tids_into(&tids); /* goroutine's count: the threads */
+        for (i = 0; i < sizeof pprof__http_profiles / sizeof pprof__http_profiles[0]; i++) {
+            snprintf(row, sizeof row,
+                     "<tr><td>%d</td><td><a href='%s?debug=1'>%s</a></td></tr>\n",
+                     strcmp(pprof__http_profiles[i][0], "goroutine") == 0
+                         ? (int)(tids.len / sizeof(int)) : 0,
+                     pprof__http_profiles[i][0], pprof__http_profiles[i][0]);
+            PPROF__S(row);
+        }
+        PPROF_FREE(tids.p);
     }
     PPROF__S("</table>\n<a href=\"goroutine?debug=2\">full goroutine stack dump</a>\n<br>\n"
              "<p>\nProfile Descriptions:\n<ul>\n");
@@ -2648,7 +2814,7 @@ PPROF__FN void pprof__http_cpu(const pprof__req *r, int head) {
     if (pprof__http_param(r->query, "seconds", v, sizeof v) &&
         (!pprof__http_int(v, &secs) || secs <= 0))
         secs = 30; /* Go: missing, bad or <= 0 means 30, no error */
-    rc = pprof__cpu_start(NULL, &gen);
+    rc = pprof__cpu_start(NULL, &gen, 0);
     if (rc != PPROF_OK) {
         char msg[200];
         snprintf(msg, sizeof msg, "Could not enable CPU profiling: %s", pprof_strerror(rc));
@@ -2666,12 +2832,43 @@ PPROF__FN void pprof__http_cpu(const pprof__req *r, int head) {
     PPROF_FREE(gz.p);
 }
 
+/* GET /debug/pprof/trace?seconds=N: Go's execution trace has no C counterpart; this is the
+   CPU samples of N seconds (default 1) per thread over time, as Chrome trace-event JSON. */
+PPROF__FN void pprof__http_trace(const pprof__req *r, int head) {
+    char v[32];
+    double secs = 1;
+    int gen, rc;
+    pprof__buf json;
+    if (pprof__http_param(r->query, "seconds", v, sizeof v)) {
+        char *end;
+        secs = strtod(v, &end);
+        if (!v[0] || *end || !(secs > 0) || secs > 86400) secs = 1; /* Go: bad means 1 */
+    }
+    rc = pprof__cpu_start(NULL, &gen, 1);
+    if (rc != PPROF_OK) {
+        char msg[200];
+        snprintf(msg, sizeof msg, "Could not enable tracing: %s", pprof_strerror(rc));
+        pprof__http_error(r->fd, 500, msg);
+        return;
+    }
+    pprof__http_wait(r->fd, (int64_t)(secs * 1e9));
+    memset(&json, 0, sizeof json);
+    rc = pprof__cpu_stop(gen, &json);
+    if (rc != PPROF_OK) pprof__http_error(r->fd, 500, pprof_strerror(rc));
+    else
+        pprof__http_reply(r->fd, 200, "application/json",
+                          "Content-Disposition: attachment; filename=\"trace.json\"\r\n", json.p,
+                          json.len, head);
+    PPROF_FREE(json.p);
+}
+
 /* GET /debug/pprof/<name>[?debug=N][&seconds=N]: the named profiles. */
 PPROF__FN void pprof__http_named(const pprof__req *r, const char *name, int head) {
     char v[64], disp[160];
     long debug = 0, secs = 0;
     int64_t t0 = pprof__os_mono_ns();
     pprof__buf gz;
+    memset(&gz, 0, sizeof gz);
     if (pprof__http_param(r->query, "seconds", v, sizeof v) && v[0]) {
         if (!pprof__http_int(v, &secs) || secs <= 0) {
             pprof__http_error(r->fd, 400, "invalid value for \"seconds\" - must be a positive integer");
@@ -2686,6 +2883,38 @@ PPROF__FN void pprof__http_named(const pprof__req *r, const char *name, int head
     }
     if (secs > 0 && pprof__http_wait(r->fd, (int64_t)secs * 1000000000) != 0) {
         pprof__http_error(r->fd, 500, "context canceled");
+        return;
+    }
+    if (debug >= 2 && strcmp(name, "goroutine") == 0) { /* every thread: id, name, state */
+        pprof__buf b;
+        char line[256];
+        size_t i;
+        memset(&b, 0, sizeof b);
+        if (pprof__cpu_list_tids_into(&b) == 0) {
+            for (i = 0; i + sizeof(int) <= b.len; i += sizeof(int)) {
+                int tid;
+                char path[64], comm[64] = "?", *stat, state = '?';
+                pprof__buf *out = &gz;
+                memcpy(&tid, b.p + i, sizeof tid);
+                snprintf(path, sizeof path, "/proc/self/task/%d/comm", tid);
+                {
+                    char *c = pprof__os_read_file(path, NULL);
+                    if (c) { snprintf(comm, sizeof comm, "%s", c); PPROF_FREE(c); }
+                    if (strchr(comm, '\n')) *strchr(comm, '\n') = 0;
+                }
+                snprintf(path, sizeof path, "/proc/self/task/%d/stat", tid);
+                stat = pprof__os_read_file(path, NULL);
+                if (stat && strrchr(stat, ')') && strrchr(stat, ')')[1]) state = strrchr(stat, ')')[2];
+                PPROF_FREE(stat);
+                snprintf(line, sizeof line, "thread %d [%s, %s]:\n(stacks arrive with thread dumps)\n\n",
+                         tid, comm, state == 'R' ? "running" : state == 'S' ? "sleeping"
+                                  : state == 'D' ? "waiting on I/O" : state == 'T' ? "stopped" : "?");
+                pprof__pb_raw(out, line, strlen(line));
+            }
+        }
+        PPROF_FREE(b.p);
+        pprof__http_reply(r->fd, 200, "text/plain; charset=utf-8", NULL, gz.p, gz.len, head);
+        PPROF_FREE(gz.p);
         return;
     }
     if (debug != 0) {
@@ -2793,6 +3022,7 @@ PPROF__FN void pprof__http_route(const pprof__req *r) {
     if (!*name) pprof__http_index(r->fd, head);
     else if (strcmp(name, "profile") == 0) pprof__http_cpu(r, head);
     else if (strcmp(name, "cmdline") == 0) pprof__http_cmdline(r->fd, head);
+    else if (strcmp(name, "trace") == 0) pprof__http_trace(r, head);
     else if (strcmp(name, "heap") == 0 || strcmp(name, "allocs") == 0 ||
              strcmp(name, "block") == 0 || strcmp(name, "mutex") == 0 ||
              strcmp(name, "goroutine") == 0 || strcmp(name, "threadcreate") == 0)
@@ -3100,13 +3330,13 @@ PPROF_API int pprof_set_cpu_rate(int hz) {
 }
 
 #if PPROF__SUPPORTED
-PPROF_API int pprof_cpu_start(FILE *fp) { return fp ? pprof__cpu_start(fp, NULL) : PPROF_ERR_NULL; }
+PPROF_API int pprof_cpu_start(FILE *fp) { return fp ? pprof__cpu_start(fp, NULL, 0) : PPROF_ERR_NULL; }
 PPROF_API int pprof_cpu_stop(void) { return pprof__cpu_stop(0, NULL); }
 PPROF_API int pprof_write_cpu(FILE *fp, int seconds) {
     int rc, gen;
     if (!fp) return PPROF_ERR_NULL;
     if (seconds < 1) return PPROF_ERR_DURATION;
-    rc = pprof__cpu_start(fp, &gen);
+    rc = pprof__cpu_start(fp, &gen, 0);
     if (rc != PPROF_OK) return rc;
     pprof__os_sleep_ns((int64_t)seconds * 1000000000);
     return pprof__cpu_stop(gen, NULL);
