@@ -2449,12 +2449,13 @@ PPROF__FN void pprof__cpu_trace_json(pprof__buf *b) {
     int pid = (int)getpid(), cur_tid = 0;
     int64_t last_t = 0, t0 = pprof__cpu.t0_mono, period = pprof__cpu.period_ns;
     char line[160];
-    if (pprof__maps_read(&maps) != 0) memset(&maps, 0, sizeof maps);
-    pprof__sym_exe(&exe);
-    qsort(pprof__cpu.tlog, pprof__cpu.ntlog, sizeof *pprof__cpu.tlog, pprof__cpu_tev_cmp);
     static const char head[] = "{\"displayTimeUnit\":\"ms\",\"otherData\":{\"source\":"
                                "\"pprof.h CPU samples\"},\"traceEvents\":[";
     const size_t hlen = sizeof head - 1;
+    if (pprof__maps_read(&maps) != 0) memset(&maps, 0, sizeof maps);
+    pprof__sym_exe(&exe);
+    if (pprof__cpu.ntlog)
+        qsort(pprof__cpu.tlog, pprof__cpu.ntlog, sizeof *pprof__cpu.tlog, pprof__cpu_tev_cmp);
     pprof__pb_raw(b, head, hlen);
     pthread_mutex_lock(&pprof__sym_mu);
     for (i = 0; i <= pprof__cpu.ntlog; i++) {
