@@ -3234,13 +3234,41 @@ PPROF__FN int pprof__http_addr(const char *addr, struct sockaddr_storage *ss, so
     return 0;
 }
 
+/* fork: the child has none of the listener's threads; it closes the inherited sockets
+   and starts out not listening (it may listen itself). */
+PPROF__FN void pprof__http_prefork(void) {
+    pthread_mutex_lock(&pprof__http_mu);
+    pthread_mutex_lock(&pprof__http_conn_mu);
+}
+PPROF__FN void pprof__http_postfork_parent(void) {
+    pthread_mutex_unlock(&pprof__http_conn_mu);
+    pthread_mutex_unlock(&pprof__http_mu);
+}
+PPROF__FN void pprof__http_postfork_child(void) {
+    int i;
+    if (pprof__http.listening) close(pprof__http.fd);
+    for (i = 0; i < PPROF_HTTP_MAX_CONN; i++) {
+        if (pprof__http.conn[i].state == 1 && pprof__http.conn[i].fd >= 0)
+            close(pprof__http.conn[i].fd);
+        pprof__http.conn[i].state = 0;
+    }
+    pprof__http.listening = 0;
+    pprof__http.port = 0;
+    pthread_mutex_unlock(&pprof__http_conn_mu);
+    pthread_mutex_unlock(&pprof__http_mu);
+}
+
 PPROF__FN int pprof__http_listen(const char *addr) {
+    static int atfork_done;
     struct sockaddr_storage ss;
     socklen_t len = 0;
     int fd, one = 1, rc;
     sigset_t block, old;
     if (pprof__http_addr(addr, &ss, &len) != 0) return PPROF_ERR_ADDRESS;
     pthread_mutex_lock(&pprof__http_mu);
+    if (!atfork_done && pthread_atfork(pprof__http_prefork, pprof__http_postfork_parent,
+                                       pprof__http_postfork_child) == 0)
+        atfork_done = 1;
     if (pprof__http.listening) { pthread_mutex_unlock(&pprof__http_mu); return PPROF_ERR_LISTENING; }
     fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
     if (fd < 0) {

@@ -356,6 +356,32 @@ static void t_http_listen_shutdown_loop(void) {
             t_count_dir("/proc/self/task"));
 }
 
+/* fork while listening: the child does not listen (its sockets closed) and may listen
+   itself; the parent goes on serving. */
+static void t_http_fork(void) {
+    int port = t_http_start(), status;
+    t_resp r;
+    pid_t pid = fork();
+    if (pid == 0) {
+        int cport;
+        if (pprof_listen_port() != 0) _exit(10);
+        if (pprof_shutdown() != PPROF_ERR_NOT_LISTENING) _exit(11);
+        if (pprof_listen(0) != PPROF_OK) _exit(12);
+        cport = pprof_listen_port();
+        t_http_get(cport, "GET", "/debug/pprof/cmdline", &r);
+        if (r.status != 200) _exit(13);
+        if (pprof_shutdown() != PPROF_OK) _exit(14);
+        _exit(0);
+    }
+    T_CHECK(pid > 0, "fork");
+    while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {}
+    T_CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0, "child status %d", WEXITSTATUS(status));
+    t_http_get(port, "GET", "/debug/pprof/cmdline", &r);
+    T_CHECK(r.status == 200, "the parent stopped serving: %d", r.status);
+    free(r.raw);
+    T_CHECK(pprof_shutdown() == PPROF_OK, "shutdown");
+}
+
 /* shutdown ends a CPU profile in flight quickly. */
 static void t_http_shutdown_during_profile(void) {
     pthread_t c;
@@ -522,5 +548,6 @@ static void t_http_go_pprof_live(void) {
     {"http_client_limits_414_431_413_408_503", t_http_limits, 30}, \
     {"http_listen_shutdown_100_times_no_leak", t_http_listen_shutdown_loop, 60}, \
     {"http_shutdown_ends_a_profile_in_flight", t_http_shutdown_during_profile, 30}, \
+    {"http_fork_child_does_not_inherit_the_listener", t_http_fork, 30}, \
     {"http_scrapers_alloy_and_parca_replayed", t_http_scraper_patterns, 60}, \
     {"http_go_pprof_against_live_server", t_http_go_pprof_live, 120},
