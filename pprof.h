@@ -3043,10 +3043,15 @@ PPROF__FN void pprof__http_serve(int fd) {
     tv.tv_usec = 0;
     setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
     setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+    int64_t deadline = pprof__os_mono_ns() + (int64_t)PPROF_HTTP_TIMEOUT_S * 1000000000;
     memset(&r, 0, sizeof r);
     r.fd = fd;
     while (!hdr_end) {
         ssize_t n;
+        if (pprof__os_mono_ns() > deadline) { /* a trickle of bytes is no way around it */
+            pprof__http_error(fd, 408, "Request Timeout");
+            return;
+        }
         if (len == PPROF_HTTP_MAX_HEADER) {
             buf[len] = 0;
             pprof__http_error(fd, memchr(buf, '\n', len) ? 431 : 414,
@@ -3108,7 +3113,9 @@ PPROF__FN void pprof__http_serve(int fd) {
         if (have > (size_t)want) have = (size_t)want;
         memcpy(r.body, hdr_end + 4, have);
         while (have < (size_t)want) {
-            ssize_t n = recv(fd, r.body + have, (size_t)want - have, 0);
+            ssize_t n = pprof__os_mono_ns() > deadline
+                            ? (errno = EAGAIN, -1) /* the whole request has one deadline */
+                            : recv(fd, r.body + have, (size_t)want - have, 0);
             if (n < 0 && errno == EINTR) continue;
             if (n <= 0) {
                 if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))

@@ -304,6 +304,25 @@ static void t_http_limits(void) {
     t_http_raw(port, "GET /debug/pprof/heap HTTP/1.1\r\n", 32, &r);
     T_CHECK(r.status == 408 && pprof__os_mono_ns() - t0 < 5000000000, "slow client: %d", r.status);
     free(r.raw);
+    {   /* a client trickling a byte a second still meets the deadline of the whole request */
+        struct sockaddr_in sa;
+        int fd = socket(AF_INET, SOCK_STREAM, 0), k, got = 0;
+        char ans[256];
+        memset(&sa, 0, sizeof sa);
+        sa.sin_family = AF_INET;
+        sa.sin_port = htons((uint16_t)port);
+        sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        T_CHECK(connect(fd, (struct sockaddr *)&sa, sizeof sa) == 0, "connect");
+        t0 = pprof__os_mono_ns();
+        for (k = 0; k < 8 && got <= 0; k++) {
+            send(fd, "G", 1, MSG_NOSIGNAL);
+            pprof__os_sleep_ns(700000000);
+            got = (int)recv(fd, ans, sizeof ans - 1, MSG_DONTWAIT);
+        }
+        T_CHECK(got > 0 && strncmp(ans, "HTTP/1.1 408", 12) == 0 &&
+                pprof__os_mono_ns() - t0 < 4000000000, "trickling client not cut off");
+        close(fd);
+    }
     /* every worker held by an idle client: the next connection gets 503 at once */
     memset(&a, 0, sizeof a);
     a.sin_family = AF_INET;
