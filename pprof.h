@@ -2806,31 +2806,42 @@ PPROF__FN void pprof__http_index(int fd, int head) {
     PPROF_FREE(b.p);
 }
 
-/* GET /debug/pprof/profile?seconds=N: a CPU profile of N seconds, sent at the end. */
-PPROF__FN void pprof__http_cpu(const pprof__req *r, int head) {
-    char v[32];
-    long secs = 30;
+/* Samples the CPU for ns, then answers with the profile (or, with `trace`, the timeline).
+   Nothing is sent before the end, as Go does; the client leaving ends the window early. */
+PPROF__FN void pprof__http_sampled(const pprof__req *r, int head, int64_t ns, int trace) {
     int gen, rc;
-    pprof__buf gz;
-    if (pprof__http_param(r->query, "seconds", v, sizeof v) &&
-        (!pprof__http_int(v, &secs) || secs <= 0))
-        secs = 30; /* Go: missing, bad or <= 0 means 30, no error */
-    rc = pprof__cpu_start(NULL, &gen, 0);
+    pprof__buf out;
+    rc = pprof__cpu_start(NULL, &gen, trace);
     if (rc != PPROF_OK) {
         char msg[200];
-        snprintf(msg, sizeof msg, "Could not enable CPU profiling: %s", pprof_strerror(rc));
+        snprintf(msg, sizeof msg, "Could not enable %s: %s", trace ? "tracing" : "CPU profiling",
+                 pprof_strerror(rc));
         pprof__http_error(r->fd, 500, msg);
         return;
     }
-    pprof__http_wait(r->fd, (int64_t)secs * 1000000000);
-    memset(&gz, 0, sizeof gz);
-    rc = pprof__cpu_stop(gen, &gz);
+    pprof__http_wait(r->fd, ns);
+    memset(&out, 0, sizeof out);
+    rc = pprof__cpu_stop(gen, &out);
     if (rc != PPROF_OK) pprof__http_error(r->fd, 500, pprof_strerror(rc));
+    else if (trace)
+        pprof__http_reply(r->fd, 200, "application/json",
+                          "Content-Disposition: attachment; filename=\"trace.json\"\r\n", out.p,
+                          out.len, head);
     else
         pprof__http_reply(r->fd, 200, "application/octet-stream",
-                          "Content-Disposition: attachment; filename=\"profile\"\r\n", gz.p,
-                          gz.len, head);
-    PPROF_FREE(gz.p);
+                          "Content-Disposition: attachment; filename=\"profile\"\r\n", out.p,
+                          out.len, head);
+    PPROF_FREE(out.p);
+}
+
+/* GET /debug/pprof/profile?seconds=N: a CPU profile of N seconds. */
+PPROF__FN void pprof__http_cpu(const pprof__req *r, int head) {
+    char v[32];
+    long secs = 30;
+    if (pprof__http_param(r->query, "seconds", v, sizeof v) &&
+        (!pprof__http_int(v, &secs) || secs <= 0))
+        secs = 30; /* Go: missing, bad or <= 0 means 30, no error */
+    pprof__http_sampled(r, head, (int64_t)secs * 1000000000, 0);
 }
 
 /* GET /debug/pprof/trace?seconds=N: Go's execution trace has no C counterpart; this is the
@@ -2838,29 +2849,12 @@ PPROF__FN void pprof__http_cpu(const pprof__req *r, int head) {
 PPROF__FN void pprof__http_trace(const pprof__req *r, int head) {
     char v[32];
     double secs = 1;
-    int gen, rc;
-    pprof__buf json;
     if (pprof__http_param(r->query, "seconds", v, sizeof v)) {
         char *end;
         secs = strtod(v, &end);
         if (!v[0] || *end || !(secs > 0) || secs > 86400) secs = 1; /* Go: bad means 1 */
     }
-    rc = pprof__cpu_start(NULL, &gen, 1);
-    if (rc != PPROF_OK) {
-        char msg[200];
-        snprintf(msg, sizeof msg, "Could not enable tracing: %s", pprof_strerror(rc));
-        pprof__http_error(r->fd, 500, msg);
-        return;
-    }
-    pprof__http_wait(r->fd, (int64_t)(secs * 1e9));
-    memset(&json, 0, sizeof json);
-    rc = pprof__cpu_stop(gen, &json);
-    if (rc != PPROF_OK) pprof__http_error(r->fd, 500, pprof_strerror(rc));
-    else
-        pprof__http_reply(r->fd, 200, "application/json",
-                          "Content-Disposition: attachment; filename=\"trace.json\"\r\n", json.p,
-                          json.len, head);
-    PPROF_FREE(json.p);
+    pprof__http_sampled(r, head, (int64_t)(secs * 1e9), 1);
 }
 
 /* GET /debug/pprof/<name>[?debug=N][&seconds=N]: the named profiles. */
