@@ -2628,6 +2628,7 @@ PPROF__FN const char *pprof__http_reason(int status) {
     case 404: return "Not Found";
     case 405: return "Method Not Allowed";
     case 408: return "Request Timeout";
+    case 411: return "Length Required";
     case 413: return "Payload Too Large";
     case 414: return "URI Too Long";
     case 431: return "Request Header Fields Too Large";
@@ -2696,7 +2697,7 @@ PPROF__FN int pprof__http_wait(int fd, int64_t ns) {
     for (;;) {
         struct pollfd p;
         int64_t left = end - pprof__os_mono_ns();
-        char c;
+        char buf[512];
         if (__atomic_load_n(&pprof__http.stopping, __ATOMIC_ACQUIRE)) return -1;
         if (left <= 0) return 0;
         p.fd = fd;
@@ -2704,8 +2705,9 @@ PPROF__FN int pprof__http_wait(int fd, int64_t ns) {
         p.revents = 0;
         if (poll(&p, 1, (int)(left > 100000000 ? 100 : left / 1000000 + 1)) > 0) {
             if (p.revents & (POLLERR | POLLHUP)) return -1;
-            if ((p.revents & POLLIN) && recv(fd, &c, 1, MSG_PEEK | MSG_DONTWAIT) == 0)
-                return -1; /* the client closed: end early, as Go does */
+            /* read and drop what a client sends while it waits (peeking would spin); a
+               closed client ends the window early, as Go does */
+            if ((p.revents & POLLIN) && recv(fd, buf, sizeof buf, MSG_DONTWAIT) == 0) return -1;
         }
     }
 }
@@ -2811,6 +2813,11 @@ PPROF__FN void pprof__http_index(int fd, int head) {
 PPROF__FN void pprof__http_sampled(const pprof__req *r, int head, int64_t ns, int trace) {
     int gen, rc;
     pprof__buf out;
+    if (head) { /* the headers only: no profile is taken for them */
+        pprof__http_reply(r->fd, 200, trace ? "application/json" : "application/octet-stream",
+                          NULL, NULL, 0, 1);
+        return;
+    }
     rc = pprof__cpu_start(NULL, &gen, trace);
     if (rc != PPROF_OK) {
         char msg[200];
@@ -2841,6 +2848,7 @@ PPROF__FN void pprof__http_cpu(const pprof__req *r, int head) {
     if (pprof__http_param(r->query, "seconds", v, sizeof v) &&
         (!pprof__http_int(v, &secs) || secs <= 0))
         secs = 30; /* Go: missing, bad or <= 0 means 30, no error */
+    if (secs > 86400) secs = 86400; /* a day at most: no overflow, no profiler held for good */
     pprof__http_sampled(r, head, (int64_t)secs * 1000000000, 0);
 }
 
@@ -2869,6 +2877,7 @@ PPROF__FN void pprof__http_named(const pprof__req *r, const char *name, int head
             pprof__http_error(r->fd, 400, "invalid value for \"seconds\" - must be a positive integer");
             return;
         }
+        if (secs > 86400) secs = 86400; /* a day at most */
     }
     if (pprof__http_param(r->query, "debug", v, sizeof v) && !pprof__http_int(v, &debug))
         debug = 0; /* Go: garbage means 0 */
@@ -2908,7 +2917,8 @@ PPROF__FN void pprof__http_named(const pprof__req *r, const char *name, int head
             }
         }
         PPROF_FREE(b.p);
-        pprof__http_reply(r->fd, 200, "text/plain; charset=utf-8", NULL, gz.p, gz.len, head);
+        if (gz.oom) pprof__http_error(r->fd, 500, "out of memory");
+        else pprof__http_reply(r->fd, 200, "text/plain; charset=utf-8", NULL, gz.p, gz.len, head);
         PPROF_FREE(gz.p);
         return;
     }
@@ -3095,9 +3105,25 @@ PPROF__FN void pprof__http_serve(int fd) {
         const char *cl = NULL, *h;
         long want = 0;
         size_t have = len - (size_t)(hdr_end + 4 - buf);
-        for (h = line_end + 2; h < hdr_end; h = strstr(h, "\r\n") + 2)
-            if (strncasecmp(h, "Content-Length:", 15) == 0) { cl = h + 15; break; }
-        if (cl) want = strtol(cl, NULL, 10);
+        for (h = line_end + 2; h < hdr_end; h = strstr(h, "\r\n") + 2) {
+            if (strncasecmp(h, "Transfer-Encoding:", 18) == 0) {
+                pprof__http_error(fd, 411, "Length Required");
+                return;
+            }
+            if (strncasecmp(h, "Content-Length:", 15) == 0) {
+                char *end;
+                long v;
+                errno = 0;
+                v = strtol(h + 15, &end, 10);
+                while (*end == ' ' || *end == '\t') end++;
+                if (errno || end == h + 15 || (*end != '\r') || (cl && v != want)) {
+                    pprof__http_error(fd, 400, "Bad Request");
+                    return;
+                }
+                cl = h + 15;
+                want = v;
+            }
+        }
         if (want < 0 || want > PPROF_HTTP_MAX_BODY) {
             pprof__http_error(fd, 413, "Request Entity Too Large");
             return;
@@ -3146,6 +3172,8 @@ PPROF__FN void *pprof__http_main(void *arg) {
     prctl(PR_SET_NAME, "pprof-http", 0, 0, 0);
     for (;;) {
         int fd = accept(pprof__http.fd, NULL, NULL), i, slot = -1;
+        if (fd >= 0) fcntl(fd, F_SETFD, FD_CLOEXEC); /* accept4 is GNU-only: a child exec'ed
+                                                         in this instant may keep it */
         if (__atomic_load_n(&pprof__http.stopping, __ATOMIC_ACQUIRE)) {
             if (fd >= 0) close(fd);
             break;
@@ -3187,7 +3215,10 @@ PPROF__FN void *pprof__http_main(void *arg) {
         }
         pthread_mutex_unlock(&pprof__http_conn_mu);
         if (slot < 0) { /* every worker busy: refuse at once rather than queue */
+            char junk[512];
             pprof__http_error(fd, 503, "too many concurrent requests");
+            shutdown(fd, SHUT_WR); /* and let the 503 arrive before the close, not a reset */
+            while (recv(fd, junk, sizeof junk, MSG_DONTWAIT) > 0) {}
             close(fd);
         }
     }
