@@ -297,6 +297,29 @@ static void t_http_limits(void) {
     }
     T_CHECK(r.status == 413, "huge body: %d", r.status);
     free(r.raw);
+    {
+        const char *junk = "POST /debug/pprof/symbol HTTP/1.1\r\nContent-Length: 10abc\r\n\r\n";
+        const char *chunked = "POST /debug/pprof/symbol HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n";
+        t_http_raw(port, junk, strlen(junk), &r);
+        T_CHECK(r.status == 400, "Content-Length with junk: %d", r.status);
+        free(r.raw);
+        t_http_raw(port, chunked, strlen(chunked), &r);
+        T_CHECK(r.status == 411, "chunked body: %d", r.status);
+        free(r.raw);
+    }
+    {   /* bytes sent while a delta waits are read and dropped, not spun on */
+        const char *req = "GET /debug/pprof/heap?seconds=2 HTTP/1.1\r\n\r\nextra bytes";
+        clockid_t clk;
+        struct timespec c0, c1;
+        clock_getcpuclockid(0, &clk);
+        clock_gettime(clk, &c0);
+        t_http_raw(port, req, strlen(req), &r);
+        clock_gettime(clk, &c1);
+        T_CHECK(r.status == 200, "delta with extra bytes: %d", r.status);
+        T_CHECK((c1.tv_sec - c0.tv_sec) * 1000000000L + (c1.tv_nsec - c0.tv_nsec) < 300000000L,
+                "the waiting request burned CPU");
+        free(r.raw);
+    }
     t_http_raw(port, "garbage\r\n\r\n", 11, &r);
     T_CHECK(r.status == 400, "garbage: %d", r.status);
     free(r.raw);
@@ -564,7 +587,7 @@ static void t_http_go_pprof_live(void) {
     {"http_endpoints_statuses_headers_bodies", t_http_endpoints, 30}, \
     {"http_cpu_profile_does_not_block_others", t_http_cpu_concurrency, 30}, \
     {"http_trace_json_timeline", t_http_trace, 30}, \
-    {"http_client_limits_414_431_413_408_503", t_http_limits, 30}, \
+    {"http_client_limits_414_431_413_408_503", t_http_limits, 40}, \
     {"http_listen_shutdown_100_times_no_leak", t_http_listen_shutdown_loop, 60}, \
     {"http_shutdown_ends_a_profile_in_flight", t_http_shutdown_during_profile, 30}, \
     {"http_fork_child_does_not_inherit_the_listener", t_http_fork, 30}, \
