@@ -50,6 +50,16 @@
      pprof_write_profile, pprof_set_mutex_fraction, pprof_set_block_rate.
      Threads: all calls may come from any thread; start and stop are serialised internally.
 
+   ENDPOINTS (pprof_listen; as Go's net/http/pprof, under /debug/pprof/)
+     /                        index            profile?seconds=N  CPU, default 30 s
+     heap allocs block mutex goroutine threadcreate   debug=0|1 (goroutine: 2), seconds=N
+     cmdline                  argv             symbol             GET count, POST 0x..+0x..
+     trace?seconds=N          CPU samples per thread as Chrome trace-event JSON
+     Errors as Go: text/plain + X-Go-Pprof: 1; 404 unknown, 405 method, 400 parameters,
+     500 "Could not enable CPU profiling: cpu profiling already in use". A thread per
+     request (at most PPROF_HTTP_MAX_CONN, then 503); 414/431/413/408 for oversized or slow
+     requests. Loopback unless pprof_listen_addr says otherwise.
+
    WHAT IT DOES TO YOUR PROCESS (only while a CPU profile runs)
      - Installs a handler for PPROF_SIGNAL (SIGPROF) with SA_RESTART, unless another handler
        is installed, in which case pprof_cpu_start fails with PPROF_ERR_SIGNAL_BUSY. After a
