@@ -394,6 +394,19 @@ PPROF__FN void pprof__os_sleep_ns(int64_t ns) {
 
 /* Reads a whole small file (procfs) into a NUL-terminated PPROF_MALLOC buffer. */
 PPROF__FN char *pprof__os_read_file(const char *path, size_t *len_out);
+
+/* Starts one of the profiler's own threads with the profiling signal blocked (threads it
+   starts inherit that). Returns pthread_create's result. */
+PPROF__FN int pprof__os_thread(pthread_t *th, void *(*fn)(void *)) {
+    sigset_t block, old;
+    int rc;
+    sigemptyset(&block);
+    sigaddset(&block, PPROF_SIGNAL);
+    pthread_sigmask(SIG_BLOCK, &block, &old);
+    rc = pthread_create(th, NULL, fn, NULL);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    return rc;
+}
 #endif
 
 // =========================================================================================
@@ -2009,7 +2022,6 @@ PPROF__FN int pprof__cpu_install(void) {
 /* Starts a profile that pprof__cpu_stop writes to fp (NULL: the caller takes a buffer). */
 PPROF__FN int pprof__cpu_start(FILE *fp, int *gen_out, int trace) {
     int rc, hz;
-    sigset_t block, old;
     pthread_mutex_lock(&pprof__cpu_mu);
     if (pprof__cpu.running) { pthread_mutex_unlock(&pprof__cpu_mu); return PPROF_ERR_BUSY; }
     if (!pprof__cpu.atfork_done) {
@@ -2102,11 +2114,7 @@ PPROF__FN int pprof__cpu_start(FILE *fp, int *gen_out, int trace) {
         pprof__cpu.itimer = 1;
     }
     /* the drain thread starts with the signal blocked and never samples itself */
-    sigemptyset(&block);
-    sigaddset(&block, PPROF_SIGNAL);
-    pthread_sigmask(SIG_BLOCK, &block, &old);
-    rc = pthread_create(&pprof__cpu.drain, NULL, pprof__cpu_thread, NULL);
-    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    rc = pprof__os_thread(&pprof__cpu.drain, pprof__cpu_thread);
     if (rc != 0) {
         size_t i;
         __atomic_store_n(&pprof__sig.active, 0, __ATOMIC_SEQ_CST);
@@ -3305,7 +3313,6 @@ PPROF__FN int pprof__http_listen(const char *addr) {
     struct sockaddr_storage ss;
     socklen_t len = 0;
     int fd, one = 1, rc;
-    sigset_t block, old;
     if (pprof__http_addr(addr, &ss, &len) != 0) return PPROF_ERR_ADDRESS;
     pthread_mutex_lock(&pprof__http_mu);
     if (!atfork_done && pthread_atfork(pprof__http_prefork, pprof__http_postfork_parent,
@@ -3334,12 +3341,8 @@ PPROF__FN int pprof__http_listen(const char *addr) {
     pprof__http.fd = fd;
     pprof__http.listening = 1;
     __atomic_store_n(&pprof__http.stopping, 0, __ATOMIC_RELEASE);
-    /* the listener's threads never take the profiling signal */
-    sigemptyset(&block);
-    sigaddset(&block, PPROF_SIGNAL);
-    pthread_sigmask(SIG_BLOCK, &block, &old);
-    rc = pthread_create(&pprof__http.th, NULL, pprof__http_main, NULL);
-    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    /* the listener's threads (and the request threads it starts) never take the signal */
+    rc = pprof__os_thread(&pprof__http.th, pprof__http_main);
     if (rc != 0) {
         close(fd);
         pprof__http.listening = 0;
