@@ -1617,8 +1617,8 @@ PPROF__FN void pprof__sym_pin(const pprof__maps *m) {
     PPROF_FREE(queue);
 }
 
-/* The name of the function containing runtime address a, or NULL. */
-PPROF__FN const char *pprof__sym_lookup(const pprof__obj *o, uintptr_t a) {
+/* The name of the function containing runtime address a, or NULL; its start into *start. */
+PPROF__FN const char *pprof__sym_lookup(const pprof__obj *o, uintptr_t a, uintptr_t *start) {
     uintptr_t rel = a - o->bias;
     size_t l = 0, h = o->nsyms, j, stop;
     if (!o->syms) return NULL;
@@ -1629,8 +1629,10 @@ PPROF__FN const char *pprof__sym_lookup(const pprof__obj *o, uintptr_t a) {
     }
     stop = l > 8 ? l - 8 : 0; /* nested symbols: look back a little, never guess */
     for (j = l; j > stop; j--)
-        if (o->syms[j - 1].lo <= rel && rel < o->syms[j - 1].hi)
+        if (o->syms[j - 1].lo <= rel && rel < o->syms[j - 1].hi) {
+            if (start) *start = o->syms[j - 1].lo + o->bias;
             return o->names + o->syms[j - 1].name;
+        }
     return NULL;
 }
 
@@ -2156,7 +2158,34 @@ PPROF__FN void pprof__cpu_halt(void) {
 }
 
 /* Builds the profile.proto of the halted profile into pb. */
-PPROF__FN void pprof__cpu_encode(pprof__buf *pb) {
+/* One sample for pprof__enc: a stack (leaf first) and its values. */
+typedef struct pprof__smp {
+    const uintptr_t *pc;
+    uint32_t n;
+    int64_t v[4];
+    int64_t label;        /* the spec's numeric label, when it has one */
+} pprof__smp;
+
+/* What a profile is beyond its samples: types, period, times, the mapping log. */
+typedef struct pprof__spec {
+    const char *const *types; /* ntypes (type, unit) pairs */
+    int ntypes;
+    const char *ptype, *punit;
+    int64_t period;
+    const char *deftype;      /* default_sample_type, or NULL */
+    int leaf_pc;              /* pc[0] is an interrupted pc (CPU), not a return address */
+    const char *label_key;    /* a numeric label on every sample ("bytes"), or NULL */
+    int64_t time_nanos, duration_nanos;
+    const pprof__mapent *xlog; /* executable mappings gone since they were seen */
+    size_t nxlog;
+    const char *comment[2];
+} pprof__spec;
+
+/* Encodes a profile.proto (not gzipped) into pb: the samples, a Location per distinct
+   address (return addresses step back into their call), Mappings from /proc/self/maps (the
+   main program first) plus the logged ones gone since, names from the symbol tables. */
+PPROF__FN void pprof__enc(pprof__buf *pb, const pprof__spec *sp, const pprof__smp *smp,
+                          size_t nsmp) {
     pprof__maps maps;
     pprof__strs S;
     pprof__u64map locmap, funcmap;
@@ -2173,8 +2202,7 @@ PPROF__FN void pprof__cpu_encode(pprof__buf *pb) {
     size_t capids = 0;
     uintptr_t lost_pc = (uintptr_t)&pprof__lost_samples;
     uintptr_t new_pc = (uintptr_t)&pprof__thread_before_timer;
-    const int64_t period = pprof__cpu.period_ns;
-    char line[256];
+    int t;
 
     memset(&S, 0, sizeof S);
     memset(&locmap, 0, sizeof locmap);
@@ -2183,7 +2211,8 @@ PPROF__FN void pprof__cpu_encode(pprof__buf *pb) {
     pprof__sym_exe(&exe);
     xm = (size_t *)PPROF_MALLOC((maps.n + 1) * sizeof *xm);
     xs = (size_t *)PPROF_MALLOC((maps.n + 1) * sizeof *xs);
-    if (!xm || !xs) { pb->oom = 1; goto done; }
+    xl = (size_t *)PPROF_MALLOC((sp->nxlog + 1) * sizeof *xl);
+    if (!xm || !xs || !xl) { pb->oom = 1; goto done; }
     /* Mappings: the executable lines of maps, in order, the main program's first. */
     for (i = 0; i < maps.n; i++)
         if (maps.e[i].x && pprof__sym_is_exe(&exe, &maps.e[i])) { xm[nxm++] = i; break; }
@@ -2192,51 +2221,30 @@ PPROF__FN void pprof__cpu_encode(pprof__buf *pb) {
     for (i = 0, k = 0; i < maps.n; i++)
         if (maps.e[i].x) xs[k++] = i;
     /* and the objects the profile saw mapped that are gone now (or were replaced) */
-    xl = (size_t *)PPROF_MALLOC((pprof__cpu.nxlog + 1) * sizeof *xl);
-    if (!xl) { pb->oom = 1; goto done; }
-    for (i = 0; i < pprof__cpu.nxlog; i++) {
+    for (i = 0; i < sp->nxlog; i++) {
         size_t c;
         for (c = 0; c < k; c++)
-            if (pprof__cpu_same_mapping(&maps.e[xs[c]], &pprof__cpu.xlog[i])) break;
+            if (pprof__cpu_same_mapping(&maps.e[xs[c]], &sp->xlog[i])) break;
         if (c == k) xl[nxl++] = i;
     }
 
     pprof__strs_add(&S, "");
-    pprof__pb_open(pb, 1);                                 // Profile.sample_type = 1
-    pprof__pb_i64(pb, 1, pprof__strs_add(&S, "samples"));  //   ValueType.type = 1
-    pprof__pb_i64(pb, 2, pprof__strs_add(&S, "count"));    //   ValueType.unit = 2
-    pprof__pb_close(pb);
-    pprof__pb_open(pb, 1);
-    pprof__pb_i64(pb, 1, pprof__strs_add(&S, "cpu"));
-    pprof__pb_i64(pb, 2, pprof__strs_add(&S, "nanoseconds"));
-    pprof__pb_close(pb);
+    for (t = 0; t < sp->ntypes; t++) {
+        pprof__pb_open(pb, 1);                             // Profile.sample_type = 1
+        pprof__pb_i64(pb, 1, pprof__strs_add(&S, sp->types[2 * t]));     // ValueType.type
+        pprof__pb_i64(pb, 2, pprof__strs_add(&S, sp->types[2 * t + 1])); // ValueType.unit
+        pprof__pb_close(pb);
+    }
 
     pthread_mutex_lock(&pprof__sym_mu);
-    for (i = 0; i < pprof__cpu.agg.cap + 2; i++) {
-        const uintptr_t *pc;
-        uint32_t n, f, nid = 0;
-        int64_t periods;
-        if (i < pprof__cpu.agg.cap) {
-            const pprof__stk *e = &pprof__cpu.agg.tab[i];
-            if (!e->hash) continue;
-            pc = pprof__cpu.agg.pcs + e->off;
-            n = e->n;
-            periods = e->periods;
-        } else if (i == pprof__cpu.agg.cap) { /* the pseudo frames, each one sample */
-            periods = (int64_t)(pprof__sig.lost + pprof__cpu.agg_oom);
-            pc = &lost_pc;
-            n = 1;
-        } else {
-            periods = (pprof__cpu.unsampled_ns + period / 2) / period;
-            pc = &new_pc;
-            n = 1;
-        }
-        if (periods <= 0) continue;
-        if (pprof__mem_grow((void **)&ids, &capids, n, sizeof *ids) != 0) { pb->oom = 1; break; }
+    for (i = 0; i < nsmp; i++) {
+        const uintptr_t *pc = smp[i].pc;
+        uint32_t n = smp[i].n, f, nid = 0;
+        if (pprof__mem_grow((void **)&ids, &capids, n + 1, sizeof *ids) != 0) { pb->oom = 1; break; }
         for (f = 0; f < n; f++) {
-            /* the leaf is the interrupted pc; callers are return addresses: step back
-               into the call instruction so they name the caller's line */
-            uintptr_t a = f == 0 ? pc[0] : pc[f] - 1;
+            /* an interrupted pc as it is; a return address steps back into the call
+               instruction so it names the caller's line */
+            uintptr_t a = f == 0 && sp->leaf_pc ? pc[0] : pc[f] - 1;
             int found;
             uint64_t *slot;
             if (pc[f] < 4096) continue; /* not code: no Location at address 0 */
@@ -2265,7 +2273,7 @@ PPROF__FN void pprof__cpu_encode(pprof__buf *pb) {
                             if (xm[mi] == xs[lo]) L.mapping = mi + 1;
                     }
                     for (mi = 0; mi < nxl; mi++) { /* objects mapped here earlier on */
-                        const pprof__mapent *g = &pprof__cpu.xlog[xl[mi]];
+                        const pprof__mapent *g = &sp->xlog[xl[mi]];
                         if (g->lo <= a && a < g->hi) {
                             owner = g;
                             owners++;
@@ -2274,7 +2282,7 @@ PPROF__FN void pprof__cpu_encode(pprof__buf *pb) {
                     }
                     if (owners == 1) {
                         pprof__obj *o = pprof__sym_obj(owner, &exe);
-                        if (o) name = pprof__sym_lookup(o, a);
+                        if (o) name = pprof__sym_lookup(o, a, NULL);
                     } else {
                         L.mapping = 0; /* two objects held this address: name neither */
                     }
@@ -2306,21 +2314,26 @@ PPROF__FN void pprof__cpu_encode(pprof__buf *pb) {
             ids[nid++] = *slot;
         }
         if (pb->oom) break;
-        if (nid == 0) continue;
+        if (nid == 0 && sp->leaf_pc) continue;
         pprof__pb_open(pb, 2);                             // Profile.sample = 2
         pprof__pb_open(pb, 1);                             //   Sample.location_id = 1 (packed)
         for (f = 0; f < nid; f++) pprof__pb_varint(pb, ids[f]);
         pprof__pb_close(pb);
         pprof__pb_open(pb, 2);                             //   Sample.value = 2 (packed)
-        pprof__pb_varint(pb, (uint64_t)periods);
-        pprof__pb_varint(pb, (uint64_t)(periods * period));
+        for (t = 0; t < sp->ntypes; t++) pprof__pb_varint(pb, (uint64_t)smp[i].v[t]);
         pprof__pb_close(pb);
+        if (sp->label_key) {
+            pprof__pb_open(pb, 3);                         //   Sample.label = 3
+            pprof__pb_i64(pb, 1, pprof__strs_add(&S, sp->label_key)); // Label.key = 1
+            pprof__pb_i64(pb, 3, smp[i].label);            //     Label.num = 3
+            pprof__pb_close(pb);
+        }
         pprof__pb_close(pb);
     }
     pthread_mutex_unlock(&pprof__sym_mu);
 
     for (i = 0; i < nxm + nxl; i++) {
-        const pprof__mapent *e = i < nxm ? &maps.e[xm[i]] : &pprof__cpu.xlog[xl[i - nxm]];
+        const pprof__mapent *e = i < nxm ? &maps.e[xm[i]] : &sp->xlog[xl[i - nxm]];
         const char *bid = "";
         pprof__obj *o;
         pthread_mutex_lock(&pprof__sym_mu);
@@ -2377,26 +2390,16 @@ PPROF__FN void pprof__cpu_encode(pprof__buf *pb) {
         pprof__pb_i64(pb, 3, fnames[i]);                   //   Function.system_name = 3
         pprof__pb_close(pb);                               //   (equal: pprof demangles)
     }
-    pprof__pb_i64(pb, 9, pprof__cpu.t0_wall);              // Profile.time_nanos = 9
-    pprof__pb_i64(pb, 10, pprof__cpu.t1_mono - pprof__cpu.t0_mono); // .duration_nanos = 10
+    pprof__pb_i64(pb, 9, sp->time_nanos);                  // Profile.time_nanos = 9
+    pprof__pb_i64(pb, 10, sp->duration_nanos);             // Profile.duration_nanos = 10
     pprof__pb_open(pb, 11);                                // Profile.period_type = 11
-    pprof__pb_i64(pb, 1, pprof__strs_add(&S, "cpu"));
-    pprof__pb_i64(pb, 2, pprof__strs_add(&S, "nanoseconds"));
+    pprof__pb_i64(pb, 1, pprof__strs_add(&S, sp->ptype));
+    pprof__pb_i64(pb, 2, pprof__strs_add(&S, sp->punit));
     pprof__pb_close(pb);
-    pprof__pb_i64(pb, 12, period);                         // Profile.period = 12
-    snprintf(line, sizeof line, "pprof.h %s: %d Hz asked, %s", PPROF_VERSION_STRING,
-             pprof__cpu.hz, pprof__cpu.per_thread
-                 ? "per-thread CPU timers, weighted by overruns"
-                 : "process-wide setitimer (per-thread timers unavailable here)");
-    pprof__pb_i64(pb, 13, pprof__strs_add(&S, line));      // Profile.comment = 13
-    snprintf(line, sizeof line,
-             "samples %llu, lost %llu (ring full), on stacks newer than the region snapshot %llu, "
-             "threads timed %llu, refused a timer %llu, new threads' CPU before their timer "
-             "%.3f s", (unsigned long long)pprof__sig.taken,
-             (unsigned long long)pprof__sig.lost_n, (unsigned long long)pprof__sig.nostack,
-             (unsigned long long)pprof__cpu.threads_seen,
-             (unsigned long long)pprof__cpu.timer_fail, (double)pprof__cpu.unsampled_ns / 1e9);
-    pprof__pb_i64(pb, 13, pprof__strs_add(&S, line));
+    pprof__pb_i64(pb, 12, sp->period);                     // Profile.period = 12
+    for (t = 0; t < 2; t++)
+        if (sp->comment[t]) pprof__pb_i64(pb, 13, pprof__strs_add(&S, sp->comment[t])); // .comment
+    if (sp->deftype) pprof__pb_i64(pb, 14, pprof__strs_add(&S, sp->deftype)); // .default_sample_type
     if (S.oom) pb->oom = 1;
     for (i = 0; i < S.n; i++)                              // Profile.string_table = 6, last
         pprof__pb_bytes(pb, 6, S.arena + S.off[i], strlen(S.arena + S.off[i]));
@@ -2411,6 +2414,67 @@ done:
     pprof__u64map_free(&funcmap);
     pprof__strs_free(&S);
     pprof__maps_free(&maps);
+}
+
+PPROF__FN void pprof__cpu_encode(pprof__buf *pb) {
+    static const char *const types[] = {"samples", "count", "cpu", "nanoseconds"};
+    uintptr_t lost_pc = (uintptr_t)&pprof__lost_samples;
+    uintptr_t new_pc = (uintptr_t)&pprof__thread_before_timer;
+    const int64_t period = pprof__cpu.period_ns;
+    char c0[256], c1[256];
+    pprof__spec sp;
+    pprof__smp *smp;
+    size_t i, n = 0;
+    smp = (pprof__smp *)PPROF_MALLOC((pprof__cpu.agg.cap + 2) * sizeof *smp);
+    if (!smp) { pb->oom = 1; return; }
+    for (i = 0; i < pprof__cpu.agg.cap + 2; i++) {
+        pprof__smp s;
+        memset(&s, 0, sizeof s);
+        if (i < pprof__cpu.agg.cap) {
+            const pprof__stk *e = &pprof__cpu.agg.tab[i];
+            if (!e->hash) continue;
+            s.pc = pprof__cpu.agg.pcs + e->off;
+            s.n = e->n;
+            s.v[0] = e->periods;
+        } else if (i == pprof__cpu.agg.cap) { /* the pseudo frames, each one sample */
+            s.v[0] = (int64_t)(pprof__sig.lost + pprof__cpu.agg_oom);
+            s.pc = &lost_pc;
+            s.n = 1;
+        } else {
+            s.v[0] = (pprof__cpu.unsampled_ns + period / 2) / period;
+            s.pc = &new_pc;
+            s.n = 1;
+        }
+        if (s.v[0] <= 0) continue;
+        s.v[1] = s.v[0] * period;
+        smp[n++] = s;
+    }
+    memset(&sp, 0, sizeof sp);
+    sp.types = types;
+    sp.ntypes = 2;
+    sp.ptype = "cpu";
+    sp.punit = "nanoseconds";
+    sp.period = period;
+    sp.leaf_pc = 1;
+    sp.time_nanos = pprof__cpu.t0_wall;
+    sp.duration_nanos = pprof__cpu.t1_mono - pprof__cpu.t0_mono;
+    sp.xlog = pprof__cpu.xlog;
+    sp.nxlog = pprof__cpu.nxlog;
+    snprintf(c0, sizeof c0, "pprof.h %s: %d Hz asked, %s", PPROF_VERSION_STRING,
+             pprof__cpu.hz, pprof__cpu.per_thread
+                 ? "per-thread CPU timers, weighted by overruns"
+                 : "process-wide setitimer (per-thread timers unavailable here)");
+    snprintf(c1, sizeof c1,
+             "samples %llu, lost %llu (ring full), on stacks newer than the region snapshot %llu, "
+             "threads timed %llu, refused a timer %llu, new threads' CPU before their timer "
+             "%.3f s", (unsigned long long)pprof__sig.taken,
+             (unsigned long long)pprof__sig.lost_n, (unsigned long long)pprof__sig.nostack,
+             (unsigned long long)pprof__cpu.threads_seen,
+             (unsigned long long)pprof__cpu.timer_fail, (double)pprof__cpu.unsampled_ns / 1e9);
+    sp.comment[0] = c0;
+    sp.comment[1] = c1;
+    pprof__enc(pb, &sp, smp, n);
+    PPROF_FREE(smp);
 }
 
 /* The name for address a: the function of the one object that held a during the profile
@@ -2432,7 +2496,7 @@ PPROF__FN const char *pprof__cpu_name_of(const pprof__maps *m, const pprof__exe 
     if (owners != 1) return NULL;
     {
         pprof__obj *o = pprof__sym_obj(owner, exe);
-        return o ? pprof__sym_lookup(o, a) : NULL;
+        return o ? pprof__sym_lookup(o, a, NULL) : NULL;
     }
 }
 
@@ -2991,7 +3055,7 @@ PPROF__FN void pprof__http_symbol(const pprof__req *r, int head) {
                 const pprof__mapent *e = &maps.e[i];
                 if (e->x && e->lo <= a && a < e->hi) {
                     pprof__obj *o = pprof__sym_obj(e, &exe);
-                    const char *name = o ? pprof__sym_lookup(o, (uintptr_t)a) : NULL;
+                    const char *name = o ? pprof__sym_lookup(o, (uintptr_t)a, NULL) : NULL;
                     if (name) {
                         char line[64];
                         snprintf(line, sizeof line, "0x%llx ", a);

@@ -17,10 +17,10 @@ static void t_sym_own_functions(void) {
     pprof__maps m;
     pprof__obj *o = t_obj_for((uintptr_t)&hot_a, &m);
     T_CHECK(o && o->nsyms > 100, "symbols of this executable: %zu", o ? o->nsyms : 0);
-    T_CHECK(t_streq(pprof__sym_lookup(o, (uintptr_t)&hot_a), "hot_a"), "hot_a start");
-    T_CHECK(t_streq(pprof__sym_lookup(o, (uintptr_t)&hot_a + 5), "hot_a"), "hot_a + 5");
-    T_CHECK(t_streq(pprof__sym_lookup(o, (uintptr_t)&t_round), "t_round"), "t_round");
-    T_CHECK(t_streq(pprof__sym_lookup(o, (uintptr_t)&t_chain_share), "t_chain_share"),
+    T_CHECK(t_streq(pprof__sym_lookup(o, (uintptr_t)&hot_a, NULL), "hot_a"), "hot_a start");
+    T_CHECK(t_streq(pprof__sym_lookup(o, (uintptr_t)&hot_a + 5, NULL), "hot_a"), "hot_a + 5");
+    T_CHECK(t_streq(pprof__sym_lookup(o, (uintptr_t)&t_round, NULL), "t_round"), "t_round");
+    T_CHECK(t_streq(pprof__sym_lookup(o, (uintptr_t)&t_chain_share, NULL), "t_chain_share"),
             "a static function (from .symtab)");
     T_CHECK(strlen(o->build_id) == 40, "build id %s", o->build_id);
     pprof__maps_free(&m);
@@ -32,7 +32,7 @@ static void t_sym_libc_and_vdso(void) {
     const char *name;
     size_t i;
     o = t_obj_for((uintptr_t)&getpid, &m);
-    name = pprof__sym_lookup(o, (uintptr_t)&getpid);
+    name = pprof__sym_lookup(o, (uintptr_t)&getpid, NULL);
     T_CHECK(t_streq(name, "getpid"), "getpid named %s", name ? name : "(null)");
     pprof__maps_free(&m);
     T_CHECK(pprof__maps_read(&m) == 0, "maps");
@@ -40,7 +40,7 @@ static void t_sym_libc_and_vdso(void) {
         if (strcmp(m.e[i].path, "[vdso]") != 0) continue;
         o = pprof__sym_obj(&m.e[i], &t_exe);
         T_CHECK(o && o->nsyms > 0, "vdso symbols");
-        name = pprof__sym_lookup(o, o->syms[0].lo + o->bias);
+        name = pprof__sym_lookup(o, o->syms[0].lo + o->bias, NULL);
         T_CHECK(name && (strstr(name, "clock") || strstr(name, "time") || strstr(name, "getcpu")),
                 "vdso symbol %s", name ? name : "(null)");
     }
@@ -77,7 +77,7 @@ static void t_sym_matches_nm(void) {
     for (a = o->lo; a < o->hi; a += 3) {
         uintptr_t rel = a - o->bias;
         int covered = 0;
-        const char *got = pprof__sym_lookup(o, a);
+        const char *got = pprof__sym_lookup(o, a, NULL);
         for (i = 0; i < niv && !covered; i++) covered = ivs[i].lo <= rel && rel < ivs[i].hi;
         T_CHECK(covered == (got != NULL), "address 0x%lx (file 0x%lx): nm %s, pprof.h %s",
                 (unsigned long)a, (unsigned long)rel, covered ? "covers it" : "has nothing",
