@@ -116,6 +116,7 @@
 #define PPROF_H_INCLUDED
 
 #include <stdio.h>
+#include <stdlib.h>
 
 #define PPROF_VERSION_MAJOR 0
 #define PPROF_VERSION_MINOR 1
@@ -151,7 +152,9 @@
     X(PPROF_ERR_ADDR_IN_USE,-30, "the listen address is already in use") \
     X(PPROF_ERR_ADDRESS,    -31, "bad listen address (want host:port, [ipv6]:port or :port)") \
     X(PPROF_ERR_LISTENING,  -32, "already listening") \
-    X(PPROF_ERR_NOT_LISTENING,-33, "not listening")
+    X(PPROF_ERR_NOT_LISTENING,-33, "not listening") \
+    X(PPROF_ERR_NAME,       -40, "unknown profile name (want heap, allocs, goroutine, threadcreate, block or mutex)") \
+    X(PPROF_ERR_DEBUG,      -41, "debug must be 0 (gzipped protobuf), 1 (text) or, for goroutine, 2")
 
 typedef enum pprof_result {
 #define PPROF__X(name, code, text) name = code,
@@ -202,6 +205,35 @@ PPROF_API int pprof_listen_port(void);
    close every socket and join every thread. PPROF_ERR_NOT_LISTENING if not listening. */
 PPROF_API int pprof_shutdown(void);
 
+/* pprof_set_heap_rate: mean bytes allocated between heap samples (Go's MemProfileRate),
+   default 524288; 1 records every allocation, 0 turns sampling off. Every thread redraws
+   its countdown at its next allocation. Set it early: records made at another rate stay.
+   Returns      PPROF_OK; PPROF_ERR_UNSUPPORTED where heap profiling is not (non-glibc).
+   Threads      any.                                                                      */
+PPROF_API int pprof_set_heap_rate(size_t bytes);
+
+/* pprof_malloc, pprof_calloc, pprof_realloc, pprof_free: the C allocator, sampled for the
+   heap profile, for programs that do not define PPROF_WRAP_MALLOC (which samples every
+   malloc of the process instead). Same contracts as malloc, calloc, realloc (n = 0 frees
+   and returns NULL, as glibc) and free. Memory from pprof_malloc/calloc/realloc must go
+   back through pprof_free or pprof_realloc; pprof_free also takes plain malloc'd memory.
+   Threads      any.                                                                      */
+PPROF_API void *pprof_malloc(size_t size);
+PPROF_API void *pprof_calloc(size_t count, size_t size);
+PPROF_API void *pprof_realloc(void *ptr, size_t size);
+PPROF_API void pprof_free(void *ptr);
+
+/* pprof_write_heap: write the heap profile (Go's four sample types, inuse_space shown by
+   default) as a gzipped profile.proto to fp, and fflush it. Cheap: no pause, no sampling.
+   Returns      PPROF_OK; PPROF_ERR_NULL; PPROF_ERR_IO; PPROF_ERR_NOMEM.                  */
+PPROF_API int pprof_write_heap(FILE *fp);
+
+/* pprof_write_profile: write the named profile, as /debug/pprof/<name>?debug=<debug>:
+   "heap", "allocs" (same data, alloc_space by default), "goroutine", "threadcreate",
+   "block", "mutex". debug 0 gzipped profile.proto, 1 Go's legacy text, 2 (goroutine) a
+   thread list. Returns as pprof_write_heap; PPROF_ERR_NAME; PPROF_ERR_DEBUG.            */
+PPROF_API int pprof_write_profile(const char *name, FILE *fp, int debug);
+
 PPROF_API const char *pprof_strerror(int code);
 PPROF_API int pprof_last_os_error(void);
 PPROF_API const char *pprof_version(void);
@@ -218,6 +250,15 @@ static inline int pprof_shutdown(void) { return 0; }
 static inline const char *pprof_strerror(int code) { (void)code; return "pprof.h is disabled"; }
 static inline int pprof_last_os_error(void) { return 0; }
 static inline const char *pprof_version(void) { return PPROF_VERSION_STRING; }
+static inline int pprof_set_heap_rate(size_t bytes) { (void)bytes; return 0; }
+static inline void *pprof_malloc(size_t size) { return malloc(size); }
+static inline void *pprof_calloc(size_t count, size_t size) { return calloc(count, size); }
+static inline void *pprof_realloc(void *ptr, size_t size) { return realloc(ptr, size); }
+static inline void pprof_free(void *ptr) { free(ptr); }
+static inline int pprof_write_heap(FILE *fp) { (void)fp; return 0; }
+static inline int pprof_write_profile(const char *name, FILE *fp, int debug) {
+    (void)name; (void)fp; (void)debug; return 0;
+}
 #endif
 
 #ifdef __cplusplus
@@ -325,6 +366,7 @@ static inline const char *pprof_version(void) { return PPROF_VERSION_STRING; }
 #  include <sys/time.h>
 #  include <sys/prctl.h>
 #  include <sys/auxv.h>
+#  include <sys/resource.h>
 #else
 #  define PPROF__SUPPORTED 0
 #endif
@@ -348,6 +390,48 @@ static inline const char *pprof_version(void) { return PPROF_VERSION_STRING; }
 #define PPROF__LOAD(p) __atomic_load_n((p), __ATOMIC_ACQUIRE)
 #define PPROF__STORE(p, v) __atomic_store_n((p), (v), __ATOMIC_RELEASE)
 #define PPROF__ADD(p, v) __atomic_add_fetch((p), (v), __ATOMIC_SEQ_CST)
+
+#define PPROF__LIKELY(x) __builtin_expect(!!(x), 1)
+#define PPROF__UNLIKELY(x) __builtin_expect(!!(x), 0)
+
+/* Heap profiling sits on glibc's allocator (its __libc_* entry points, exported since
+   glibc 2.0): its chunk size word, just before each block, never has bit 3 set, which is
+   what marks a sampled block (see >>heap). Sanitizers bring their own allocator: then
+   PPROF_WRAP_MALLOC interposes nothing and only pprof_malloc & co. are sampled. */
+#if PPROF__SUPPORTED && defined(__GLIBC__)
+#  define PPROF__HEAP 1
+#else
+#  define PPROF__HEAP 0
+#endif
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+#  define PPROF__SANITIZED 1
+#elif defined(__has_feature)
+#  if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer) || \
+      __has_feature(memory_sanitizer)
+#    define PPROF__SANITIZED 1
+#  endif
+#endif
+#ifndef PPROF__SANITIZED
+#  define PPROF__SANITIZED 0
+#endif
+#if PPROF__HEAP && defined(PPROF_WRAP_MALLOC) && !PPROF__SANITIZED
+#  define PPROF__INTERPOSE 1
+#else
+#  define PPROF__INTERPOSE 0
+#endif
+#if PPROF__HEAP
+#ifdef __cplusplus
+extern "C" {
+#endif
+extern void *__libc_malloc(size_t);
+extern void *__libc_calloc(size_t, size_t);
+extern void *__libc_realloc(void *, size_t);
+extern void __libc_free(void *);
+extern void *__libc_memalign(size_t, size_t);
+#ifdef __cplusplus
+}
+#endif
+#endif
 
 static int pprof__os_errno;     /* errno of the last failed system call behind PPROF_ERR_OS */
 static int pprof__cpu_hz_next;  /* pprof_set_cpu_rate, for the next profile; 0 = default */
@@ -412,10 +496,39 @@ PPROF__FN int pprof__os_thread(pthread_t *th, void *(*fn)(void *)) {
 // =========================================================================================
 // >>mem: the profiler's own memory. Never through wrappers the program may interpose.
 // =========================================================================================
-#ifndef PPROF_MALLOC
+#if !defined(PPROF_MALLOC) && PPROF__INTERPOSE /* malloc is ours here: go beneath it */
+#  define PPROF_MALLOC(n) __libc_malloc(n)
+#  define PPROF_REALLOC(p, n) __libc_realloc(p, n)
+#  define PPROF_FREE(p) __libc_free(p)
+#elif !defined(PPROF_MALLOC)
 #  define PPROF_MALLOC(n) malloc(n)
 #  define PPROF_REALLOC(p, n) realloc(p, n)
 #  define PPROF_FREE(p) free(p)
+#endif
+
+#if PPROF__HEAP
+/* Per-thread heap sampling state (see >>heap); here because every thread of the profiler
+   marks itself with it. */
+typedef struct pprof__htls {
+    size_t left;             /* bytes until the next sample */
+    uint32_t epoch;          /* pprof__heap_epoch when `left` was drawn */
+    uint32_t stk_miss;       /* lookups of this thread's stack that failed */
+    unsigned busy;           /* inside the profiler: allocations pass through unsampled */
+    unsigned self;           /* one of the profiler's own threads: never sampled */
+    uint64_t rng;
+    uintptr_t stk_lo, stk_hi; /* this thread's own stack, once known */
+} pprof__htls;
+
+static PPROF__TLS pprof__htls pprof__heap_t;
+/* Allocations of the calling thread pass through unsampled while it does profiler work. */
+#define PPROF__HEAP_ENTER() (pprof__heap_t.busy++)
+#define PPROF__HEAP_LEAVE() (pprof__heap_t.busy--)
+#define PPROF__HEAP_SELF() (pprof__heap_t.self = 1)
+
+#else
+#define PPROF__HEAP_ENTER() ((void)0)
+#define PPROF__HEAP_LEAVE() ((void)0)
+#define PPROF__HEAP_SELF() ((void)0)
 #endif
 
 /* Grows *p (an array of elem-sized items with capacity *cap) to hold at least need items. */
@@ -1928,6 +2041,7 @@ PPROF__FN int pprof__cpu_refresh(void) {
 }
 
 PPROF__FN void *pprof__cpu_thread(void *arg) {
+    PPROF__HEAP_SELF(); /* the profiler's own allocations are not the program's */
     unsigned tick = 0, refreshed = 0;
     (void)arg;
     prctl(PR_SET_NAME, "pprof-cpu", 0, 0, 0);
@@ -2650,6 +2764,729 @@ PPROF__FN int pprof__cpu_stop(int gen, pprof__buf *to) {
 }
 
 // =========================================================================================
+// >>heap: sampled allocations, Go's MemProfileRate design. Each thread counts requested bytes
+// down from an exponential draw of mean `rate`; the allocation that reaches zero is sampled
+// whole. A sampled block carries a 32-byte header in front of the pointer it returns (size,
+// record, offset to glibc's block, check word). free() tells one by bit 3 of the word just
+// before the pointer: in glibc's chunks that is the size word, whose bit 3 is always clear
+// (sizes are multiples of 16), and glibc's free reads that word anyway. A record per stack
+// (never freed) holds the counters: sampled allocs/bytes and frees/bytes.
+// =========================================================================================
+#if PPROF__HEAP
+#define PPROF__HEAP_RATE 524288 /* Go's default MemProfileRate */
+
+typedef struct pprof__hrec {
+    uint64_t hash;
+    uint64_t allocs, alloc_bytes, frees, free_bytes; /* atomic; raw sampled numbers */
+    uint32_t n;
+    uintptr_t *pc;  /* return addresses, the allocating call first */
+} pprof__hrec;
+
+typedef struct pprof__hhdr { /* the 32 bytes before a sampled block */
+    uint64_t size;           /* bytes requested */
+    pprof__hrec *rec;
+    uint64_t off;            /* from glibc's block to the pointer returned */
+    uint64_t check;          /* pprof__heap_check; bit 3 set: "sampled" */
+} pprof__hhdr;
+
+static size_t pprof__heap_rate = PPROF__HEAP_RATE; /* atomic */
+static uint32_t pprof__heap_epoch = 1;             /* atomic; a rate change bumps it */
+static pthread_mutex_t pprof__heap_mu = PTHREAD_MUTEX_INITIALIZER; /* the record table */
+static struct pprof__heap_state {
+    pprof__hrec **tab;
+    size_t cap, n;
+    int atfork_done;
+    pprof__hrec lost;        /* samples whose record could not be allocated */
+} pprof__heap;
+
+#define PPROF__FPW ((uintptr_t)__builtin_frame_address(0)) /* a public entry's frame */
+
+/* The fast path of every allocation: counts n down, 0 when it must take the slow path. */
+static inline __attribute__((always_inline)) int pprof__heap_quick(size_t n) {
+    if (PPROF__LIKELY(pprof__heap_t.epoch == __atomic_load_n(&pprof__heap_epoch, __ATOMIC_RELAXED) &&
+                      n < pprof__heap_t.left)) {
+        pprof__heap_t.left -= n;
+        return 1;
+    }
+    return 0;
+}
+
+/* ln(u) for 0 < u <= 1 without libm: u = m 2^e, m in [0.7, 1.4), atanh series for ln m. */
+PPROF__FN double pprof__heap_ln(double u) {
+    uint64_t bits;
+    int e;
+    double m, s, s2, sum;
+    memcpy(&bits, &u, sizeof bits);
+    e = (int)((bits >> 52) & 0x7ff) - 1023;
+    bits = (bits & 0x000fffffffffffffull) | 0x3ff0000000000000ull;
+    memcpy(&m, &bits, sizeof m);
+    if (m > 1.4142135623730951) { m *= 0.5; e++; }
+    s = (m - 1) / (m + 1);
+    s2 = s * s;
+    sum = s * (1 + s2 * (1.0 / 3 + s2 * (1.0 / 5 + s2 * (1.0 / 7 + s2 * (1.0 / 9 + s2 *
+              (1.0 / 11 + s2 * (1.0 / 13 + s2 / 15)))))));
+    return 2 * sum + e * 0.6931471805599453;
+}
+
+/* e^-x for x >= 0 without libm: halve until x <= 1/64, Taylor, square back. */
+PPROF__FN double pprof__heap_exp_neg(double x) {
+    int k = 0, i;
+    double r, term = 1, sum = 1;
+    if (x > 700) return 0;
+    for (r = x; r > 1.0 / 64; r *= 0.5) k++;
+    for (i = 1; i < 12; i++) { term *= -r / i; sum += term; }
+    while (k-- > 0) sum *= sum;
+    return sum;
+}
+
+/* The next countdown: exponential with mean rate (0 for rate 1: sample everything). */
+PPROF__FN size_t pprof__heap_draw(pprof__htls *t, size_t rate) {
+    uint64_t x;
+    double u, v;
+    if (rate <= 1) return 0;
+    if (!t->rng) t->rng = ((uint64_t)pprof__os_mono_ns() ^ (uint64_t)(uintptr_t)t) * 0x9E3779B97F4A7C15ull | 1;
+    x = t->rng;
+    x ^= x << 13; x ^= x >> 7; x ^= x << 17;
+    t->rng = x;
+    u = (double)((x >> 11) + 1) * (1.0 / 9007199254740992.0); /* (0, 1] */
+    v = -pprof__heap_ln(u) * (double)rate;
+    return v < 4.0e18 ? (size_t)v : (size_t)4000000000000000000ull;
+}
+
+/* The slow half of the countdown: 1 when this allocation of n bytes is sampled. */
+PPROF__FN PPROF__NOINLINE int pprof__heap_tick(size_t n) {
+    pprof__htls *t = &pprof__heap_t;
+    uint32_t ep = __atomic_load_n(&pprof__heap_epoch, __ATOMIC_RELAXED);
+    size_t rate = __atomic_load_n(&pprof__heap_rate, __ATOMIC_RELAXED);
+    if (t->busy) return 0;
+    if (t->self || rate == 0) { t->left = SIZE_MAX; t->epoch = ep; return 0; }
+    if (t->epoch != ep) { /* a new thread, or the rate changed: a fresh countdown */
+        t->epoch = ep;
+        t->left = pprof__heap_draw(t, rate);
+        if (n < t->left) { t->left -= n; return 0; }
+    }
+    t->left = pprof__heap_draw(t, rate);
+    return 1;
+}
+
+PPROF__FN uint64_t pprof__heap_check(uintptr_t p, const pprof__hhdr *h) {
+    uint64_t x = (uint64_t)p ^ ((uint64_t)(uintptr_t)&pprof__heap_rate * 0x9E3779B97F4A7C15ull);
+    x ^= h->size * 0xC2B2AE3D27D4EB4Full;
+    x ^= (uint64_t)(uintptr_t)h->rec * 0x165667B19E3779F9ull;
+    x ^= h->off * 0xFF51AFD7ED558CCDull;
+    x ^= x >> 33; x *= 0xFF51AFD7ED558CCDull; x ^= x >> 33; x *= 0xC4CEB9FE1A85EC53ull;
+    x ^= x >> 33;
+    return (x & ~(uint64_t)15) | 8;
+}
+
+/* The word before block p: glibc's chunk size word, or a sampled block's check word. (The
+   empty asm keeps the compiler from judging the read by what it knows of p's allocation.) */
+static inline __attribute__((always_inline)) uint64_t pprof__heap_word(const void *p) {
+    const unsigned char *q = (const unsigned char *)p;
+    __asm__("" : "+r"(q));
+    return ((const uint64_t *)(const void *)q)[-1];
+}
+
+/* The header of p if p is a sampled block, else NULL. */
+static inline __attribute__((always_inline)) pprof__hhdr *pprof__heap_hdr(void *p) {
+    pprof__hhdr *h;
+    if (PPROF__LIKELY(!(pprof__heap_word(p) & 8))) return NULL;
+    h = (pprof__hhdr *)(uintptr_t)((uintptr_t)p - sizeof *h);
+    return h->check == pprof__heap_check((uintptr_t)p, h) ? h : NULL;
+}
+
+/* This thread's own stack above sp, into *hi (frames lie below it): 1 if sp is on it.
+   Found once per thread in /proc/self/maps: the region holding sp is the thread's own
+   when glibc's thread descriptor sits at its top, or it is the main [stack]. A thread on
+   another stack (a coroutine) gets 0 and a walk by checked reads. */
+PPROF__FN int pprof__heap_own_stack(pprof__htls *t, uintptr_t sp, uintptr_t *hi) {
+    pprof__maps m;
+    size_t i;
+    uintptr_t self = (uintptr_t)pthread_self();
+    int ok = 0;
+    if (sp >= t->stk_lo && sp < t->stk_hi) { *hi = t->stk_hi; return 1; }
+    t->stk_miss++;
+    if (t->stk_miss & (t->stk_miss - 1)) return 0; /* look again at the 1st, 2nd, 4th.. miss */
+    if (pprof__maps_read(&m) != 0) return 0;
+    for (i = 0; i < m.n; i++) {
+        const pprof__mapent *e = &m.e[i];
+        if (sp < e->lo || sp >= e->hi) continue;
+        if (self > sp && self < e->hi) { t->stk_lo = e->lo; t->stk_hi = self; ok = 1; }
+        else if (strcmp(e->path, "[stack]") == 0) { t->stk_lo = e->lo; t->stk_hi = e->hi; ok = 1; }
+        break;
+    }
+    pprof__maps_free(&m);
+    if (ok) { t->stk_miss = 0; *hi = t->stk_hi; }
+    return ok;
+}
+
+/* The stack of an allocation: return addresses from the frame record of the public entry
+   point (malloc, pprof_malloc, operator new), so the allocating call comes first. */
+PPROF__FN int pprof__heap_stack(pprof__htls *t, uintptr_t fpw, uintptr_t *out) {
+    uintptr_t sp = (uintptr_t)__builtin_frame_address(0), hi;
+    if (pprof__heap_own_stack(t, sp, &hi))
+        return fpw >= sp && fpw < hi
+                   ? pprof__unw_walk(NULL, 0, 0, fpw, 0, sp, hi, out, 0, PPROF_MAX_FRAMES, 0)
+                   : 0;
+    return pprof__unw_walk(NULL, 0, 0, fpw, 0, sp, sp + ((uintptr_t)64 << 20), out, 0,
+                           PPROF_MAX_FRAMES, 1);
+}
+
+PPROF__FN void pprof__heap_postfork_child(void) {
+    pthread_mutex_t fresh = PTHREAD_MUTEX_INITIALIZER; /* another thread may have held it */
+    memcpy(&pprof__heap_mu, &fresh, sizeof fresh);
+}
+
+/* The record of a stack, made on first sight. Never NULL (out of memory: `lost`). */
+PPROF__FN pprof__hrec *pprof__heap_record(const uintptr_t *pc, uint32_t n) {
+    uint64_t h = pprof__agg_hash(pc, n);
+    pprof__hrec *r = NULL;
+    size_t i;
+    pthread_mutex_lock(&pprof__heap_mu);
+    if (!pprof__heap.atfork_done) {
+        pprof__heap.atfork_done = 1;
+        pthread_atfork(NULL, NULL, pprof__heap_postfork_child);
+    }
+    if (pprof__heap.n * 2 >= pprof__heap.cap) { /* grow to keep probes short */
+        size_t ncap = pprof__heap.cap ? pprof__heap.cap * 2 : 1024, j;
+        pprof__hrec **nt = (pprof__hrec **)PPROF_MALLOC(ncap * sizeof *nt);
+        if (nt) {
+            memset(nt, 0, ncap * sizeof *nt);
+            for (i = 0; i < pprof__heap.cap; i++) {
+                pprof__hrec *e = pprof__heap.tab[i];
+                if (!e) continue;
+                for (j = (size_t)e->hash & (ncap - 1); nt[j]; j = (j + 1) & (ncap - 1)) {}
+                nt[j] = e;
+            }
+            PPROF_FREE(pprof__heap.tab);
+            pprof__heap.tab = nt;
+            pprof__heap.cap = ncap;
+        } else if (pprof__heap.n + 1 >= pprof__heap.cap) {
+            r = &pprof__heap.lost;
+            goto out;
+        }
+    }
+    for (i = (size_t)h & (pprof__heap.cap - 1);; i = (i + 1) & (pprof__heap.cap - 1)) {
+        r = pprof__heap.tab[i];
+        if (!r) break;
+        if (r->hash == h && r->n == n && memcmp(r->pc, pc, n * sizeof *pc) == 0) goto out;
+    }
+    r = (pprof__hrec *)PPROF_MALLOC(sizeof *r + n * sizeof *pc);
+    if (!r) { r = &pprof__heap.lost; goto out; }
+    memset(r, 0, sizeof *r);
+    r->hash = h;
+    r->n = n;
+    r->pc = (uintptr_t *)(void *)(r + 1);
+    if (n) memcpy(r->pc, pc, n * sizeof *pc);
+    pprof__heap.tab[i] = r;
+    pprof__heap.n++;
+out:
+    pthread_mutex_unlock(&pprof__heap_mu);
+    return r;
+}
+
+/* A sampled allocation of n bytes aligned to a (a power of two >= 16), zeroed if asked. */
+PPROF__FN PPROF__NOINLINE void *pprof__heap_sampled(size_t n, size_t a, int zero, uintptr_t fpw) {
+    pprof__htls *t = &pprof__heap_t;
+    uintptr_t pcs[PPROF_MAX_FRAMES], p = 0;
+    size_t extra = 32 + (a - 16);
+    unsigned char *base;
+    if (n > (size_t)PTRDIFF_MAX - extra) { errno = ENOMEM; return NULL; }
+    t->busy++;
+    base = (unsigned char *)(zero ? __libc_calloc(1, n + extra) : __libc_malloc(n + extra));
+    if (base) {
+        int depth = pprof__heap_stack(t, fpw, pcs);
+        pprof__hhdr *h;
+        p = ((uintptr_t)base + 32 + a - 1) & ~(uintptr_t)(a - 1);
+        h = (pprof__hhdr *)p - 1;
+        h->size = n;
+        h->rec = pprof__heap_record(pcs, (uint32_t)depth);
+        h->off = p - (uintptr_t)base;
+        h->check = pprof__heap_check(p, h);
+        __atomic_add_fetch(&h->rec->allocs, 1, __ATOMIC_RELAXED);
+        __atomic_add_fetch(&h->rec->alloc_bytes, (uint64_t)n, __ATOMIC_RELAXED);
+    }
+    t->busy--;
+    return (void *)p;
+}
+
+PPROF__FN PPROF__NOINLINE void *pprof__heap_alloc(size_t n, int zero, uintptr_t fpw) {
+    if (!pprof__heap_tick(n)) return zero ? __libc_calloc(1, n) : __libc_malloc(n);
+    return pprof__heap_sampled(n, 16, zero, fpw);
+}
+
+PPROF__FN PPROF__NOINLINE void pprof__heap_free_sampled(void *p) {
+    pprof__hhdr *h = pprof__heap_hdr(p);
+    if (!h) { __libc_free(p); return; } /* not a block of ours: glibc judges it */
+    __atomic_add_fetch(&h->rec->frees, 1, __ATOMIC_RELAXED);
+    __atomic_add_fetch(&h->rec->free_bytes, h->size, __ATOMIC_RELAXED);
+    h->check = 0; /* a second free of p meets glibc's checks, not ours */
+    __libc_free((unsigned char *)p - h->off);
+}
+
+static inline __attribute__((always_inline)) void pprof__heap_free(void *p) {
+    if (p && PPROF__UNLIKELY(pprof__heap_word(p) & 8)) pprof__heap_free_sampled(p);
+    else __libc_free(p);
+}
+
+/* glibc's usable size of a block of its own: its chunk size less the header word(s). */
+PPROF__FN size_t pprof__heap_usable(void *p) {
+    uint64_t w;
+    pprof__hhdr *h;
+    if (!p) return 0;
+    if ((h = pprof__heap_hdr(p)) != NULL) return (size_t)h->size;
+    w = pprof__heap_word(p);
+    return (size_t)((w & ~(uint64_t)7) - ((w & 2) ? 16 : 8)); /* 2: IS_MMAPPED */
+}
+
+/* realloc as glibc: NULL allocates, size 0 frees and returns NULL; counts as a free of the
+   old block and an allocation of n at this call site. */
+PPROF__FN PPROF__NOINLINE void *pprof__heap_realloc(void *p, size_t n, uintptr_t fpw) {
+    pprof__hhdr *h;
+    size_t old;
+    int sample;
+    void *q;
+    if (!p) return pprof__heap_quick(n) ? __libc_malloc(n) : pprof__heap_alloc(n, 0, fpw);
+    if (n == 0) { pprof__heap_free(p); return NULL; }
+    h = pprof__heap_hdr(p);
+    sample = pprof__heap_quick(n) ? 0 : pprof__heap_tick(n);
+    if (!h && !sample) return __libc_realloc(p, n);
+    old = h ? (size_t)h->size : pprof__heap_usable(p);
+    q = sample ? pprof__heap_sampled(n, 16, 0, fpw) : __libc_malloc(n);
+    if (!q) return NULL;
+    memcpy(q, p, old < n ? old : n);
+    pprof__heap_free(p);
+    return q;
+}
+
+#if PPROF__INTERPOSE
+/* memalign's rules as glibc's: up to 16 is malloc's alignment, a non-power of two rounds
+   up, more than half the address space is EINVAL. */
+PPROF__FN PPROF__NOINLINE void *pprof__heap_memalign(size_t align, size_t n, uintptr_t fpw) {
+    size_t a;
+    if (align <= 16) return pprof__heap_quick(n) ? __libc_malloc(n) : pprof__heap_alloc(n, 0, fpw);
+    if (align > SIZE_MAX / 2 + 1) { errno = EINVAL; return NULL; }
+    for (a = 32; a < align; a <<= 1) {}
+    if (pprof__heap_quick(n) || !pprof__heap_tick(n)) return __libc_memalign(a, n);
+    return pprof__heap_sampled(n, a, 0, fpw);
+}
+#endif
+
+/* A record's counters as read: allocations (cumulative, or a window's after _delta) and
+   what is still in use; avg = raw bytes per allocation, the `bytes` label. */
+typedef struct pprof__hval { const pprof__hrec *r; uint64_t ao, ab, io, ib, avg; } pprof__hval;
+
+/* Every record's counters (frees read first: a counted free's allocation is counted). */
+PPROF__FN pprof__hval *pprof__heap_snapshot(size_t *n_out) {
+    pprof__hval *v;
+    size_t i, n = 0;
+    pthread_mutex_lock(&pprof__heap_mu);
+    v = (pprof__hval *)PPROF_MALLOC((pprof__heap.n + 2) * sizeof *v);
+    if (v) {
+        for (i = 0; i < pprof__heap.cap; i++)
+            if (pprof__heap.tab[i]) v[n++].r = pprof__heap.tab[i];
+        v[n++].r = &pprof__heap.lost;
+    }
+    pthread_mutex_unlock(&pprof__heap_mu);
+    for (i = 0; i < n; i++) {
+        pprof__hrec *r = (pprof__hrec *)(uintptr_t)v[i].r;
+        uint64_t fo = __atomic_load_n(&r->frees, __ATOMIC_ACQUIRE);
+        uint64_t fb = __atomic_load_n(&r->free_bytes, __ATOMIC_ACQUIRE);
+        v[i].ao = __atomic_load_n(&r->allocs, __ATOMIC_ACQUIRE);
+        v[i].ab = __atomic_load_n(&r->alloc_bytes, __ATOMIC_ACQUIRE);
+        v[i].io = v[i].ao - (fo < v[i].ao ? fo : v[i].ao);
+        v[i].ib = v[i].ab - (fb < v[i].ab ? fb : v[i].ab);
+        v[i].avg = v[i].ao ? v[i].ab / v[i].ao : 0;
+    }
+    *n_out = n;
+    return v;
+}
+
+PPROF__FN int pprof__heap_val_cmp(const void *pa, const void *pb) {
+    uintptr_t a = (uintptr_t)((const pprof__hval *)pa)->r;
+    uintptr_t b = (uintptr_t)((const pprof__hval *)pb)->r;
+    return a < b ? -1 : a > b;
+}
+
+/* A window: subtracts base's cumulative columns (base sorted by record). In-use columns
+   stay the state at the end (decided; Go subtracts them too, golang/go#67942). */
+PPROF__FN void pprof__heap_delta(pprof__hval *v, size_t n, const pprof__hval *base, size_t nb) {
+    size_t i;
+    for (i = 0; i < n; i++) {
+        const pprof__hval *b = (const pprof__hval *)bsearch(&v[i], base, nb, sizeof *base,
+                                                             pprof__heap_val_cmp);
+        if (!b) continue;
+        v[i].ao -= b->ao < v[i].ao ? b->ao : v[i].ao;
+        v[i].ab -= b->ab < v[i].ab ? b->ab : v[i].ab;
+    }
+}
+
+/* Go's unsampling of one (count, bytes) pair at rate R: scale by 1/(1 - e^(-avg/R)). */
+PPROF__FN void pprof__heap_scale(uint64_t count, uint64_t bytes, size_t rate, int64_t *oc,
+                                 int64_t *ob) {
+    double scale;
+    if (count == 0 || bytes == 0) { *oc = *ob = 0; return; }
+    if (rate <= 1) { *oc = (int64_t)count; *ob = (int64_t)bytes; return; }
+    scale = 1 / (1 - pprof__heap_exp_neg((double)bytes / (double)count / (double)rate));
+    *oc = (int64_t)((double)count * scale);
+    *ob = (int64_t)((double)bytes * scale);
+}
+#endif /* PPROF__HEAP */
+
+/* Go's "#" lines for a stack of return addresses: "#\t0x<ret-1>\t<func>+0x<offset>", or
+   just the address when no symbol covers it. Under sym_mu. */
+PPROF__FN void pprof__text_frames(pprof__buf *b, const uintptr_t *pc, uint32_t n,
+                                  const pprof__maps *m, const pprof__exe *exe) {
+    uint32_t f;
+    size_t i;
+    char line[600];
+    for (f = 0; f < n; f++) {
+        uintptr_t a = pc[f] - 1, start = 0;
+        const char *name = NULL;
+        for (i = 0; i < m->n; i++)
+            if (m->e[i].x && m->e[i].lo <= a && a < m->e[i].hi) {
+                pprof__obj *o = pprof__sym_obj(&m->e[i], exe);
+                if (o) name = pprof__sym_lookup(o, a, &start);
+                break;
+            }
+        if (name)
+            snprintf(line, sizeof line, "#\t0x%llx\t%.500s+0x%llx\n", (unsigned long long)a, name,
+                     (unsigned long long)(a - start));
+        else
+            snprintf(line, sizeof line, "#\t0x%llx\n", (unsigned long long)a);
+        pprof__pb_raw(b, line, strlen(line));
+    }
+}
+
+/* The empty profile of a kind pprof.h does not record (yet): its types, no samples. */
+PPROF__FN void pprof__named_empty(const char *name, int64_t duration, pprof__buf *pb) {
+    static const char *const block[] = {"contentions", "count", "delay", "nanoseconds"};
+    static const char *const gor[] = {"goroutine", "count"};
+    static const char *const thr[] = {"threadcreate", "count"};
+    pprof__spec sp;
+    memset(&sp, 0, sizeof sp);
+    sp.time_nanos = pprof__os_wall_ns();
+    sp.duration_nanos = duration;
+    sp.period = 1;
+    if (strcmp(name, "block") == 0 || strcmp(name, "mutex") == 0) {
+        sp.types = block;
+        sp.ntypes = 2;
+        sp.ptype = "contentions";
+    } else {
+        sp.types = strcmp(name, "threadcreate") == 0 ? thr : gor;
+        sp.ntypes = 1;
+        sp.ptype = sp.types[0];
+    }
+    sp.punit = "count";
+    pprof__enc(pb, &sp, NULL, 0);
+}
+
+#if PPROF__HEAP
+PPROF__FN void pprof__heap_encode(pprof__buf *pb, const pprof__hval *v, size_t n, int allocs,
+                                  int64_t duration) {
+    static const char *const types[] = {"alloc_objects", "count", "alloc_space", "bytes",
+                                        "inuse_objects", "count", "inuse_space", "bytes"};
+    size_t rate = __atomic_load_n(&pprof__heap_rate, __ATOMIC_RELAXED), i, k = 0;
+    pprof__smp *smp = (pprof__smp *)PPROF_MALLOC((n + 1) * sizeof *smp);
+    pprof__spec sp;
+    if (!smp) { pb->oom = 1; return; }
+    for (i = 0; i < n; i++) {
+        pprof__smp *s = &smp[k];
+        if (!(v[i].ao | v[i].ab | v[i].io | v[i].ib)) continue;
+        s->pc = v[i].r->pc;
+        s->n = v[i].r->n;
+        pprof__heap_scale(v[i].ao, v[i].ab, rate, &s->v[0], &s->v[1]);
+        pprof__heap_scale(v[i].io, v[i].ib, rate, &s->v[2], &s->v[3]);
+        s->label = (int64_t)v[i].avg;
+        k++;
+    }
+    memset(&sp, 0, sizeof sp);
+    sp.types = types;
+    sp.ntypes = 4;
+    sp.ptype = "space";
+    sp.punit = "bytes";
+    sp.period = (int64_t)rate;
+    sp.deftype = allocs ? "alloc_space" : NULL;
+    sp.label_key = "bytes";
+    sp.time_nanos = pprof__os_wall_ns();
+    sp.duration_nanos = duration;
+    pprof__enc(pb, &sp, smp, k);
+    PPROF_FREE(smp);
+}
+
+PPROF__FN int pprof__heap_inuse_cmp(const void *pa, const void *pb) {
+    const pprof__hval *a = (const pprof__hval *)pa, *b = (const pprof__hval *)pb;
+    if (a->ib != b->ib) return a->ib > b->ib ? -1 : 1;
+    return a->ab > b->ab ? -1 : a->ab < b->ab;
+}
+
+/* Go's legacy text (debug=1): raw sampled numbers, records by in-use bytes. */
+PPROF__FN void pprof__heap_text(pprof__buf *b, pprof__hval *v, size_t n) {
+    unsigned long long io = 0, ib = 0, ao = 0, ab = 0;
+    size_t i, rate = __atomic_load_n(&pprof__heap_rate, __ATOMIC_RELAXED);
+    char line[256];
+    pprof__maps maps;
+    pprof__exe exe;
+    struct rusage ru;
+    uint32_t f;
+    for (i = 0; i < n; i++) { io += v[i].io; ib += v[i].ib; ao += v[i].ao; ab += v[i].ab; }
+    if (ab == ib) ab++; /* as newer Go: the legacy parser must not see two columns */
+    snprintf(line, sizeof line, "heap profile: %llu: %llu [%llu: %llu] @ heap/%llu\n", io, ib,
+             ao, ab, 2ull * rate);
+    pprof__pb_raw(b, line, strlen(line));
+    qsort(v, n, sizeof *v, pprof__heap_inuse_cmp);
+    if (pprof__maps_read(&maps) != 0) memset(&maps, 0, sizeof maps);
+    pprof__sym_exe(&exe);
+    pthread_mutex_lock(&pprof__sym_mu);
+    for (i = 0; i < n; i++) {
+        const pprof__hrec *r = v[i].r;
+        if (!(v[i].ao | v[i].ab | v[i].io | v[i].ib)) continue;
+        snprintf(line, sizeof line, "%llu: %llu [%llu: %llu] @", (unsigned long long)v[i].io,
+                 (unsigned long long)v[i].ib, (unsigned long long)v[i].ao,
+                 (unsigned long long)v[i].ab);
+        pprof__pb_raw(b, line, strlen(line));
+        for (f = 0; f < r->n; f++) {
+            snprintf(line, sizeof line, " 0x%llx", (unsigned long long)r->pc[f]);
+            pprof__pb_raw(b, line, strlen(line));
+        }
+        pprof__pb_raw(b, "\n", 1);
+        pprof__text_frames(b, r->pc, r->n, &maps, &exe);
+        pprof__pb_raw(b, "\n", 1);
+    }
+    pthread_mutex_unlock(&pprof__sym_mu);
+    pprof__maps_free(&maps);
+    memset(&ru, 0, sizeof ru);
+    getrusage(RUSAGE_SELF, &ru);
+    snprintf(line, sizeof line, "\n# pprof.h heap sampling\n# Rate = %llu\n# Records = %llu\n"
+             "# MaxRSS = %llu\n", (unsigned long long)rate, (unsigned long long)n,
+             (unsigned long long)ru.ru_maxrss * 1024);
+    pprof__pb_raw(b, line, strlen(line));
+}
+#endif
+
+/* A thread list for goroutine?debug=2: id, name and state of every thread. */
+PPROF__FN void pprof__named_threads(pprof__buf *out) {
+    pprof__buf b;
+    char line[256];
+    size_t i;
+    memset(&b, 0, sizeof b);
+    if (pprof__cpu_list_tids_into(&b) == 0) {
+        for (i = 0; i + sizeof(int) <= b.len; i += sizeof(int)) {
+            int tid;
+            char path[64], comm[64] = "?", *stat, state = '?';
+            memcpy(&tid, b.p + i, sizeof tid);
+            snprintf(path, sizeof path, "/proc/self/task/%d/comm", tid);
+            {
+                char *c = pprof__os_read_file(path, NULL);
+                if (c) { snprintf(comm, sizeof comm, "%s", c); PPROF_FREE(c); }
+                if (strchr(comm, '\n')) *strchr(comm, '\n') = 0;
+            }
+            snprintf(path, sizeof path, "/proc/self/task/%d/stat", tid);
+            stat = pprof__os_read_file(path, NULL);
+            if (stat && strrchr(stat, ')') && strrchr(stat, ')')[1]) state = strrchr(stat, ')')[2];
+            PPROF_FREE(stat);
+            snprintf(line, sizeof line, "thread %d [%s, %s]:\n(stacks arrive with thread dumps)\n\n",
+                     tid, comm, state == 'R' ? "running" : state == 'S' ? "sleeping"
+                              : state == 'D' ? "waiting on I/O" : state == 'T' ? "stopped" : "?");
+            pprof__pb_raw(out, line, strlen(line));
+        }
+    }
+    PPROF_FREE(b.p);
+}
+
+/* /debug/pprof/<name>?debug=N into out: gzipped profile.proto (debug 0) or text. With base
+   (heap counters at the start of a window), the window's allocations; duration its length. */
+PPROF__FN int pprof__named(const char *name, int debug, const void *base, size_t nbase,
+                           int64_t duration, pprof__buf *out) {
+    pprof__buf pb;
+    int heap = strcmp(name, "heap") == 0, allocs = strcmp(name, "allocs") == 0;
+    memset(&pb, 0, sizeof pb);
+    if (!heap && !allocs && strcmp(name, "goroutine") != 0 && strcmp(name, "threadcreate") != 0 &&
+        strcmp(name, "block") != 0 && strcmp(name, "mutex") != 0)
+        return PPROF_ERR_NAME;
+    PPROF__HEAP_ENTER();
+    if (debug >= 2 && strcmp(name, "goroutine") == 0) {
+        pprof__named_threads(out);
+    } else if (heap || allocs) {
+#if PPROF__HEAP
+        size_t n;
+        pprof__hval *v = pprof__heap_snapshot(&n);
+        if (!v) out->oom = 1;
+        else {
+            if (base) pprof__heap_delta(v, n, (const pprof__hval *)base, nbase);
+            if (debug) pprof__heap_text(out, v, n);
+            else pprof__heap_encode(&pb, v, n, allocs, duration);
+        }
+        PPROF_FREE(v);
+#else
+        (void)base; (void)nbase;
+        if (debug) {
+            static const char t[] = "heap profile: 0: 0 [0: 1] @ heap/1048576\n\n"
+                                    "# pprof.h: no heap profiling on this platform\n";
+            pprof__pb_raw(out, t, sizeof t - 1);
+        } else {
+            pprof__named_empty(name, duration, &pb);
+        }
+#endif
+    } else if (debug) {
+        char text[128];
+        if (strcmp(name, "block") == 0)
+            snprintf(text, sizeof text, "--- contention:\ncycles/second=1000000000\n");
+        else if (strcmp(name, "mutex") == 0)
+            snprintf(text, sizeof text, "--- mutex:\ncycles/second=1000000000\nsampling period=0\n");
+        else
+            snprintf(text, sizeof text, "%s profile: total 0\n", name);
+        pprof__pb_raw(out, text, strlen(text));
+    } else {
+        pprof__named_empty(name, duration, &pb);
+    }
+    if (!debug && !(debug >= 2 && strcmp(name, "goroutine") == 0)) {
+        if (pb.oom) out->oom = 1;
+        else pprof__gz_encode(out, pb.p, pb.len);
+    }
+    PPROF_FREE(pb.p);
+    PPROF__HEAP_LEAVE();
+    return out->oom ? PPROF_ERR_NOMEM : PPROF_OK;
+}
+
+/* The start of a named profile's window: heap counters now (NULL for other profiles). */
+PPROF__FN void *pprof__named_base(const char *name, size_t *n) {
+    *n = 0;
+#if PPROF__HEAP
+    if (strcmp(name, "heap") == 0 || strcmp(name, "allocs") == 0) {
+        pprof__hval *v;
+        PPROF__HEAP_ENTER();
+        v = pprof__heap_snapshot(n);
+        if (v) qsort(v, *n, sizeof *v, pprof__heap_val_cmp);
+        PPROF__HEAP_LEAVE();
+        return v;
+    }
+#else
+    (void)name;
+#endif
+    return NULL;
+}
+
+#if PPROF__INTERPOSE
+/* PPROF_WRAP_MALLOC: the malloc family of the whole process, by symbol interposition: the
+   program's calls and its libraries' (strdup, fopen, the C++ runtime) land here first.
+   Each takes its own frame address: the stack starts at its caller. */
+#ifdef __cplusplus
+#  if __cplusplus >= 201103L
+#    define PPROF__THROW noexcept(true)
+#  else
+#    define PPROF__THROW throw()
+#  endif
+extern "C" {
+#else
+#  define PPROF__THROW
+#endif
+#define PPROF__WRAP __attribute__((visibility("default"), noinline, used))
+PPROF__WRAP void *malloc(size_t n) PPROF__THROW {
+    if (pprof__heap_quick(n)) return __libc_malloc(n);
+    return pprof__heap_alloc(n, 0, PPROF__FPW);
+}
+PPROF__WRAP void free(void *p) PPROF__THROW { pprof__heap_free(p); }
+PPROF__WRAP void *calloc(size_t count, size_t size) PPROF__THROW {
+    size_t n;
+    if (__builtin_mul_overflow(count, size, &n)) { errno = ENOMEM; return NULL; }
+    if (pprof__heap_quick(n)) return __libc_calloc(count, size);
+    return pprof__heap_alloc(n, 1, PPROF__FPW);
+}
+PPROF__WRAP void *realloc(void *p, size_t n) PPROF__THROW {
+    return pprof__heap_realloc(p, n, PPROF__FPW);
+}
+PPROF__WRAP void *reallocarray(void *p, size_t count, size_t size) PPROF__THROW {
+    size_t n;
+    if (__builtin_mul_overflow(count, size, &n)) { errno = ENOMEM; return NULL; }
+    return pprof__heap_realloc(p, n, PPROF__FPW);
+}
+PPROF__WRAP void *memalign(size_t align, size_t n) PPROF__THROW {
+    return pprof__heap_memalign(align, n, PPROF__FPW);
+}
+PPROF__WRAP void *aligned_alloc(size_t align, size_t n) PPROF__THROW {
+#if __GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 38)
+    if (align == 0 || (align & (align - 1)) != 0) { errno = EINVAL; return NULL; } /* 2.38+ */
+#endif
+    return pprof__heap_memalign(align, n, PPROF__FPW);
+}
+PPROF__WRAP int posix_memalign(void **out, size_t align, size_t n) PPROF__THROW {
+    void *p;
+    if (align == 0 || align % sizeof(void *) != 0 || (align & (align - 1)) != 0) return EINVAL;
+    p = pprof__heap_memalign(align, n, PPROF__FPW);
+    if (!p) return ENOMEM;
+    *out = p;
+    return 0;
+}
+PPROF__WRAP void *valloc(size_t n) PPROF__THROW {
+    return pprof__heap_memalign((size_t)sysconf(_SC_PAGESIZE), n, PPROF__FPW);
+}
+PPROF__WRAP void *pvalloc(size_t n) PPROF__THROW {
+    size_t ps = (size_t)sysconf(_SC_PAGESIZE), r;
+    if (__builtin_add_overflow(n, ps - 1, &r)) { errno = ENOMEM; return NULL; }
+    return pprof__heap_memalign(ps, r & ~(ps - 1), PPROF__FPW);
+}
+PPROF__WRAP size_t malloc_usable_size(void *p) PPROF__THROW { return pprof__heap_usable(p); }
+#ifdef __cplusplus
+} /* extern "C" */
+#endif
+#endif /* PPROF__INTERPOSE */
+
+#if PPROF__INTERPOSE && defined(__cplusplus)
+/* The C++ runtime's operator new saves no frame pointer: wrapping only its malloc would
+   lose the caller of new. So new is wrapped too (delete reaches free by itself). */
+#include <new>
+PPROF__FN void *pprof__heap_new(std::size_t n, std::size_t align, bool nothrow, uintptr_t fpw) {
+    for (;;) {
+        void *p = align > 16 ? pprof__heap_memalign(align, n, fpw)
+                  : pprof__heap_quick(n) ? __libc_malloc(n) : pprof__heap_alloc(n, 0, fpw);
+        std::new_handler h;
+        if (p) return p;
+        h = std::get_new_handler();
+#if defined(__cpp_exceptions) || defined(__EXCEPTIONS)
+        if (!h) {
+            if (nothrow) return NULL;
+            throw std::bad_alloc();
+        }
+        if (nothrow) {
+            try { h(); } catch (...) { return NULL; }
+        } else {
+            h();
+        }
+#else
+        if (!h) {
+            if (nothrow) return NULL;
+            abort();
+        }
+        h();
+#endif
+    }
+}
+PPROF__WRAP void *operator new(std::size_t n) { return pprof__heap_new(n, 0, false, PPROF__FPW); }
+PPROF__WRAP void *operator new[](std::size_t n) { return pprof__heap_new(n, 0, false, PPROF__FPW); }
+PPROF__WRAP void *operator new(std::size_t n, const std::nothrow_t &) PPROF__THROW {
+    return pprof__heap_new(n, 0, true, PPROF__FPW);
+}
+PPROF__WRAP void *operator new[](std::size_t n, const std::nothrow_t &) PPROF__THROW {
+    return pprof__heap_new(n, 0, true, PPROF__FPW);
+}
+#if defined(__cpp_aligned_new)
+PPROF__WRAP void *operator new(std::size_t n, std::align_val_t a) {
+    return pprof__heap_new(n, (std::size_t)a, false, PPROF__FPW);
+}
+PPROF__WRAP void *operator new[](std::size_t n, std::align_val_t a) {
+    return pprof__heap_new(n, (std::size_t)a, false, PPROF__FPW);
+}
+PPROF__WRAP void *operator new(std::size_t n, std::align_val_t a, const std::nothrow_t &) PPROF__THROW {
+    return pprof__heap_new(n, (std::size_t)a, true, PPROF__FPW);
+}
+PPROF__WRAP void *operator new[](std::size_t n, std::align_val_t a, const std::nothrow_t &) PPROF__THROW {
+    return pprof__heap_new(n, (std::size_t)a, true, PPROF__FPW);
+}
+#endif
+#endif
+
+// =========================================================================================
 // >>http: the /debug/pprof/ listener. One thread blocks in accept(); each connection gets
 // a thread of its own (at most PPROF_HTTP_MAX_CONN; the excess gets 503 at once), so a
 // 30-second CPU profile never delays another request. Every size and wait a client
@@ -2796,52 +3633,8 @@ PPROF__FN int pprof__http_wait(int fd, int64_t ns) {
 
 /* A profile of `name` with its sample types and no samples (the data arrive in later
    versions), gzipped into out. */
-PPROF__FN void pprof__http_empty_profile(const char *name, int64_t duration, pprof__buf *out) {
-    static const char *const types[][9] = {
-        /* name, then (type, unit) pairs, then period (type, unit), default */
-        {"heap", "alloc_objects", "count", "alloc_space", "bytes", "inuse_objects", "count",
-         "inuse_space", "bytes"},
-        {"allocs", "alloc_objects", "count", "alloc_space", "bytes", "inuse_objects", "count",
-         "inuse_space", "bytes"},
-        {"block", "contentions", "count", "delay", "nanoseconds", 0, 0, 0, 0},
-        {"mutex", "contentions", "count", "delay", "nanoseconds", 0, 0, 0, 0},
-        {"goroutine", "goroutine", "count", 0, 0, 0, 0, 0, 0},
-        {"threadcreate", "threadcreate", "count", 0, 0, 0, 0, 0, 0},
-    };
-    pprof__buf pb;
-    pprof__strs S;
-    size_t t, k;
-    memset(&pb, 0, sizeof pb);
-    memset(&S, 0, sizeof S);
-    pprof__strs_add(&S, "");
-    for (t = 0; t < sizeof types / sizeof types[0]; t++)
-        if (strcmp(types[t][0], name) == 0) break;
-    if (t == sizeof types / sizeof types[0]) t = 4;
-    for (k = 1; k + 1 < 9 && types[t][k]; k += 2) {
-        pprof__pb_open(&pb, 1);                                      // Profile.sample_type
-        pprof__pb_i64(&pb, 1, pprof__strs_add(&S, types[t][k]));
-        pprof__pb_i64(&pb, 2, pprof__strs_add(&S, types[t][k + 1]));
-        pprof__pb_close(&pb);
-    }
-    pprof__pb_i64(&pb, 9, pprof__os_wall_ns());                     // Profile.time_nanos
-    pprof__pb_i64(&pb, 10, duration);                               // Profile.duration_nanos
-    pprof__pb_open(&pb, 11);                                        // Profile.period_type
-    pprof__pb_i64(&pb, 1, pprof__strs_add(&S, t < 2 ? "space" : types[t][1]));
-    pprof__pb_i64(&pb, 2, pprof__strs_add(&S, t < 2 ? "bytes" : "count"));
-    pprof__pb_close(&pb);
-    pprof__pb_i64(&pb, 12, t < 2 ? 524288 : 1);                     // Profile.period
-    if (t == 1) pprof__pb_i64(&pb, 14, pprof__strs_add(&S, "alloc_space")); // default type
-    for (k = 0; k < S.n; k++)                                       // Profile.string_table
-        pprof__pb_bytes(&pb, 6, S.arena + S.off[k], strlen(S.arena + S.off[k]));
-    if (S.oom) pb.oom = 1;
-    if (!pb.oom) pprof__gz_encode(out, pb.p, pb.len);
-    else out->oom = 1;
-    PPROF_FREE(pb.p);
-    pprof__strs_free(&S);
-}
-
 static const char *const pprof__http_profiles[][2] = {
-    {"allocs", "A sampling of all past memory allocations (pprof.h: arrives with heap profiles)"},
+    {"allocs", "A sampling of all past memory allocations"},
     {"block", "Stack traces that led to blocking on synchronization primitives"},
     {"cmdline", "The command line of this program"},
     {"goroutine", "Stack traces of all current threads (Go's name, kept for scrapers)"},
@@ -2952,8 +3745,10 @@ PPROF__FN void pprof__http_named(const pprof__req *r, const char *name, int head
     char v[64], disp[160];
     long debug = 0, secs = 0;
     int64_t t0 = pprof__os_mono_ns();
-    pprof__buf gz;
-    memset(&gz, 0, sizeof gz);
+    pprof__buf out;
+    void *base = NULL;
+    size_t nbase = 0;
+    int rc;
     if (pprof__http_param(r->query, "seconds", v, sizeof v) && v[0]) {
         if (!pprof__http_int(v, &secs) || secs <= 0) {
             pprof__http_error(r->fd, 400, "invalid value for \"seconds\" - must be a positive integer");
@@ -2967,64 +3762,25 @@ PPROF__FN void pprof__http_named(const pprof__req *r, const char *name, int head
         pprof__http_error(r->fd, 400, "seconds and debug params are incompatible");
         return;
     }
-    if (secs > 0 && pprof__http_wait(r->fd, (int64_t)secs * 1000000000) != 0) {
-        pprof__http_error(r->fd, 500, "context canceled");
-        return;
-    }
-    if (debug >= 2 && strcmp(name, "goroutine") == 0) { /* every thread: id, name, state */
-        pprof__buf b;
-        char line[256];
-        size_t i;
-        memset(&b, 0, sizeof b);
-        if (pprof__cpu_list_tids_into(&b) == 0) {
-            for (i = 0; i + sizeof(int) <= b.len; i += sizeof(int)) {
-                int tid;
-                char path[64], comm[64] = "?", *stat, state = '?';
-                pprof__buf *out = &gz;
-                memcpy(&tid, b.p + i, sizeof tid);
-                snprintf(path, sizeof path, "/proc/self/task/%d/comm", tid);
-                {
-                    char *c = pprof__os_read_file(path, NULL);
-                    if (c) { snprintf(comm, sizeof comm, "%s", c); PPROF_FREE(c); }
-                    if (strchr(comm, '\n')) *strchr(comm, '\n') = 0;
-                }
-                snprintf(path, sizeof path, "/proc/self/task/%d/stat", tid);
-                stat = pprof__os_read_file(path, NULL);
-                if (stat && strrchr(stat, ')') && strrchr(stat, ')')[1]) state = strrchr(stat, ')')[2];
-                PPROF_FREE(stat);
-                snprintf(line, sizeof line, "thread %d [%s, %s]:\n(stacks arrive with thread dumps)\n\n",
-                         tid, comm, state == 'R' ? "running" : state == 'S' ? "sleeping"
-                                  : state == 'D' ? "waiting on I/O" : state == 'T' ? "stopped" : "?");
-                pprof__pb_raw(out, line, strlen(line));
-            }
+    if (secs > 0) { /* a window: counters now, again at the end */
+        base = pprof__named_base(name, &nbase);
+        if (pprof__http_wait(r->fd, (int64_t)secs * 1000000000) != 0) {
+            PPROF_FREE(base);
+            pprof__http_error(r->fd, 500, "context canceled");
+            return;
         }
-        PPROF_FREE(b.p);
-        if (gz.oom) pprof__http_error(r->fd, 500, "out of memory");
-        else pprof__http_reply(r->fd, 200, "text/plain; charset=utf-8", NULL, gz.p, gz.len, head);
-        PPROF_FREE(gz.p);
-        return;
     }
-    if (debug != 0) {
-        char text[256];
-        if (strcmp(name, "heap") == 0 || strcmp(name, "allocs") == 0)
-            snprintf(text, sizeof text, "heap profile: 0: 0 [0: 0] @ heap/%d\n\n"
-                     "# pprof.h: heap profiles arrive in a later version\n", 2 * 524288);
-        else if (strcmp(name, "block") == 0)
-            snprintf(text, sizeof text, "--- contention:\ncycles/second=1000000000\n");
-        else if (strcmp(name, "mutex") == 0)
-            snprintf(text, sizeof text, "--- mutex:\ncycles/second=1000000000\nsampling period=0\n");
-        else
-            snprintf(text, sizeof text, "%s profile: total 0\n", name);
-        pprof__http_reply(r->fd, 200, "text/plain; charset=utf-8", NULL, text, strlen(text), head);
-        return;
-    }
-    memset(&gz, 0, sizeof gz);
-    pprof__http_empty_profile(name, secs > 0 ? pprof__os_mono_ns() - t0 : 0, &gz);
+    memset(&out, 0, sizeof out);
+    rc = pprof__named(name, debug >= 2 ? 2 : debug != 0, base, nbase,
+                      secs > 0 ? pprof__os_mono_ns() - t0 : 0, &out);
+    PPROF_FREE(base);
     snprintf(disp, sizeof disp, "Content-Disposition: attachment; filename=\"%s%s\"\r\n", name,
              secs > 0 ? "-delta" : "");
-    if (gz.oom) pprof__http_error(r->fd, 500, "failed to collect profile");
-    else pprof__http_reply(r->fd, 200, "application/octet-stream", disp, gz.p, gz.len, head);
-    PPROF_FREE(gz.p);
+    if (rc != PPROF_OK) pprof__http_error(r->fd, 500, "failed to collect profile");
+    else if (debug != 0)
+        pprof__http_reply(r->fd, 200, "text/plain; charset=utf-8", NULL, out.p, out.len, head);
+    else pprof__http_reply(r->fd, 200, "application/octet-stream", disp, out.p, out.len, head);
+    PPROF_FREE(out.p);
 }
 
 /* /debug/pprof/symbol: GET answers the count line; POST (or a GET query) takes addresses
@@ -3235,6 +3991,7 @@ PPROF__FN void pprof__http_serve(int fd) {
 }
 
 PPROF__FN void *pprof__http_conn_main(void *arg) {
+    PPROF__HEAP_SELF(); /* the profiler's own allocations are not the program's */
     pprof__conn *c = (pprof__conn *)arg;
     int fd;
     prctl(PR_SET_NAME, "pprof-http-req", 0, 0, 0);
@@ -3250,6 +4007,7 @@ PPROF__FN void *pprof__http_conn_main(void *arg) {
 }
 
 PPROF__FN void *pprof__http_main(void *arg) {
+    PPROF__HEAP_SELF(); /* the profiler's own allocations are not the program's */
     (void)arg;
     prctl(PR_SET_NAME, "pprof-http", 0, 0, 0);
     for (;;) {
@@ -3468,24 +4226,91 @@ PPROF_API int pprof_set_cpu_rate(int hz) {
 }
 
 #if PPROF__SUPPORTED
-PPROF_API int pprof_cpu_start(FILE *fp) { return fp ? pprof__cpu_start(fp, NULL, 0) : PPROF_ERR_NULL; }
-PPROF_API int pprof_cpu_stop(void) { return pprof__cpu_stop(0, NULL); }
+/* Entry points that work on the caller's thread keep what they allocate (thread starts,
+   libc buffers) out of the heap profile. */
+PPROF_API int pprof_cpu_start(FILE *fp) {
+    int rc;
+    if (!fp) return PPROF_ERR_NULL;
+    PPROF__HEAP_ENTER();
+    rc = pprof__cpu_start(fp, NULL, 0);
+    PPROF__HEAP_LEAVE();
+    return rc;
+}
+PPROF_API int pprof_cpu_stop(void) {
+    int rc;
+    PPROF__HEAP_ENTER();
+    rc = pprof__cpu_stop(0, NULL);
+    PPROF__HEAP_LEAVE();
+    return rc;
+}
 PPROF_API int pprof_write_cpu(FILE *fp, int seconds) {
     int rc, gen;
     if (!fp) return PPROF_ERR_NULL;
     if (seconds < 1) return PPROF_ERR_DURATION;
+    PPROF__HEAP_ENTER();
     rc = pprof__cpu_start(fp, &gen, 0);
-    if (rc != PPROF_OK) return rc;
-    pprof__os_sleep_ns((int64_t)seconds * 1000000000);
-    return pprof__cpu_stop(gen, NULL);
+    if (rc == PPROF_OK) {
+        pprof__os_sleep_ns((int64_t)seconds * 1000000000);
+        rc = pprof__cpu_stop(gen, NULL);
+    }
+    PPROF__HEAP_LEAVE();
+    return rc;
 }
+PPROF_API int pprof_write_profile(const char *name, FILE *fp, int debug) {
+    pprof__buf out;
+    int rc;
+    if (!name || !fp) return PPROF_ERR_NULL;
+    if (debug < 0 || debug > 2) return PPROF_ERR_DEBUG;
+    memset(&out, 0, sizeof out);
+    rc = pprof__named(name, debug, NULL, 0, 0, &out);
+    PPROF__HEAP_ENTER();
+    if (rc == PPROF_OK && (fwrite(out.p, 1, out.len, fp) != out.len || fflush(fp) != 0))
+        rc = PPROF_ERR_IO;
+    PPROF__HEAP_LEAVE();
+    PPROF_FREE(out.p);
+    return rc;
+}
+PPROF_API int pprof_write_heap(FILE *fp) { return pprof_write_profile("heap", fp, 0); }
+#if PPROF__HEAP
+PPROF_API int pprof_set_heap_rate(size_t bytes) {
+    __atomic_store_n(&pprof__heap_rate, bytes, __ATOMIC_RELAXED);
+    __atomic_add_fetch(&pprof__heap_epoch, 1, __ATOMIC_RELEASE); /* every thread redraws */
+    return PPROF_OK;
+}
+PPROF_API __attribute__((noinline)) void *pprof_malloc(size_t n) {
+    if (pprof__heap_quick(n)) return __libc_malloc(n);
+    return pprof__heap_alloc(n, 0, PPROF__FPW);
+}
+PPROF_API __attribute__((noinline)) void *pprof_calloc(size_t count, size_t size) {
+    size_t n;
+    if (__builtin_mul_overflow(count, size, &n)) { errno = ENOMEM; return NULL; }
+    if (pprof__heap_quick(n)) return __libc_calloc(count, size);
+    return pprof__heap_alloc(n, 1, PPROF__FPW);
+}
+PPROF_API __attribute__((noinline)) void *pprof_realloc(void *p, size_t n) {
+    return pprof__heap_realloc(p, n, PPROF__FPW);
+}
+PPROF_API void pprof_free(void *p) { pprof__heap_free(p); }
+#else
+PPROF_API int pprof_set_heap_rate(size_t bytes) { (void)bytes; return PPROF_ERR_UNSUPPORTED; }
+PPROF_API void *pprof_malloc(size_t n) { return malloc(n); }
+PPROF_API void *pprof_calloc(size_t count, size_t size) { return calloc(count, size); }
+PPROF_API void *pprof_realloc(void *p, size_t n) { return realloc(p, n); }
+PPROF_API void pprof_free(void *p) { free(p); }
+#endif
 #ifndef PPROF_NO_HTTP
-PPROF_API int pprof_listen_addr(const char *addr) { return pprof__http_listen(addr); }
+PPROF_API int pprof_listen_addr(const char *addr) {
+    int rc;
+    PPROF__HEAP_ENTER();
+    rc = pprof__http_listen(addr);
+    PPROF__HEAP_LEAVE();
+    return rc;
+}
 PPROF_API int pprof_listen(int port) {
     char addr[64];
     if (port < 0 || port > 65535) return PPROF_ERR_ADDRESS;
     snprintf(addr, sizeof addr, "%s:%d", PPROF_HTTP_DEFAULT_BIND, port);
-    return pprof__http_listen(addr);
+    return pprof_listen_addr(addr);
 }
 PPROF_API int pprof_listen_port(void) {
     int port;
@@ -3494,7 +4319,13 @@ PPROF_API int pprof_listen_port(void) {
     pthread_mutex_unlock(&pprof__http_mu);
     return port;
 }
-PPROF_API int pprof_shutdown(void) { return pprof__http_shutdown(); }
+PPROF_API int pprof_shutdown(void) {
+    int rc;
+    PPROF__HEAP_ENTER();
+    rc = pprof__http_shutdown();
+    PPROF__HEAP_LEAVE();
+    return rc;
+}
 #else
 PPROF_API int pprof_listen_addr(const char *addr) { (void)addr; return PPROF_ERR_DISABLED; }
 PPROF_API int pprof_listen(int port) { (void)port; return PPROF_ERR_DISABLED; }
@@ -3512,6 +4343,16 @@ PPROF_API int pprof_write_cpu(FILE *fp, int seconds) {
     if (!fp) return PPROF_ERR_NULL;
     if (seconds < 1) return PPROF_ERR_DURATION;
     return PPROF_ERR_UNSUPPORTED;
+}
+PPROF_API int pprof_set_heap_rate(size_t bytes) { (void)bytes; return PPROF_ERR_UNSUPPORTED; }
+PPROF_API void *pprof_malloc(size_t n) { return malloc(n); }
+PPROF_API void *pprof_calloc(size_t count, size_t size) { return calloc(count, size); }
+PPROF_API void *pprof_realloc(void *p, size_t n) { return realloc(p, n); }
+PPROF_API void pprof_free(void *p) { free(p); }
+PPROF_API int pprof_write_heap(FILE *fp) { return fp ? PPROF_ERR_UNSUPPORTED : PPROF_ERR_NULL; }
+PPROF_API int pprof_write_profile(const char *name, FILE *fp, int debug) {
+    (void)debug;
+    return name && fp ? PPROF_ERR_UNSUPPORTED : PPROF_ERR_NULL;
 }
 #endif
 #endif /* PPROF_IMPLEMENTATION */
