@@ -50,6 +50,15 @@ for cxx in g++ clang++; do
             -pthread tests/compile/impl.c tests/compile/user.c -o "$B/compile_${cxx}_$std"
     done
 done
+# PPROF_WRAP_MALLOC: the malloc family (and, in C++, operator new) defined in the impl TU
+compile compile_wrap_malloc_gcc_c99 gcc -std=c99 $CWARN -fno-omit-frame-pointer -pthread \
+    -DPPROF_WRAP_MALLOC tests/compile/impl.c tests/compile/user.c -o "$B/compile_wrap_c99"
+compile compile_wrap_malloc_clang_c11 clang -std=c11 $CWARN -fno-omit-frame-pointer -pthread \
+    -DPPROF_WRAP_MALLOC tests/compile/impl.c tests/compile/user.c -o "$B/compile_wrap_clang"
+compile compile_wrap_malloc_g++_c++11_noexcept g++ -x c++ -std=c++11 $WARN -fno-exceptions -fno-rtti \
+    -pthread -DPPROF_WRAP_MALLOC tests/compile/impl.c tests/compile/user.c -o "$B/compile_wrap_cxx11"
+compile compile_wrap_malloc_clang++_c++17 clang++ -x c++ -std=c++17 $WARN -pthread \
+    -DPPROF_WRAP_MALLOC tests/compile/impl.c tests/compile/user.c -o "$B/compile_wrap_cxx17"
 compile compile_static_c99 gcc -std=c99 $CWARN -DPPROF_STATIC -pthread -c tests/compile/impl.c -o "$B/static.o"
 if [ -e /usr/include/zlib.h ]; then
     compile compile_zlib_c99 gcc -std=c99 $CWARN -DPPROF_USE_ZLIB -pthread tests/compile/impl.c \
@@ -90,6 +99,22 @@ else
     result FAIL disable_links_nothing "$(head -3 "$B/disabled.err")"
 fi
 
+# --- a C++ program's heap profile: operator new/delete at their call sites (PASS/FAIL lines)
+for cxx in g++ clang++; do
+    if out=$($cxx -std=c++17 -O2 -g $WARN -fno-omit-frame-pointer -pthread tests/heap_cxx.cpp \
+            -o "$B/heap_cxx_$cxx" 2>&1); then
+        while IFS= read -r line; do
+            case $line in
+                "PASS  "*) result PASS "[$cxx] ${line#PASS  }" ;;
+                "FAIL  "*) n=${line#FAIL  }; result FAIL "[$cxx] ${n%%:*}" "${n#*: }" ;;
+                "exit "*) [ "${line#exit }" = 0 ] || result FAIL "[$cxx] heap_cxx_exit_status" "$line" ;;
+            esac
+        done < <("$B/heap_cxx_$cxx" 2>&1; echo "exit $?")
+    else
+        result FAIL "heap_cxx_build_$cxx" "$(echo "$out" | head -5)"
+    fi
+done
+
 # --- the runner, in three builds
 run_phase() { # label binary [filters...]
     local label=$1 bin=$2; shift 2
@@ -124,7 +149,7 @@ fi
 if make -s "$B/run_tsan" 2>"$B/tsan_build.err"; then
     TSAN_OPTIONS=halt_on_error=1 run_phase tsan "$B/run_tsan" pb_ sym_ err_ unw_follows \
         unw_stops unw_checked unw_depth unw_leaf unw_code fork_100 cpu_no_stray \
-        http_listen_errors http_endpoints http_client_limits http_shutdown_ends
+        http_listen_errors http_endpoints http_client_limits http_shutdown_ends heap_
 else
     result FAIL build_tsan "$(head -5 "$B/tsan_build.err")"
 fi
