@@ -1,4 +1,4 @@
-/* pprof.h - v0.1.0 - Go-style pprof profiling for C and C++ - single header, MIT
+/* pprof.h - v0.2.0 - Go-style pprof profiling for C and C++ - single header, MIT
    SPDX-License-Identifier: MIT
 
    USAGE
@@ -30,6 +30,7 @@
      PPROF_MAX_FRAMES       stack depth kept per sample (8..512)           impl TU     64
      PPROF_RING_SLOTS       samples buffered between drains (power of 2)   impl TU     2048
      PPROF_MAX_MAPS         memory regions the unwinder knows per kind     impl TU     8192
+     PPROF_WRAP_MALLOC      sample every malloc of the process (see HEAP)   impl TU     off
      PPROF_MALLOC/REALLOC/FREE  the profiler's own allocator (all or none) impl TU     libc
 
    API (every call returns PPROF_OK = 0 or a negative pprof_result; pprof_strerror names it)
@@ -41,13 +42,18 @@
      pprof_write_cpu(fp, secs)  start, sleep secs seconds, stop and write.
      pprof_strerror(code)       a static message for a result code.
      pprof_last_os_error()      errno of the last failed system call behind PPROF_ERR_OS.
-     pprof_version()            "0.1.0".
+     pprof_version()            "0.2.0".
      pprof_listen(port)         serve /debug/pprof/ on 127.0.0.1:port (0: any free port).
      pprof_listen_addr(addr)    the same on "host:port", "[ipv6]:port" or ":port".
      pprof_listen_port()        the port listened on, or 0.
      pprof_shutdown()           stop the listener, end requests, close sockets, join threads.
-     Reserved for later versions: pprof_set_heap_rate, pprof_malloc/calloc/realloc/free, pprof_write_heap,
-     pprof_write_profile, pprof_set_mutex_fraction, pprof_set_block_rate.
+     pprof_set_heap_rate(bytes) mean bytes between heap samples (default 524288, as Go);
+                                1 records every allocation, 0 stops sampling.
+     pprof_malloc/calloc/realloc/free  the allocator, sampled (without PPROF_WRAP_MALLOC).
+     pprof_write_heap(fp)       the heap profile, gzipped profile.proto.
+     pprof_write_profile(name, fp, debug)  heap allocs goroutine threadcreate block mutex,
+                                as the endpoint with ?debug=0|1|2.
+     Reserved for later versions: pprof_set_mutex_fraction, pprof_set_block_rate.
      Threads: all calls may come from any thread; start and stop are serialised internally.
 
    ENDPOINTS (pprof_listen; as Go's net/http/pprof, under /debug/pprof/)
@@ -59,6 +65,30 @@
      500 "Could not enable CPU profiling: cpu profiling already in use". A thread per
      request (at most PPROF_HTTP_MAX_CONN, then 503); 414/431/413/408 for oversized or slow
      requests. Loopback unless pprof_listen_addr says otherwise.
+
+   HEAP PROFILES (glibc)
+     Define PPROF_WRAP_MALLOC with PPROF_IMPLEMENTATION and every malloc, calloc, realloc,
+     reallocarray, free, posix_memalign, aligned_alloc, memalign, valloc, pvalloc and
+     malloc_usable_size of the process goes through pprof.h first (symbol interposition:
+     the program's calls and its libraries'), then to glibc's allocator. Implemented in a
+     C++ file it also defines operator new (plain, array, nothrow, aligned), whose caller
+     the C++ runtime's own new would hide; delete reaches free. Without it, pprof_malloc &
+     co. are the sampled allocator for the calls you route through them.
+     - Sampling as Go's: each thread counts requested bytes down from an exponential draw
+       (mean = the rate); the allocation that crosses zero is recorded whole with its stack
+       (frame pointers, from the allocating call). Unsampled: a thread-local compare.
+     - A sampled block gets 32 bytes in front of it; free tells it by one bit of the word
+       before the pointer, which glibc's free reads anyway. Hence: memory from pprof_malloc
+       must be freed by pprof_free/pprof_realloc (free() would abort on a sampled block);
+       with PPROF_WRAP_MALLOC everything matches, and direct calls to __libc_free on
+       malloc'd memory are the one thing that breaks.
+     - Profiles: Go's four types (alloc_objects, alloc_space, inuse_objects, inuse_space),
+       values unsampled as Go does, numeric label "bytes" (mean size); in-use is live now,
+       not as of a GC. Stacks end where frame pointers do: inside glibc or libstdc++
+       (built without them) the leaf is the library function (strdup) and its callers may
+       be missing, as in CPU profiles.
+     - Under AddressSanitizer/ThreadSanitizer PPROF_WRAP_MALLOC interposes nothing (the
+       sanitizer owns malloc). Not with -static (glibc's malloc.o would be linked twice).
 
    WHAT IT DOES TO YOUR PROCESS (only while a CPU profile runs)
      - Installs a handler for PPROF_SIGNAL (SIGPROF) with SA_RESTART, unless another handler
@@ -103,6 +133,8 @@
      during the profile (dlclose, then dlopen at the same place) is named after neither.
 
    RECENT CHANGES
+     0.2.0  Heap and allocs profiles: PPROF_WRAP_MALLOC, pprof_malloc & co.,
+            pprof_set_heap_rate, pprof_write_heap, pprof_write_profile.
      0.1.0  CPU profiles of every thread to a file; gzip profile.proto with embedded names.
 
    LICENSE: MIT, see the end of this file.
@@ -119,11 +151,11 @@
 #include <stdlib.h>
 
 #define PPROF_VERSION_MAJOR 0
-#define PPROF_VERSION_MINOR 1
+#define PPROF_VERSION_MINOR 2
 #define PPROF_VERSION_PATCH 0
 #define PPROF_VERSION_NUMBER \
     (PPROF_VERSION_MAJOR * 10000 + PPROF_VERSION_MINOR * 100 + PPROF_VERSION_PATCH)
-#define PPROF_VERSION_STRING "0.1.0"
+#define PPROF_VERSION_STRING "0.2.0"
 
 #ifdef PPROF_STATIC
 #  if defined(__GNUC__)
@@ -2795,7 +2827,6 @@ static pthread_mutex_t pprof__heap_mu = PTHREAD_MUTEX_INITIALIZER; /* the record
 static struct pprof__heap_state {
     pprof__hrec **tab;
     size_t cap, n;
-    int atfork_done;
     pprof__hrec lost;        /* samples whose record could not be allocated */
 } pprof__heap;
 
@@ -2936,6 +2967,11 @@ PPROF__FN void pprof__heap_postfork_child(void) {
     pthread_mutex_t fresh = PTHREAD_MUTEX_INITIALIZER; /* another thread may have held it */
     memcpy(&pprof__heap_mu, &fresh, sizeof fresh);
 }
+/* Registered at load time: from inside malloc it could meet glibc's fork-handler lock held
+   (a program's own prepare handler allocating during fork). */
+__attribute__((constructor)) static void pprof__heap_ctor(void) {
+    pthread_atfork(NULL, NULL, pprof__heap_postfork_child);
+}
 
 /* The record of a stack, made on first sight. Never NULL (out of memory: `lost`). */
 PPROF__FN pprof__hrec *pprof__heap_record(const uintptr_t *pc, uint32_t n) {
@@ -2943,10 +2979,6 @@ PPROF__FN pprof__hrec *pprof__heap_record(const uintptr_t *pc, uint32_t n) {
     pprof__hrec *r = NULL;
     size_t i;
     pthread_mutex_lock(&pprof__heap_mu);
-    if (!pprof__heap.atfork_done) {
-        pprof__heap.atfork_done = 1;
-        pthread_atfork(NULL, NULL, pprof__heap_postfork_child);
-    }
     if (pprof__heap.n * 2 >= pprof__heap.cap) { /* grow to keep probes short */
         size_t ncap = pprof__heap.cap ? pprof__heap.cap * 2 : 1024, j;
         pprof__hrec **nt = (pprof__hrec **)PPROF_MALLOC(ncap * sizeof *nt);
@@ -2991,6 +3023,7 @@ PPROF__FN PPROF__NOINLINE void *pprof__heap_sampled(size_t n, size_t a, int zero
     uintptr_t pcs[PPROF_MAX_FRAMES], p = 0;
     size_t extra = 32 + (a - 16);
     unsigned char *base;
+    int saved = errno; /* a successful malloc leaves errno alone, whatever the walk met */
     if (n > (size_t)PTRDIFF_MAX - extra) { errno = ENOMEM; return NULL; }
     t->busy++;
     base = (unsigned char *)(zero ? __libc_calloc(1, n + extra) : __libc_malloc(n + extra));
@@ -3005,6 +3038,7 @@ PPROF__FN PPROF__NOINLINE void *pprof__heap_sampled(size_t n, size_t a, int zero
         h->check = pprof__heap_check(p, h);
         __atomic_add_fetch(&h->rec->allocs, 1, __ATOMIC_RELAXED);
         __atomic_add_fetch(&h->rec->alloc_bytes, (uint64_t)n, __ATOMIC_RELAXED);
+        errno = saved;
     }
     t->busy--;
     return (void *)p;

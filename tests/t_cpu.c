@@ -151,14 +151,14 @@ static volatile int t_spin_stop;
 static void *t_spin_a(void *arg) {
     unsigned long x = 1;
     (void)arg;
-    while (!t_spin_stop) x = stage_a(x);
+    while (!__atomic_load_n(&t_spin_stop, __ATOMIC_RELAXED)) x = stage_a(x);
     T_OPAQUE(x);
     return NULL;
 }
 static void *t_spin_c(void *arg) {
     unsigned long x = 1;
     (void)arg;
-    while (!t_spin_stop) x = stage_c(x);
+    while (!__atomic_load_n(&t_spin_stop, __ATOMIC_RELAXED)) x = stage_c(x);
     T_OPAQUE(x);
     return NULL;
 }
@@ -180,7 +180,7 @@ static void t_cpu_old_and_new_threads(void) {
     pprof__os_sleep_ns(1500000000);
     clock_gettime(ca, &d1);
     T_CHECK(pprof_cpu_stop() == PPROF_OK, "stop");
-    t_spin_stop = 1;
+    __atomic_store_n(&t_spin_stop, 1, __ATOMIC_RELAXED);
     pthread_join(before, NULL);
     pthread_join(during, NULL);
     fclose(fp);
@@ -205,12 +205,12 @@ static void t_cpu_old_threads_no_pseudo(void) {
     prd_profile p;
     char path[64];
     FILE *fp = t_tmpfile(path, sizeof path);
-    t_spin_stop = 0;
+    __atomic_store_n(&t_spin_stop, 0, __ATOMIC_RELAXED);
     pthread_create(&a, NULL, t_spin_a, NULL);
     pthread_create(&c, NULL, t_spin_c, NULL);
     pprof__os_sleep_ns(50000000);
     T_CHECK(pprof_write_cpu(fp, 1) == PPROF_OK, "write");
-    t_spin_stop = 1;
+    __atomic_store_n(&t_spin_stop, 1, __ATOMIC_RELAXED);
     pthread_join(a, NULL);
     pthread_join(c, NULL);
     fclose(fp);
@@ -473,7 +473,7 @@ static void t_cpu_no_stray_signal(void) {
     sa.sa_handler = SIG_DFL;
     sigaction(SIGPROF, &sa, NULL);
     pprof__os_sleep_ns(300000000);
-    t_spin_stop = 1;
+    __atomic_store_n(&t_spin_stop, 1, __ATOMIC_RELAXED);
     pthread_join(a, NULL);
     pthread_join(c, NULL);
     fclose(fp);

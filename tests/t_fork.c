@@ -9,7 +9,7 @@ static void t_fork_child_profiles(void) {
     pid_t pid;
     int status;
     cfp = t_tmpfile(cpath, sizeof cpath);
-    t_spin_stop = 0;
+    __atomic_store_n(&t_spin_stop, 0, __ATOMIC_RELAXED);
     pthread_create(&a, NULL, t_spin_a, NULL);
     T_CHECK(pprof_cpu_start(fp) == PPROF_OK, "start");
     pprof__os_sleep_ns(200000000);
@@ -29,7 +29,7 @@ static void t_fork_child_profiles(void) {
     T_CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0, "child status %d", status);
     pprof__os_sleep_ns(200000000);
     T_CHECK(pprof_cpu_stop() == PPROF_OK, "parent stop");
-    t_spin_stop = 1;
+    __atomic_store_n(&t_spin_stop, 1, __ATOMIC_RELAXED);
     pthread_join(a, NULL);
     fclose(fp);
     memset(&p, 0, sizeof p);
@@ -50,7 +50,7 @@ static void t_fork_many(void) {
     pthread_t a;
     FILE *fp = tmpfile();
     int i, status;
-    t_spin_stop = 0;
+    __atomic_store_n(&t_spin_stop, 0, __ATOMIC_RELAXED);
     pthread_create(&a, NULL, t_spin_a, NULL);
     pprof_set_cpu_rate(1000);
     T_CHECK(pprof_cpu_start(fp) == PPROF_OK, "start");
@@ -66,7 +66,7 @@ static void t_fork_many(void) {
         T_CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0, "child %d status %d", i, status);
     }
     T_CHECK(pprof_cpu_stop() == PPROF_OK, "stop");
-    t_spin_stop = 1;
+    __atomic_store_n(&t_spin_stop, 1, __ATOMIC_RELAXED);
     pthread_join(a, NULL);
     fclose(fp);
 }

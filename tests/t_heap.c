@@ -80,6 +80,12 @@ static void t_heap_explicit_exact(void) {
         errno = 0;
         T_CHECK(pprof_calloc(t_half, 3) == NULL && errno == ENOMEM,
                 "calloc overflow: NULL, ENOMEM");
+        errno = 4321; /* success leaves errno alone, sampled or not */
+        pprof_free(t_site_pm(10));
+        T_CHECK(errno == 4321, "errno after a sampled pprof_malloc: %d", errno);
+        T_CHECK(pprof_write_profile("heap", NULL, 0) == PPROF_ERR_NULL, "NULL file");
+        T_CHECK(pprof_write_profile("nope", stderr, 0) == PPROF_ERR_NAME, "unknown name");
+        T_CHECK(pprof_write_profile("heap", stderr, 3) == PPROF_ERR_DEBUG, "debug 3");
 #if !PPROF__SANITIZED /* pprof_free takes glibc's malloc'd memory too (not a sanitizer's) */
         pprof_free(malloc(10));
 #endif

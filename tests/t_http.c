@@ -202,10 +202,10 @@ static void t_http_trace(void) {
     t_resp r;
     size_t b = 0, e = 0;
     const char *p;
-    t_spin_stop = 0;
+    __atomic_store_n(&t_spin_stop, 0, __ATOMIC_RELAXED);
     pthread_create(&spin, NULL, t_spin_a, NULL);
     t_http_get(port, "GET", "/debug/pprof/trace?seconds=1", &r);
-    t_spin_stop = 1;
+    __atomic_store_n(&t_spin_stop, 1, __ATOMIC_RELAXED);
     pthread_join(spin, NULL);
     T_CHECK(r.status == 200 && t_has_header(&r, "Content-Type: application/json") &&
             t_has_header(&r, "filename=\"trace.json\""), "trace:\n%s", r.head);
@@ -238,7 +238,7 @@ static void t_http_cpu_concurrency(void) {
     prd_profile p;
     int64_t t0, t1;
     t_http_port = t_http_start();
-    t_spin_stop = 0;
+    __atomic_store_n(&t_spin_stop, 0, __ATOMIC_RELAXED);
     pthread_create(&spin, NULL, t_spin_a, NULL);
     pthread_create(&c, NULL, t_http_cpu_client, NULL);
     pprof__os_sleep_ns(500000000);
@@ -257,7 +257,7 @@ static void t_http_cpu_concurrency(void) {
     T_CHECK(pprof_cpu_start(stdout) == PPROF_ERR_BUSY, "the API sees the endpoint's profile");
     T_CHECK(pprof_cpu_stop() == PPROF_ERR_NOT_RUNNING, "the API cannot stop the endpoint's profile");
     pthread_join(c, NULL);
-    t_spin_stop = 1;
+    __atomic_store_n(&t_spin_stop, 1, __ATOMIC_RELAXED);
     pthread_join(spin, NULL);
     T_CHECK(t_http_cpu_resp.status == 200 &&
             strstr(t_http_cpu_resp.head, "filename=\"profile\""), "CPU profile:\n%s", t_http_cpu_resp.head);
@@ -480,7 +480,7 @@ static void t_http_scraper_patterns(void) {
     pthread_t th[10], spin;
     int round, i;
     t_scrape_port = t_http_start();
-    t_spin_stop = 0;
+    __atomic_store_n(&t_spin_stop, 0, __ATOMIC_RELAXED);
     pthread_create(&spin, NULL, t_spin_a, NULL);
     for (round = 0; round < 2; round++) {
         for (i = 0; i < 10; i++) { /* Alloy's five jobs and Parca's five, all at once */
@@ -500,7 +500,7 @@ static void t_http_scraper_patterns(void) {
         }
         T_CHECK((s[0].status == 200) + (s[5].status == 200) == 1, "exactly one CPU profile runs");
     }
-    t_spin_stop = 1;
+    __atomic_store_n(&t_spin_stop, 1, __ATOMIC_RELAXED);
     pthread_join(spin, NULL);
     T_CHECK(pprof_shutdown() == PPROF_OK, "shutdown");
 }
@@ -511,7 +511,7 @@ static void t_http_go_pprof_live(void) {
     pthread_t spin;
     if (!t_have("go")) T_SKIP("`go` not found: go tool pprof is not tested (CI installs golang-go)");
     port = t_http_start();
-    t_spin_stop = 0;
+    __atomic_store_n(&t_spin_stop, 0, __ATOMIC_RELAXED);
     pthread_create(&spin, NULL, t_spin_a, NULL);
     snprintf(cmd, sizeof cmd, "HOME=/tmp go tool pprof -top 'http://127.0.0.1:%d/debug/pprof/profile?seconds=2' 2>&1", port);
     T_CHECK(t_capture(cmd, out, 1 << 20) == 0, "%s:\n%s", cmd, out);
@@ -576,7 +576,7 @@ static void t_http_go_pprof_live(void) {
                 "web UI flame graph: %d", r.status);
         free(r.raw);
     }
-    t_spin_stop = 1;
+    __atomic_store_n(&t_spin_stop, 1, __ATOMIC_RELAXED);
     pthread_join(spin, NULL);
     T_CHECK(pprof_shutdown() == PPROF_OK, "shutdown");
     free(out);
