@@ -3466,6 +3466,50 @@ PPROF__WRAP size_t malloc_usable_size(void *p) PPROF__THROW { return pprof__heap
 #endif
 #endif /* PPROF__INTERPOSE */
 
+#if PPROF__INTERPOSE && !defined(__cplusplus) && (__GLIBC__ > 2 || __GLIBC_MINOR__ >= 34)
+/* A C implementation file in a C++ program: operator new under its mangled names, for the
+   same reason as in C++ below. A failed allocation goes on to the C++ runtime's own new
+   (found with dlsym, in libc since glibc 2.34), which runs the new_handler loop and throws
+   std::bad_alloc or returns NULL; the exception unwinds through this frame (.eh_frame). */
+#include <dlfcn.h>
+PPROF__FN void *pprof__cnew(size_t n, size_t align, uintptr_t fpw) {
+    if (align > 16) return pprof__heap_memalign(align, n, fpw);
+    return pprof__heap_quick(n) ? __libc_malloc(n) : pprof__heap_alloc(n, 0, fpw);
+}
+typedef void *(*pprof__new1)(size_t);
+typedef void *(*pprof__new2)(size_t, size_t); /* the second: align_val_t, or &std::nothrow */
+PPROF__FN pprof__new1 pprof__cnew_next1(const char *sym) {
+    void *v = dlsym((void *)-1l /* RTLD_NEXT */, sym);
+    pprof__new1 f;
+    if (!v) abort(); /* operator new called, no C++ runtime loaded: cannot happen */
+    memcpy(&f, &v, sizeof f);
+    return f;
+}
+PPROF__FN pprof__new2 pprof__cnew_next2(const char *sym) {
+    void *v = dlsym((void *)-1l, sym);
+    pprof__new2 f;
+    if (!v) abort();
+    memcpy(&f, &v, sizeof f);
+    return f;
+}
+#define PPROF__CNEW(fn, sym, call_next, align) \
+    PPROF__WRAP void *fn __asm__(sym); \
+    PPROF__WRAP void *fn { \
+        void *p = pprof__cnew(n, align, PPROF__FPW); \
+        return p ? p : call_next; \
+    }
+PPROF__CNEW(pprof__cnew_w(size_t n), "_Znwm", pprof__cnew_next1("_Znwm")(n), 0)
+PPROF__CNEW(pprof__cnew_a(size_t n), "_Znam", pprof__cnew_next1("_Znam")(n), 0)
+PPROF__CNEW(pprof__cnew_wn(size_t n, const void *t), "_ZnwmRKSt9nothrow_t",
+            pprof__cnew_next2("_ZnwmRKSt9nothrow_t")(n, (size_t)(uintptr_t)t), 0)
+PPROF__CNEW(pprof__cnew_an(size_t n, const void *t), "_ZnamRKSt9nothrow_t",
+            pprof__cnew_next2("_ZnamRKSt9nothrow_t")(n, (size_t)(uintptr_t)t), 0)
+PPROF__CNEW(pprof__cnew_wa(size_t n, size_t al), "_ZnwmSt11align_val_t",
+            pprof__cnew_next2("_ZnwmSt11align_val_t")(n, al), al)
+PPROF__CNEW(pprof__cnew_aa(size_t n, size_t al), "_ZnamSt11align_val_t",
+            pprof__cnew_next2("_ZnamSt11align_val_t")(n, al), al)
+#undef PPROF__CNEW
+#endif
 #if PPROF__INTERPOSE && defined(__cplusplus)
 /* The C++ runtime's operator new saves no frame pointer: wrapping only its malloc would
    lose the caller of new. So new is wrapped too (delete reaches free by itself). */

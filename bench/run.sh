@@ -5,4 +5,5 @@ cd "$(dirname "$0")/.."
 mkdir -p build
 ${CC:-cc} -std=c11 -O2 -g -fno-omit-frame-pointer -pthread bench/bench.c -o build/bench -ldl -lm
 echo "pprof.h bench on $(nproc) cores, $(uname -r), $(date -u +%Y-%m-%d)"
-build/bench "$@"
+[ "${1:-}" = heap ] || build/bench "$@"
+if [ $# -eq 0 ] || [ "$1" = heap ]; then bench/heap.sh; fi

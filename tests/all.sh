@@ -100,9 +100,17 @@ else
 fi
 
 # --- a C++ program's heap profile: operator new/delete at their call sites (PASS/FAIL lines)
-for cxx in g++ clang++; do
-    if out=$($cxx -std=c++17 -O2 -g $WARN -fno-omit-frame-pointer -pthread tests/heap_cxx.cpp \
-            -o "$B/heap_cxx_$cxx" 2>&1); then
+# (g++, clang++: the implementation in C++; c-impl: in a C file, operator new by its mangled names)
+for cxx in g++ clang++ c-impl; do
+    if [ $cxx = c-impl ]; then
+        build() { gcc -std=c99 -O2 -g $CWARN -fno-omit-frame-pointer -pthread -c tests/heap_cxx_impl.c \
+                      -o "$B/heap_cxx_impl.o" && g++ -std=c++17 -O2 -g $WARN -fno-omit-frame-pointer \
+                      -pthread -DHEAP_CXX_C_IMPL tests/heap_cxx.cpp "$B/heap_cxx_impl.o" -o "$B/heap_cxx_$cxx"; }
+    else
+        build() { $cxx -std=c++17 -O2 -g $WARN -fno-omit-frame-pointer -pthread tests/heap_cxx.cpp \
+                      -o "$B/heap_cxx_$cxx"; }
+    fi
+    if out=$(build 2>&1); then
         while IFS= read -r line; do
             case $line in
                 "PASS  "*) result PASS "[$cxx] ${line#PASS  }" ;;

@@ -1,8 +1,10 @@
 // The heap profile of a C++ program: operator new and delete (plain, array, nothrow, aligned)
 // are counted at their call sites, exactly at rate 1. Built by tests/all.sh as C++17 with
 // PPROF_WRAP_MALLOC; prints PASS/FAIL lines like the runner.
+#ifndef HEAP_CXX_C_IMPL /* else the implementation is the C file tests/heap_cxx_impl.c */
 #define PPROF_IMPLEMENTATION
 #define PPROF_WRAP_MALLOC
+#endif
 #include "../pprof.h"
 #define PPROF_READ_IMPLEMENTATION
 #include "../tools/pprof_read.h"
@@ -10,6 +12,7 @@
 #include <vector>
 #include <string>
 #include <cstring>
+#include <unistd.h>
 
 #define NOINLINE __attribute__((noinline))
 static void *volatile sink;
@@ -91,6 +94,21 @@ int main() {
     check(v[0] == 2 && v[1] == (long long)(sizeof(std::vector<long>) + 500 * sizeof(long)),
           "heap_cxx_vector_buffer_at_its_site", msg);
     prd_free(&p);
+
+    // failure: the new_handler loop runs, then std::bad_alloc; nothrow gives NULL
+    static volatile std::size_t huge = SIZE_MAX / 4;
+    static int handler_calls = 0;
+    std::set_new_handler([] { if (++handler_calls == 2) std::set_new_handler(nullptr); });
+    bool threw = false;
+    try {
+        char *x = new char[huge];
+        sink = x;
+    } catch (const std::bad_alloc &) {
+        threw = true;
+    }
+    std::snprintf(msg, sizeof msg, "threw %d, new_handler called %d times", threw, handler_calls);
+    check(threw && handler_calls == 2, "heap_cxx_failure_new_handler_then_bad_alloc", msg);
+    check(new (std::nothrow) char[huge] == nullptr, "heap_cxx_failure_nothrow_null", "not NULL");
     delete vec;
     for (int i = 5; i < 10; i++) delete[] arrays[i];
     for (int i = 0; i < 3; i++) delete[] nt[i];
