@@ -70,10 +70,11 @@
      Define PPROF_WRAP_MALLOC with PPROF_IMPLEMENTATION and every malloc, calloc, realloc,
      reallocarray, free, posix_memalign, aligned_alloc, memalign, valloc, pvalloc and
      malloc_usable_size of the process goes through pprof.h first (symbol interposition:
-     the program's calls and its libraries'), then to glibc's allocator. Implemented in a
-     C++ file it also defines operator new (plain, array, nothrow, aligned), whose caller
-     the C++ runtime's own new would hide; delete reaches free. Without it, pprof_malloc &
-     co. are the sampled allocator for the calls you route through them.
+     the program's calls and its libraries'), then to glibc's allocator. It also defines
+     operator new (plain, array, nothrow, aligned; C++11 or later when the file is C++,
+     glibc 2.34 or later when it is C), whose caller the C++ runtime's own new would hide;
+     delete reaches free. Without it, pprof_malloc & co. are the sampled allocator for the
+     calls you route through them.
      - Sampling as Go's: each thread counts requested bytes down from an exponential draw
        (mean = the rate); the allocation that crosses zero is recorded whole with its stack
        (frame pointers, from the allocating call). Unsampled: a thread-local compare.
@@ -248,7 +249,8 @@ PPROF_API int pprof_set_heap_rate(size_t bytes);
    heap profile, for programs that do not define PPROF_WRAP_MALLOC (which samples every
    malloc of the process instead). Same contracts as malloc, calloc, realloc (n = 0 frees
    and returns NULL, as glibc) and free. Memory from pprof_malloc/calloc/realloc must go
-   back through pprof_free or pprof_realloc; pprof_free also takes plain malloc'd memory.
+   back through pprof_free or pprof_realloc (not free, not malloc_usable_size). pprof_free
+   also takes memory from glibc's malloc, but not from a sanitizer's or another allocator's.
    Threads      any.                                                                      */
 PPROF_API void *pprof_malloc(size_t size);
 PPROF_API void *pprof_calloc(size_t count, size_t size);
@@ -2887,7 +2889,7 @@ PPROF__FN size_t pprof__heap_draw(pprof__htls *t, size_t rate) {
 /* The slow half of the countdown: 1 when this allocation of n bytes is sampled. */
 PPROF__FN PPROF__NOINLINE int pprof__heap_tick(size_t n) {
     pprof__htls *t = &pprof__heap_t;
-    uint32_t ep = __atomic_load_n(&pprof__heap_epoch, __ATOMIC_RELAXED);
+    uint32_t ep = __atomic_load_n(&pprof__heap_epoch, __ATOMIC_ACQUIRE); /* then its rate */
     size_t rate = __atomic_load_n(&pprof__heap_rate, __ATOMIC_RELAXED);
     if (t->busy) return 0;
     if (t->self || rate == 0) { t->left = SIZE_MAX; t->epoch = ep; return 0; }
@@ -2938,7 +2940,13 @@ PPROF__FN int pprof__heap_own_stack(pprof__htls *t, uintptr_t sp, uintptr_t *hi)
     if (sp >= t->stk_lo && sp < t->stk_hi) { *hi = t->stk_hi; return 1; }
     t->stk_miss++;
     if (t->stk_miss & (t->stk_miss - 1)) return 0; /* look again at the 1st, 2nd, 4th.. miss */
-    if (pprof__maps_read(&m) != 0) return 0;
+    {   /* open and read are cancellation points; malloc must not be one */
+        int cs, rc;
+        pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &cs);
+        rc = pprof__maps_read(&m);
+        pthread_setcancelstate(cs, NULL);
+        if (rc != 0) return 0;
+    }
     for (i = 0; i < m.n; i++) {
         const pprof__mapent *e = &m.e[i];
         if (sp < e->lo || sp >= e->hi) continue;
@@ -2963,14 +2971,20 @@ PPROF__FN int pprof__heap_stack(pprof__htls *t, uintptr_t fpw, uintptr_t *out) {
                            PPROF_MAX_FRAMES, 1);
 }
 
-PPROF__FN void pprof__heap_postfork_child(void) {
-    pthread_mutex_t fresh = PTHREAD_MUTEX_INITIALIZER; /* another thread may have held it */
-    memcpy(&pprof__heap_mu, &fresh, sizeof fresh);
+/* fork: the table is held across it, so the child gets it whole; the forking thread
+   samples nothing meanwhile (other fork handlers may allocate). */
+PPROF__FN void pprof__heap_prefork(void) {
+    pprof__heap_t.busy++;
+    pthread_mutex_lock(&pprof__heap_mu);
+}
+PPROF__FN void pprof__heap_postfork(void) {
+    pthread_mutex_unlock(&pprof__heap_mu);
+    pprof__heap_t.busy--;
 }
 /* Registered at load time: from inside malloc it could meet glibc's fork-handler lock held
    (a program's own prepare handler allocating during fork). */
 __attribute__((constructor)) static void pprof__heap_ctor(void) {
-    pthread_atfork(NULL, NULL, pprof__heap_postfork_child);
+    pthread_atfork(pprof__heap_prefork, pprof__heap_postfork, pprof__heap_postfork);
 }
 
 /* The record of a stack, made on first sight. Never NULL (out of memory: `lost`). */
@@ -3024,7 +3038,7 @@ PPROF__FN PPROF__NOINLINE void *pprof__heap_sampled(size_t n, size_t a, int zero
     size_t extra = 32 + (a - 16);
     unsigned char *base;
     int saved = errno; /* a successful malloc leaves errno alone, whatever the walk met */
-    if (n > (size_t)PTRDIFF_MAX - extra) { errno = ENOMEM; return NULL; }
+    if (extra > (size_t)PTRDIFF_MAX || n > (size_t)PTRDIFF_MAX - extra) { errno = ENOMEM; return NULL; }
     t->busy++;
     base = (unsigned char *)(zero ? __libc_calloc(1, n + extra) : __libc_malloc(n + extra));
     if (base) {
@@ -3510,7 +3524,7 @@ PPROF__CNEW(pprof__cnew_aa(size_t n, size_t al), "_ZnamSt11align_val_t",
             pprof__cnew_next2("_ZnamSt11align_val_t")(n, al), al)
 #undef PPROF__CNEW
 #endif
-#if PPROF__INTERPOSE && defined(__cplusplus)
+#if PPROF__INTERPOSE && defined(__cplusplus) && __cplusplus >= 201103L
 /* The C++ runtime's operator new saves no frame pointer: wrapping only its malloc would
    lose the caller of new. So new is wrapped too (delete reaches free by itself). */
 #include <new>
@@ -3737,12 +3751,19 @@ PPROF__FN void pprof__http_index(int fd, int head) {
         pprof__buf tids;
         memset(&tids, 0, sizeof tids);
         pprof__cpu_list_tids_into(&tids); /* goroutine's count: the threads */
+        int records = 0; /* heap and allocs: Go counts the profile's records */
+#if PPROF__HEAP
+        pthread_mutex_lock(&pprof__heap_mu);
+        records = (int)pprof__heap.n;
+        pthread_mutex_unlock(&pprof__heap_mu);
+#endif
         for (i = 0; i < sizeof pprof__http_profiles / sizeof pprof__http_profiles[0]; i++) {
+            const char *nm = pprof__http_profiles[i][0];
             snprintf(row, sizeof row,
                      "<tr><td>%d</td><td><a href='%s?debug=1'>%s</a></td></tr>\n",
-                     strcmp(pprof__http_profiles[i][0], "goroutine") == 0
-                         ? (int)(tids.len / sizeof(int)) : 0,
-                     pprof__http_profiles[i][0], pprof__http_profiles[i][0]);
+                     strcmp(nm, "goroutine") == 0 ? (int)(tids.len / sizeof(int))
+                     : strcmp(nm, "heap") == 0 || strcmp(nm, "allocs") == 0 ? records : 0,
+                     nm, nm);
             PPROF__S(row);
         }
         PPROF_FREE(tids.p);

@@ -187,7 +187,7 @@ static void t_heap_wrap_exact(void) {
 static void t_heap_wrap_bad_input(void) {
     static const size_t al[] = {0, 1, 3, 8, 24, 48, 100, 4096, (size_t)1 << 40,
                                 SIZE_MAX / 2 + 1, SIZE_MAX / 2 + 2, SIZE_MAX};
-    static const size_t sz[] = {0, 10, 1000, SIZE_MAX - 100};
+    static const size_t sz[] = {0, 10, 1000, SIZE_MAX - 100, SIZE_MAX / 2 - 7};
     size_t rates[] = {1, 0}, i, j, k;
     void *p;
     for (k = 0; k < 2; k++) {
@@ -315,6 +315,33 @@ static void *t_heap_thread(void *arg) {
     for (i = 0; i < 1000; i++) free(t_site_thr(48));
     for (i = 0; i < 10; i++) (void)t_site_thr(16); /* kept: in use at the end */
     return NULL;
+}
+
+/* malloc is no cancellation point, even where the profiler reads /proc for a new thread */
+static volatile int t_cancel_survived;
+static pthread_barrier_t t_cancel_bar;
+static void *t_heap_cancel_thread(void *arg) {
+    int i;
+    (void)arg;
+    pthread_barrier_wait(&t_cancel_bar); /* a cancel is pending from here on */
+    pthread_barrier_wait(&t_cancel_bar);
+    for (i = 0; i < 100; i++) free(t_site_thr(64)); /* first sample: the stack lookup */
+    __atomic_store_n(&t_cancel_survived, 1, __ATOMIC_RELEASE);
+    pthread_testcancel();
+    return NULL;
+}
+static void t_heap_wrap_not_cancellation_point(void) {
+    pthread_t th;
+    void *res = NULL;
+    pprof_set_heap_rate(1);
+    pthread_barrier_init(&t_cancel_bar, NULL, 2);
+    T_CHECK(pthread_create(&th, NULL, t_heap_cancel_thread, NULL) == 0, "thread");
+    pthread_barrier_wait(&t_cancel_bar);
+    pthread_cancel(th);
+    pthread_barrier_wait(&t_cancel_bar);
+    pthread_join(th, &res);
+    T_CHECK(__atomic_load_n(&t_cancel_survived, __ATOMIC_ACQUIRE) == 1 && res == PTHREAD_CANCELED,
+            "cancelled inside malloc");
 }
 
 T_NOINLINE void *t_site_child(size_t n) { void *p = malloc(n); T_KEEP(p); return p; }
@@ -456,6 +483,7 @@ static void t_heap_wrap_go_pprof(void) {
     {"heap_wrap_double_free_reaches_glibc", t_heap_wrap_double_free, 30}, \
     {"heap_wrap_accuracy_at_16k", t_heap_wrap_accuracy, 60}, \
     {"heap_wrap_threads_fork_constructor", t_heap_wrap_threads_fork_ctor, 30}, \
+    {"heap_wrap_malloc_is_no_cancellation_point", t_heap_wrap_not_cancellation_point, 30}, \
     {"heap_wrap_profiler_not_in_profile", t_heap_wrap_no_self, 30}, \
     {"heap_wrap_http_proto_text_window", t_heap_wrap_http, 30}, \
     {"heap_wrap_go_tool_pprof", t_heap_wrap_go_pprof, 60},
