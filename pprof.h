@@ -187,7 +187,8 @@
     X(PPROF_ERR_LISTENING,  -32, "already listening") \
     X(PPROF_ERR_NOT_LISTENING,-33, "not listening") \
     X(PPROF_ERR_NAME,       -40, "unknown profile name (want heap, allocs, goroutine, threadcreate, block or mutex)") \
-    X(PPROF_ERR_DEBUG,      -41, "debug must be 0 (gzipped protobuf), 1 (text) or, for goroutine, 2")
+    X(PPROF_ERR_DEBUG,      -41, "debug must be 0 (gzipped protobuf), 1 (text) or, for goroutine, 2") \
+    X(PPROF_ERR_FRACTION,   -42, "the mutex fraction and block rate must be >= 0")
 
 typedef enum pprof_result {
 #define PPROF__X(name, code, text) name = code,
@@ -268,6 +269,15 @@ PPROF_API int pprof_write_heap(FILE *fp);
    thread list. Returns as pprof_write_heap; PPROF_ERR_NAME; PPROF_ERR_DEBUG.            */
 PPROF_API int pprof_write_profile(const char *name, FILE *fp, int debug);
 
+/* pprof_set_mutex_fraction: record 1 in n contended unlocks (Go's SetMutexProfileFraction;
+   0, the default, is off), counted n times so totals stay unbiased. pprof_set_block_rate:
+   record every wait of >= ns, a shorter one with probability duration/ns (Go's
+   SetBlockProfileRate; 0, the default, is off). Events come from the pthread functions
+   that PPROF_WRAP_PTHREAD wraps. Returns PPROF_OK; PPROF_ERR_FRACTION if negative;
+   PPROF_ERR_UNSUPPORTED off glibc.                                                       */
+PPROF_API int pprof_set_mutex_fraction(int n);
+PPROF_API int pprof_set_block_rate(long ns);
+
 PPROF_API const char *pprof_strerror(int code);
 PPROF_API int pprof_last_os_error(void);
 PPROF_API const char *pprof_version(void);
@@ -290,6 +300,8 @@ static inline void *pprof_calloc(size_t count, size_t size) { return calloc(coun
 static inline void *pprof_realloc(void *ptr, size_t size) { return realloc(ptr, size); }
 static inline void pprof_free(void *ptr) { free(ptr); }
 static inline int pprof_write_heap(FILE *fp) { (void)fp; return 0; }
+static inline int pprof_set_mutex_fraction(int n) { (void)n; return 0; }
+static inline int pprof_set_block_rate(long ns) { (void)ns; return 0; }
 static inline int pprof_write_profile(const char *name, FILE *fp, int debug) {
     (void)name; (void)fp; (void)debug; return 0;
 }
@@ -452,6 +464,11 @@ static inline int pprof_write_profile(const char *name, FILE *fp, int debug) {
 #  define PPROF__INTERPOSE 1
 #else
 #  define PPROF__INTERPOSE 0
+#endif
+#if PPROF__HEAP && defined(PPROF_WRAP_PTHREAD) && !PPROF__SANITIZED
+#  define PPROF__WRAPSYNC 1
+#else
+#  define PPROF__WRAPSYNC 0
 #endif
 #if PPROF__HEAP
 #ifdef __cplusplus
@@ -665,6 +682,24 @@ static struct pprof__sig_state {
 
 static PPROF__TLS int pprof__sig_tid;     /* this thread's id, 0 until its first sample */
 
+/* A thread dump (>>dump): one slot per thread, filled by the thread's own handler. */
+typedef struct pprof__dslot {
+    int tid;
+    int state;               /* atomic: 0 no stack, 1 asked, 2 captured */
+    uint32_t n;
+    const char *why;         /* no stack: why */
+    const char *run;         /* running, sleeping... */
+    char name[24];
+    uintptr_t pc[PPROF_MAX_FRAMES];
+} pprof__dslot;
+static struct pprof__dump_state {
+    int active;              /* atomic: a dump is asking */
+    int pid;                 /* tgkill'd by this process: si_pid */
+    pprof__dslot *slot;
+    size_t n;
+} pprof__dump;
+PPROF__FN void pprof__dump_here(const void *uc);
+
 PPROF__FN void pprof__ring_push(uint64_t weight, const void *uc);
 
 // sigsafe: the profiling signal's entry point.
@@ -672,7 +707,10 @@ PPROF__FN void pprof__sig_handler(int sig, siginfo_t *si, void *uc) {
     int saved_errno = errno;
     (void)sig;
     PPROF__ADD(&pprof__sig.inflight, 1);
-    if (__atomic_load_n(&pprof__sig.active, __ATOMIC_SEQ_CST)) {
+    if (si->si_code == SI_TKILL && __atomic_load_n(&pprof__dump.active, __ATOMIC_SEQ_CST) &&
+        si->si_pid == pprof__dump.pid) {
+        pprof__dump_here(uc);                    /* a thread dump asks for this stack */
+    } else if (__atomic_load_n(&pprof__sig.active, __ATOMIC_SEQ_CST)) {
         int gen = PPROF__LOAD(&pprof__sig.gen);
         uint64_t weight = 0;
         if (si->si_code == SI_TIMER) {           /* this thread's own CPU timer */
@@ -865,6 +903,21 @@ PPROF__FN int pprof__unw_context(const void *uc, uintptr_t *out, int max) {
     }
     pprof__maps_release(s);
     return n;
+}
+
+// sigsafe: a thread dump's request: this thread's stack into its slot.
+PPROF__FN void pprof__dump_here(const void *uc) {
+    int tid = pprof__os_gettid();
+    pprof__dslot *s = pprof__dump.slot;
+    size_t i, n = pprof__dump.n;
+    for (i = 0; i < n; i++)
+        if (s[i].tid == tid) {
+            if (__atomic_load_n(&s[i].state, __ATOMIC_ACQUIRE) == 1) {
+                s[i].n = (uint32_t)pprof__unw_context(uc, s[i].pc, PPROF_MAX_FRAMES);
+                __atomic_store_n(&s[i].state, 2, __ATOMIC_RELEASE);
+            }
+            break;
+        }
 }
 
 // =========================================================================================
@@ -1841,6 +1894,8 @@ static struct pprof__cpu_state {
 PPROF__FN PPROF__NOINLINE void pprof__lost_samples(void) { __asm__ __volatile__(""); }
 /* CPU a thread created during the profile used before the scan that armed its timer: */
 PPROF__FN PPROF__NOINLINE void pprof__thread_before_timer(void) { __asm__ __volatile__("nop"); }
+/* A thread a dump got no stack from (it blocks the signal, or did not answer in time): */
+PPROF__FN PPROF__NOINLINE void pprof__thread_without_stack(void) { __asm__ __volatile__("nop; nop"); }
 
 PPROF__FN uint64_t pprof__cpu_rand(void) {
     uint64_t x = pprof__cpu.rng ? pprof__cpu.rng : 0x2545F4914F6CDD1Dull;
@@ -2437,6 +2492,7 @@ PPROF__FN void pprof__enc(pprof__buf *pb, const pprof__spec *sp, const pprof__sm
                 }
                 if (a == lost_pc) name = "pprof__lost_samples";
                 if (a == new_pc) name = "pprof__thread_before_timer";
+                if (a == (uintptr_t)&pprof__thread_without_stack) name = "pprof__thread_without_stack";
                 if (name) {
                     int64_t si = pprof__strs_add(&S, name);
                     int ff;
@@ -2825,14 +2881,29 @@ typedef struct pprof__hhdr { /* the 32 bytes before a sampled block */
 
 static size_t pprof__heap_rate = PPROF__HEAP_RATE; /* atomic */
 static uint32_t pprof__heap_epoch = 1;             /* atomic; a rate change bumps it */
-static pthread_mutex_t pprof__heap_mu = PTHREAD_MUTEX_INITIALIZER; /* the record table */
-static struct pprof__heap_state {
+/* A table of records by stack: heap, block, mutex, threadcreate. Zero-initialised (an
+   all-zero pthread_mutex_t is PTHREAD_MUTEX_INITIALIZER in glibc, where all of this runs). */
+typedef struct pprof__rtab {
+    pthread_mutex_t mu;
     pprof__hrec **tab;
     size_t cap, n;
-    pprof__hrec lost;        /* samples whose record could not be allocated */
-} pprof__heap;
+    pprof__hrec lost;        /* events whose record could not be allocated */
+} pprof__rtab;
+static pprof__rtab pprof__heap, pprof__block, pprof__mutex, pprof__tcreate;
 
 #define PPROF__FPW ((uintptr_t)__builtin_frame_address(0)) /* a public entry's frame */
+/* The interposed libc functions: exported even under -fvisibility=hidden, never inlined
+   (their frame starts the stack), with glibc's exception specification in C++. */
+#define PPROF__WRAP __attribute__((visibility("default"), noinline, used))
+#ifdef __cplusplus
+#  if __cplusplus >= 201103L
+#    define PPROF__THROW noexcept(true)
+#  else
+#    define PPROF__THROW throw()
+#  endif
+#else
+#  define PPROF__THROW
+#endif
 
 /* The fast path of every allocation: counts n down, 0 when it must take the slow path. */
 static inline __attribute__((always_inline)) int pprof__heap_quick(size_t n) {
@@ -2975,10 +3046,16 @@ PPROF__FN int pprof__heap_stack(pprof__htls *t, uintptr_t fpw, uintptr_t *out) {
    samples nothing meanwhile (other fork handlers may allocate). */
 PPROF__FN void pprof__heap_prefork(void) {
     pprof__heap_t.busy++;
-    pthread_mutex_lock(&pprof__heap_mu);
+    pthread_mutex_lock(&pprof__heap.mu);
+    pthread_mutex_lock(&pprof__block.mu);
+    pthread_mutex_lock(&pprof__mutex.mu);
+    pthread_mutex_lock(&pprof__tcreate.mu);
 }
 PPROF__FN void pprof__heap_postfork(void) {
-    pthread_mutex_unlock(&pprof__heap_mu);
+    pthread_mutex_unlock(&pprof__tcreate.mu);
+    pthread_mutex_unlock(&pprof__mutex.mu);
+    pthread_mutex_unlock(&pprof__block.mu);
+    pthread_mutex_unlock(&pprof__heap.mu);
     pprof__heap_t.busy--;
 }
 /* Registered at load time: from inside malloc it could meet glibc's fork-handler lock held
@@ -2987,47 +3064,48 @@ __attribute__((constructor)) static void pprof__heap_ctor(void) {
     pthread_atfork(pprof__heap_prefork, pprof__heap_postfork, pprof__heap_postfork);
 }
 
-/* The record of a stack, made on first sight. Never NULL (out of memory: `lost`). */
-PPROF__FN pprof__hrec *pprof__heap_record(const uintptr_t *pc, uint32_t n) {
+/* The record of a stack in T, made on first sight. Never NULL (out of memory: `lost`).
+   Callers have the thread marked busy: the lock may be a wrapped one. */
+PPROF__FN pprof__hrec *pprof__rec(pprof__rtab *T, const uintptr_t *pc, uint32_t n) {
     uint64_t h = pprof__agg_hash(pc, n);
     pprof__hrec *r = NULL;
     size_t i;
-    pthread_mutex_lock(&pprof__heap_mu);
-    if (pprof__heap.n * 2 >= pprof__heap.cap) { /* grow to keep probes short */
-        size_t ncap = pprof__heap.cap ? pprof__heap.cap * 2 : 1024, j;
+    pthread_mutex_lock(&T->mu);
+    if (T->n * 2 >= T->cap) { /* grow to keep probes short */
+        size_t ncap = T->cap ? T->cap * 2 : 1024, j;
         pprof__hrec **nt = (pprof__hrec **)PPROF_MALLOC(ncap * sizeof *nt);
         if (nt) {
             memset(nt, 0, ncap * sizeof *nt);
-            for (i = 0; i < pprof__heap.cap; i++) {
-                pprof__hrec *e = pprof__heap.tab[i];
+            for (i = 0; i < T->cap; i++) {
+                pprof__hrec *e = T->tab[i];
                 if (!e) continue;
                 for (j = (size_t)e->hash & (ncap - 1); nt[j]; j = (j + 1) & (ncap - 1)) {}
                 nt[j] = e;
             }
-            PPROF_FREE(pprof__heap.tab);
-            pprof__heap.tab = nt;
-            pprof__heap.cap = ncap;
-        } else if (pprof__heap.n + 1 >= pprof__heap.cap) {
-            r = &pprof__heap.lost;
+            PPROF_FREE(T->tab);
+            T->tab = nt;
+            T->cap = ncap;
+        } else if (T->n + 1 >= T->cap) {
+            r = &T->lost;
             goto out;
         }
     }
-    for (i = (size_t)h & (pprof__heap.cap - 1);; i = (i + 1) & (pprof__heap.cap - 1)) {
-        r = pprof__heap.tab[i];
+    for (i = (size_t)h & (T->cap - 1);; i = (i + 1) & (T->cap - 1)) {
+        r = T->tab[i];
         if (!r) break;
         if (r->hash == h && r->n == n && memcmp(r->pc, pc, n * sizeof *pc) == 0) goto out;
     }
     r = (pprof__hrec *)PPROF_MALLOC(sizeof *r + n * sizeof *pc);
-    if (!r) { r = &pprof__heap.lost; goto out; }
+    if (!r) { r = &T->lost; goto out; }
     memset(r, 0, sizeof *r);
     r->hash = h;
     r->n = n;
     r->pc = (uintptr_t *)(void *)(r + 1);
     if (n) memcpy(r->pc, pc, n * sizeof *pc);
-    pprof__heap.tab[i] = r;
-    pprof__heap.n++;
+    T->tab[i] = r;
+    T->n++;
 out:
-    pthread_mutex_unlock(&pprof__heap_mu);
+    pthread_mutex_unlock(&T->mu);
     return r;
 }
 
@@ -3047,7 +3125,7 @@ PPROF__FN PPROF__NOINLINE void *pprof__heap_sampled(size_t n, size_t a, int zero
         p = ((uintptr_t)base + 32 + a - 1) & ~(uintptr_t)(a - 1);
         h = (pprof__hhdr *)p - 1;
         h->size = n;
-        h->rec = pprof__heap_record(pcs, (uint32_t)depth);
+        h->rec = pprof__rec(&pprof__heap, pcs, (uint32_t)depth);
         h->off = p - (uintptr_t)base;
         h->check = pprof__heap_check(p, h);
         __atomic_add_fetch(&h->rec->allocs, 1, __ATOMIC_RELAXED);
@@ -3125,17 +3203,17 @@ PPROF__FN PPROF__NOINLINE void *pprof__heap_memalign(size_t align, size_t n, uin
 typedef struct pprof__hval { const pprof__hrec *r; uint64_t ao, ab, io, ib, avg; } pprof__hval;
 
 /* Every record's counters (frees read first: a counted free's allocation is counted). */
-PPROF__FN pprof__hval *pprof__heap_snapshot(size_t *n_out) {
+PPROF__FN pprof__hval *pprof__rec_snapshot(pprof__rtab *T, size_t *n_out) {
     pprof__hval *v;
     size_t i, n = 0;
-    pthread_mutex_lock(&pprof__heap_mu);
-    v = (pprof__hval *)PPROF_MALLOC((pprof__heap.n + 2) * sizeof *v);
+    pthread_mutex_lock(&T->mu);
+    v = (pprof__hval *)PPROF_MALLOC((T->n + 2) * sizeof *v);
     if (v) {
-        for (i = 0; i < pprof__heap.cap; i++)
-            if (pprof__heap.tab[i]) v[n++].r = pprof__heap.tab[i];
-        v[n++].r = &pprof__heap.lost;
+        for (i = 0; i < T->cap; i++)
+            if (T->tab[i]) v[n++].r = T->tab[i];
+        v[n++].r = &T->lost;
     }
-    pthread_mutex_unlock(&pprof__heap_mu);
+    pthread_mutex_unlock(&T->mu);
     for (i = 0; i < n; i++) {
         pprof__hrec *r = (pprof__hrec *)(uintptr_t)v[i].r;
         uint64_t fo = __atomic_load_n(&r->frees, __ATOMIC_ACQUIRE);
@@ -3180,6 +3258,284 @@ PPROF__FN void pprof__heap_scale(uint64_t count, uint64_t bytes, size_t rate, in
     *ob = (int64_t)((double)bytes * scale);
 }
 #endif /* PPROF__HEAP */
+
+// =========================================================================================
+// >>sync: block, mutex and threadcreate events from the pthread functions (PPROF_WRAP_PTHREAD
+// interposes them, as PPROF_WRAP_MALLOC does malloc). block: how long a thread waited, at the
+// waiter's stack, sampled as Go's SetBlockProfileRate. mutex: the delay a lock holder caused
+// its waiters, charged when it unlocks, at its stack, 1 in `fraction` as Go's
+// SetMutexProfileFraction. Waiters of a contended lock register in a small table keyed by the
+// lock's address; an unlock charges the time they have waited since the last unlock.
+// =========================================================================================
+#if PPROF__HEAP
+static long pprof__block_rate;      /* atomic: ns; 0 off */
+static int pprof__mutex_fraction;   /* atomic: 1 in n; 0 off */
+
+/* Uniform in [0, 1) from the thread's generator. */
+PPROF__FN double pprof__sync_rand(pprof__htls *t) {
+    uint64_t x;
+    if (!t->rng) t->rng = ((uint64_t)pprof__os_mono_ns() ^ (uint64_t)(uintptr_t)t) * 0x9E3779B97F4A7C15ull | 1;
+    x = t->rng;
+    x ^= x << 13; x ^= x >> 7; x ^= x << 17;
+    t->rng = x;
+    return (double)(x >> 11) * (1.0 / 9007199254740992.0);
+}
+
+/* Adds (count, ns) to the record of the stack above fpw in T. The thread is busy meanwhile. */
+PPROF__FN void pprof__sync_record(pprof__rtab *T, uint64_t count, uint64_t ns, uintptr_t fpw) {
+    pprof__htls *t = &pprof__heap_t;
+    uintptr_t pcs[PPROF_MAX_FRAMES];
+    pprof__hrec *r;
+    int depth, saved = errno;
+    t->busy++;
+    depth = pprof__heap_stack(t, fpw, pcs);
+    r = pprof__rec(T, pcs, (uint32_t)depth);
+    __atomic_add_fetch(&r->allocs, count, __ATOMIC_RELAXED);
+    __atomic_add_fetch(&r->alloc_bytes, ns, __ATOMIC_RELAXED);
+    t->busy--;
+    errno = saved;
+}
+
+/* A wait of d ns at the stack above fpw, as Go's block profile: at least the rate always
+   (1, d); shorter with probability d/rate as (rate/d, rate), rounded without bias. */
+PPROF__FN void pprof__block_event(int64_t d, uintptr_t fpw) {
+    long rate = __atomic_load_n(&pprof__block_rate, __ATOMIC_RELAXED);
+    pprof__htls *t = &pprof__heap_t;
+    if (rate <= 0 || d < 0) return;
+    if (d >= rate) { pprof__sync_record(&pprof__block, 1, (uint64_t)d, fpw); return; }
+    if (d == 0) d = 1;
+    if (pprof__sync_rand(t) * (double)rate < (double)d) {
+        double c = (double)rate / (double)d;
+        uint64_t whole = (uint64_t)c;
+        if (pprof__sync_rand(t) < c - (double)whole) whole++;
+        pprof__sync_record(&pprof__block, whole, (uint64_t)rate, fpw);
+    }
+}
+
+/* Waiters of contended locks, by lock address (a collision leaves a waiter untracked). */
+typedef struct pprof__wslot {
+    int spin;
+    uint32_t nwait;
+    uintptr_t lock;
+    int64_t sum_start;       /* sum of the waiters' start times (or of the last charge) */
+    int64_t last_charge;
+} pprof__wslot;
+#define PPROF__WSLOTS 4096
+static pprof__wslot pprof__wslots[PPROF__WSLOTS];
+
+PPROF__FN pprof__wslot *pprof__wslot_of(const void *lock) {
+    uint64_t h = (uint64_t)(uintptr_t)lock * 0x9E3779B97F4A7C15ull;
+    pprof__wslot *s = &pprof__wslots[(h >> 32) & (PPROF__WSLOTS - 1)];
+    while (__atomic_exchange_n(&s->spin, 1, __ATOMIC_ACQUIRE)) {}
+    return s;
+}
+PPROF__FN void pprof__wslot_done(pprof__wslot *s) { __atomic_store_n(&s->spin, 0, __ATOMIC_RELEASE); }
+
+/* A thread starts waiting for lock at t0: registered for the unlocker to charge. */
+PPROF__FN pprof__wslot *pprof__wait_begin(const void *lock, int64_t t0) {
+    pprof__wslot *s;
+    if (__atomic_load_n(&pprof__mutex_fraction, __ATOMIC_RELAXED) <= 0) return NULL;
+    s = pprof__wslot_of(lock);
+    if (s->nwait && s->lock != (uintptr_t)lock) { pprof__wslot_done(s); return NULL; }
+    if (!s->nwait) { s->lock = (uintptr_t)lock; s->sum_start = 0; s->last_charge = 0; }
+    s->nwait++;
+    s->sum_start += t0;
+    pprof__wslot_done(s);
+    return s;
+}
+PPROF__FN void pprof__wait_end(pprof__wslot *reg, const void *lock, int64_t t0) {
+    pprof__wslot *s;
+    if (!reg) return;
+    s = pprof__wslot_of(lock);
+    if (s == reg && s->lock == (uintptr_t)lock && s->nwait) {
+        s->nwait--;
+        s->sum_start -= t0 > s->last_charge ? t0 : s->last_charge;
+    }
+    pprof__wslot_done(s);
+}
+/* The unlocker of lock: charged with what its waiters waited since the last charge. */
+PPROF__FN void pprof__unlock_event(const void *lock, uintptr_t fpw) {
+    int n = __atomic_load_n(&pprof__mutex_fraction, __ATOMIC_RELAXED);
+    pprof__wslot *s;
+    int64_t charge = 0;
+    if (n <= 0) return;
+    s = pprof__wslot_of(lock);
+    if (s->nwait && s->lock == (uintptr_t)lock) {
+        int64_t now = pprof__os_mono_ns();
+        charge = (int64_t)s->nwait * now - s->sum_start;
+        s->sum_start = (int64_t)s->nwait * now;
+        s->last_charge = now;
+    }
+    pprof__wslot_done(s);
+    if (charge > 0 && (n == 1 || pprof__sync_rand(&pprof__heap_t) * n < 1))
+        pprof__sync_record(&pprof__mutex, (uint64_t)n, (uint64_t)n * (uint64_t)charge, fpw);
+}
+#endif /* PPROF__HEAP */
+
+#if PPROF__WRAPSYNC
+/* The real functions, from the next object that defines them (libc). */
+#include <dlfcn.h>
+#include <semaphore.h>
+typedef int (*pprof__fn_m)(pthread_mutex_t *);
+typedef int (*pprof__fn_mt)(pthread_mutex_t *, const struct timespec *);
+typedef int (*pprof__fn_rw)(pthread_rwlock_t *);
+typedef int (*pprof__fn_rwt)(pthread_rwlock_t *, const struct timespec *);
+typedef int (*pprof__fn_cw)(pthread_cond_t *, pthread_mutex_t *);
+typedef int (*pprof__fn_ctw)(pthread_cond_t *, pthread_mutex_t *, const struct timespec *);
+typedef int (*pprof__fn_s)(sem_t *);
+typedef int (*pprof__fn_st)(sem_t *, const struct timespec *);
+typedef int (*pprof__fn_j)(pthread_t, void **);
+typedef int (*pprof__fn_c)(pthread_t *, const pthread_attr_t *, void *(*)(void *), void *);
+static struct pprof__real {
+    pprof__fn_m mutex_lock, mutex_trylock, mutex_unlock;
+    pprof__fn_mt mutex_timedlock;
+    pprof__fn_rw rd, wr, tryrd, trywr, rwunlock;
+    pprof__fn_rwt timedrd, timedwr;
+    pprof__fn_cw cond_wait;
+    pprof__fn_ctw cond_timedwait;
+    pprof__fn_s sem_wait, sem_trywait;
+    pprof__fn_st sem_timedwait;
+    pprof__fn_j join;
+    pprof__fn_c create;
+    int ready;
+} pprof__real;
+
+PPROF__FN void pprof__real_one(void *slot, const char *name) {
+    void *f = dlsym((void *)-1l /* RTLD_NEXT */, name);
+    if (!f) abort(); /* libc always has these */
+    memcpy(slot, &f, sizeof f);
+}
+/* Resolves them all (at load time; again, harmlessly, if a lock comes first). */
+__attribute__((constructor(101))) static void pprof__real_init(void) {
+    struct pprof__real r;
+    if (__atomic_load_n(&pprof__real.ready, __ATOMIC_ACQUIRE)) return;
+    pprof__real_one(&r.mutex_lock, "pthread_mutex_lock");
+    pprof__real_one(&r.mutex_trylock, "pthread_mutex_trylock");
+    pprof__real_one(&r.mutex_unlock, "pthread_mutex_unlock");
+    pprof__real_one(&r.mutex_timedlock, "pthread_mutex_timedlock");
+    pprof__real_one(&r.rd, "pthread_rwlock_rdlock");
+    pprof__real_one(&r.wr, "pthread_rwlock_wrlock");
+    pprof__real_one(&r.tryrd, "pthread_rwlock_tryrdlock");
+    pprof__real_one(&r.trywr, "pthread_rwlock_trywrlock");
+    pprof__real_one(&r.rwunlock, "pthread_rwlock_unlock");
+    pprof__real_one(&r.timedrd, "pthread_rwlock_timedrdlock");
+    pprof__real_one(&r.timedwr, "pthread_rwlock_timedwrlock");
+    pprof__real_one(&r.cond_wait, "pthread_cond_wait");
+    pprof__real_one(&r.cond_timedwait, "pthread_cond_timedwait");
+    pprof__real_one(&r.sem_wait, "sem_wait");
+    pprof__real_one(&r.sem_trywait, "sem_trywait");
+    pprof__real_one(&r.sem_timedwait, "sem_timedwait");
+    pprof__real_one(&r.join, "pthread_join");
+    pprof__real_one(&r.create, "pthread_create");
+    r.ready = 1;
+    pprof__real = r; /* every field the same in every thread that gets here */
+}
+#define PPROF__REAL(f) \
+    (PPROF__LIKELY(__atomic_load_n(&pprof__real.ready, __ATOMIC_ACQUIRE)) ? 0 \
+                                                      : (pprof__real_init(), 0), pprof__real.f)
+/* Nothing to record: both profiles off, or the profiler itself is working. */
+#define PPROF__SYNC_OFF() \
+    ((__atomic_load_n(&pprof__block_rate, __ATOMIC_RELAXED) | \
+      __atomic_load_n(&pprof__mutex_fraction, __ATOMIC_RELAXED)) == 0 || \
+     pprof__heap_t.busy || pprof__heap_t.self)
+
+/* A contended acquisition: try first (no wait, no record), then time the blocking call. */
+#define PPROF__SYNC_ACQUIRE(lockp, trycall, call) do { \
+    int rc_; \
+    int64_t t0_; \
+    pprof__wslot *w_; \
+    if (PPROF__SYNC_OFF()) return call; \
+    rc_ = trycall; \
+    if (rc_ != EBUSY) return rc_; \
+    t0_ = pprof__os_mono_ns(); \
+    w_ = pprof__wait_begin(lockp, t0_); \
+    rc_ = call; \
+    pprof__wait_end(w_, lockp, t0_); \
+    pprof__block_event(pprof__os_mono_ns() - t0_, PPROF__FPW); \
+    return rc_; \
+} while (0)
+
+/* A wait that always blocks: time it. */
+#define PPROF__SYNC_WAIT(call) do { \
+    int rc_; \
+    int64_t t0_; \
+    if (PPROF__SYNC_OFF() || __atomic_load_n(&pprof__block_rate, __ATOMIC_RELAXED) == 0) \
+        return call; \
+    t0_ = pprof__os_mono_ns(); \
+    rc_ = call; \
+    pprof__block_event(pprof__os_mono_ns() - t0_, PPROF__FPW); \
+    return rc_; \
+} while (0)
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+PPROF__WRAP int pthread_mutex_lock(pthread_mutex_t *m) PPROF__THROW {
+    PPROF__SYNC_ACQUIRE(m, PPROF__REAL(mutex_trylock)(m), PPROF__REAL(mutex_lock)(m));
+}
+PPROF__WRAP int pthread_mutex_timedlock(pthread_mutex_t *m, const struct timespec *ts) PPROF__THROW {
+    PPROF__SYNC_ACQUIRE(m, PPROF__REAL(mutex_trylock)(m), PPROF__REAL(mutex_timedlock)(m, ts));
+}
+PPROF__WRAP int pthread_mutex_trylock(pthread_mutex_t *m) PPROF__THROW {
+    return PPROF__REAL(mutex_trylock)(m);
+}
+PPROF__WRAP int pthread_mutex_unlock(pthread_mutex_t *m) PPROF__THROW {
+    if (!PPROF__SYNC_OFF()) pprof__unlock_event(m, PPROF__FPW);
+    return PPROF__REAL(mutex_unlock)(m);
+}
+PPROF__WRAP int pthread_rwlock_rdlock(pthread_rwlock_t *l) PPROF__THROW {
+    PPROF__SYNC_ACQUIRE(l, PPROF__REAL(tryrd)(l), PPROF__REAL(rd)(l));
+}
+PPROF__WRAP int pthread_rwlock_wrlock(pthread_rwlock_t *l) PPROF__THROW {
+    PPROF__SYNC_ACQUIRE(l, PPROF__REAL(trywr)(l), PPROF__REAL(wr)(l));
+}
+PPROF__WRAP int pthread_rwlock_timedrdlock(pthread_rwlock_t *l, const struct timespec *ts) PPROF__THROW {
+    PPROF__SYNC_ACQUIRE(l, PPROF__REAL(tryrd)(l), PPROF__REAL(timedrd)(l, ts));
+}
+PPROF__WRAP int pthread_rwlock_timedwrlock(pthread_rwlock_t *l, const struct timespec *ts) PPROF__THROW {
+    PPROF__SYNC_ACQUIRE(l, PPROF__REAL(trywr)(l), PPROF__REAL(timedwr)(l, ts));
+}
+PPROF__WRAP int pthread_rwlock_unlock(pthread_rwlock_t *l) PPROF__THROW {
+    if (!PPROF__SYNC_OFF()) pprof__unlock_event(l, PPROF__FPW);
+    return PPROF__REAL(rwunlock)(l);
+}
+PPROF__WRAP int pthread_cond_wait(pthread_cond_t *c, pthread_mutex_t *m) {
+    PPROF__SYNC_WAIT(PPROF__REAL(cond_wait)(c, m));
+}
+PPROF__WRAP int pthread_cond_timedwait(pthread_cond_t *c, pthread_mutex_t *m,
+                                       const struct timespec *ts) {
+    PPROF__SYNC_WAIT(PPROF__REAL(cond_timedwait)(c, m, ts));
+}
+PPROF__WRAP int sem_wait(sem_t *s) {
+    int e = errno;
+    if (PPROF__SYNC_OFF() || __atomic_load_n(&pprof__block_rate, __ATOMIC_RELAXED) == 0)
+        return PPROF__REAL(sem_wait)(s);
+    if (PPROF__REAL(sem_trywait)(s) == 0) return 0;
+    errno = e; /* the try's EAGAIN is not the caller's business */
+    PPROF__SYNC_WAIT(PPROF__REAL(sem_wait)(s));
+}
+PPROF__WRAP int sem_timedwait(sem_t *s, const struct timespec *ts) {
+    int e = errno;
+    if (PPROF__SYNC_OFF() || __atomic_load_n(&pprof__block_rate, __ATOMIC_RELAXED) == 0)
+        return PPROF__REAL(sem_timedwait)(s, ts);
+    if (PPROF__REAL(sem_trywait)(s) == 0) return 0;
+    errno = e;
+    PPROF__SYNC_WAIT(PPROF__REAL(sem_timedwait)(s, ts));
+}
+PPROF__WRAP int pthread_join(pthread_t th, void **ret) {
+    PPROF__SYNC_WAIT(PPROF__REAL(join)(th, ret));
+}
+/* Every thread created is counted at its creator's stack (threadcreate), always. */
+PPROF__WRAP int pthread_create(pthread_t *th, const pthread_attr_t *attr, void *(*fn)(void *),
+                               void *arg) PPROF__THROW {
+    if (!pprof__heap_t.busy && !pprof__heap_t.self)
+        pprof__sync_record(&pprof__tcreate, 1, 0, PPROF__FPW);
+    return PPROF__REAL(create)(th, attr, fn, arg);
+}
+#ifdef __cplusplus
+} /* extern "C" */
+#endif
+#endif /* PPROF__WRAPSYNC */
 
 /* Go's "#" lines for a stack of return addresses: "#\t0x<ret-1>\t<func>+0x<offset>", or
    just the address when no symbol covers it. Under sym_mu. */
@@ -3312,83 +3668,412 @@ PPROF__FN void pprof__heap_text(pprof__buf *b, pprof__hval *v, size_t n) {
 }
 #endif
 
-/* A thread list for goroutine?debug=2: id, name and state of every thread. */
-PPROF__FN void pprof__named_threads(pprof__buf *out) {
-    pprof__buf b;
-    char line[256];
-    size_t i;
-    memset(&b, 0, sizeof b);
-    if (pprof__cpu_list_tids_into(&b) == 0) {
-        for (i = 0; i + sizeof(int) <= b.len; i += sizeof(int)) {
-            int tid;
-            char path[64], comm[64] = "?", *stat, state = '?';
-            memcpy(&tid, b.p + i, sizeof tid);
-            snprintf(path, sizeof path, "/proc/self/task/%d/comm", tid);
-            {
-                char *c = pprof__os_read_file(path, NULL);
-                if (c) { snprintf(comm, sizeof comm, "%s", c); PPROF_FREE(c); }
-                if (strchr(comm, '\n')) *strchr(comm, '\n') = 0;
-            }
-            snprintf(path, sizeof path, "/proc/self/task/%d/stat", tid);
-            stat = pprof__os_read_file(path, NULL);
-            if (stat && strrchr(stat, ')') && strrchr(stat, ')')[1]) state = strrchr(stat, ')')[2];
-            PPROF_FREE(stat);
-            snprintf(line, sizeof line, "thread %d [%s, %s]:\n(stacks arrive with thread dumps)\n\n",
-                     tid, comm, state == 'R' ? "running" : state == 'S' ? "sleeping"
-                              : state == 'D' ? "waiting on I/O" : state == 'T' ? "stopped" : "?");
-            pprof__pb_raw(out, line, strlen(line));
-        }
+#if PPROF__HEAP
+/* block, mutex (contentions, delay) and threadcreate (count) from their record tables. */
+PPROF__FN void pprof__sync_encode(pprof__buf *pb, const char *name, const pprof__hval *v,
+                                  size_t n, int64_t duration) {
+    static const char *const cd[] = {"contentions", "count", "delay", "nanoseconds"};
+    static const char *const tc[] = {"threadcreate", "count"};
+    int tcr = strcmp(name, "threadcreate") == 0;
+    size_t i, k = 0;
+    pprof__smp *smp = (pprof__smp *)PPROF_MALLOC((n + 1) * sizeof *smp);
+    pprof__spec sp;
+    if (!smp) { pb->oom = 1; return; }
+    for (i = 0; i < n; i++) {
+        if (!(v[i].ao | v[i].ab)) continue;
+        memset(&smp[k], 0, sizeof smp[k]);
+        smp[k].pc = v[i].r->pc;
+        smp[k].n = v[i].r->n;
+        smp[k].v[0] = (int64_t)v[i].ao;
+        smp[k].v[1] = (int64_t)v[i].ab;
+        k++;
     }
-    PPROF_FREE(b.p);
+    memset(&sp, 0, sizeof sp);
+    sp.types = tcr ? tc : cd;
+    sp.ntypes = tcr ? 1 : 2;
+    sp.ptype = tcr ? "threadcreate" : "contentions";
+    sp.punit = "count";
+    sp.period = 1;
+    sp.time_nanos = pprof__os_wall_ns();
+    sp.duration_nanos = duration;
+    pprof__enc(pb, &sp, smp, k);
+    PPROF_FREE(smp);
 }
 
+PPROF__FN int pprof__sync_delay_cmp(const void *pa, const void *pb) {
+    const pprof__hval *a = (const pprof__hval *)pa, *b = (const pprof__hval *)pb;
+    if (a->ab != b->ab) return a->ab > b->ab ? -1 : 1;
+    return a->ao > b->ao ? -1 : a->ao < b->ao;
+}
+
+/* Go's legacy text: "--- contention:" / "--- mutex:" with "<delay> <count> @ ..." records,
+   or "threadcreate profile: total N" with "<count> @ ..." groups. */
+PPROF__FN void pprof__sync_text(pprof__buf *b, const char *name, pprof__hval *v, size_t n) {
+    int tcr = strcmp(name, "threadcreate") == 0;
+    char line[160];
+    size_t i;
+    uint32_t f;
+    pprof__maps maps;
+    pprof__exe exe;
+    if (tcr) {
+        unsigned long long total = 0;
+        for (i = 0; i < n; i++) total += v[i].ao;
+        snprintf(line, sizeof line, "threadcreate profile: total %llu\n", total);
+    } else if (strcmp(name, "mutex") == 0) {
+        snprintf(line, sizeof line, "--- mutex:\ncycles/second=1000000000\nsampling period=%d\n",
+                 __atomic_load_n(&pprof__mutex_fraction, __ATOMIC_RELAXED));
+    } else {
+        snprintf(line, sizeof line, "--- contention:\ncycles/second=1000000000\n");
+    }
+    pprof__pb_raw(b, line, strlen(line));
+    qsort(v, n, sizeof *v, pprof__sync_delay_cmp);
+    if (pprof__maps_read(&maps) != 0) memset(&maps, 0, sizeof maps);
+    pprof__sym_exe(&exe);
+    pthread_mutex_lock(&pprof__sym_mu);
+    for (i = 0; i < n; i++) {
+        const pprof__hrec *r = v[i].r;
+        if (!(v[i].ao | v[i].ab)) continue;
+        if (tcr) snprintf(line, sizeof line, "%llu @", (unsigned long long)v[i].ao);
+        else snprintf(line, sizeof line, "%llu %llu @", (unsigned long long)v[i].ab,
+                      (unsigned long long)v[i].ao);
+        pprof__pb_raw(b, line, strlen(line));
+        for (f = 0; f < r->n; f++) {
+            snprintf(line, sizeof line, " 0x%llx", (unsigned long long)r->pc[f]);
+            pprof__pb_raw(b, line, strlen(line));
+        }
+        pprof__pb_raw(b, "\n", 1);
+        pprof__text_frames(b, r->pc, r->n, &maps, &exe);
+        pprof__pb_raw(b, "\n", 1);
+    }
+    pthread_mutex_unlock(&pprof__sym_mu);
+    pprof__maps_free(&maps);
+}
+#endif
+
+// =========================================================================================
+// >>dump: the stack of every thread (goroutine profile), each captured by the thread itself
+// in the signal handler on a directed signal (tgkill), all at once, waiting at most
+// PPROF__DUMP_WAIT_NS. A thread that blocks the signal is listed without a stack, unasked.
+// =========================================================================================
+#define PPROF__DUMP_WAIT_NS 100000000L
+static pthread_mutex_t pprof__dump_mu = PTHREAD_MUTEX_INITIALIZER;
+
+PPROF__FN void pprof__dump_thread_info(pprof__dslot *d, int sig) {
+    char path[64], *txt, *q;
+    snprintf(path, sizeof path, "/proc/self/task/%d/comm", d->tid);
+    if ((txt = pprof__os_read_file(path, NULL)) != NULL) {
+        snprintf(d->name, sizeof d->name, "%s", txt);
+        if (strchr(d->name, '\n')) *strchr(d->name, '\n') = 0;
+        PPROF_FREE(txt);
+    }
+    snprintf(path, sizeof path, "/proc/self/task/%d/stat", d->tid);
+    d->run = "?";
+    if ((txt = pprof__os_read_file(path, NULL)) != NULL) {
+        q = strrchr(txt, ')');
+        if (q && q[1] == ' ') {
+            switch (q[2]) {
+            case 'R': d->run = "running"; break;
+            case 'S': d->run = "sleeping"; break;
+            case 'D': d->run = "waiting on I/O"; break;
+            case 'T': case 't': d->run = "stopped"; break;
+            case 'Z': d->run = "exited"; break;
+            case 'I': d->run = "idle"; break;
+            default: break;
+            }
+        }
+        PPROF_FREE(txt);
+    }
+    snprintf(path, sizeof path, "/proc/self/task/%d/status", d->tid);
+    if ((txt = pprof__os_read_file(path, NULL)) != NULL) {
+        q = strstr(txt, "\nSigBlk:");
+        if (q) {
+            char *end;
+            unsigned long long mask = strtoull(q + 8, &end, 16);
+            if (mask & (1ull << (sig - 1))) d->why = "it blocks the profiling signal";
+        }
+        PPROF_FREE(txt);
+    }
+}
+
+/* Every thread with its name, state and stack; *n_out of them. NULL out of memory. */
+PPROF__FN pprof__dslot *pprof__dump_take(size_t *n_out) {
+    pprof__buf tids;
+    pprof__dslot *s;
+    size_t n, i, asked = 0;
+    int self = pprof__os_gettid(), pid = (int)getpid(), can = 0;
+    memset(&tids, 0, sizeof tids);
+    if (pprof__cpu_list_tids_into(&tids) != 0) { PPROF_FREE(tids.p); return NULL; }
+    n = tids.len / sizeof(int);
+    s = (pprof__dslot *)PPROF_MALLOC((n + 1) * sizeof *s);
+    if (!s) { PPROF_FREE(tids.p); return NULL; }
+    memset(s, 0, (n + 1) * sizeof *s);
+    for (i = 0; i < n; i++) {
+        memcpy(&s[i].tid, tids.p + i * sizeof(int), sizeof(int));
+        snprintf(s[i].name, sizeof s[i].name, "?");
+        pprof__dump_thread_info(&s[i], PPROF_SIGNAL);
+        if (s[i].tid == self) { /* this thread: its own walk, from here */
+            uintptr_t fp = (uintptr_t)__builtin_frame_address(0);
+            s[i].n = (uint32_t)pprof__unw_walk(NULL, 0, 0, fp, 0, fp, fp + ((uintptr_t)8 << 20),
+                                               s[i].pc, 0, PPROF_MAX_FRAMES, 1);
+            s[i].state = 2;
+            s[i].why = NULL;
+        } else if (!s[i].why) {
+            s[i].state = 1;
+            asked++;
+        }
+    }
+    PPROF_FREE(tids.p);
+    pthread_mutex_lock(&pprof__dump_mu);
+    pthread_mutex_lock(&pprof__cpu_mu); /* no CPU profile starts (and publishes) meanwhile */
+    if (!pprof__sig.ring) {
+        pprof__sig.ring = (pprof__slot *)pprof__mem_map(PPROF_RING_SLOTS * sizeof(pprof__slot));
+        pprof__sig.snap = (pprof__snap *)pprof__mem_map(2 * sizeof(pprof__snap));
+        if (!pprof__sig.ring || !pprof__sig.snap) {
+            if (pprof__sig.ring) munmap(pprof__sig.ring, PPROF_RING_SLOTS * sizeof(pprof__slot));
+            if (pprof__sig.snap) munmap(pprof__sig.snap, 2 * sizeof(pprof__snap));
+            pprof__sig.ring = NULL;
+            pprof__sig.snap = NULL;
+        }
+    }
+    if (asked && pprof__sig.snap && pprof__cpu_install() == PPROF_OK) {
+        can = 1;
+        __atomic_store_n(&pprof__sig.main_tid, pid, __ATOMIC_RELAXED);
+        if (!pprof__cpu.running) { /* the drain thread keeps it fresh during a profile */
+            pprof__maps m;
+            if (pprof__maps_read(&m) == 0) {
+                if (pprof__maps_publish(&m) != 0) can = 0;
+                pprof__maps_free(&m);
+            } else {
+                can = 0;
+            }
+        }
+    }
+    if (can) {
+        int64_t deadline = pprof__os_mono_ns() + PPROF__DUMP_WAIT_NS;
+        size_t done;
+        pprof__dump.slot = s;
+        pprof__dump.n = n;
+        pprof__dump.pid = pid;
+        __atomic_store_n(&pprof__dump.active, 1, __ATOMIC_SEQ_CST);
+        for (i = 0; i < n; i++)
+            if (s[i].state == 1 && syscall(SYS_tgkill, (long)pid, (long)s[i].tid, (long)PPROF_SIGNAL) != 0) {
+                s[i].state = 0;
+                s[i].why = "it exited";
+            }
+        do {
+            for (i = 0, done = 0; i < n; i++) done += __atomic_load_n(&s[i].state, __ATOMIC_ACQUIRE) != 1;
+            if (done == n) break;
+            pprof__os_sleep_ns(200000);
+        } while (pprof__os_mono_ns() < deadline);
+        __atomic_store_n(&pprof__dump.active, 0, __ATOMIC_SEQ_CST);
+        for (i = 0; i < 5000 && __atomic_load_n(&pprof__sig.inflight, __ATOMIC_SEQ_CST); i++)
+            pprof__os_sleep_ns(200000); /* a handler still at work writes into s */
+        if (i == 5000) { /* never seen idle: leave s to it, answer from a copy */
+            pprof__dslot *c = (pprof__dslot *)PPROF_MALLOC((n + 1) * sizeof *c);
+            if (c) memcpy(c, s, (n + 1) * sizeof *c);
+            s = c;
+        }
+    }
+    pthread_mutex_unlock(&pprof__cpu_mu);
+    pthread_mutex_unlock(&pprof__dump_mu);
+    for (i = 0; s && i < n; i++)
+        if (s[i].state == 1) {
+            s[i].state = 0;
+            s[i].why = can ? "no answer within 100 ms" : "the profiling signal has a handler that is not pprof.h's";
+        }
+    *n_out = n;
+    return s;
+}
+
+/* Name, offset in its function, file and offset in it for address a. Under sym_mu. */
+PPROF__FN const char *pprof__dump_where(const pprof__maps *m, const pprof__exe *exe, uintptr_t a,
+                                        uintptr_t *foff, const char **file, uintptr_t *start) {
+    size_t i;
+    *file = "?";
+    *foff = a;
+    *start = a;
+    for (i = 0; i < m->n; i++)
+        if (m->e[i].x && m->e[i].lo <= a && a < m->e[i].hi) {
+            pprof__obj *o = pprof__sym_obj(&m->e[i], exe);
+            *file = m->e[i].path[0] ? m->e[i].path : "?";
+            *foff = a - m->e[i].lo + m->e[i].off;
+            return o ? pprof__sym_lookup(o, a, start) : NULL;
+        }
+    return NULL;
+}
+
+PPROF__FN int pprof__dump_cmp(const void *pa, const void *pb) {
+    const pprof__dslot *a = *(const pprof__dslot *const *)pa, *b = *(const pprof__dslot *const *)pb;
+    if (a->n != b->n) return a->n < b->n ? -1 : 1;
+    return memcmp(a->pc, b->pc, a->n * sizeof a->pc[0]);
+}
+
+/* The goroutine profile from a dump: debug 0 proto (goroutine/count per stack), 1 Go's
+   grouped text, 2 every thread with name, state and symbolized frames. */
+PPROF__FN void pprof__dump_write(pprof__buf *out, pprof__buf *pb, pprof__dslot *s, size_t n,
+                                 int debug) {
+    pprof__dslot **g = (pprof__dslot **)PPROF_MALLOC((n + 1) * sizeof *g);
+    uintptr_t nostack = (uintptr_t)&pprof__thread_without_stack;
+    char line[700];
+    size_t i, j;
+    if (!g) { out->oom = pb->oom = 1; return; }
+    for (i = 0; i < n; i++) {
+        g[i] = &s[i];
+        if (s[i].n == 0) { s[i].pc[0] = nostack; s[i].n = 1; } /* a pseudo frame */
+    }
+    if (debug >= 2) {
+        pprof__maps maps;
+        pprof__exe exe;
+        if (pprof__maps_read(&maps) != 0) memset(&maps, 0, sizeof maps);
+        pprof__sym_exe(&exe);
+        pthread_mutex_lock(&pprof__sym_mu);
+        for (i = 0; i < n; i++) {
+            snprintf(line, sizeof line, "thread %d [%s, %s]:\n", s[i].tid, s[i].name, s[i].run ? s[i].run : "?");
+            pprof__pb_raw(out, line, strlen(line));
+            if (s[i].state != 2) {
+                snprintf(line, sizeof line, "(no stack: %s)\n", s[i].why ? s[i].why : "?");
+                pprof__pb_raw(out, line, strlen(line));
+            } else {
+                for (j = 0; j < s[i].n; j++) {
+                    uintptr_t a = j == 0 ? s[i].pc[0] : s[i].pc[j] - 1, foff, start;
+                    const char *file, *fn = pprof__dump_where(&maps, &exe, a, &foff, &file, &start);
+                    snprintf(line, sizeof line, "%.300s(...)\n\t%.300s +0x%llx\n", fn ? fn : "?", file,
+                             (unsigned long long)foff);
+                    pprof__pb_raw(out, line, strlen(line));
+                }
+            }
+            pprof__pb_raw(out, "\n", 1);
+        }
+        pthread_mutex_unlock(&pprof__sym_mu);
+        pprof__maps_free(&maps);
+    } else {
+        pprof__smp *smp = (pprof__smp *)PPROF_MALLOC((n + 1) * sizeof *smp);
+        size_t k = 0;
+        if (!smp) { out->oom = pb->oom = 1; PPROF_FREE(g); return; }
+        qsort(g, n, sizeof *g, pprof__dump_cmp);
+        for (i = 0; i < n; i = j) { /* groups of equal stacks */
+            for (j = i + 1; j < n && pprof__dump_cmp(&g[i], &g[j]) == 0; j++) {}
+            memset(&smp[k], 0, sizeof smp[k]);
+            smp[k].pc = g[i]->pc;
+            smp[k].n = g[i]->n;
+            smp[k].v[0] = (int64_t)(j - i);
+            k++;
+        }
+        if (debug == 0) {
+            static const char *const types[] = {"goroutine", "count"};
+            pprof__spec sp;
+            memset(&sp, 0, sizeof sp);
+            sp.types = types;
+            sp.ntypes = 1;
+            sp.ptype = "goroutine";
+            sp.punit = "count";
+            sp.period = 1;
+            sp.leaf_pc = 1;
+            sp.time_nanos = pprof__os_wall_ns();
+            pprof__enc(pb, &sp, smp, k);
+        } else {
+            pprof__maps maps;
+            pprof__exe exe;
+            for (i = 1; i < k; i++) { /* by count, largest first (stable) */
+                pprof__smp x = smp[i];
+                for (j = i; j > 0 && smp[j - 1].v[0] < x.v[0]; j--) smp[j] = smp[j - 1];
+                smp[j] = x;
+            }
+            snprintf(line, sizeof line, "goroutine profile: total %llu\n", (unsigned long long)n);
+            pprof__pb_raw(out, line, strlen(line));
+            if (pprof__maps_read(&maps) != 0) memset(&maps, 0, sizeof maps);
+            pprof__sym_exe(&exe);
+            pthread_mutex_lock(&pprof__sym_mu);
+            for (i = 0; i < k; i++) {
+                snprintf(line, sizeof line, "%lld @", (long long)smp[i].v[0]);
+                pprof__pb_raw(out, line, strlen(line));
+                for (j = 0; j < smp[i].n; j++) { /* as return addresses, as Go prints them */
+                    snprintf(line, sizeof line, " 0x%llx",
+                             (unsigned long long)(smp[i].pc[j] + (j == 0)));
+                    pprof__pb_raw(out, line, strlen(line));
+                }
+                pprof__pb_raw(out, "\n", 1);
+                {
+                    uintptr_t leaf = smp[i].pc[0] + 1;
+                    pprof__text_frames(out, &leaf, 1, &maps, &exe);
+                    pprof__text_frames(out, smp[i].pc + 1, smp[i].n - 1, &maps, &exe);
+                }
+                pprof__pb_raw(out, "\n", 1);
+            }
+            pthread_mutex_unlock(&pprof__sym_mu);
+            pprof__maps_free(&maps);
+        }
+        PPROF_FREE(smp);
+    }
+    PPROF_FREE(g);
+}
+
+#if PPROF__HEAP
+/* The record table behind a named profile, or NULL. */
+PPROF__FN pprof__rtab *pprof__named_tab(const char *name) {
+    if (strcmp(name, "heap") == 0 || strcmp(name, "allocs") == 0) return &pprof__heap;
+    if (strcmp(name, "block") == 0) return &pprof__block;
+    if (strcmp(name, "mutex") == 0) return &pprof__mutex;
+    if (strcmp(name, "threadcreate") == 0) return &pprof__tcreate;
+    return NULL;
+}
+#endif
+
 /* /debug/pprof/<name>?debug=N into out: gzipped profile.proto (debug 0) or text. With base
-   (heap counters at the start of a window), the window's allocations; duration its length. */
+   (counters at the start of a window, from pprof__named_base), the window's events (heap:
+   its allocations, in-use as at the end); duration its length. */
 PPROF__FN int pprof__named(const char *name, int debug, const void *base, size_t nbase,
                            int64_t duration, pprof__buf *out) {
     pprof__buf pb;
     int heap = strcmp(name, "heap") == 0, allocs = strcmp(name, "allocs") == 0;
     memset(&pb, 0, sizeof pb);
+    if (strcmp(name, "threads") == 0) name = "goroutine";
     if (!heap && !allocs && strcmp(name, "goroutine") != 0 && strcmp(name, "threadcreate") != 0 &&
         strcmp(name, "block") != 0 && strcmp(name, "mutex") != 0)
         return PPROF_ERR_NAME;
     PPROF__HEAP_ENTER();
-    if (debug >= 2 && strcmp(name, "goroutine") == 0) {
-        pprof__named_threads(out);
-    } else if (heap || allocs) {
+    if (strcmp(name, "goroutine") == 0) {
+        size_t n;
+        pprof__dslot *s = pprof__dump_take(&n);
+        if (!s) out->oom = 1;
+        else pprof__dump_write(out, &pb, s, n, debug);
+        PPROF_FREE(s);
+    } else {
 #if PPROF__HEAP
         size_t n;
-        pprof__hval *v = pprof__heap_snapshot(&n);
+        pprof__hval *v = pprof__rec_snapshot(pprof__named_tab(name), &n);
         if (!v) out->oom = 1;
         else {
             if (base) pprof__heap_delta(v, n, (const pprof__hval *)base, nbase);
-            if (debug) pprof__heap_text(out, v, n);
-            else pprof__heap_encode(&pb, v, n, allocs, duration);
+            if (heap || allocs) {
+                if (debug) pprof__heap_text(out, v, n);
+                else pprof__heap_encode(&pb, v, n, allocs, duration);
+            } else {
+                if (debug) pprof__sync_text(out, name, v, n);
+                else pprof__sync_encode(&pb, name, v, n, duration);
+            }
         }
         PPROF_FREE(v);
 #else
         (void)base; (void)nbase;
         if (debug) {
-            static const char t[] = "heap profile: 0: 0 [0: 1] @ heap/1048576\n\n"
-                                    "# pprof.h: no heap profiling on this platform\n";
-            pprof__pb_raw(out, t, sizeof t - 1);
+            char text[160];
+            if (heap || allocs)
+                snprintf(text, sizeof text, "heap profile: 0: 0 [0: 1] @ heap/1048576\n\n"
+                         "# pprof.h: no heap profiling on this platform\n");
+            else if (strcmp(name, "block") == 0)
+                snprintf(text, sizeof text, "--- contention:\ncycles/second=1000000000\n");
+            else if (strcmp(name, "mutex") == 0)
+                snprintf(text, sizeof text, "--- mutex:\ncycles/second=1000000000\nsampling period=0\n");
+            else
+                snprintf(text, sizeof text, "%s profile: total 0\n", name);
+            pprof__pb_raw(out, text, strlen(text));
         } else {
             pprof__named_empty(name, duration, &pb);
         }
 #endif
-    } else if (debug) {
-        char text[128];
-        if (strcmp(name, "block") == 0)
-            snprintf(text, sizeof text, "--- contention:\ncycles/second=1000000000\n");
-        else if (strcmp(name, "mutex") == 0)
-            snprintf(text, sizeof text, "--- mutex:\ncycles/second=1000000000\nsampling period=0\n");
-        else
-            snprintf(text, sizeof text, "%s profile: total 0\n", name);
-        pprof__pb_raw(out, text, strlen(text));
-    } else {
-        pprof__named_empty(name, duration, &pb);
     }
-    if (!debug && !(debug >= 2 && strcmp(name, "goroutine") == 0)) {
+    if (!debug) {
         if (pb.oom) out->oom = 1;
         else pprof__gz_encode(out, pb.p, pb.len);
     }
@@ -3397,14 +4082,14 @@ PPROF__FN int pprof__named(const char *name, int debug, const void *base, size_t
     return out->oom ? PPROF_ERR_NOMEM : PPROF_OK;
 }
 
-/* The start of a named profile's window: heap counters now (NULL for other profiles). */
+/* The start of a named profile's window: its counters now (NULL for the thread dump). */
 PPROF__FN void *pprof__named_base(const char *name, size_t *n) {
     *n = 0;
 #if PPROF__HEAP
-    if (strcmp(name, "heap") == 0 || strcmp(name, "allocs") == 0) {
+    if (pprof__named_tab(name)) {
         pprof__hval *v;
         PPROF__HEAP_ENTER();
-        v = pprof__heap_snapshot(n);
+        v = pprof__rec_snapshot(pprof__named_tab(name), n);
         if (v) qsort(v, *n, sizeof *v, pprof__heap_val_cmp);
         PPROF__HEAP_LEAVE();
         return v;
@@ -3420,16 +4105,8 @@ PPROF__FN void *pprof__named_base(const char *name, size_t *n) {
    program's calls and its libraries' (strdup, fopen, the C++ runtime) land here first.
    Each takes its own frame address: the stack starts at its caller. */
 #ifdef __cplusplus
-#  if __cplusplus >= 201103L
-#    define PPROF__THROW noexcept(true)
-#  else
-#    define PPROF__THROW throw()
-#  endif
 extern "C" {
-#else
-#  define PPROF__THROW
 #endif
-#define PPROF__WRAP __attribute__((visibility("default"), noinline, used))
 PPROF__WRAP void *malloc(size_t n) PPROF__THROW {
     if (pprof__heap_quick(n)) return __libc_malloc(n);
     return pprof__heap_alloc(n, 0, PPROF__FPW);
@@ -3753,9 +4430,9 @@ PPROF__FN void pprof__http_index(int fd, int head) {
         pprof__cpu_list_tids_into(&tids); /* goroutine's count: the threads */
         int records = 0; /* heap and allocs: Go counts the profile's records */
 #if PPROF__HEAP
-        pthread_mutex_lock(&pprof__heap_mu);
+        pthread_mutex_lock(&pprof__heap.mu);
         records = (int)pprof__heap.n;
-        pthread_mutex_unlock(&pprof__heap_mu);
+        pthread_mutex_unlock(&pprof__heap.mu);
 #endif
         for (i = 0; i < sizeof pprof__http_profiles / sizeof pprof__http_profiles[0]; i++) {
             const char *nm = pprof__http_profiles[i][0];
@@ -4370,6 +5047,24 @@ PPROF_API int pprof_write_profile(const char *name, FILE *fp, int debug) {
     return rc;
 }
 PPROF_API int pprof_write_heap(FILE *fp) { return pprof_write_profile("heap", fp, 0); }
+PPROF_API int pprof_set_mutex_fraction(int n) {
+    if (n < 0) return PPROF_ERR_FRACTION;
+#if PPROF__HEAP
+    __atomic_store_n(&pprof__mutex_fraction, n, __ATOMIC_RELAXED);
+    return PPROF_OK;
+#else
+    return PPROF_ERR_UNSUPPORTED;
+#endif
+}
+PPROF_API int pprof_set_block_rate(long ns) {
+    if (ns < 0) return PPROF_ERR_FRACTION;
+#if PPROF__HEAP
+    __atomic_store_n(&pprof__block_rate, ns, __ATOMIC_RELAXED);
+    return PPROF_OK;
+#else
+    return PPROF_ERR_UNSUPPORTED;
+#endif
+}
 #if PPROF__HEAP
 PPROF_API int pprof_set_heap_rate(size_t bytes) {
     __atomic_store_n(&pprof__heap_rate, bytes, __ATOMIC_RELAXED);
@@ -4449,6 +5144,8 @@ PPROF_API void *pprof_calloc(size_t count, size_t size) { return calloc(count, s
 PPROF_API void *pprof_realloc(void *p, size_t n) { return realloc(p, n); }
 PPROF_API void pprof_free(void *p) { free(p); }
 PPROF_API int pprof_write_heap(FILE *fp) { return fp ? PPROF_ERR_UNSUPPORTED : PPROF_ERR_NULL; }
+PPROF_API int pprof_set_mutex_fraction(int n) { return n < 0 ? PPROF_ERR_FRACTION : PPROF_ERR_UNSUPPORTED; }
+PPROF_API int pprof_set_block_rate(long ns) { return ns < 0 ? PPROF_ERR_FRACTION : PPROF_ERR_UNSUPPORTED; }
 PPROF_API int pprof_write_profile(const char *name, FILE *fp, int debug) {
     (void)debug;
     return name && fp ? PPROF_ERR_UNSUPPORTED : PPROF_ERR_NULL;
