@@ -8,6 +8,7 @@
    Prints PASS/FAIL/SKIP lines and ends with "N passed, N failed, N skipped".          */
 #define PPROF_IMPLEMENTATION
 #define PPROF_WRAP_MALLOC      /* every test runs with the process's malloc wrapped */
+#define PPROF_WRAP_PTHREAD     /* and its pthread locks, waits and thread starts */
 #define PPROF_HTTP_TIMEOUT_S 2 /* so the slow-client test takes 2 s, not 10 */
 #include "../pprof.h"
 #define PPROF_READ_IMPLEMENTATION
@@ -60,6 +61,7 @@ static void t_skip(const char *fmt, ...) {
 #include "t_tools.c"
 #include "t_http.c"
 #include "t_heap.c"
+#include "t_sync.c"
 
 static const t_case t_cases[] = {
     T_PB_CASES
@@ -71,6 +73,7 @@ static const t_case t_cases[] = {
     T_TOOLS_CASES
     T_HTTP_CASES
     T_HEAP_CASES
+    T_SYNC_CASES
 };
 
 static int t_run_one(const t_case *c, int strict) {
