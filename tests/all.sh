@@ -59,6 +59,12 @@ compile compile_wrap_malloc_g++_c++11_noexcept g++ -x c++ -std=c++11 $WARN -fno-
     -pthread -DPPROF_WRAP_MALLOC tests/compile/impl.c tests/compile/user.c -o "$B/compile_wrap_cxx11"
 compile compile_wrap_malloc_clang++_c++17 clang++ -x c++ -std=c++17 $WARN -pthread \
     -DPPROF_WRAP_MALLOC tests/compile/impl.c tests/compile/user.c -o "$B/compile_wrap_cxx17"
+compile compile_wrap_pthread_gcc_c99 gcc -std=c99 $CWARN -fno-omit-frame-pointer -pthread \
+    -DPPROF_WRAP_PTHREAD -DPPROF_WRAP_MALLOC tests/compile/impl.c tests/compile/user.c -o "$B/compile_wrapp_c99"
+compile compile_wrap_pthread_clang++_c++17 clang++ -x c++ -std=c++17 $WARN -pthread \
+    -DPPROF_WRAP_PTHREAD tests/compile/impl.c tests/compile/user.c -o "$B/compile_wrapp_cxx17"
+compile compile_wrap_pthread_g++_c++11 g++ -x c++ -std=c++11 $WARN -fno-exceptions -pthread \
+    -DPPROF_WRAP_PTHREAD tests/compile/impl.c tests/compile/user.c -o "$B/compile_wrapp_cxx11"
 compile compile_static_c99 gcc -std=c99 $CWARN -DPPROF_STATIC -pthread -c tests/compile/impl.c -o "$B/static.o"
 if [ -e /usr/include/zlib.h ]; then
     compile compile_zlib_c99 gcc -std=c99 $CWARN -DPPROF_USE_ZLIB -pthread tests/compile/impl.c \
@@ -157,7 +163,8 @@ fi
 if make -s "$B/run_tsan" 2>"$B/tsan_build.err"; then
     TSAN_OPTIONS=halt_on_error=1 run_phase tsan "$B/run_tsan" pb_ sym_ err_ unw_follows \
         unw_stops unw_checked unw_depth unw_leaf unw_code fork_100 cpu_no_stray \
-        http_listen_errors http_endpoints http_client_limits http_shutdown_ends heap_
+        http_listen_errors http_endpoints http_client_limits http_shutdown_ends heap_ \
+        sync_setters
 else
     result FAIL build_tsan "$(head -5 "$B/tsan_build.err")"
 fi

@@ -5,7 +5,7 @@
 static int64_t t_now_ns(void) { return pprof__os_mono_ns(); }
 
 /* Sum of values[vi] over samples having fn among their first `depth` frames. */
-static int64_t t_at(const prd_profile *p, const char *fn, int depth, int vi) {
+static __attribute__((unused)) int64_t t_at(const prd_profile *p, const char *fn, int depth, int vi) {
     int64_t sum = 0;
     int i, f;
     for (i = 0; i < p->nsample; i++)
