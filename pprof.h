@@ -3338,7 +3338,7 @@ PPROF__FN pprof__wslot *pprof__wait_begin(const void *lock, int64_t t0) {
     s = pprof__wslot_of(lock);
     if (s->nwait && s->lock != (uintptr_t)lock) { pprof__wslot_done(s); return NULL; }
     if (!s->nwait) { s->lock = (uintptr_t)lock; s->sum_start = 0; s->last_charge = 0; }
-    s->nwait++;
+    __atomic_store_n(&s->nwait, s->nwait + 1, __ATOMIC_RELAXED);
     s->sum_start += t0;
     pprof__wslot_done(s);
     return s;
@@ -3348,11 +3348,19 @@ PPROF__FN void pprof__wait_end(pprof__wslot *reg, const void *lock, int64_t t0) 
     if (!reg) return;
     s = pprof__wslot_of(lock);
     if (s == reg && s->lock == (uintptr_t)lock && s->nwait) {
-        s->nwait--;
+        __atomic_store_n(&s->nwait, s->nwait - 1, __ATOMIC_RELAXED);
         s->sum_start -= t0 > s->last_charge ? t0 : s->last_charge;
     }
     pprof__wslot_done(s);
 }
+/* Does an unlock of lock have waiters to charge (mutex profile on, someone registered)? */
+static inline __attribute__((always_inline)) int pprof__unlock_watched(const void *lock) {
+    uint64_t h = (uint64_t)(uintptr_t)lock * 0x9E3779B97F4A7C15ull;
+    return __atomic_load_n(&pprof__mutex_fraction, __ATOMIC_RELAXED) > 0 &&
+           __atomic_load_n(&pprof__wslots[(h >> 32) & (PPROF__WSLOTS - 1)].nwait, __ATOMIC_RELAXED) &&
+           !pprof__heap_t.busy && !pprof__heap_t.self;
+}
+
 /* The unlocker of lock: charged with what its waiters waited since the last charge. */
 PPROF__FN void pprof__unlock_event(const void *lock, uintptr_t fpw) {
     int n = __atomic_load_n(&pprof__mutex_fraction, __ATOMIC_RELAXED);
@@ -3471,6 +3479,9 @@ __attribute__((constructor(101))) static void pprof__real_init(void) {
 extern "C" {
 #endif
 PPROF__WRAP int pthread_mutex_lock(pthread_mutex_t *m) PPROF__THROW {
+    /* a free lock word (glibc's layout, read racily): no contention to time, lock at once */
+    if (PPROF__LIKELY(__atomic_load_n(&m->__data.__lock, __ATOMIC_RELAXED) == 0))
+        return PPROF__REAL(mutex_lock)(m);
     PPROF__SYNC_ACQUIRE(m, PPROF__REAL(mutex_trylock)(m), PPROF__REAL(mutex_lock)(m));
 }
 PPROF__WRAP int pthread_mutex_timedlock(pthread_mutex_t *m, const struct timespec *ts) PPROF__THROW {
@@ -3480,7 +3491,7 @@ PPROF__WRAP int pthread_mutex_trylock(pthread_mutex_t *m) PPROF__THROW {
     return PPROF__REAL(mutex_trylock)(m);
 }
 PPROF__WRAP int pthread_mutex_unlock(pthread_mutex_t *m) PPROF__THROW {
-    if (!PPROF__SYNC_OFF()) pprof__unlock_event(m, PPROF__FPW);
+    if (PPROF__UNLIKELY(pprof__unlock_watched(m))) pprof__unlock_event(m, PPROF__FPW);
     return PPROF__REAL(mutex_unlock)(m);
 }
 PPROF__WRAP int pthread_rwlock_rdlock(pthread_rwlock_t *l) PPROF__THROW {
@@ -3496,7 +3507,7 @@ PPROF__WRAP int pthread_rwlock_timedwrlock(pthread_rwlock_t *l, const struct tim
     PPROF__SYNC_ACQUIRE(l, PPROF__REAL(trywr)(l), PPROF__REAL(timedwr)(l, ts));
 }
 PPROF__WRAP int pthread_rwlock_unlock(pthread_rwlock_t *l) PPROF__THROW {
-    if (!PPROF__SYNC_OFF()) pprof__unlock_event(l, PPROF__FPW);
+    if (PPROF__UNLIKELY(pprof__unlock_watched(l))) pprof__unlock_event(l, PPROF__FPW);
     return PPROF__REAL(rwunlock)(l);
 }
 PPROF__WRAP int pthread_cond_wait(pthread_cond_t *c, pthread_mutex_t *m) {
