@@ -1,4 +1,4 @@
-/* pprof.h - v0.2.0 - Go-style pprof profiling for C and C++ - single header, MIT
+/* pprof.h - v0.3.0 - Go-style pprof profiling for C and C++ - single header, MIT
    SPDX-License-Identifier: MIT
 
    USAGE
@@ -31,6 +31,7 @@
      PPROF_RING_SLOTS       samples buffered between drains (power of 2)   impl TU     2048
      PPROF_MAX_MAPS         memory regions the unwinder knows per kind     impl TU     8192
      PPROF_WRAP_MALLOC      sample every malloc of the process (see HEAP)   impl TU     off
+     PPROF_WRAP_PTHREAD     mutex/block/threadcreate events (see LOCKS)    impl TU     off
      PPROF_MALLOC/REALLOC/FREE  the profiler's own allocator (all or none) impl TU     libc
 
    API (every call returns PPROF_OK = 0 or a negative pprof_result; pprof_strerror names it)
@@ -42,7 +43,7 @@
      pprof_write_cpu(fp, secs)  start, sleep secs seconds, stop and write.
      pprof_strerror(code)       a static message for a result code.
      pprof_last_os_error()      errno of the last failed system call behind PPROF_ERR_OS.
-     pprof_version()            "0.2.0".
+     pprof_version()            "0.3.0".
      pprof_listen(port)         serve /debug/pprof/ on 127.0.0.1:port (0: any free port).
      pprof_listen_addr(addr)    the same on "host:port", "[ipv6]:port" or ":port".
      pprof_listen_port()        the port listened on, or 0.
@@ -53,7 +54,9 @@
      pprof_write_heap(fp)       the heap profile, gzipped profile.proto.
      pprof_write_profile(name, fp, debug)  heap allocs goroutine threadcreate block mutex,
                                 as the endpoint with ?debug=0|1|2.
-     Reserved for later versions: pprof_set_mutex_fraction, pprof_set_block_rate.
+     pprof_set_mutex_fraction(n)  record 1 in n contended unlocks (0: off, the default).
+     pprof_set_block_rate(ns)   record waits >= ns, shorter ones with probability d/ns
+                                (0: off, the default). Both as Go's, unbiased.
      Threads: all calls may come from any thread; start and stop are serialised internally.
 
    ENDPOINTS (pprof_listen; as Go's net/http/pprof, under /debug/pprof/)
@@ -91,11 +94,30 @@
      - Under AddressSanitizer/ThreadSanitizer PPROF_WRAP_MALLOC interposes nothing (the
        sanitizer owns malloc). Not with -static (glibc's malloc.o would be linked twice).
 
+   LOCKS, WAITS AND THREADS (glibc)
+     Define PPROF_WRAP_PTHREAD with PPROF_IMPLEMENTATION and pthread_mutex_lock/timedlock/
+     trylock/unlock, pthread_rwlock_rdlock/wrlock/timedrdlock/timedwrlock/unlock,
+     pthread_cond_wait/timedwait, sem_wait/timedwait, pthread_join and pthread_create of
+     the process go through pprof.h first (found in libc with dlsym(RTLD_NEXT)).
+     - block: how long a thread waited (a contended lock, a condition, a semaphore, a
+       join), at the waiter's stack. mutex: the delay a lock holder caused its waiters,
+       at the stack that unlocks (Go's meaning). Both off until their setter is called;
+       off, a wrapper costs a load and a compare. A lock is tried first: only a contended
+       one is timed. Return values and errno are libc's (errorcheck, robust, trylock).
+     - threadcreate: every pthread_create counted at its creator's stack, always.
+     - goroutine (alias threads): a thread dump. Each thread gets a directed PPROF_SIGNAL
+       (tgkill) and records its own stack in the handler; the dump waits at most 100 ms.
+       A thread that blocks the signal is listed without a stack, unasked. A thread
+       blocked in nanosleep, poll or epoll_wait returns EINTR from it, as with any signal.
+       Needs no wrapper. Stacks inside glibc (blocked threads) start at the libc function;
+       its callers may be cut, as in CPU profiles.
+
    WHAT IT DOES TO YOUR PROCESS (only while a CPU profile runs)
      - Installs a handler for PPROF_SIGNAL (SIGPROF) with SA_RESTART, unless another handler
        is installed, in which case pprof_cpu_start fails with PPROF_ERR_SIGNAL_BUSY. After a
        profile the handler stays installed and ignores the signal, so a late signal can never
-       kill the process. Signals sent with kill/tgkill are ignored by it.
+       kill the process. Signals sent with kill/tgkill are ignored by it, except a thread
+       dump's own (see LOCKS, WAITS AND THREADS).
      - Arms one CPU-time timer per thread (timer_create on the thread's CPU clock, delivered
        to that thread), for the threads in /proc/self/task, rescanned every 20 ms: a new
        thread is sampled from its first scan on. A signal with k overruns counts as 1 + k
@@ -134,6 +156,8 @@
      during the profile (dlclose, then dlopen at the same place) is named after neither.
 
    RECENT CHANGES
+     0.3.0  Mutex, block, threadcreate profiles (PPROF_WRAP_PTHREAD), thread dumps
+            (goroutine), pprof_set_mutex_fraction, pprof_set_block_rate.
      0.2.0  Heap and allocs profiles: PPROF_WRAP_MALLOC, pprof_malloc & co.,
             pprof_set_heap_rate, pprof_write_heap, pprof_write_profile.
      0.1.0  CPU profiles of every thread to a file; gzip profile.proto with embedded names.
@@ -152,11 +176,11 @@
 #include <stdlib.h>
 
 #define PPROF_VERSION_MAJOR 0
-#define PPROF_VERSION_MINOR 2
+#define PPROF_VERSION_MINOR 3
 #define PPROF_VERSION_PATCH 0
 #define PPROF_VERSION_NUMBER \
     (PPROF_VERSION_MAJOR * 10000 + PPROF_VERSION_MINOR * 100 + PPROF_VERSION_PATCH)
-#define PPROF_VERSION_STRING "0.2.0"
+#define PPROF_VERSION_STRING "0.3.0"
 
 #ifdef PPROF_STATIC
 #  if defined(__GNUC__)

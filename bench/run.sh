@@ -5,5 +5,6 @@ cd "$(dirname "$0")/.."
 mkdir -p build
 ${CC:-cc} -std=c11 -O2 -g -fno-omit-frame-pointer -pthread bench/bench.c -o build/bench -ldl -lm
 echo "pprof.h bench on $(nproc) cores, $(uname -r), $(date -u +%Y-%m-%d)"
-[ "${1:-}" = heap ] || build/bench "$@"
+case "${1:-}" in heap|sync) ;; *) build/bench "$@" ;; esac
 if [ $# -eq 0 ] || [ "$1" = heap ]; then bench/heap.sh; fi
+if [ $# -eq 0 ] || [ "$1" = sync ]; then bench/sync.sh; fi
