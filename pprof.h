@@ -2205,8 +2205,14 @@ PPROF__FN void pprof__cpu_postfork_parent(void) {
     pthread_mutex_unlock(&pprof__cpu_mu);
     if (pprof__fork_masked) pthread_sigmask(SIG_SETMASK, &pprof__fork_oldmask, NULL);
 }
+static pthread_mutex_t pprof__dump_mu = PTHREAD_MUTEX_INITIALIZER; /* one thread dump at a time */
 PPROF__FN void pprof__cpu_postfork_child(void) {
     /* the child has no timers, no drain thread and only this thread */
+    {   /* nor a dump in progress (its thread may have held the lock at the fork) */
+        pthread_mutex_t fresh = PTHREAD_MUTEX_INITIALIZER;
+        memcpy(&pprof__dump_mu, &fresh, sizeof fresh);
+        __atomic_store_n(&pprof__dump.active, 0, __ATOMIC_SEQ_CST);
+    }
     __atomic_store_n(&pprof__sig.active, 0, __ATOMIC_SEQ_CST);
     pprof__sig.inflight = 0;
     if (pprof__sig.snap) pprof__sig.snap[0].readers = pprof__sig.snap[1].readers = 0;
@@ -3791,7 +3797,6 @@ PPROF__FN void pprof__sync_text(pprof__buf *b, const char *name, pprof__hval *v,
 // PPROF__DUMP_WAIT_NS. A thread that blocks the signal is listed without a stack, unasked.
 // =========================================================================================
 #define PPROF__DUMP_WAIT_NS 100000000L
-static pthread_mutex_t pprof__dump_mu = PTHREAD_MUTEX_INITIALIZER;
 
 PPROF__FN void pprof__dump_thread_info(pprof__dslot *d, int sig) {
     char path[64], *txt, *q;
