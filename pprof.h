@@ -3603,6 +3603,25 @@ PPROF__FN void pprof__text_frames(pprof__buf *b, const uintptr_t *pc, uint32_t n
     }
 }
 
+#if PPROF__HEAP
+/* One record of Go's legacy text: "<values> @ 0x<ret> ...", its "#" lines, an empty line.
+   Under sym_mu. */
+PPROF__FN void pprof__text_record(pprof__buf *b, const char *values, const pprof__hrec *r,
+                                  const pprof__maps *m, const pprof__exe *exe) {
+    char word[32];
+    uint32_t f;
+    pprof__pb_raw(b, values, strlen(values));
+    pprof__pb_raw(b, " @", 2);
+    for (f = 0; f < r->n; f++) {
+        snprintf(word, sizeof word, " 0x%llx", (unsigned long long)r->pc[f]);
+        pprof__pb_raw(b, word, strlen(word));
+    }
+    pprof__pb_raw(b, "\n", 1);
+    pprof__text_frames(b, r->pc, r->n, m, exe);
+    pprof__pb_raw(b, "\n", 1);
+}
+#endif
+
 /* The empty profile of a kind pprof.h does not record (yet): its types, no samples. */
 PPROF__FN void pprof__named_empty(const char *name, int64_t duration, pprof__buf *pb) {
     static const char *const block[] = {"contentions", "count", "delay", "nanoseconds"};
@@ -3673,7 +3692,6 @@ PPROF__FN void pprof__heap_text(pprof__buf *b, pprof__hval *v, size_t n) {
     pprof__maps maps;
     pprof__exe exe;
     struct rusage ru;
-    uint32_t f;
     for (i = 0; i < n; i++) { io += v[i].io; ib += v[i].ib; ao += v[i].ao; ab += v[i].ab; }
     if (ab == ib) ab++; /* as newer Go: the legacy parser must not see two columns */
     snprintf(line, sizeof line, "heap profile: %llu: %llu [%llu: %llu] @ heap/%llu\n", io, ib,
@@ -3686,17 +3704,10 @@ PPROF__FN void pprof__heap_text(pprof__buf *b, pprof__hval *v, size_t n) {
     for (i = 0; i < n; i++) {
         const pprof__hrec *r = v[i].r;
         if (!(v[i].ao | v[i].ab | v[i].io | v[i].ib)) continue;
-        snprintf(line, sizeof line, "%llu: %llu [%llu: %llu] @", (unsigned long long)v[i].io,
+        snprintf(line, sizeof line, "%llu: %llu [%llu: %llu]", (unsigned long long)v[i].io,
                  (unsigned long long)v[i].ib, (unsigned long long)v[i].ao,
                  (unsigned long long)v[i].ab);
-        pprof__pb_raw(b, line, strlen(line));
-        for (f = 0; f < r->n; f++) {
-            snprintf(line, sizeof line, " 0x%llx", (unsigned long long)r->pc[f]);
-            pprof__pb_raw(b, line, strlen(line));
-        }
-        pprof__pb_raw(b, "\n", 1);
-        pprof__text_frames(b, r->pc, r->n, &maps, &exe);
-        pprof__pb_raw(b, "\n", 1);
+        pprof__text_record(b, line, r, &maps, &exe);
     }
     pthread_mutex_unlock(&pprof__sym_mu);
     pprof__maps_free(&maps);
@@ -3753,7 +3764,6 @@ PPROF__FN void pprof__sync_text(pprof__buf *b, const char *name, pprof__hval *v,
     int tcr = strcmp(name, "threadcreate") == 0;
     char line[160];
     size_t i;
-    uint32_t f;
     pprof__maps maps;
     pprof__exe exe;
     if (tcr) {
@@ -3774,17 +3784,10 @@ PPROF__FN void pprof__sync_text(pprof__buf *b, const char *name, pprof__hval *v,
     for (i = 0; i < n; i++) {
         const pprof__hrec *r = v[i].r;
         if (!(v[i].ao | v[i].ab)) continue;
-        if (tcr) snprintf(line, sizeof line, "%llu @", (unsigned long long)v[i].ao);
-        else snprintf(line, sizeof line, "%llu %llu @", (unsigned long long)v[i].ab,
+        if (tcr) snprintf(line, sizeof line, "%llu", (unsigned long long)v[i].ao);
+        else snprintf(line, sizeof line, "%llu %llu", (unsigned long long)v[i].ab,
                       (unsigned long long)v[i].ao);
-        pprof__pb_raw(b, line, strlen(line));
-        for (f = 0; f < r->n; f++) {
-            snprintf(line, sizeof line, " 0x%llx", (unsigned long long)r->pc[f]);
-            pprof__pb_raw(b, line, strlen(line));
-        }
-        pprof__pb_raw(b, "\n", 1);
-        pprof__text_frames(b, r->pc, r->n, &maps, &exe);
-        pprof__pb_raw(b, "\n", 1);
+        pprof__text_record(b, line, r, &maps, &exe);
     }
     pthread_mutex_unlock(&pprof__sym_mu);
     pprof__maps_free(&maps);
