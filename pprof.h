@@ -571,7 +571,7 @@ PPROF__FN int pprof__os_thread(pthread_t *th, void *(*fn)(void *)) {
 // =========================================================================================
 // >>mem: the profiler's own memory. Never through wrappers the program may interpose.
 // =========================================================================================
-#if !defined(PPROF_MALLOC) && PPROF__INTERPOSE /* malloc is ours here: go beneath it */
+#if !defined(PPROF_MALLOC) && (PPROF__INTERPOSE || PPROF__WRAPSYNC) /* beneath any wrapper */
 #  define PPROF_MALLOC(n) __libc_malloc(n)
 #  define PPROF_REALLOC(p, n) __libc_realloc(p, n)
 #  define PPROF_FREE(p) __libc_free(p)
@@ -731,9 +731,11 @@ PPROF__FN void pprof__sig_handler(int sig, siginfo_t *si, void *uc) {
     int saved_errno = errno;
     (void)sig;
     PPROF__ADD(&pprof__sig.inflight, 1);
-    if (si->si_code == SI_TKILL && __atomic_load_n(&pprof__dump.active, __ATOMIC_SEQ_CST) &&
-        si->si_pid == pprof__dump.pid) {
-        pprof__dump_here(uc);                    /* a thread dump asks for this stack */
+    if (__atomic_load_n(&pprof__dump.active, __ATOMIC_SEQ_CST))
+        pprof__dump_here(uc); /* a dump asked this thread (its tgkill may have merged with a
+                                 pending timer signal: answer whatever the si_code) */
+    if (si->si_code == SI_TKILL && si->si_pid == pprof__dump.pid) {
+        /* the dump's own signal: no CPU sample */
     } else if (__atomic_load_n(&pprof__sig.active, __ATOMIC_SEQ_CST)) {
         int gen = PPROF__LOAD(&pprof__sig.gen);
         uint64_t weight = 0;
@@ -807,7 +809,8 @@ PPROF__FN PPROF__NO_SANITIZE int pprof__unw_load2(uintptr_t a, int checked, uint
         l.iov_len = 2 * sizeof(uintptr_t);
         r.iov_base = (void *)a;
         r.iov_len = l.iov_len;
-        return syscall(SYS_process_vm_readv, (long)getpid(), &l, 1L, &r, 1L, 0L) ==
+        /* this thread's id: the process id fails once the main thread has exited */
+        return syscall(SYS_process_vm_readv, (long)syscall(SYS_gettid), &l, 1L, &r, 1L, 0L) ==
                (long)l.iov_len;
     }
     w[0] = ((const uintptr_t *)a)[0];
@@ -3090,8 +3093,13 @@ PPROF__FN void pprof__heap_postfork(void) {
 }
 /* Registered at load time: from inside malloc it could meet glibc's fork-handler lock held
    (a program's own prepare handler allocating during fork). */
+PPROF__FN void pprof__sync_postfork_child(void);
+PPROF__FN void pprof__heap_postfork_child(void) {
+    pprof__sync_postfork_child();
+    pprof__heap_postfork();
+}
 __attribute__((constructor)) static void pprof__heap_ctor(void) {
-    pthread_atfork(pprof__heap_prefork, pprof__heap_postfork, pprof__heap_postfork);
+    pthread_atfork(pprof__heap_prefork, pprof__heap_postfork, pprof__heap_postfork_child);
 }
 
 /* The record of a stack in T, made on first sight. Never NULL (out of memory: `lost`).
@@ -3361,6 +3369,9 @@ PPROF__FN pprof__wslot *pprof__wslot_of(const void *lock) {
 }
 PPROF__FN void pprof__wslot_done(pprof__wslot *s) { __atomic_store_n(&s->spin, 0, __ATOMIC_RELEASE); }
 
+/* fork: the child's waiters are not the parent's, and no slot is held there. */
+PPROF__FN void pprof__sync_postfork_child(void) { memset(pprof__wslots, 0, sizeof pprof__wslots); }
+
 /* A thread starts waiting for lock at t0: registered for the unlocker to charge. */
 PPROF__FN pprof__wslot *pprof__wait_begin(const void *lock, int64_t t0) {
     pprof__wslot *s;
@@ -3391,12 +3402,13 @@ static inline __attribute__((always_inline)) int pprof__unlock_watched(const voi
            !pprof__heap_t.busy && !pprof__heap_t.self;
 }
 
-/* The unlocker of lock: charged with what its waiters waited since the last charge. */
-PPROF__FN void pprof__unlock_event(const void *lock, uintptr_t fpw) {
+/* The unlocker of lock: charged with what its waiters waited since the last charge
+   (returned; record it with pprof__unlock_record once the lock is released). */
+PPROF__FN int64_t pprof__unlock_charge(const void *lock) {
     int n = __atomic_load_n(&pprof__mutex_fraction, __ATOMIC_RELAXED);
     pprof__wslot *s;
     int64_t charge = 0;
-    if (n <= 0) return;
+    if (n <= 0) return 0;
     s = pprof__wslot_of(lock);
     if (s->nwait && s->lock == (uintptr_t)lock) {
         int64_t now = pprof__os_mono_ns();
@@ -3405,7 +3417,11 @@ PPROF__FN void pprof__unlock_event(const void *lock, uintptr_t fpw) {
         s->last_charge = now;
     }
     pprof__wslot_done(s);
-    if (charge > 0 && (n == 1 || pprof__sync_rand(&pprof__heap_t) * n < 1))
+    return charge;
+}
+PPROF__FN void pprof__unlock_record(int64_t charge, uintptr_t fpw) {
+    int n = __atomic_load_n(&pprof__mutex_fraction, __ATOMIC_RELAXED);
+    if (charge > 0 && n > 0 && (n == 1 || pprof__sync_rand(&pprof__heap_t) * n < 1))
         pprof__sync_record(&pprof__mutex, (uint64_t)n, (uint64_t)n * (uint64_t)charge, fpw);
 }
 #endif /* PPROF__HEAP */
@@ -3521,7 +3537,12 @@ PPROF__WRAP int pthread_mutex_trylock(pthread_mutex_t *m) PPROF__THROW {
     return PPROF__REAL(mutex_trylock)(m);
 }
 PPROF__WRAP int pthread_mutex_unlock(pthread_mutex_t *m) PPROF__THROW {
-    if (PPROF__UNLIKELY(pprof__unlock_watched(m))) pprof__unlock_event(m, PPROF__FPW);
+    if (PPROF__UNLIKELY(pprof__unlock_watched(m))) { /* record once unlocked */
+        int64_t charge = pprof__unlock_charge(m);
+        int rc = PPROF__REAL(mutex_unlock)(m);
+        pprof__unlock_record(charge, PPROF__FPW);
+        return rc;
+    }
     return PPROF__REAL(mutex_unlock)(m);
 }
 PPROF__WRAP int pthread_rwlock_rdlock(pthread_rwlock_t *l) PPROF__THROW {
@@ -3537,7 +3558,12 @@ PPROF__WRAP int pthread_rwlock_timedwrlock(pthread_rwlock_t *l, const struct tim
     PPROF__SYNC_ACQUIRE(l, PPROF__REAL(trywr)(l), PPROF__REAL(timedwr)(l, ts));
 }
 PPROF__WRAP int pthread_rwlock_unlock(pthread_rwlock_t *l) PPROF__THROW {
-    if (PPROF__UNLIKELY(pprof__unlock_watched(l))) pprof__unlock_event(l, PPROF__FPW);
+    if (PPROF__UNLIKELY(pprof__unlock_watched(l))) { /* record once unlocked */
+        int64_t charge = pprof__unlock_charge(l);
+        int rc = PPROF__REAL(rwunlock)(l);
+        pprof__unlock_record(charge, PPROF__FPW);
+        return rc;
+    }
     return PPROF__REAL(rwunlock)(l);
 }
 PPROF__WRAP int pthread_cond_wait(pthread_cond_t *c, pthread_mutex_t *m) {
@@ -3551,6 +3577,7 @@ PPROF__WRAP int sem_wait(sem_t *s) {
     int e = errno;
     if (PPROF__SYNC_OFF() || __atomic_load_n(&pprof__block_rate, __ATOMIC_RELAXED) == 0)
         return PPROF__REAL(sem_wait)(s);
+    pthread_testcancel(); /* as glibc's, before anything */
     if (PPROF__REAL(sem_trywait)(s) == 0) return 0;
     errno = e; /* the try's EAGAIN is not the caller's business */
     PPROF__SYNC_WAIT(PPROF__REAL(sem_wait)(s));
@@ -3559,7 +3586,9 @@ PPROF__WRAP int sem_timedwait(sem_t *s, const struct timespec *ts) {
     int e = errno;
     if (PPROF__SYNC_OFF() || __atomic_load_n(&pprof__block_rate, __ATOMIC_RELAXED) == 0)
         return PPROF__REAL(sem_timedwait)(s, ts);
-    if (PPROF__REAL(sem_trywait)(s) == 0) return 0;
+    pthread_testcancel(); /* as glibc's, before anything */
+    if (ts->tv_nsec >= 0 && ts->tv_nsec < 1000000000 && PPROF__REAL(sem_trywait)(s) == 0)
+        return 0;
     errno = e;
     PPROF__SYNC_WAIT(PPROF__REAL(sem_timedwait)(s, ts));
 }
@@ -3569,9 +3598,10 @@ PPROF__WRAP int pthread_join(pthread_t th, void **ret) {
 /* Every thread created is counted at its creator's stack (threadcreate), always. */
 PPROF__WRAP int pthread_create(pthread_t *th, const pthread_attr_t *attr, void *(*fn)(void *),
                                void *arg) PPROF__THROW {
-    if (!pprof__heap_t.busy && !pprof__heap_t.self)
+    int rc = PPROF__REAL(create)(th, attr, fn, arg);
+    if (rc == 0 && !pprof__heap_t.busy && !pprof__heap_t.self)
         pprof__sync_record(&pprof__tcreate, 1, 0, PPROF__FPW);
-    return PPROF__REAL(create)(th, attr, fn, arg);
+    return rc;
 }
 #ifdef __cplusplus
 } /* extern "C" */
@@ -3860,6 +3890,8 @@ PPROF__FN pprof__dslot *pprof__dump_take(size_t *n_out) {
                                                s[i].pc, 0, PPROF_MAX_FRAMES, 1);
             s[i].state = 2;
             s[i].why = NULL;
+        } else if (!s[i].why && strcmp(s[i].run, "exited") == 0) {
+            s[i].why = "it exited";
         } else if (!s[i].why) {
             s[i].state = 1;
             asked++;
@@ -3868,6 +3900,9 @@ PPROF__FN pprof__dslot *pprof__dump_take(size_t *n_out) {
     PPROF_FREE(tids.p);
     pthread_mutex_lock(&pprof__dump_mu);
     pthread_mutex_lock(&pprof__cpu_mu); /* no CPU profile starts (and publishes) meanwhile */
+    if (!pprof__cpu.atfork_done && pthread_atfork(pprof__cpu_prefork, pprof__cpu_postfork_parent,
+                                                  pprof__cpu_postfork_child) == 0)
+        pprof__cpu.atfork_done = 1; /* a fork child must find the dump lock free */
     if (!pprof__sig.ring) {
         pprof__sig.ring = (pprof__slot *)pprof__mem_map(PPROF_RING_SLOTS * sizeof(pprof__slot));
         pprof__sig.snap = (pprof__snap *)pprof__mem_map(2 * sizeof(pprof__snap));

@@ -178,6 +178,15 @@ static void t_sync_bad_input(void) {
         T_CHECK(pthread_mutex_lock(&m) == 0 && pthread_mutex_lock(&m) == 0 && pthread_mutex_unlock(&m) == 0 &&
                 pthread_mutex_unlock(&m) == 0, "recursive");
         pthread_mutexattr_destroy(&at);
+        {   /* sem_timedwait checks its time even when the semaphore is free */
+            sem_t sem;
+            struct timespec bad = {0, 2000000000L};
+            sem_init(&sem, 0, 1);
+            errno = 0;
+            T_CHECK(sem_timedwait(&sem, &bad) == -1 && errno == EINVAL, "sem_timedwait bad time");
+            T_CHECK(sem_trywait(&sem) == 0, "the semaphore was not taken");
+            sem_destroy(&sem);
+        }
     }
 }
 
@@ -212,8 +221,17 @@ static void t_sync_threadcreate(void) {
     for (i = 0; i < 5; i++) t_tc_site_a(&th[i]);
     for (i = 5; i < 7; i++) t_tc_site_b(&th[i]);
     for (i = 0; i < 7; i++) pthread_join(th[i], NULL);
+    {   /* a creation that fails is not counted */
+        pthread_attr_t at;
+        pthread_t x;
+        pthread_attr_init(&at);
+        pthread_attr_setstacksize(&at, (size_t)1 << 46);
+        if (pthread_create(&x, &at, t_sleep_thread, NULL) == 0) pthread_join(x, NULL);
+        else t_tc_site_a(&th[0]), pthread_join(th[0], NULL), i = -1;
+        pthread_attr_destroy(&at);
+    }
     t_sync_profile("threadcreate", &p);
-    T_CHECK(t_at(&p, "t_tc_site_a", 1, 0) == 5 && t_at(&p, "t_tc_site_b", 1, 0) == 2,
+    T_CHECK(t_at(&p, "t_tc_site_a", 1, 0) == (i == -1 ? 6 : 5) && t_at(&p, "t_tc_site_b", 1, 0) == 2,
             "threadcreate a %lld b %lld", (long long)t_at(&p, "t_tc_site_a", 1, 0),
             (long long)t_at(&p, "t_tc_site_b", 1, 0));
     prd_free(&p);
