@@ -2976,17 +2976,21 @@ PPROF__FN double pprof__heap_exp_neg(double x) {
     return sum;
 }
 
-/* The next countdown: exponential with mean rate (0 for rate 1: sample everything). */
-PPROF__FN size_t pprof__heap_draw(pprof__htls *t, size_t rate) {
+/* Uniform in [0, 1) from the thread's generator (heap countdowns, block/mutex sampling). */
+PPROF__FN double pprof__sync_rand(pprof__htls *t) {
     uint64_t x;
-    double u, v;
-    if (rate <= 1) return 0;
     if (!t->rng) t->rng = ((uint64_t)pprof__os_mono_ns() ^ (uint64_t)(uintptr_t)t) * 0x9E3779B97F4A7C15ull | 1;
     x = t->rng;
     x ^= x << 13; x ^= x >> 7; x ^= x << 17;
     t->rng = x;
-    u = (double)((x >> 11) + 1) * (1.0 / 9007199254740992.0); /* (0, 1] */
-    v = -pprof__heap_ln(u) * (double)rate;
+    return (double)(x >> 11) * (1.0 / 9007199254740992.0);
+}
+
+/* The next countdown: exponential with mean rate (0 for rate 1: sample everything). */
+PPROF__FN size_t pprof__heap_draw(pprof__htls *t, size_t rate) {
+    double v;
+    if (rate <= 1) return 0;
+    v = -pprof__heap_ln(1.0 - pprof__sync_rand(t)) * (double)rate; /* of a u in (0, 1] */
     return v < 4.0e18 ? (size_t)v : (size_t)4000000000000000000ull;
 }
 
@@ -3308,16 +3312,6 @@ PPROF__FN void pprof__heap_scale(uint64_t count, uint64_t bytes, size_t rate, in
 #if PPROF__HEAP
 static long pprof__block_rate;      /* atomic: ns; 0 off */
 static int pprof__mutex_fraction;   /* atomic: 1 in n; 0 off */
-
-/* Uniform in [0, 1) from the thread's generator. */
-PPROF__FN double pprof__sync_rand(pprof__htls *t) {
-    uint64_t x;
-    if (!t->rng) t->rng = ((uint64_t)pprof__os_mono_ns() ^ (uint64_t)(uintptr_t)t) * 0x9E3779B97F4A7C15ull | 1;
-    x = t->rng;
-    x ^= x << 13; x ^= x >> 7; x ^= x << 17;
-    t->rng = x;
-    return (double)(x >> 11) * (1.0 / 9007199254740992.0);
-}
 
 /* Adds (count, ns) to the record of the stack above fpw in T. The thread is busy meanwhile. */
 PPROF__FN void pprof__sync_record(pprof__rtab *T, uint64_t count, uint64_t ns, uintptr_t fpw) {
