@@ -210,6 +210,7 @@
     X(PPROF_ERR_ADDRESS,    -31, "bad listen address (want host:port, [ipv6]:port or :port)") \
     X(PPROF_ERR_LISTENING,  -32, "already listening") \
     X(PPROF_ERR_NOT_LISTENING,-33, "not listening") \
+    X(PPROF_ERR_TOKEN,      -34, "the token must be at most 256 printable ASCII characters, no spaces") \
     X(PPROF_ERR_NAME,       -40, "unknown profile name (want heap, allocs, goroutine, threadcreate, block or mutex)") \
     X(PPROF_ERR_DEBUG,      -41, "debug must be 0 (gzipped protobuf), 1 (text) or, for goroutine, 2") \
     X(PPROF_ERR_FRACTION,   -42, "the mutex fraction and block rate must be >= 0")
@@ -262,6 +263,12 @@ PPROF_API int pprof_listen_port(void);
 /* pprof_shutdown: stop accepting, end requests in flight (a CPU profile within ~100 ms),
    close every socket and join every thread. PPROF_ERR_NOT_LISTENING if not listening. */
 PPROF_API int pprof_shutdown(void);
+/* pprof_set_token: require "Authorization: Bearer <token>" on every request (401
+   otherwise), from now on, listening or not; NULL or "" requires none. Without a call,
+   pprof_listen reads the PPROF_TOKEN environment variable. The comparison takes the same
+   time however much of a guess matches.
+   Returns      PPROF_OK; PPROF_ERR_TOKEN (over 256 bytes, or a byte outside '!'..'~').  */
+PPROF_API int pprof_set_token(const char *token);
 
 /* pprof_set_heap_rate: mean bytes allocated between heap samples (Go's MemProfileRate),
    default 524288; 1 records every allocation, 0 turns sampling off. Every thread redraws
@@ -315,6 +322,7 @@ static inline int pprof_listen(int port) { (void)port; return 0; }
 static inline int pprof_listen_addr(const char *addr) { (void)addr; return 0; }
 static inline int pprof_listen_port(void) { return 0; }
 static inline int pprof_shutdown(void) { return 0; }
+static inline int pprof_set_token(const char *token) { (void)token; return 0; }
 static inline const char *pprof_strerror(int code) { (void)code; return "pprof.h is disabled"; }
 static inline int pprof_last_os_error(void) { return 0; }
 static inline const char *pprof_version(void) { return PPROF_VERSION_STRING; }
@@ -392,6 +400,14 @@ static inline int pprof_write_profile(const char *name, FILE *fp, int debug) {
 #ifndef PPROF_HTTP_TIMEOUT_S
 #define PPROF_HTTP_TIMEOUT_S 10    /* a client silent this long mid-request gets 408 */
 #endif
+#ifndef PPROF_HTTP_MAX_PENDING
+#define PPROF_HTTP_MAX_PENDING 128 /* connections still sending their request (no thread
+                                      each); when full, the oldest is closed */
+#endif
+#if PPROF_HTTP_MAX_PENDING < 2 || PPROF_HTTP_MAX_PENDING > 4096
+#  error "pprof.h: PPROF_HTTP_MAX_PENDING must be between 2 and 4096"
+#endif
+#define PPROF__TOKEN_MAX 256       /* the longest access token pprof_set_token takes */
 #if PPROF_HTTP_MAX_CONN < 2 || PPROF_HTTP_MAX_CONN > 1024
 #  error "pprof.h: PPROF_HTTP_MAX_CONN must be between 2 and 1024"
 #endif
@@ -1031,11 +1047,12 @@ PPROF__FN void pprof__maps_free(pprof__maps *m) {
     memset(m, 0, sizeof *m);
 }
 
-/* Parses /proc/self/maps. Returns 0, or -1 with nothing allocated. */
-PPROF__FN int pprof__maps_read(pprof__maps *m) {
+/* Parses text (NUL-terminated, in the format of /proc/self/maps), which m takes over.
+   Returns 0, or -1 with nothing allocated (text freed). */
+PPROF__FN int pprof__maps_parse(pprof__maps *m, char *text) {
     char *p, *line;
     memset(m, 0, sizeof *m);
-    m->text = pprof__os_read_file("/proc/self/maps", NULL);
+    m->text = text;
     if (!m->text) return -1;
     for (line = m->text; *line; ) {
         char *end = strchr(line, '\n'), *q = line;
@@ -1077,6 +1094,11 @@ PPROF__FN int pprof__maps_read(pprof__maps *m) {
         line = end + 1;
     }
     return 0;
+}
+
+/* Parses /proc/self/maps. Returns 0, or -1 with nothing allocated. */
+PPROF__FN int pprof__maps_read(pprof__maps *m) {
+    return pprof__maps_parse(m, pprof__os_read_file("/proc/self/maps", NULL));
 }
 
 /* Code of objects never unloaded (see pprof__sym_pin), as mapped when pinned, and the
@@ -4341,28 +4363,51 @@ PPROF__WRAP void *operator new[](std::size_t n, std::align_val_t a, const std::n
 #include <poll.h>
 #include <strings.h>
 
+/* A request being served, by a thread of its own. */
 typedef struct pprof__conn {
     int fd;
-    int state; /* 0 free, 1 serving, 2 done (to be joined) */
+    int state;  /* 0 free, 1 serving, 2 done (to be joined) */
     pthread_t th;
+    char *buf;  /* the request as the listener read it (head, maybe some body); the
+                   request thread frees it */
+    size_t len;
 } pprof__conn;
 
+/* A connection whose request is still arriving. The listener reads these in its poll
+   loop, so idle and byte-at-a-time clients hold no thread and cannot starve others. */
+typedef struct pprof__pend {
+    int fd;     /* -1: free */
+    char *buf;  /* PPROF_HTTP_MAX_HEADER + 1 bytes */
+    size_t len;
+    int64_t t0; /* accepted at (monotonic ns) */
+} pprof__pend;
+
 static pthread_mutex_t pprof__http_mu = PTHREAD_MUTEX_INITIALIZER;   /* listen/shutdown */
-static pthread_mutex_t pprof__http_conn_mu = PTHREAD_MUTEX_INITIALIZER; /* conn[] */
+static pthread_mutex_t pprof__http_conn_mu = PTHREAD_MUTEX_INITIALIZER; /* conn[], pend[] */
 static struct pprof__http_state {
     int listening;
-    int fd;           /* the listening socket */
+    int fd;           /* the listening socket (non-blocking) */
+    int wake[2];      /* a pipe: a byte in it wakes the listener's poll (shutdown) */
     int port;
     int stopping;     /* shutdown asked: connections end, long waits return */
     pthread_t th;
     pprof__conn conn[PPROF_HTTP_MAX_CONN];
+    pprof__pend pend[PPROF_HTTP_MAX_PENDING];
 } pprof__http;
+
+/* The access token ("": none). Read by the listener for every request. */
+static pthread_mutex_t pprof__http_token_mu = PTHREAD_MUTEX_INITIALIZER;
+static char pprof__http_token[PPROF__TOKEN_MAX + 1];
+static int pprof__http_token_set; /* pprof_set_token was called: PPROF_TOKEN is not read */
 
 typedef struct pprof__req {
     int fd;
     char method[8];
-    char path[1024];
-    char query[2048];
+    char path[1024];     /* percent-decoded */
+    char query[2048];    /* as sent; pprof__http_param decodes a value */
+    const char *auth;    /* the Authorization value, inside the request buffer */
+    size_t auth_len;
+    long content_length; /* -1: none */
     char *body;
     size_t body_len;
 } pprof__req;
@@ -4385,6 +4430,7 @@ PPROF__FN const char *pprof__http_reason(int status) {
     case 200: return "OK";
     case 301: return "Moved Permanently";
     case 400: return "Bad Request";
+    case 401: return "Unauthorized";
     case 404: return "Not Found";
     case 405: return "Method Not Allowed";
     case 408: return "Request Timeout";
@@ -4394,6 +4440,7 @@ PPROF__FN const char *pprof__http_reason(int status) {
     case 431: return "Request Header Fields Too Large";
     case 500: return "Internal Server Error";
     case 503: return "Service Unavailable";
+    case 505: return "HTTP Version Not Supported";
     default: return "Error";
     }
 }
@@ -4419,7 +4466,38 @@ PPROF__FN void pprof__http_error(int fd, int status, const char *msg) {
                       n > 0 ? (size_t)n : 0, 0);
 }
 
-/* The value of query parameter `key` into out ("" if absent); 1 if present. */
+PPROF__FN int pprof__http_hex(char c) {
+    return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10
+         : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+}
+
+/* Percent-decodes s[0, n) into out (size len, NUL-terminated), '+' as a space when plus.
+   0; -1 for a bad escape or a NUL byte; -2 when it does not fit. */
+PPROF__FN int pprof__http_unescape(const char *s, size_t n, char *out, size_t len, int plus) {
+    size_t i, o = 0;
+    for (i = 0; i < n; i++) {
+        int c = (unsigned char)s[i];
+        if (c == '%') {
+            int hi, lo;
+            if (n - i < 3) return -1;
+            hi = pprof__http_hex(s[i + 1]);
+            lo = pprof__http_hex(s[i + 2]);
+            if (hi < 0 || lo < 0) return -1;
+            c = hi * 16 + lo;
+            i += 2;
+        } else if (c == '+' && plus) {
+            c = ' ';
+        }
+        if (c == 0) return -1;
+        if (o + 1 >= len) return -2;
+        out[o++] = (char)c;
+    }
+    out[o] = 0;
+    return 0;
+}
+
+/* The value of query parameter `key`, percent-decoded, into out ("" if absent); 1 if
+   present. As Go's ParseQuery, a pair with a bad escape counts as absent. */
 PPROF__FN int pprof__http_param(const char *query, const char *key, char *out, size_t len) {
     size_t kl = strlen(key);
     const char *p = query;
@@ -4429,10 +4507,10 @@ PPROF__FN int pprof__http_param(const char *query, const char *key, char *out, s
         size_t seg = amp ? (size_t)(amp - p) : strlen(p);
         if (seg >= kl && strncmp(p, key, kl) == 0 && (seg == kl || p[kl] == '=')) {
             size_t vl = seg > kl ? seg - kl - 1 : 0;
-            if (vl >= len) vl = len - 1;
-            memcpy(out, p + kl + (seg > kl), vl);
-            out[vl] = 0;
-            return 1;
+            int rc = pprof__http_unescape(p + kl + (seg > kl), vl, out, len, 1);
+            if (rc == 0) return 1;
+            out[0] = 0;
+            if (rc == -2) return 1; /* too long for any valid value: present, and bad */
         }
         p = amp ? amp + 1 : NULL;
     }
@@ -4722,110 +4800,185 @@ PPROF__FN void pprof__http_route(const pprof__req *r) {
     else pprof__http_error(r->fd, 404, "Unknown profile");
 }
 
-/* Reads one request (bounded) and answers it. */
-PPROF__FN void pprof__http_serve(int fd) {
-    char buf[PPROF_HTTP_MAX_HEADER + 1];
-    size_t len = 0;
-    char *hdr_end = NULL, *line_end, *sp1, *sp2, *q;
+/* Whether s[0, n) starts with lit, ignoring ASCII case. */
+PPROF__FN int pprof__http_ci(const char *s, size_t n, const char *lit) {
+    size_t i, l = strlen(lit);
+    if (n < l) return 0;
+    for (i = 0; i < l; i++)
+        if ((s[i] >= 'A' && s[i] <= 'Z' ? s[i] + 32 : s[i]) != lit[i]) return 0;
+    return 1;
+}
+
+/* A header name's characters (RFC 9110 tchar). */
+PPROF__FN int pprof__http_tchar(int c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+           (c && strchr("!#$%&'*+-.^_`|~", c));
+}
+
+/* Parses the request head in buf[0, len) (buf[len] is 0). Returns 0 when it is complete
+   and well-formed (r filled, *used = its size with the blank line), -1 while more bytes
+   are needed, else the HTTP status that refuses it, with *why. Lines end in CRLF or LF.
+   No I/O: the fuzz target calls it as it is. */
+PPROF__FN int pprof__http_parse(const char *buf, size_t len, pprof__req *r, size_t *used,
+                                const char **why) {
+    const char *end = buf + len, *nl, *lend, *sp, *t, *te, *q, *line;
+    size_t skip;
+    int fd = r->fd, rc;
+    memset(r, 0, sizeof *r);
+    r->fd = fd;
+    r->content_length = -1;
+    *used = 0;
+    *why = "Bad Request";
+    if (memchr(buf, 0, len)) { *why = "NUL byte in the request"; return 400; }
+    nl = (const char *)memchr(buf, '\n', len);
+    if (!nl || (size_t)(nl - buf) > PPROF_HTTP_MAX_LINE) {
+        if (nl || len > PPROF_HTTP_MAX_LINE) { *why = "URI Too Long"; return 414; }
+        return -1;
+    }
+    lend = nl > buf && nl[-1] == '\r' ? nl - 1 : nl;
+    /* the request line: METHOD SP target SP HTTP/1.x */
+    for (sp = buf; sp < lend && *sp >= 'A' && *sp <= 'Z'; sp++) {}
+    if (sp == buf || sp == lend || *sp != ' ' || (size_t)(sp - buf) >= sizeof r->method) {
+        *why = "malformed request line";
+        return 400;
+    }
+    memcpy(r->method, buf, (size_t)(sp - buf));
+    t = sp + 1;
+    te = (const char *)memchr(t, ' ', (size_t)(lend - t));
+    if (!te) { *why = "malformed request line (no HTTP version)"; return 400; }
+    if (lend - te - 1 != 8 || memcmp(te + 1, "HTTP/1.", 7) != 0 || (te[8] != '0' && te[8] != '1')) {
+        if (lend - te - 1 >= 5 && memcmp(te + 1, "HTTP/", 5) == 0) {
+            *why = "HTTP Version Not Supported";
+            return 505;
+        }
+        *why = "malformed request line";
+        return 400;
+    }
+    for (q = t; q < te; q++)
+        if ((unsigned char)*q <= ' ' || *q == 0x7f) { *why = "control byte in the URL"; return 400; }
+    /* absolute form (what a proxy sends): keep the path */
+    skip = pprof__http_ci(t, (size_t)(te - t), "http://") ? 7
+         : pprof__http_ci(t, (size_t)(te - t), "https://") ? 8 : 0;
+    if (skip) {
+        const char *sl = (const char *)memchr(t + skip, '/', (size_t)(te - t) - skip);
+        t = sl ? sl : te;
+    }
+    if (t < te && *t != '/') { *why = "the URL must be a path"; return 400; }
+    q = (const char *)memchr(t, '?', (size_t)(te - t));
+    if (t == te) strcpy(r->path, "/");
+    else if ((rc = pprof__http_unescape(t, (size_t)((q ? q : te) - t), r->path, sizeof r->path, 0)) != 0) {
+        *why = rc == -2 ? "URI Too Long" : "invalid URL escape";
+        return rc == -2 ? 414 : 400;
+    }
+    if (q) {
+        if ((size_t)(te - q - 1) >= sizeof r->query) { *why = "URI Too Long"; return 414; }
+        memcpy(r->query, q + 1, (size_t)(te - q - 1));
+        r->query[te - q - 1] = 0;
+    }
+    /* header lines, up to the blank line */
+    for (line = nl + 1;; line = nl + 1) {
+        const char *colon, *v, *ve, *h;
+        nl = (const char *)memchr(line, '\n', (size_t)(end - line));
+        if (!nl) {
+            if (len >= PPROF_HTTP_MAX_HEADER) { *why = "Request Header Fields Too Large"; return 431; }
+            return -1;
+        }
+        lend = nl > line && nl[-1] == '\r' ? nl - 1 : nl;
+        if (lend == line) break;
+        colon = (const char *)memchr(line, ':', (size_t)(lend - line));
+        for (h = line; h < (colon ? colon : lend) && pprof__http_tchar((unsigned char)*h); h++) {}
+        if (!colon || colon == line || h != colon) { /* folded lines too */
+            *why = "malformed header line";
+            return 400;
+        }
+        for (v = colon + 1; v < lend && (*v == ' ' || *v == '\t'); v++) {}
+        for (ve = lend; ve > v && (ve[-1] == ' ' || ve[-1] == '\t'); ve--) {}
+        if (colon - line == 14 && pprof__http_ci(line, 14, "content-length")) {
+            long n = 0;
+            if (v == ve) { *why = "bad Content-Length"; return 400; }
+            for (h = v; h < ve; h++) {
+                if (*h < '0' || *h > '9') { *why = "bad Content-Length"; return 400; }
+                if (n <= PPROF_HTTP_MAX_BODY) n = n * 10 + (*h - '0'); /* past it: too large */
+            }
+            if (r->content_length >= 0 && r->content_length != n) {
+                *why = "conflicting Content-Length";
+                return 400;
+            }
+            r->content_length = n;
+        } else if (colon - line == 17 && pprof__http_ci(line, 17, "transfer-encoding")) {
+            *why = "Length Required (send Content-Length)";
+            return 411;
+        } else if (colon - line == 13 && pprof__http_ci(line, 13, "authorization")) {
+            r->auth = v;
+            r->auth_len = (size_t)(ve - v);
+        }
+    }
+    *used = (size_t)(nl + 1 - buf);
+    if (r->content_length > PPROF_HTTP_MAX_BODY) { *why = "Request Entity Too Large"; return 413; }
+    return 0;
+}
+
+/* Whether r may be served: no token set, or "Authorization: Bearer <token>". The time
+   taken depends on the token's length only, never on how much of it a guess matches. */
+PPROF__FN int pprof__http_authorized(const pprof__req *r) {
+    char tok[PPROF__TOKEN_MAX + 1];
+    size_t tl, al, i;
+    const char *a;
+    unsigned diff;
+    pthread_mutex_lock(&pprof__http_token_mu);
+    memcpy(tok, pprof__http_token, sizeof tok);
+    pthread_mutex_unlock(&pprof__http_token_mu);
+    tl = strlen(tok);
+    if (tl == 0) return 1;
+    if (!r->auth || r->auth_len < 7 || !pprof__http_ci(r->auth, r->auth_len, "bearer ")) return 0;
+    for (a = r->auth + 7, al = r->auth_len - 7; al > 0 && *a == ' '; a++, al--) {}
+    diff = al != tl;
+    for (i = 0; i < tl; i++) diff |= (unsigned)(unsigned char)tok[i] ^ (unsigned)(i < al ? (unsigned char)a[i] : 0);
+    memset(tok, 0, sizeof tok);
+    return diff == 0;
+}
+
+/* Answers status and closes, letting the answer arrive before the close (not a reset). */
+PPROF__FN void pprof__http_refuse(int fd, int status, const char *msg) {
+    char junk[512];
+    if (status == 401)
+        pprof__http_reply(fd, 401, "text/plain; charset=utf-8",
+                          "WWW-Authenticate: Bearer realm=\"pprof\"\r\n",
+                          "Unauthorized: send Authorization: Bearer <token>\n", 49, 0);
+    else if (status)
+        pprof__http_error(fd, status, msg);
+    shutdown(fd, SHUT_WR);
+    while (recv(fd, junk, sizeof junk, MSG_DONTWAIT) > 0) {}
+    close(fd);
+}
+
+/* Serves the request the listener read (c->buf), reading the rest of a POST body. */
+PPROF__FN void pprof__http_serve(pprof__conn *c) {
     pprof__req r;
+    size_t used = 0, have;
+    const char *why;
     struct timeval tv;
+    int64_t deadline = pprof__os_mono_ns() + (int64_t)PPROF_HTTP_TIMEOUT_S * 1000000000;
     tv.tv_sec = PPROF_HTTP_TIMEOUT_S;
     tv.tv_usec = 0;
-    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
-    int64_t deadline = pprof__os_mono_ns() + (int64_t)PPROF_HTTP_TIMEOUT_S * 1000000000;
-    memset(&r, 0, sizeof r);
-    r.fd = fd;
-    while (!hdr_end) {
-        ssize_t n;
-        if (pprof__os_mono_ns() > deadline) { /* a trickle of bytes is no way around it */
-            pprof__http_error(fd, 408, "Request Timeout");
-            return;
-        }
-        if (len == PPROF_HTTP_MAX_HEADER) {
-            buf[len] = 0;
-            pprof__http_error(fd, memchr(buf, '\n', len) ? 431 : 414,
-                              memchr(buf, '\n', len) ? "Request Header Fields Too Large"
-                                                     : "URI Too Long");
-            return;
-        }
-        n = recv(fd, buf + len, PPROF_HTTP_MAX_HEADER - len, 0);
-        if (n < 0 && errno == EINTR) continue;
-        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-            if (len) pprof__http_error(fd, 408, "Request Timeout");
-            return;
-        }
-        if (n <= 0) return;
-        len += (size_t)n;
-        buf[len] = 0;
-        hdr_end = strstr(buf, "\r\n\r\n");
-        line_end = strstr(buf, "\r\n");
-        if (!line_end && len > PPROF_HTTP_MAX_LINE) {
-            pprof__http_error(fd, 414, "URI Too Long");
-            return;
-        }
-    }
-    line_end = strstr(buf, "\r\n");
-    *line_end = 0;
-    if ((size_t)(line_end - buf) > PPROF_HTTP_MAX_LINE) {
-        pprof__http_error(fd, 414, "URI Too Long");
-        return;
-    }
-    sp1 = strchr(buf, ' ');
-    sp2 = sp1 ? strchr(sp1 + 1, ' ') : NULL;
-    if (!sp1 || !sp2 || (size_t)(sp1 - buf) >= sizeof r.method || strncmp(sp2 + 1, "HTTP/1.", 7)) {
-        pprof__http_error(fd, 400, "Bad Request");
-        return;
-    }
-    memcpy(r.method, buf, (size_t)(sp1 - buf));
-    *sp2 = 0;
-    q = strchr(sp1 + 1, '?');
-    if (q) *q = 0;
-    if (strlen(sp1 + 1) >= sizeof r.path || (q && strlen(q + 1) >= sizeof r.query)) {
-        pprof__http_error(fd, 414, "URI Too Long");
-        return;
-    }
-    strcpy(r.path, sp1 + 1);
-    if (q) strcpy(r.query, q + 1);
-    if (strcmp(r.method, "POST") == 0) { /* the body: Content-Length, at most the limit */
-        const char *cl = NULL, *h;
-        long want = 0;
-        size_t have = len - (size_t)(hdr_end + 4 - buf);
-        for (h = line_end + 2; h < hdr_end; h = strstr(h, "\r\n") + 2) {
-            if (strncasecmp(h, "Transfer-Encoding:", 18) == 0) {
-                pprof__http_error(fd, 411, "Length Required");
-                return;
-            }
-            if (strncasecmp(h, "Content-Length:", 15) == 0) {
-                char *end;
-                long v;
-                errno = 0;
-                v = strtol(h + 15, &end, 10);
-                while (*end == ' ' || *end == '\t') end++;
-                if (errno || end == h + 15 || (*end != '\r') || (cl && v != want)) {
-                    pprof__http_error(fd, 400, "Bad Request");
-                    return;
-                }
-                cl = h + 15;
-                want = v;
-            }
-        }
-        if (want < 0 || want > PPROF_HTTP_MAX_BODY) {
-            pprof__http_error(fd, 413, "Request Entity Too Large");
-            return;
-        }
-        r.body = (char *)PPROF_MALLOC((size_t)want + 1);
-        if (!r.body) { pprof__http_error(fd, 500, "out of memory"); return; }
-        if (have > (size_t)want) have = (size_t)want;
-        memcpy(r.body, hdr_end + 4, have);
-        while (have < (size_t)want) {
+    setsockopt(c->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    setsockopt(c->fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+    r.fd = c->fd;
+    if (pprof__http_parse(c->buf, c->len, &r, &used, &why) != 0) return; /* parsed before */
+    if (strcmp(r.method, "POST") == 0) { /* the body: Content-Length bytes, at most the limit */
+        size_t want = r.content_length > 0 ? (size_t)r.content_length : 0;
+        r.body = (char *)PPROF_MALLOC(want + 1);
+        if (!r.body) { pprof__http_error(r.fd, 500, "out of memory"); return; }
+        have = c->len - used < want ? c->len - used : want;
+        memcpy(r.body, c->buf + used, have);
+        while (have < want) {
             ssize_t n = pprof__os_mono_ns() > deadline
-                            ? (errno = EAGAIN, -1) /* the whole request has one deadline */
-                            : recv(fd, r.body + have, (size_t)want - have, 0);
+                            ? (errno = EAGAIN, -1) /* the whole body has one deadline */
+                            : recv(r.fd, r.body + have, want - have, 0);
             if (n < 0 && errno == EINTR) continue;
             if (n <= 0) {
                 if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
-                    pprof__http_error(fd, 408, "Request Timeout");
+                    pprof__http_error(r.fd, 408, "Request Timeout");
                 PPROF_FREE(r.body);
                 return;
             }
@@ -4843,10 +4996,12 @@ PPROF__FN void *pprof__http_conn_main(void *arg) {
     pprof__conn *c = (pprof__conn *)arg;
     int fd;
     prctl(PR_SET_NAME, "pprof-http-req", 0, 0, 0);
-    pprof__http_serve(c->fd);
+    pprof__http_serve(c);
     pthread_mutex_lock(&pprof__http_conn_mu);
     fd = c->fd; /* done before the client sees the close: its next request finds a slot */
     c->fd = -1;
+    PPROF_FREE(c->buf);
+    c->buf = NULL;
     c->state = 2;
     pthread_mutex_unlock(&pprof__http_conn_mu);
     shutdown(fd, SHUT_RDWR);
@@ -4854,62 +5009,169 @@ PPROF__FN void *pprof__http_conn_main(void *arg) {
     return NULL;
 }
 
+PPROF__FN void pprof__http_pend_drop(pprof__pend *p) {
+    if (p->fd >= 0) close(p->fd);
+    PPROF_FREE(p->buf);
+    p->fd = -1;
+    p->buf = NULL;
+    p->len = 0;
+}
+
+/* Gives p's complete request to a thread of its own (the slot is then free), or refuses
+   it with 503 when PPROF_HTTP_MAX_CONN are busy. Under conn_mu. */
+PPROF__FN void pprof__http_dispatch(pprof__pend *p) {
+    int i, slot = -1;
+    for (i = 0; i < PPROF_HTTP_MAX_CONN; i++) {
+        pprof__conn *c = &pprof__http.conn[i];
+        if (c->state == 2) { /* finished: reap it (it has let go of the lock) */
+            pthread_mutex_unlock(&pprof__http_conn_mu);
+            pthread_join(c->th, NULL);
+            pthread_mutex_lock(&pprof__http_conn_mu);
+            c->state = 0;
+        }
+        if (c->state == 0 && slot < 0) slot = i;
+    }
+    if (slot >= 0) {
+        pprof__conn *c = &pprof__http.conn[slot];
+        pthread_attr_t at;
+        c->fd = p->fd;
+        c->buf = p->buf;
+        c->len = p->len;
+        c->state = 1;
+        pthread_attr_init(&at);
+        pthread_attr_setstacksize(&at, 256 * 1024); /* a request needs little */
+        if (pthread_create(&c->th, &at, pprof__http_conn_main, c) == 0) {
+            p->fd = -1;
+            p->buf = NULL;
+            p->len = 0;
+        } else {
+            c->state = 0;
+            c->fd = -1;
+            c->buf = NULL;
+            slot = -1;
+        }
+        pthread_attr_destroy(&at);
+    }
+    if (slot < 0) { /* every worker busy: refuse at once rather than queue */
+        pprof__http_refuse(p->fd, 503, "too many concurrent requests");
+        p->fd = -1;
+        pprof__http_pend_drop(p);
+    }
+}
+
+/* Reads what arrived on pending connection p and acts once its request head is whole.
+   Under conn_mu. */
+PPROF__FN void pprof__http_pend_read(pprof__pend *p) {
+    pprof__req r;
+    size_t used;
+    const char *why;
+    int rc;
+    ssize_t n = recv(p->fd, p->buf + p->len, PPROF_HTTP_MAX_HEADER - p->len, MSG_DONTWAIT);
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) return;
+    if (n <= 0) { pprof__http_pend_drop(p); return; } /* gone before it asked anything */
+    p->len += (size_t)n;
+    p->buf[p->len] = 0;
+    r.fd = p->fd;
+    rc = pprof__http_parse(p->buf, p->len, &r, &used, &why);
+    if (rc < 0 && p->len >= PPROF_HTTP_MAX_HEADER) { rc = 431; why = "Request Header Fields Too Large"; }
+    if (rc < 0) return;
+    if (rc == 0 && !pprof__http_authorized(&r)) rc = 401;
+    if (rc == 0) { pprof__http_dispatch(p); return; }
+    pprof__http_refuse(p->fd, rc, why);
+    p->fd = -1;
+    pprof__http_pend_drop(p);
+}
+
+/* Takes a new connection into pend[], closing the oldest pending one if all are taken. */
+PPROF__FN void pprof__http_accept(int fd) {
+    int i, slot = -1;
+    struct timeval tv;
+    fcntl(fd, F_SETFD, FD_CLOEXEC); /* accept4 is GNU-only: a child exec'ed in this instant
+                                       may keep it */
+    tv.tv_sec = 0;
+    tv.tv_usec = 100000; /* the listener's own short answers never wait long */
+    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+    pthread_mutex_lock(&pprof__http_conn_mu);
+    for (i = 0; i < PPROF_HTTP_MAX_PENDING; i++) {
+        pprof__pend *p = &pprof__http.pend[i];
+        if (p->fd < 0) { slot = i; break; }
+        if (slot < 0 || p->t0 < pprof__http.pend[slot].t0) slot = i;
+    }
+    if (pprof__http.pend[slot].fd >= 0) pprof__http_pend_drop(&pprof__http.pend[slot]);
+    pprof__http.pend[slot].buf = (char *)PPROF_MALLOC(PPROF_HTTP_MAX_HEADER + 1);
+    if (pprof__http.pend[slot].buf) {
+        pprof__http.pend[slot].fd = fd;
+        pprof__http.pend[slot].len = 0;
+        pprof__http.pend[slot].t0 = pprof__os_mono_ns();
+    } else {
+        close(fd);
+    }
+    pthread_mutex_unlock(&pprof__http_conn_mu);
+}
+
+/* The listener: one poll over the listening socket, the wake pipe and every pending
+   connection. A pending connection is served once its request head is whole, refused
+   when it is malformed, and gets 408 when it is not whole within PPROF_HTTP_TIMEOUT_S. */
 PPROF__FN void *pprof__http_main(void *arg) {
     PPROF__HEAP_SELF(); /* the profiler's own allocations are not the program's */
+    static struct pollfd pf[PPROF_HTTP_MAX_PENDING + 2]; /* only this thread uses it */
+    int idx[PPROF_HTTP_MAX_PENDING + 2];
+    const int64_t limit = (int64_t)PPROF_HTTP_TIMEOUT_S * 1000000000;
     (void)arg;
     prctl(PR_SET_NAME, "pprof-http", 0, 0, 0);
-    for (;;) {
-        int fd = accept(pprof__http.fd, NULL, NULL), i, slot = -1;
-        if (fd >= 0) fcntl(fd, F_SETFD, FD_CLOEXEC); /* accept4 is GNU-only: a child exec'ed
-                                                         in this instant may keep it */
-        if (__atomic_load_n(&pprof__http.stopping, __ATOMIC_ACQUIRE)) {
-            if (fd >= 0) close(fd);
-            break;
-        }
-        if (fd < 0) {
-            if (errno == EINTR || errno == ECONNABORTED) continue;
-            if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
-                pprof__os_sleep_ns(50000000); /* out of descriptors: let them free up */
+    while (!__atomic_load_n(&pprof__http.stopping, __ATOMIC_ACQUIRE)) {
+        int i, n = 2, k, ms = 1000;
+        int64_t now = pprof__os_mono_ns();
+        pf[0].fd = pprof__http.wake[0];
+        pf[1].fd = pprof__http.fd;
+        pthread_mutex_lock(&pprof__http_conn_mu);
+        for (i = 0; i < PPROF_HTTP_MAX_PENDING; i++) {
+            pprof__pend *p = &pprof__http.pend[i];
+            int64_t left;
+            if (p->fd < 0) continue;
+            left = p->t0 + limit - now;
+            if (left <= 0) { /* too slow: 408 if it sent anything, else just close */
+                if (p->len) pprof__http_refuse(p->fd, 408, "Request Timeout");
+                else close(p->fd);
+                p->fd = -1;
+                pprof__http_pend_drop(p);
                 continue;
             }
-            break;
-        }
-        pthread_mutex_lock(&pprof__http_conn_mu);
-        for (i = 0; i < PPROF_HTTP_MAX_CONN; i++) {
-            pprof__conn *c = &pprof__http.conn[i];
-            if (c->state == 2) { /* finished: reap it */
-                pthread_mutex_unlock(&pprof__http_conn_mu);
-                pthread_join(c->th, NULL);
-                pthread_mutex_lock(&pprof__http_conn_mu);
-                c->state = 0;
-            }
-            if (c->state == 0 && slot < 0) slot = i;
-        }
-        if (slot >= 0) {
-            pprof__conn *c = &pprof__http.conn[slot];
-            pthread_attr_t at;
-            int rc;
-            c->fd = fd;
-            c->state = 1;
-            pthread_attr_init(&at);
-            pthread_attr_setstacksize(&at, 256 * 1024); /* a request needs little */
-            rc = pthread_create(&c->th, &at, pprof__http_conn_main, c);
-            pthread_attr_destroy(&at);
-            if (rc != 0) {
-                c->state = 0;
-                c->fd = -1;
-                slot = -1;
-            }
+            if (left / 1000000 + 1 < ms) ms = (int)(left / 1000000 + 1);
+            pf[n].fd = p->fd;
+            idx[n++] = i;
         }
         pthread_mutex_unlock(&pprof__http_conn_mu);
-        if (slot < 0) { /* every worker busy: refuse at once rather than queue */
-            char junk[512];
-            pprof__http_error(fd, 503, "too many concurrent requests");
-            shutdown(fd, SHUT_WR); /* and let the 503 arrive before the close, not a reset */
-            while (recv(fd, junk, sizeof junk, MSG_DONTWAIT) > 0) {}
-            close(fd);
+        for (k = 0; k < n; k++) {
+            pf[k].events = POLLIN;
+            pf[k].revents = 0;
+        }
+        if (poll(pf, (nfds_t)n, ms) <= 0) continue; /* EINTR or the next deadline */
+        if (pf[0].revents) {
+            char junk[16];
+            while (read(pprof__http.wake[0], junk, sizeof junk) > 0) {}
+            continue;
+        }
+        pthread_mutex_lock(&pprof__http_conn_mu);
+        for (k = 2; k < n; k++)
+            if (pf[k].revents && pprof__http.pend[idx[k]].fd == pf[k].fd)
+                pprof__http_pend_read(&pprof__http.pend[idx[k]]);
+        pthread_mutex_unlock(&pprof__http_conn_mu);
+        if (pf[1].revents) {
+            for (k = 0; k < 16; k++) { /* a burst, then the pending ones get their turn */
+                int fd = accept(pprof__http.fd, NULL, NULL);
+                if (fd >= 0) { pprof__http_accept(fd); continue; }
+                if (errno == EINTR || errno == ECONNABORTED) continue;
+                if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM)
+                    pprof__os_sleep_ns(50000000); /* out of descriptors: let them free up */
+                break;
+            }
         }
     }
+    pthread_mutex_lock(&pprof__http_conn_mu);
+    for (int i = 0; i < PPROF_HTTP_MAX_PENDING; i++)
+        if (pprof__http.pend[i].fd >= 0) pprof__http_pend_drop(&pprof__http.pend[i]);
+    pthread_mutex_unlock(&pprof__http_conn_mu);
     return NULL;
 }
 
@@ -4966,7 +5228,12 @@ PPROF__FN void pprof__http_postfork_parent(void) {
 }
 PPROF__FN void pprof__http_postfork_child(void) {
     int i;
-    if (pprof__http.listening) close(pprof__http.fd);
+    if (pprof__http.listening) {
+        close(pprof__http.fd);
+        close(pprof__http.wake[0]);
+        close(pprof__http.wake[1]);
+        for (i = 0; i < PPROF_HTTP_MAX_PENDING; i++) pprof__http_pend_drop(&pprof__http.pend[i]);
+    }
     for (i = 0; i < PPROF_HTTP_MAX_CONN; i++) {
         if (pprof__http.conn[i].state == 1 && pprof__http.conn[i].fd >= 0)
             close(pprof__http.conn[i].fd);
@@ -4976,6 +5243,38 @@ PPROF__FN void pprof__http_postfork_child(void) {
     pprof__http.port = 0;
     pthread_mutex_unlock(&pprof__http_conn_mu);
     pthread_mutex_unlock(&pprof__http_mu);
+}
+
+/* At listen: PPROF_TOKEN when pprof_set_token was never called; a warning on stderr when
+   the address is not loopback and no token guards it. */
+PPROF__FN void pprof__http_token_check(const struct sockaddr_storage *ss) {
+    int loopback, have;
+    pthread_mutex_lock(&pprof__http_token_mu);
+    if (!pprof__http_token_set) {
+        const char *env = getenv("PPROF_TOKEN");
+        size_t n = env ? strlen(env) : 0;
+        if (n > PPROF__TOKEN_MAX) {
+            fprintf(stderr, "pprof.h: PPROF_TOKEN is longer than %d bytes: ignored\n",
+                    PPROF__TOKEN_MAX);
+            n = 0;
+        }
+        memcpy(pprof__http_token, env ? env : "", n);
+        pprof__http_token[n] = 0;
+    }
+    have = pprof__http_token[0] != 0;
+    pthread_mutex_unlock(&pprof__http_token_mu);
+    if (ss->ss_family == AF_INET) {
+        const unsigned char *a =
+            (const unsigned char *)&((const struct sockaddr_in *)ss)->sin_addr;
+        loopback = a[0] == 127;
+    } else {
+        const struct in6_addr *a6 = &((const struct sockaddr_in6 *)ss)->sin6_addr;
+        loopback = IN6_IS_ADDR_LOOPBACK(a6) || (IN6_IS_ADDR_V4MAPPED(a6) && a6->s6_addr[12] == 127);
+    }
+    if (!loopback && !have)
+        fprintf(stderr, "pprof.h: warning: serving /debug/pprof/ beyond loopback without a "
+                        "token: anyone who reaches the port reads profiles, the command "
+                        "line and symbols (set PPROF_TOKEN or call pprof_set_token)\n");
 }
 
 PPROF__FN int pprof__http_listen(const char *addr) {
@@ -4996,7 +5295,8 @@ PPROF__FN int pprof__http_listen(const char *addr) {
         return PPROF_ERR_OS;
     }
     setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-    if (bind(fd, (struct sockaddr *)&ss, len) != 0 || listen(fd, 64) != 0) {
+    if (bind(fd, (struct sockaddr *)&ss, len) != 0 || listen(fd, 128) != 0 ||
+        fcntl(fd, F_SETFL, O_NONBLOCK) != 0 || pipe(pprof__http.wake) != 0) {
         int e = errno;
         close(fd);
         __atomic_store_n(&pprof__os_errno, e, __ATOMIC_RELAXED);
@@ -5008,6 +5308,12 @@ PPROF__FN int pprof__http_listen(const char *addr) {
     getsockname(fd, (struct sockaddr *)&ss, &len);
     pprof__http.port = ntohs(ss.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&ss)->sin6_port
                                                       : ((struct sockaddr_in *)&ss)->sin_port);
+    for (one = 0; one < 2; one++) {
+        fcntl(pprof__http.wake[one], F_SETFD, FD_CLOEXEC);
+        fcntl(pprof__http.wake[one], F_SETFL, O_NONBLOCK);
+    }
+    for (one = 0; one < PPROF_HTTP_MAX_PENDING; one++) pprof__http.pend[one].fd = -1;
+    pprof__http_token_check(&ss);
     pprof__http.fd = fd;
     pprof__http.listening = 1;
     __atomic_store_n(&pprof__http.stopping, 0, __ATOMIC_RELEASE);
@@ -5015,6 +5321,8 @@ PPROF__FN int pprof__http_listen(const char *addr) {
     rc = pprof__os_thread(&pprof__http.th, pprof__http_main);
     if (rc != 0) {
         close(fd);
+        close(pprof__http.wake[0]);
+        close(pprof__http.wake[1]);
         pprof__http.listening = 0;
         __atomic_store_n(&pprof__os_errno, rc, __ATOMIC_RELAXED);
         pthread_mutex_unlock(&pprof__http_mu);
@@ -5029,9 +5337,11 @@ PPROF__FN int pprof__http_shutdown(void) {
     pthread_mutex_lock(&pprof__http_mu);
     if (!pprof__http.listening) { pthread_mutex_unlock(&pprof__http_mu); return PPROF_ERR_NOT_LISTENING; }
     __atomic_store_n(&pprof__http.stopping, 1, __ATOMIC_RELEASE);
-    shutdown(pprof__http.fd, SHUT_RDWR); /* wakes accept() */
+    if (write(pprof__http.wake[1], "x", 1) < 0) {} /* wakes its poll (full: awake anyway) */
     pthread_join(pprof__http.th, NULL);
     close(pprof__http.fd);
+    close(pprof__http.wake[0]);
+    close(pprof__http.wake[1]);
     pprof__http.listening = 0;
     pthread_mutex_lock(&pprof__http_conn_mu);
     for (i = 0; i < PPROF_HTTP_MAX_CONN; i++) { /* abort requests in flight */
@@ -5192,17 +5502,31 @@ PPROF_API int pprof_shutdown(void) {
     PPROF__HEAP_LEAVE();
     return rc;
 }
+PPROF_API int pprof_set_token(const char *token) {
+    size_t i, n = token ? strlen(token) : 0;
+    if (n > PPROF__TOKEN_MAX) return PPROF_ERR_TOKEN;
+    for (i = 0; i < n; i++)
+        if (token[i] < '!' || token[i] > '~') return PPROF_ERR_TOKEN;
+    pthread_mutex_lock(&pprof__http_token_mu);
+    memcpy(pprof__http_token, token ? token : "", n);
+    pprof__http_token[n] = 0;
+    pprof__http_token_set = 1;
+    pthread_mutex_unlock(&pprof__http_token_mu);
+    return PPROF_OK;
+}
 #else
 PPROF_API int pprof_listen_addr(const char *addr) { (void)addr; return PPROF_ERR_DISABLED; }
 PPROF_API int pprof_listen(int port) { (void)port; return PPROF_ERR_DISABLED; }
 PPROF_API int pprof_listen_port(void) { return 0; }
 PPROF_API int pprof_shutdown(void) { return PPROF_ERR_NOT_LISTENING; }
+PPROF_API int pprof_set_token(const char *token) { (void)token; return PPROF_ERR_DISABLED; }
 #endif
 #else
 PPROF_API int pprof_listen_addr(const char *addr) { (void)addr; return PPROF_ERR_UNSUPPORTED; }
 PPROF_API int pprof_listen(int port) { (void)port; return PPROF_ERR_UNSUPPORTED; }
 PPROF_API int pprof_listen_port(void) { return 0; }
 PPROF_API int pprof_shutdown(void) { return PPROF_ERR_NOT_LISTENING; }
+PPROF_API int pprof_set_token(const char *token) { (void)token; return PPROF_ERR_UNSUPPORTED; }
 PPROF_API int pprof_cpu_start(FILE *fp) { return fp ? PPROF_ERR_UNSUPPORTED : PPROF_ERR_NULL; }
 PPROF_API int pprof_cpu_stop(void) { return PPROF_ERR_NOT_RUNNING; }
 PPROF_API int pprof_write_cpu(FILE *fp, int seconds) {

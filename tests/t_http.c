@@ -274,7 +274,7 @@ static void t_http_cpu_concurrency(void) {
 
 /* What a client controls is bounded, with the status that says so. */
 static void t_http_limits(void) {
-    int port = t_http_start(), fds[PPROF_HTTP_MAX_CONN + 1], i;
+    int port = t_http_start(), fds[PPROF_HTTP_MAX_PENDING + PPROF_HTTP_MAX_CONN + 20], i;
     t_resp r;
     char *big = (char *)malloc(40000);
     struct sockaddr_in a;
@@ -346,23 +346,39 @@ static void t_http_limits(void) {
                 pprof__os_mono_ns() - t0 < 4000000000, "trickling client not cut off");
         close(fd);
     }
-    /* every worker held by an idle client: the next connection gets 503 at once */
+    /* idle clients hold no worker: with PPROF_HTTP_MAX_PENDING + 20 of them connected,
+       the oldest are closed as new ones come, and a real request is served */
     memset(&a, 0, sizeof a);
     a.sin_family = AF_INET;
     a.sin_port = htons((uint16_t)port);
     a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    for (i = 0; i < PPROF_HTTP_MAX_CONN; i++) {
+    for (i = 0; i < PPROF_HTTP_MAX_PENDING + 20; i++) {
         fds[i] = socket(AF_INET, SOCK_STREAM, 0);
         T_CHECK(connect(fds[i], (struct sockaddr *)&a, sizeof a) == 0, "connect %d", i);
+        if (i % 2) send(fds[i], "GET /deb", 8, MSG_NOSIGNAL); /* and some half requests */
     }
     pprof__os_sleep_ns(200000000);
     t_http_get(port, "GET", "/debug/pprof/heap", &r);
-    T_CHECK(r.status == 503, "over the connection limit: %d", r.status);
+    T_CHECK(r.status == 200, "idle clients starved a request: %d", r.status);
+    free(r.raw);
+    for (i = 0; i < PPROF_HTTP_MAX_PENDING + 20; i++) close(fds[i]);
+    /* every worker busy with a whole request (2 s heap windows): the next gets 503 at once */
+    for (i = 0; i < PPROF_HTTP_MAX_CONN; i++) {
+        static const char wreq[] = "GET /debug/pprof/heap?seconds=2 HTTP/1.1\r\n\r\n";
+        fds[i] = socket(AF_INET, SOCK_STREAM, 0);
+        T_CHECK(connect(fds[i], (struct sockaddr *)&a, sizeof a) == 0, "connect %d", i);
+        T_CHECK(send(fds[i], wreq, sizeof wreq - 1, MSG_NOSIGNAL) == (ssize_t)sizeof wreq - 1, "send");
+    }
+    pprof__os_sleep_ns(300000000);
+    t0 = pprof__os_mono_ns();
+    t_http_get(port, "GET", "/debug/pprof/heap", &r);
+    T_CHECK(r.status == 503 && pprof__os_mono_ns() - t0 < 1000000000,
+            "over the request limit: %d", r.status);
     free(r.raw);
     for (i = 0; i < PPROF_HTTP_MAX_CONN; i++) close(fds[i]);
     pprof__os_sleep_ns(300000000);
     t_http_get(port, "GET", "/debug/pprof/heap", &r);
-    T_CHECK(r.status == 200, "serving again after the idle clients left: %d", r.status);
+    T_CHECK(r.status == 200, "serving again after the clients left: %d", r.status);
     free(r.raw);
     free(big);
     T_CHECK(pprof_shutdown() == PPROF_OK, "shutdown");
