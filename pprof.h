@@ -725,7 +725,7 @@ static PPROF__TLS int pprof__sig_tid;     /* this thread's id, 0 until its first
 /* A thread dump (>>dump): one slot per thread, filled by the thread's own handler. */
 typedef struct pprof__dslot {
     int tid;
-    int state;               /* atomic: 0 no stack, 1 asked, 2 captured */
+    int state;               /* atomic: 0 no stack, 1 asked, 2 captured, 3 to read (asleep) */
     uint32_t n;
     const char *why;         /* no stack: why */
     const char *run;         /* running, sleeping... */
@@ -3884,12 +3884,65 @@ PPROF__FN void pprof__dump_thread_info(pprof__dslot *d, int sig) {
     }
 }
 
+/* A thread asleep in a system call: 1 with its pc and sp from /proc (0 if it is not). */
+PPROF__FN int pprof__dump_in_syscall(int tid, uintptr_t *pc, uintptr_t *sp) {
+    char path[64], *txt, *q;
+    unsigned long long v[8];
+    int i, ok = 0;
+    snprintf(path, sizeof path, "/proc/self/task/%d/syscall", tid);
+    if ((txt = pprof__os_read_file(path, NULL)) == NULL) return 0;
+    q = txt;
+    if (*q >= '0' && *q <= '9') { /* "nr arg1..arg6 sp pc"; "running" or "-1 sp pc" else */
+        while (*q >= '0' && *q <= '9') q++;
+        for (i = 0; i < 8; i++) {
+            char *end;
+            v[i] = strtoull(q, &end, 16);
+            if (end == q) break;
+            q = end;
+        }
+        if (i == 8 && v[6] && v[7]) {
+            *sp = (uintptr_t)v[6];
+            *pc = (uintptr_t)v[7];
+            ok = 1;
+        }
+    }
+    PPROF_FREE(txt);
+    return ok;
+}
+
+/* The stack of a thread asleep in a system call, read without waking it (a signal would
+   end its sleep with EINTR): the call's pc, then each return address above sp up to the
+   first frame record (the C library's functions keep none), then the frame records.
+   Checked reads only: the thread may wake and move on meanwhile. */
+PPROF__FN int pprof__dump_scan(uintptr_t pc, uintptr_t sp, uintptr_t *out, int max) {
+    const uintptr_t W = sizeof(uintptr_t);
+    pprof__snap *s = pprof__maps_acquire();
+    uintptr_t lo, hi, a, w[2], up[2];
+    int n = 0;
+    out[n++] = pc;
+    if (!s) return n;
+    if (sp % W == 0 && pprof__maps_find(s->rw, s->nrw, sp, &lo, &hi)) {
+        for (a = sp; a < hi && hi - a >= 2 * W && a - sp < 16384 && n < max; a += W) {
+            if (!pprof__unw_load2(a, 1, w)) break;
+            if (w[0] > a && w[0] < hi && w[0] % W == 0 && hi - w[0] >= 2 * W &&
+                pprof__unw_is_return_address(s, w[1]) && pprof__unw_load2(w[0], 1, up) &&
+                (up[0] == 0 || (up[0] > w[0] && up[0] < hi))) { /* a frame record */
+                n = pprof__unw_walk(s, 0, 0, a, 0, lo, hi, out, n, max, 1);
+                break;
+            }
+            if (pprof__unw_is_return_address(s, w[0])) out[n++] = w[0];
+        }
+    }
+    pprof__maps_release(s);
+    return n;
+}
+
 /* Every thread with its name, state and stack; *n_out of them. NULL out of memory. */
 PPROF__FN pprof__dslot *pprof__dump_take(size_t *n_out) {
     pprof__buf tids;
     pprof__dslot *s;
-    size_t n, i, asked = 0;
-    int self = pprof__os_gettid(), pid = (int)getpid(), can = 0;
+    size_t n, i, asked = 0, asleep = 0;
+    int self = pprof__os_gettid(), pid = (int)getpid(), can = 0, snap = 0;
     memset(&tids, 0, sizeof tids);
     if (pprof__cpu_list_tids_into(&tids) != 0) { PPROF_FREE(tids.p); return NULL; }
     n = tids.len / sizeof(int);
@@ -3908,6 +3961,12 @@ PPROF__FN pprof__dslot *pprof__dump_take(size_t *n_out) {
             s[i].why = NULL;
         } else if (!s[i].why && strcmp(s[i].run, "exited") == 0) {
             s[i].why = "it exited";
+        } else if (strcmp(s[i].run, "sleeping") == 0 &&
+                   pprof__dump_in_syscall(s[i].tid, &s[i].pc[0], &s[i].pc[1])) {
+            s[i].state = 3; /* read, not asked: below */
+            s[i].why = NULL;
+            s[i].run = "sleeping in a system call";
+            asleep++;
         } else if (!s[i].why) {
             s[i].state = 1;
             asked++;
@@ -3929,18 +3988,28 @@ PPROF__FN pprof__dslot *pprof__dump_take(size_t *n_out) {
             pprof__sig.snap = NULL;
         }
     }
-    if (asked && pprof__sig.snap && pprof__cpu_install() == PPROF_OK) {
-        can = 1;
-        __atomic_store_n(&pprof__sig.main_tid, pid, __ATOMIC_RELAXED);
+    if ((asked || asleep) && pprof__sig.snap) {
+        snap = 1;
         if (!pprof__cpu.running) { /* the drain thread keeps it fresh during a profile */
             pprof__maps m;
             if (pprof__maps_read(&m) == 0) {
-                if (pprof__maps_publish(&m) != 0) can = 0;
+                if (pprof__maps_publish(&m) != 0) snap = 0;
                 pprof__maps_free(&m);
             } else {
-                can = 0;
+                snap = 0;
             }
         }
+    }
+    for (i = 0; i < n; i++)
+        if (s[i].state == 3) {
+            uintptr_t pc = s[i].pc[0], sp = s[i].pc[1];
+            s[i].n = snap ? (uint32_t)pprof__dump_scan(pc, sp, s[i].pc, PPROF_MAX_FRAMES) : 1;
+            s[i].pc[0] = pc;
+            s[i].state = 2;
+        }
+    if (asked && snap && pprof__cpu_install() == PPROF_OK) {
+        can = 1;
+        __atomic_store_n(&pprof__sig.main_tid, pid, __ATOMIC_RELAXED);
     }
     if (can) {
         int64_t deadline = pprof__os_mono_ns() + PPROF__DUMP_WAIT_NS;
@@ -4521,7 +4590,7 @@ PPROF__FN int pprof__http_param(const char *query, const char *key, char *out, s
 PPROF__FN int pprof__http_int(const char *s, long *v) {
     char *end;
     long x;
-    if (!*s) return 0;
+    if (*s != '+' && *s != '-' && (*s < '0' || *s > '9')) return 0; /* strtol skips spaces */
     errno = 0;
     x = strtol(s, &end, 10);
     if (*end || errno) return 0;
@@ -4711,6 +4780,21 @@ PPROF__FN void pprof__http_named(const pprof__req *r, const char *name, int head
 
 /* /debug/pprof/symbol: GET answers the count line; POST (or a GET query) takes addresses
    "0x1+0x2" and answers "0x<addr> <name>" for each one a symbol covers. */
+/* The next address of a symbol request ("0x4a1b+0x4a2c", as pprof sends) at *p, moving
+   *p past it and its '+'; 0 for a word that is not a number. */
+PPROF__FN unsigned long long pprof__http_symbol_next(const char **p) {
+    char *end;
+    unsigned long long a = strtoull(*p, &end, 0);
+    if (end == *p || (*end && *end != '+')) { /* not a number: skip the word */
+        a = 0;
+        while (**p && **p != '+') (*p)++;
+    } else {
+        *p = end;
+    }
+    if (**p == '+') (*p)++;
+    return a;
+}
+
 PPROF__FN void pprof__http_symbol(const pprof__req *r, int head) {
     pprof__buf out;
     pprof__maps maps;
@@ -4723,15 +4807,8 @@ PPROF__FN void pprof__http_symbol(const pprof__req *r, int head) {
         pprof__sym_exe(&exe);
         pthread_mutex_lock(&pprof__sym_mu);
         while (*p) {
-            char *end;
-            unsigned long long a = strtoull(p, &end, 0);
+            unsigned long long a = pprof__http_symbol_next(&p);
             size_t i;
-            if (end == p) { /* not a number: skip the word */
-                while (*p && *p != '+') p++;
-            } else {
-                p = end;
-            }
-            if (*p == '+') p++;
             if (a == 0) continue;
             for (i = 0; i < maps.n; i++) {
                 const pprof__mapent *e = &maps.e[i];
@@ -4847,7 +4924,8 @@ PPROF__FN int pprof__http_parse(const char *buf, size_t len, pprof__req *r, size
     te = (const char *)memchr(t, ' ', (size_t)(lend - t));
     if (!te) { *why = "malformed request line (no HTTP version)"; return 400; }
     if (lend - te - 1 != 8 || memcmp(te + 1, "HTTP/1.", 7) != 0 || (te[8] != '0' && te[8] != '1')) {
-        if (lend - te - 1 >= 5 && memcmp(te + 1, "HTTP/", 5) == 0) {
+        if (lend - te - 1 == 8 && memcmp(te + 1, "HTTP/", 5) == 0 && te[6] >= '0' &&
+            te[6] <= '9' && te[7] == '.' && te[8] >= '0' && te[8] <= '9') { /* well formed */
             *why = "HTTP Version Not Supported";
             return 505;
         }

@@ -598,6 +598,291 @@ static void t_http_go_pprof_live(void) {
     free(out);
 }
 
+/* The request an abuser sends and the status that must come back, with the listener
+   serving normally afterwards. */
+static void t_http_expect(int port, const char *req, size_t len, int status, const char *what) {
+    t_resp r;
+    int64_t t0 = pprof__os_mono_ns();
+    t_http_raw(port, req, len, &r);
+    T_CHECK(r.status == status, "%s: got %d, want %d", what, r.status, status);
+    T_CHECK(pprof__os_mono_ns() - t0 < 1000000000, "%s: took over 1 s", what);
+    free(r.raw);
+}
+#define T_HTTP_EXPECT(port, lit, status) t_http_expect(port, lit, sizeof lit - 1, status, lit)
+
+static int t_http_connect(int port) {
+    struct sockaddr_in a;
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    memset(&a, 0, sizeof a);
+    a.sin_family = AF_INET;
+    a.sin_port = htons((uint16_t)port);
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    T_CHECK(fd >= 0 && connect(fd, (struct sockaddr *)&a, sizeof a) == 0, "connect: %s", strerror(errno));
+    return fd;
+}
+
+static volatile int t_trickle_stop;
+static int t_trickle_port;
+static void *t_trickler(void *arg) { /* 100 byte-at-a-time clients, reconnecting when cut */
+    int fds[100], i, k = 0;
+    (void)arg;
+    for (i = 0; i < 100; i++) fds[i] = t_http_connect(t_trickle_port);
+    while (!t_trickle_stop) {
+        for (i = 0; i < 100; i++) {
+            if (send(fds[i], &"GET /debug/pprof/heap HTTP/1.1\r\n"[k % 32], 1, MSG_NOSIGNAL) != 1) {
+                close(fds[i]);
+                fds[i] = t_http_connect(t_trickle_port);
+            }
+        }
+        k++;
+        pprof__os_sleep_ns(50000000);
+    }
+    for (i = 0; i < 100; i++) close(fds[i]);
+    return NULL;
+}
+
+/* Malformed, hostile and odd requests: each gets a clear status (or a clean close) at
+   once, and the listener goes on serving; slow clients never starve a real one. */
+static void t_http_abuse(void) {
+    int fds0 = t_count_dir("/proc/self/fd"), port = t_http_start(), fd, i;
+    t_resp r;
+    pthread_t th;
+    char buf[8192];
+    /* methods and request lines */
+    T_HTTP_EXPECT(port, "FOO /debug/pprof/ HTTP/1.1\r\n\r\n", 405);
+    T_HTTP_EXPECT(port, "DELETE /debug/pprof/heap HTTP/1.1\r\n\r\n", 405);
+    T_HTTP_EXPECT(port, "get /debug/pprof/ HTTP/1.1\r\n\r\n", 400);
+    T_HTTP_EXPECT(port, "VERYLONGMETHOD /debug/pprof/ HTTP/1.1\r\n\r\n", 400);
+    T_HTTP_EXPECT(port, " GET /debug/pprof/ HTTP/1.1\r\n\r\n", 400);
+    T_HTTP_EXPECT(port, "GET /debug/pprof/ HTTP/2.0\r\n\r\n", 505);
+    T_HTTP_EXPECT(port, "GET /debug/pprof/ HTTP/1.1 extra\r\n\r\n", 400);
+    T_HTTP_EXPECT(port, "GET /debug/pprof/\r\n\r\n", 400);           /* HTTP/0.9 */
+    T_HTTP_EXPECT(port, "GET /debug/pprof/\r\n", 400);               /* ... without headers */
+    T_HTTP_EXPECT(port, "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", 505);      /* h2 prior knowledge */
+    T_HTTP_EXPECT(port, "GET debug/pprof/ HTTP/1.1\r\n\r\n", 400);
+    T_HTTP_EXPECT(port, "GET /debug/pprof/\x01heap HTTP/1.1\r\n\r\n", 400);
+    T_HTTP_EXPECT(port, "\r\n\r\n", 400);
+    /* escapes: decoded as Go does, bad ones refused; traversal finds nothing */
+    T_HTTP_EXPECT(port, "GET /debug/pprof/he%61p HTTP/1.1\r\n\r\n", 200);
+    T_HTTP_EXPECT(port, "GET /debug/pprof/%zzheap HTTP/1.1\r\n\r\n", 400);
+    T_HTTP_EXPECT(port, "GET /debug/pprof/heap% HTTP/1.1\r\n\r\n", 400);
+    T_HTTP_EXPECT(port, "GET /debug/pprof/heap%00 HTTP/1.1\r\n\r\n", 400);
+    T_HTTP_EXPECT(port, "GET /debug/pprof/../../../../etc/passwd HTTP/1.1\r\n\r\n", 404);
+    T_HTTP_EXPECT(port, "GET /debug/pprof/%2e%2e/%2e%2e/etc/passwd HTTP/1.1\r\n\r\n", 404);
+    T_HTTP_EXPECT(port, "GET /debug/pprof/..%2f..%2fetc%2fpasswd HTTP/1.1\r\n\r\n", 404);
+    T_HTTP_EXPECT(port, "GET /debug/pprof/heap?debug=%zz HTTP/1.1\r\n\r\n", 200); /* Go: ignored */
+    t_http_get(port, "GET", "/debug/pprof/heap?debug=%31", &r);
+    T_CHECK(r.status == 200 && strstr(r.body, "heap profile:"), "escaped debug=1 not text");
+    free(r.raw);
+    /* NUL bytes: refused at once, not waited on */
+    t_http_expect(port, "GET /debug/pprof/\0heap HTTP/1.1\r\n\r\n", 36, 400, "NUL in the path");
+    t_http_expect(port, "GET /debug/pprof/ HTTP/1.1\r\nX-A: \0\r\n\r\n", 38, 400, "NUL in a header");
+    /* headers */
+    T_HTTP_EXPECT(port, "GET /debug/pprof/ HTTP/1.1\r\nno colon here\r\n\r\n", 400);
+    T_HTTP_EXPECT(port, "GET /debug/pprof/ HTTP/1.1\r\nX-A: 1\r\n folded\r\n\r\n", 400);
+    T_HTTP_EXPECT(port, "GET /debug/pprof/ HTTP/1.1\r\nBad Name: 1\r\n\r\n", 400);
+    T_HTTP_EXPECT(port, "POST /debug/pprof/symbol HTTP/1.1\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\n12345", 400);
+    T_HTTP_EXPECT(port, "POST /debug/pprof/symbol HTTP/1.1\r\nContent-Length: -1\r\n\r\n", 400);
+    T_HTTP_EXPECT(port, "POST /debug/pprof/symbol HTTP/1.1\r\nContent-Length: 99999999999999999999999\r\n\r\n", 413);
+    /* what a tolerant server accepts: LF-only lines, absolute-form URLs, HTTP/1.0, HEAD */
+    T_HTTP_EXPECT(port, "GET /debug/pprof/heap HTTP/1.1\n\n", 200);
+    T_HTTP_EXPECT(port, "GET http://127.0.0.1/debug/pprof/heap HTTP/1.1\r\n\r\n", 200);
+    T_HTTP_EXPECT(port, "GET /debug/pprof/cmdline HTTP/1.0\r\n\r\n", 200);
+    T_HTTP_EXPECT(port, "HEAD /debug/pprof/heap HTTP/1.1\r\n\r\n", 200);
+    /* pipelined: the first is answered, then the connection closes (Connection: close) */
+    {
+        static const char two[] = "GET /debug/pprof/cmdline HTTP/1.1\r\n\r\nGET /debug/pprof/heap HTTP/1.1\r\n\r\n";
+        t_http_raw(port, two, sizeof two - 1, &r);
+        T_CHECK(r.status == 200 && t_has_header(&r, "Connection: close") &&
+                !strstr(r.body, "HTTP/1.1"), "pipelined: %d", r.status);
+        free(r.raw);
+    }
+    /* clients that vanish mid-response (a thread dump, a heap profile), 50 times */
+    for (i = 0; i < 50; i++) {
+        static const char dump[] = "GET /debug/pprof/goroutine?debug=2 HTTP/1.1\r\n\r\n";
+        struct linger lg;
+        fd = t_http_connect(port);
+        lg.l_onoff = 1;
+        lg.l_linger = 0; /* close with a reset */
+        setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
+        T_CHECK(send(fd, dump, sizeof dump - 1, MSG_NOSIGNAL) > 0, "send");
+        if (i % 2) (void)!recv(fd, buf, 16, 0); /* half read the first bytes */
+        close(fd);
+    }
+    /* 100 byte-at-a-time clients: 20 requests in a row are all served, promptly */
+    t_trickle_port = port;
+    t_trickle_stop = 0;
+    T_CHECK(pthread_create(&th, NULL, t_trickler, NULL) == 0, "thread");
+    pprof__os_sleep_ns(500000000);
+    for (i = 0; i < 20; i++) {
+        int64_t t0 = pprof__os_mono_ns();
+        t_http_get(port, "GET", "/debug/pprof/cmdline", &r);
+        T_CHECK(r.status == 200 && pprof__os_mono_ns() - t0 < 500000000,
+                "request %d beside slow clients: %d", i, r.status);
+        free(r.raw);
+        pprof__os_sleep_ns(50000000);
+    }
+    t_trickle_stop = 1;
+    pthread_join(th, NULL);
+    pprof__os_sleep_ns(300000000);
+    t_http_get(port, "GET", "/debug/pprof/", &r);
+    T_CHECK(r.status == 200, "serving after the abuse: %d", r.status);
+    free(r.raw);
+    T_CHECK(pprof_shutdown() == PPROF_OK, "shutdown");
+    T_CHECK(t_count_dir("/proc/self/fd") == fds0, "fds %d -> %d", fds0, t_count_dir("/proc/self/fd"));
+}
+
+/* pprof_set_token: every endpoint wants "Authorization: Bearer <token>"; PPROF_TOKEN is
+   the default; binding beyond loopback without one warns on stderr. */
+static void t_http_token(void) {
+    int port, saved, i;
+    t_resp r;
+    char path[64], *log;
+    FILE *fp;
+    static const char *const eps[] = {"/debug/pprof/", "/debug/pprof/heap", "/debug/pprof/cmdline",
+                                      "/debug/pprof/symbol", "/debug/pprof/nothing", "/other"};
+    T_CHECK(pprof_set_token("has space") == PPROF_ERR_TOKEN, "space");
+    T_CHECK(pprof_set_token("tab\there") == PPROF_ERR_TOKEN, "tab");
+    {
+        char big[300];
+        memset(big, 'x', 257);
+        big[257] = 0;
+        T_CHECK(pprof_set_token(big) == PPROF_ERR_TOKEN, "257 bytes");
+        big[256] = 0;
+        T_CHECK(pprof_set_token(big) == PPROF_OK, "256 bytes");
+    }
+    T_CHECK(pprof_set_token("s3cr3t-T0ken") == PPROF_OK, "set");
+    port = t_http_start();
+    for (i = 0; i < 6; i++) {
+        t_http_get(port, "GET", eps[i], &r);
+        T_CHECK(r.status == 401 && t_has_header(&r, "WWW-Authenticate: Bearer"), "%s without: %d", eps[i], r.status);
+        free(r.raw);
+    }
+    T_HTTP_EXPECT(port, "GET /debug/pprof/heap HTTP/1.1\r\nAuthorization: Bearer s3cr3t-T0ken\r\n\r\n", 200);
+    T_HTTP_EXPECT(port, "GET /debug/pprof/heap HTTP/1.1\r\nauthorization:   bearer s3cr3t-T0ken  \r\n\r\n", 200);
+    T_HTTP_EXPECT(port, "GET /debug/pprof/heap HTTP/1.1\r\nAuthorization: Bearer s3cr3t-T0ke\r\n\r\n", 401);
+    T_HTTP_EXPECT(port, "GET /debug/pprof/heap HTTP/1.1\r\nAuthorization: Bearer s3cr3t-T0kenX\r\n\r\n", 401);
+    T_HTTP_EXPECT(port, "GET /debug/pprof/heap HTTP/1.1\r\nAuthorization: Bearer S3CR3T-T0KEN\r\n\r\n", 401);
+    T_HTTP_EXPECT(port, "GET /debug/pprof/heap HTTP/1.1\r\nAuthorization: Basic czNjcjN0LVQwa2Vu\r\n\r\n", 401);
+    T_HTTP_EXPECT(port, "GET /debug/pprof/heap HTTP/1.1\r\nAuthorization: Bearer\r\n\r\n", 401);
+    T_HTTP_EXPECT(port, "GET /debug/pprof/heap HTTP/1.1\r\nAuthorization:\r\n\r\n", 401);
+    T_HTTP_EXPECT(port, "POST /debug/pprof/symbol HTTP/1.1\r\nAuthorization: Bearer s3cr3t-T0ken\r\nContent-Length: 4\r\n\r\n0x10", 200);
+    T_CHECK(pprof_set_token(NULL) == PPROF_OK, "clear"); /* takes effect at once */
+    T_HTTP_EXPECT(port, "GET /debug/pprof/heap HTTP/1.1\r\n\r\n", 200);
+    T_CHECK(pprof_set_token("again") == PPROF_OK, "set while listening");
+    T_HTTP_EXPECT(port, "GET /debug/pprof/heap HTTP/1.1\r\n\r\n", 401);
+    T_CHECK(pprof_shutdown() == PPROF_OK, "shutdown");
+    /* stderr: a warning beyond loopback without a token, none with one or on loopback */
+    snprintf(path, sizeof path, "/tmp/pprof_token_%d.log", (int)getpid());
+    fp = fopen(path, "w+");
+    T_CHECK(fp != NULL, "log file");
+    fflush(stderr);
+    saved = dup(2);
+    dup2(fileno(fp), 2);
+    pprof_set_token("");
+    T_CHECK(pprof_listen_addr("127.0.0.1:0") == PPROF_OK && pprof_shutdown() == PPROF_OK, "loopback");
+    T_CHECK(pprof_listen_addr("0.0.0.0:0") == PPROF_OK && pprof_shutdown() == PPROF_OK, "any");
+    pprof_set_token("tok");
+    T_CHECK(pprof_listen_addr("0.0.0.0:0") == PPROF_OK && pprof_shutdown() == PPROF_OK, "any+token");
+    fflush(stderr);
+    dup2(saved, 2);
+    close(saved);
+    log = pprof__os_read_file(path, NULL);
+    unlink(path);
+    fclose(fp);
+    T_CHECK(log && strstr(log, "beyond loopback without a token"), "no warning: [%s]", log ? log : "");
+    {
+        int warnings = 0;
+        const char *p;
+        for (p = log; (p = strstr(p, "beyond loopback")) != NULL; p++) warnings++;
+        T_CHECK(warnings == 1, "%d warnings, want 1 (0.0.0.0 without a token only)", warnings);
+    }
+    PPROF_FREE(log);
+}
+
+/* PPROF_TOKEN: read by pprof_listen when pprof_set_token was never called. */
+static void t_http_token_env(void) {
+    int port;
+    setenv("PPROF_TOKEN", "from-the-env", 1);
+    port = t_http_start();
+    T_HTTP_EXPECT(port, "GET /debug/pprof/ HTTP/1.1\r\n\r\n", 401);
+    T_HTTP_EXPECT(port, "GET /debug/pprof/ HTTP/1.1\r\nAuthorization: Bearer from-the-env\r\n\r\n", 200);
+    T_CHECK(pprof_shutdown() == PPROF_OK, "shutdown");
+    unsetenv("PPROF_TOKEN");
+}
+
+static long t_rss_kib(void) {
+    long pages = 0, rss = 0;
+    FILE *f = fopen("/proc/self/statm", "r");
+    if (f) { if (fscanf(f, "%ld %ld", &pages, &rss) != 2) rss = 0; fclose(f); }
+    return rss * (sysconf(_SC_PAGESIZE) / 1024);
+}
+
+static volatile int t_wrk_spin_stop;
+static void *t_wrk_spinner(void *arg) {
+    unsigned long x = 1;
+    (void)arg;
+    while (!t_wrk_spin_stop) x = t_round(x);
+    return (void *)x;
+}
+
+/* Runs wrk on two endpoints at once for `secs`; returns wrk's output (a malloc'd string). */
+static char *t_wrk(int port, int secs) {
+    char cmd[512], *out = (char *)calloc(1, 65536);
+    size_t len = 0, n;
+    FILE *p;
+    snprintf(cmd, sizeof cmd,
+             "wrk -t1 -c8 -d%ds --timeout 5s http://127.0.0.1:%d/debug/pprof/heap 2>&1 & "
+             "wrk -t1 -c8 -d%ds --timeout 5s http://127.0.0.1:%d/debug/pprof/goroutine 2>&1; wait",
+             secs, port, secs, port);
+    p = popen(cmd, "r");
+    T_CHECK(p != NULL, "popen wrk");
+    while (len < 65535 && (n = fread(out + len, 1, 65535 - len, p)) > 0) len += n;
+    pclose(p);
+    return out;
+}
+
+/* wrk at full rate on heap and goroutine for 30 s while a CPU profile runs: every answer
+   200, no socket error, and no growth of descriptors or memory past a warm-up. */
+static void t_http_wrk(void) {
+    int port, fds0, fds1, i;
+    long rss0, rss1;
+    char *out, *p;
+    long requests = 0;
+    pthread_t th;
+    FILE *fp = tmpfile();
+    if (!t_have("wrk")) T_SKIP("wrk not installed (Debian package wrk)");
+    port = t_http_start();
+    pprof_set_heap_rate(4096);
+    T_CHECK(pthread_create(&th, NULL, t_wrk_spinner, NULL) == 0, "thread");
+    T_CHECK(pprof_cpu_start(fp) == PPROF_OK, "cpu start");
+    free(t_wrk(port, 3)); /* warm-up: record tables, thread stacks, the allocator's arenas */
+    pprof__os_sleep_ns(300000000); /* the last connections close */
+    fds0 = t_count_dir("/proc/self/fd");
+    rss0 = t_rss_kib();
+    out = t_wrk(port, 30);
+    pprof__os_sleep_ns(300000000);
+    fds1 = t_count_dir("/proc/self/fd");
+    rss1 = t_rss_kib();
+    T_CHECK(!strstr(out, "Non-2xx") && !strstr(out, "Socket errors"), "wrk saw errors:\n%s", out);
+    for (p = out, i = 0; (p = strstr(p, " requests in ")) != NULL; p++, i++) {
+        const char *q = p;
+        while (q > out && q[-1] >= '0' && q[-1] <= '9') q--;
+        requests += atol(q);
+    }
+    T_CHECK(i == 2 && requests > 1000, "%ld requests in %d runs:\n%s", requests, i, out);
+    T_CHECK(fds1 == fds0, "descriptors %d -> %d", fds0, fds1);
+    T_CHECK(rss1 - rss0 < 16 * 1024, "RSS grew %ld KiB (%ld -> %ld)", rss1 - rss0, rss0, rss1);
+    T_CHECK(pprof_cpu_stop() == PPROF_OK, "cpu stop");
+    t_wrk_spin_stop = 1;
+    pthread_join(th, NULL);
+    T_CHECK(pprof_shutdown() == PPROF_OK, "shutdown");
+    fprintf(stderr, "note: wrk: %ld requests in 30 s, fds %d -> %d, RSS %ld -> %ld KiB\n", requests,
+            fds0, fds1, rss0, rss1);
+    free(out);
+    fclose(fp);
+}
+
 #define T_HTTP_CASES \
     {"http_listen_errors_and_addresses", t_http_listen_errors, 30}, \
     {"http_endpoints_statuses_headers_bodies", t_http_endpoints, 30}, \
@@ -608,4 +893,8 @@ static void t_http_go_pprof_live(void) {
     {"http_shutdown_ends_a_profile_in_flight", t_http_shutdown_during_profile, 30}, \
     {"http_fork_child_does_not_inherit_the_listener", t_http_fork, 30}, \
     {"http_scrapers_alloy_and_parca_replayed", t_http_scraper_patterns, 60}, \
-    {"http_go_pprof_against_live_server", t_http_go_pprof_live, 120},
+    {"http_go_pprof_against_live_server", t_http_go_pprof_live, 120}, \
+    {"http_abuse_answered_and_still_serving", t_http_abuse, 60}, \
+    {"http_token_bearer_every_endpoint", t_http_token, 30}, \
+    {"http_token_from_environment", t_http_token_env, 30}, \
+    {"http_wrk_30s_heap_goroutine_under_cpu_profile", t_http_wrk, 90},

@@ -309,7 +309,7 @@ static void *t_dump_deaf(void *a) {
     sigfillset(&all);
     pthread_sigmask(SIG_BLOCK, &all, NULL);
     prctl(PR_SET_NAME, "deaf", 0, 0, 0);
-    while (!__atomic_load_n(&t_dump_stop, __ATOMIC_RELAXED)) pprof__os_sleep_ns(20000000);
+    while (!__atomic_load_n(&t_dump_stop, __ATOMIC_RELAXED)) {} /* running: a sleeper is read */
     return NULL;
 }
 static void t_sync_thread_dump(void) {
@@ -345,9 +345,12 @@ static void t_sync_thread_dump(void) {
             found_spin++;
     }
     T_CHECK(found_spin == spinners, "spinners' stacks: %d of %d show t_dump_spin:\n%.3000s", found_spin, spinners, buf);
-    for (i = spinners; i < 49; i++) {
-        snprintf(line, sizeof line, "[nap-%d, sleeping]:\n", i);
-        T_CHECK(strstr(buf, line) != NULL, "sleeper %d (%s) missing or not sleeping:\n%.3000s", i, line, buf);
+    for (i = spinners; i < 49; i++) { /* read without a signal, with the caller of read() */
+        snprintf(line, sizeof line, "[nap-%d, sleeping in a system call]:\n", i);
+        at = strstr(buf, line);
+        T_CHECK(at != NULL, "sleeper %d (%s) missing or not sleeping:\n%.3000s", i, line, buf);
+        T_CHECK(strstr(at, "t_dump_sleeper(") && strstr(at, "t_dump_sleeper(") < strstr(at, "\n\n"),
+                "sleeper %d without t_dump_sleeper:\n%.600s", i, at);
     }
     at = strstr(buf, "[deaf, ");
     T_CHECK(at && strstr(at, "(no stack: it blocks the profiling signal)"), "deaf thread:\n%.3000s", buf);
@@ -374,6 +377,57 @@ static void t_sync_thread_dump(void) {
     close(t_dump_pipe[0]);
 }
 
+/* Sleeping threads are read, not signalled: 20 dumps never cut a nanosleep, poll or
+   select short (a signal would end each with EINTR, whatever SA_RESTART says). */
+static volatile int t_nap_eintr, t_nap_stop;
+T_NOINLINE void t_nap_in_nanosleep(void) {
+    struct timespec ts = {0, 300000000};
+    while (!t_nap_stop)
+        if (nanosleep(&ts, NULL) != 0 && errno == EINTR) __atomic_add_fetch(&t_nap_eintr, 1, __ATOMIC_RELAXED);
+}
+T_NOINLINE void t_nap_in_poll(void) {
+    while (!t_nap_stop)
+        if (poll(NULL, 0, 300) < 0 && errno == EINTR) __atomic_add_fetch(&t_nap_eintr, 1, __ATOMIC_RELAXED);
+}
+T_NOINLINE void t_nap_in_select(void) {
+    while (!t_nap_stop) {
+        struct timeval tv = {0, 300000};
+        if (select(0, NULL, NULL, NULL, &tv) < 0 && errno == EINTR)
+            __atomic_add_fetch(&t_nap_eintr, 1, __ATOMIC_RELAXED);
+    }
+}
+static void *t_nap_thread(void *a) {
+    int k = (int)(intptr_t)a;
+    if (k == 0) t_nap_in_nanosleep();
+    else if (k == 1) t_nap_in_poll();
+    else t_nap_in_select();
+    return NULL;
+}
+static void t_sync_dump_no_eintr(void) {
+    pthread_t th[3];
+    static char buf[1 << 18];
+    int i, k;
+    for (k = 0; k < 3; k++) pthread_create(&th[k], NULL, t_nap_thread, (void *)(intptr_t)k);
+    pprof__os_sleep_ns(100000000);
+    for (i = 0; i < 20; i++) {
+        FILE *f = tmpfile();
+        size_t n;
+        T_CHECK(pprof_write_profile("goroutine", f, 2) == PPROF_OK, "dump");
+        rewind(f);
+        n = fread(buf, 1, sizeof buf - 1, f);
+        buf[n] = 0;
+        fclose(f);
+        if (i == 19) {
+            T_CHECK(strstr(buf, "t_nap_in_nanosleep(") && strstr(buf, "t_nap_in_poll(") &&
+                    strstr(buf, "t_nap_in_select("), "sleepers' callers missing:\n%.3000s", buf);
+        }
+        pprof__os_sleep_ns(37000000);
+    }
+    t_nap_stop = 1;
+    for (k = 0; k < 3; k++) pthread_join(th[k], NULL);
+    T_CHECK(t_nap_eintr == 0, "%d sleeps cut short by EINTR", t_nap_eintr);
+}
+
 #ifdef T_SYNC_WRAP
 #define T_SYNC_WRAP_CASES \
     {"sync_lock_block_and_mutex_profiles", t_sync_lock_block_and_mutex, 30}, \
@@ -389,4 +443,5 @@ static void t_sync_thread_dump(void) {
 #define T_SYNC_CASES \
     {"sync_setters_reject_negative", t_sync_setters, 30}, \
     {"sync_thread_dump_50_threads", t_sync_thread_dump, 30}, \
+    {"sync_thread_dump_never_interrupts_a_sleep", t_sync_dump_no_eintr, 30}, \
     T_SYNC_WRAP_CASES
