@@ -1,4 +1,4 @@
-/* pprof.h - v0.3.0 - Go-style pprof profiling for C and C++ - single header, MIT
+/* pprof.h - v0.4.0 - Go-style pprof profiling for C and C++ - single header, MIT
    SPDX-License-Identifier: MIT
 
    USAGE
@@ -26,6 +26,8 @@
      PPROF_NO_HTTP          no listener, no sockets                        impl TU     off
      PPROF_HTTP_MAX_CONN    requests served at once; more get 503          impl TU     64
      PPROF_HTTP_TIMEOUT_S   a client stalled this long mid-request: 408    impl TU     10
+     PPROF_HTTP_MAX_PENDING connections still sending a request (then the   impl TU     128
+                            oldest is closed)
      PPROF_SIGNAL           the profiling signal                           impl TU     SIGPROF
      PPROF_MAX_FRAMES       stack depth kept per sample (8..512)           impl TU     64
      PPROF_RING_SLOTS       samples buffered between drains (power of 2)   impl TU     2048
@@ -43,11 +45,13 @@
      pprof_write_cpu(fp, secs)  start, sleep secs seconds, stop and write.
      pprof_strerror(code)       a static message for a result code.
      pprof_last_os_error()      errno of the last failed system call behind PPROF_ERR_OS.
-     pprof_version()            "0.3.0".
+     pprof_version()            "0.4.0".
      pprof_listen(port)         serve /debug/pprof/ on 127.0.0.1:port (0: any free port).
      pprof_listen_addr(addr)    the same on "host:port", "[ipv6]:port" or ":port".
      pprof_listen_port()        the port listened on, or 0.
      pprof_shutdown()           stop the listener, end requests, close sockets, join threads.
+     pprof_set_token(token)     require "Authorization: Bearer <token>" (401 otherwise);
+                                NULL or "" none. Unset, pprof_listen reads PPROF_TOKEN.
      pprof_set_heap_rate(bytes) mean bytes between heap samples (default 524288, as Go);
                                 1 records every allocation, 0 stops sampling.
      pprof_malloc/calloc/realloc/free  the allocator, sampled (without PPROF_WRAP_MALLOC).
@@ -65,9 +69,13 @@
      cmdline                  argv             symbol             GET count, POST 0x..+0x..
      trace?seconds=N          CPU samples per thread as Chrome trace-event JSON
      Errors as Go: text/plain + X-Go-Pprof: 1; 404 unknown, 405 method, 400 parameters,
-     500 "Could not enable CPU profiling: cpu profiling already in use". A thread per
-     request (at most PPROF_HTTP_MAX_CONN, then 503); 414/431/413/408 for oversized or slow
-     requests. Loopback unless pprof_listen_addr says otherwise.
+     500 "Could not enable CPU profiling: cpu profiling already in use". The listener
+     reads requests in one poll loop (idle or trickling clients hold no thread; at most
+     PPROF_HTTP_MAX_PENDING, then the oldest is closed); a whole request gets a thread
+     (at most PPROF_HTTP_MAX_CONN, then 503). 414/431/413/408 for oversized or slow
+     requests, 400 for malformed ones (NUL bytes, bad escapes, HTTP/0.9), 505 for
+     HTTP/2. Loopback unless pprof_listen_addr says otherwise; beyond it, set a token
+     (a warning on stderr otherwise): the endpoints reveal the command line and code.
 
    HEAP PROFILES (glibc)
      Define PPROF_WRAP_MALLOC with PPROF_IMPLEMENTATION and every malloc, calloc, realloc,
@@ -105,12 +113,14 @@
        off, a wrapper costs a load and a compare. A lock is tried first: only a contended
        one is timed. Return values and errno are libc's (errorcheck, robust, trylock).
      - threadcreate: every pthread_create counted at its creator's stack, always.
-     - goroutine (alias threads): a thread dump. Each thread gets a directed PPROF_SIGNAL
-       (tgkill) and records its own stack in the handler; the dump waits at most 100 ms.
-       A thread that blocks the signal is listed without a stack, unasked. A thread
-       blocked in nanosleep, poll or epoll_wait returns EINTR from it, as with any signal.
-       Needs no wrapper. Stacks inside glibc (blocked threads) start at the libc function;
-       its callers may be cut, as in CPU profiles.
+     - goroutine (alias threads): a thread dump. A running thread gets a directed
+       PPROF_SIGNAL (tgkill) and records its own stack in the handler; the dump waits at
+       most 100 ms. A thread asleep in a system call gets no signal (which would end a
+       nanosleep, poll or epoll_wait with EINTR): its pc and sp come from
+       /proc/self/task/<tid>/syscall and its stack is read with checked reads, every
+       return address from sp up to the first frame record (glibc keeps none), then the
+       frame records. A running thread that blocks the signal is listed without a stack.
+       Needs no wrapper.
 
    WHAT IT DOES TO YOUR PROCESS (only while a CPU profile runs)
      - Installs a handler for PPROF_SIGNAL (SIGPROF) with SA_RESTART, unless another handler
@@ -156,6 +166,9 @@
      during the profile (dlclose, then dlopen at the same place) is named after neither.
 
    RECENT CHANGES
+     0.4.0  Access token (pprof_set_token, PPROF_TOKEN); requests read by one poll loop, so
+            idle and slow clients hold no thread; stricter request parsing; thread dumps
+            read sleeping threads without a signal (no EINTR).
      0.3.0  Mutex, block, threadcreate profiles (PPROF_WRAP_PTHREAD), thread dumps
             (goroutine), pprof_set_mutex_fraction, pprof_set_block_rate.
      0.2.0  Heap and allocs profiles: PPROF_WRAP_MALLOC, pprof_malloc & co.,
@@ -176,11 +189,11 @@
 #include <stdlib.h>
 
 #define PPROF_VERSION_MAJOR 0
-#define PPROF_VERSION_MINOR 3
+#define PPROF_VERSION_MINOR 4
 #define PPROF_VERSION_PATCH 0
 #define PPROF_VERSION_NUMBER \
     (PPROF_VERSION_MAJOR * 10000 + PPROF_VERSION_MINOR * 100 + PPROF_VERSION_PATCH)
-#define PPROF_VERSION_STRING "0.3.0"
+#define PPROF_VERSION_STRING "0.4.0"
 
 #ifdef PPROF_STATIC
 #  if defined(__GNUC__)

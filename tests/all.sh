@@ -9,7 +9,9 @@ cd "$(dirname "$0")/.."
 B=${B:-build}
 mkdir -p "$B"
 WARN="-Wall -Wextra -Wpedantic -Werror -Wshadow -Wundef"
+HWARN="$WARN -Wconversion -Wsign-conversion" # the header's own code, in the compile matrix
 CWARN="$WARN -Wstrict-prototypes"
+CHWARN="$HWARN -Wstrict-prototypes"
 passed=0 failed=0 skipped=0
 strict=${PPROF_TEST_STRICT:-0}
 
@@ -39,35 +41,35 @@ done < <(tools/lint.sh)
 for cc in gcc clang; do
     command -v $cc >/dev/null || { result SKIP "compile_$cc" "$cc not found"; continue; }
     for std in c99 c11; do
-        compile "compile_${cc}_$std" $cc -std=$std $CWARN -fno-omit-frame-pointer -pthread \
+        compile "compile_${cc}_$std" $cc -std=$std $CHWARN -fno-omit-frame-pointer -pthread \
             tests/compile/impl.c tests/compile/user.c -o "$B/compile_${cc}_$std"
     done
 done
 for cxx in g++ clang++; do
     command -v $cxx >/dev/null || { result SKIP "compile_$cxx" "$cxx not found"; continue; }
     for std in c++11 c++17; do
-        compile "compile_${cxx}_$std" $cxx -x c++ -std=$std $WARN -fno-exceptions -fno-rtti \
+        compile "compile_${cxx}_$std" $cxx -x c++ -std=$std $HWARN -fno-exceptions -fno-rtti \
             -pthread tests/compile/impl.c tests/compile/user.c -o "$B/compile_${cxx}_$std"
     done
 done
 # PPROF_WRAP_MALLOC: the malloc family (and, in C++, operator new) defined in the impl TU
-compile compile_wrap_malloc_gcc_c99 gcc -std=c99 $CWARN -fno-omit-frame-pointer -pthread \
+compile compile_wrap_malloc_gcc_c99 gcc -std=c99 $CHWARN -fno-omit-frame-pointer -pthread \
     -DPPROF_WRAP_MALLOC tests/compile/impl.c tests/compile/user.c -o "$B/compile_wrap_c99"
-compile compile_wrap_malloc_clang_c11 clang -std=c11 $CWARN -fno-omit-frame-pointer -pthread \
+compile compile_wrap_malloc_clang_c11 clang -std=c11 $CHWARN -fno-omit-frame-pointer -pthread \
     -DPPROF_WRAP_MALLOC tests/compile/impl.c tests/compile/user.c -o "$B/compile_wrap_clang"
-compile compile_wrap_malloc_g++_c++11_noexcept g++ -x c++ -std=c++11 $WARN -fno-exceptions -fno-rtti \
+compile compile_wrap_malloc_g++_c++11_noexcept g++ -x c++ -std=c++11 $HWARN -fno-exceptions -fno-rtti \
     -pthread -DPPROF_WRAP_MALLOC tests/compile/impl.c tests/compile/user.c -o "$B/compile_wrap_cxx11"
-compile compile_wrap_malloc_clang++_c++17 clang++ -x c++ -std=c++17 $WARN -pthread \
+compile compile_wrap_malloc_clang++_c++17 clang++ -x c++ -std=c++17 $HWARN -pthread \
     -DPPROF_WRAP_MALLOC tests/compile/impl.c tests/compile/user.c -o "$B/compile_wrap_cxx17"
-compile compile_wrap_pthread_gcc_c99 gcc -std=c99 $CWARN -fno-omit-frame-pointer -pthread \
+compile compile_wrap_pthread_gcc_c99 gcc -std=c99 $CHWARN -fno-omit-frame-pointer -pthread \
     -DPPROF_WRAP_PTHREAD -DPPROF_WRAP_MALLOC tests/compile/impl.c tests/compile/user.c -o "$B/compile_wrapp_c99"
-compile compile_wrap_pthread_clang++_c++17 clang++ -x c++ -std=c++17 $WARN -pthread \
+compile compile_wrap_pthread_clang++_c++17 clang++ -x c++ -std=c++17 $HWARN -pthread \
     -DPPROF_WRAP_PTHREAD tests/compile/impl.c tests/compile/user.c -o "$B/compile_wrapp_cxx17"
-compile compile_wrap_pthread_g++_c++11 g++ -x c++ -std=c++11 $WARN -fno-exceptions -pthread \
+compile compile_wrap_pthread_g++_c++11 g++ -x c++ -std=c++11 $HWARN -fno-exceptions -pthread \
     -DPPROF_WRAP_PTHREAD tests/compile/impl.c tests/compile/user.c -o "$B/compile_wrapp_cxx11"
-compile compile_static_c99 gcc -std=c99 $CWARN -DPPROF_STATIC -pthread -c tests/compile/impl.c -o "$B/static.o"
+compile compile_static_c99 gcc -std=c99 $CHWARN -DPPROF_STATIC -pthread -c tests/compile/impl.c -o "$B/static.o"
 if [ -e /usr/include/zlib.h ]; then
-    compile compile_zlib_c99 gcc -std=c99 $CWARN -DPPROF_USE_ZLIB -pthread tests/compile/impl.c \
+    compile compile_zlib_c99 gcc -std=c99 $CHWARN -DPPROF_USE_ZLIB -pthread tests/compile/impl.c \
         tests/compile/user.c -o "$B/compile_zlib" -lz
 else
     result SKIP compile_zlib_c99 "zlib.h not found (zlib1g-dev)"
@@ -103,6 +105,47 @@ if gcc -std=c99 $CWARN -O2 -DPPROF_DISABLE -pthread tests/compile/impl.c tests/c
     else result PASS disable_links_nothing; fi
 else
     result FAIL disable_links_nothing "$(head -3 "$B/disabled.err")"
+fi
+
+# --- Valgrind memcheck on the examples: no error, no definite leak after pprof_shutdown
+vg="valgrind -q --error-exitcode=9 --leak-check=full --show-leak-kinds=definite --errors-for-leak-kinds=definite"
+if ! command -v valgrind >/dev/null; then
+    result SKIP valgrind_examples "valgrind not found (Debian package valgrind)"
+else
+    make -s "$B/quickstart" "$B/pbdump" 2>/dev/null
+    if out=$(cd "$B" && $vg ./quickstart vg_cpu.pb.gz 2 2>&1) && "$B/pbdump" -top "$B/vg_cpu.pb.gz" >/dev/null 2>&1; then
+        result PASS valgrind_quickstart_write_cpu
+    else
+        result FAIL valgrind_quickstart_write_cpu "$(echo "$out" | grep -v '^==.*== *$' | head -8)"
+    fi
+    if gcc -std=c99 -O1 -g $CWARN -fno-omit-frame-pointer -pthread examples/server.c -o "$B/server" 2>"$B/server.err"; then
+        # every endpoint over plain bash sockets while the server runs 14 s under memcheck
+        $vg "$B/server" 0 14 > "$B/vg_server.out" 2> "$B/vg_server.err" &
+        vpid=$!
+        port=""
+        for _ in $(seq 100); do
+            port=$(grep -o '127.0.0.1:[0-9]*' "$B/vg_server.out" 2>/dev/null | cut -d: -f2)
+            [ -n "$port" ] && break
+            sleep 0.1
+        done
+        bad=""
+        for ep in "" heap allocs "goroutine?debug=2" goroutine threadcreate block mutex cmdline \
+                  "profile?seconds=2" "trace?seconds=1" "heap?debug=1" symbol nope; do
+            want=200; [ "$ep" = nope ] && want=404
+            got=$(exec 3<>"/dev/tcp/127.0.0.1/${port:-1}" 2>/dev/null &&
+                  printf 'GET /debug/pprof/%s HTTP/1.1\r\nHost: x\r\n\r\n' "$ep" >&3 &&
+                  head -c 12 <&3 | cut -c10-12)
+            [ "$got" = "$want" ] || bad="$bad $ep:$got"
+        done
+        wait $vpid; vrc=$?
+        if [ -z "$port" ] || [ -n "$bad" ] || [ $vrc != 0 ] || [ -s "$B/vg_server.err" ]; then
+            result FAIL valgrind_server_every_endpoint "port=$port exit=$vrc answers:$bad $(head -c 600 "$B/vg_server.err")"
+        else
+            result PASS valgrind_server_every_endpoint
+        fi
+    else
+        result FAIL valgrind_server_every_endpoint "$(head -3 "$B/server.err")"
+    fi
 fi
 
 # --- a C++ program's heap profile: operator new/delete at their call sites (PASS/FAIL lines)
