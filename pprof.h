@@ -3929,23 +3929,34 @@ PPROF__FN int pprof__dump_in_syscall(int tid, uintptr_t *pc, uintptr_t *sp) {
    Checked reads only: the thread may wake and move on meanwhile. */
 PPROF__FN int pprof__dump_scan(uintptr_t pc, uintptr_t sp, uintptr_t *out, int max) {
     const uintptr_t W = sizeof(uintptr_t);
+    enum { SCAN = 2048 }; /* words above sp (16 KiB), read in one system call */
     pprof__snap *s = pprof__maps_acquire();
-    uintptr_t lo, hi, a, w[2], up[2];
+    uintptr_t lo, hi, up[2], *st;
+    size_t k, got = 0;
     int n = 0;
     out[n++] = pc;
     if (!s) return n;
-    if (sp % W == 0 && pprof__maps_find(s->rw, s->nrw, sp, &lo, &hi)) {
-        for (a = sp; a < hi && hi - a >= 2 * W && a - sp < 16384 && n < max; a += W) {
-            if (!pprof__unw_load2(a, 1, w)) break;
-            if (w[0] > a && w[0] < hi && w[0] % W == 0 && hi - w[0] >= 2 * W &&
-                pprof__unw_is_return_address(s, w[1]) && pprof__unw_load2(w[0], 1, up) &&
-                (up[0] == 0 || (up[0] > w[0] && up[0] < hi))) { /* a frame record */
-                n = pprof__unw_walk(s, 0, 0, a, 0, lo, hi, out, n, max, 1);
-                break;
-            }
-            if (pprof__unw_is_return_address(s, w[0])) out[n++] = w[0];
-        }
+    st = (uintptr_t *)PPROF_MALLOC((SCAN + 1) * sizeof *st);
+    if (st && sp % W == 0 && pprof__maps_find(s->rw, s->nrw, sp, &lo, &hi)) {
+        struct iovec l, r;
+        l.iov_base = st;
+        l.iov_len = (hi - sp) / W < SCAN ? (size_t)(hi - sp) : SCAN * W;
+        r.iov_base = (void *)sp;
+        r.iov_len = l.iov_len;
+        if (syscall(SYS_process_vm_readv, (long)getpid(), &l, 1L, &r, 1L, 0L) == (long)l.iov_len)
+            got = l.iov_len / W;
     }
+    for (k = 0; k + 1 < got && n < max; k++) {
+        uintptr_t a = sp + k * W, fp = st[k];
+        if (fp > a && fp < hi && fp % W == 0 && hi - fp >= 2 * W &&
+            pprof__unw_is_return_address(s, st[k + 1]) && pprof__unw_load2(fp, 1, up) &&
+            (up[0] == 0 || (up[0] > fp && up[0] < hi))) { /* a frame record */
+            n = pprof__unw_walk(s, 0, 0, a, 0, lo, hi, out, n, max, 1);
+            break;
+        }
+        if (pprof__unw_is_return_address(s, st[k])) out[n++] = st[k];
+    }
+    PPROF_FREE(st);
     pprof__maps_release(s);
     return n;
 }
