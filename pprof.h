@@ -5264,8 +5264,8 @@ PPROF__FN void *pprof__http_main(void *arg) {
                 int fd = accept(pprof__http.fd, NULL, NULL);
                 if (fd >= 0) { pprof__http_accept(fd); continue; }
                 if (errno == EINTR || errno == ECONNABORTED) continue;
-                if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM)
-                    pprof__os_sleep_ns(50000000); /* out of descriptors: let them free up */
+                if (errno != EAGAIN && errno != EWOULDBLOCK) /* out of descriptors or */
+                    pprof__os_sleep_ns(50000000);             /* worse: no spinning on it */
                 break;
             }
         }
