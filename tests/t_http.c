@@ -883,6 +883,46 @@ static void t_http_wrk(void) {
     fclose(fp);
 }
 
+/* Out of descriptors: accept fails with EMFILE while the client waits in the backlog; the
+   listener neither spins nor dies, and serves the client once descriptors free up. */
+static void t_http_emfile(void) {
+    int port = t_http_start(), fds[4096], n = 0, i, cfd;
+    struct rlimit old, low;
+    clockid_t clk;
+    struct timespec c0, c1;
+    static const char req[] = "GET /debug/pprof/cmdline HTTP/1.1\r\n\r\n";
+    char ans[64];
+    ssize_t got;
+    getrlimit(RLIMIT_NOFILE, &old);
+    low = old;
+    low.rlim_cur = 256;
+    T_CHECK(setrlimit(RLIMIT_NOFILE, &low) == 0, "setrlimit");
+    while (n < 4096 && (fds[n] = open("/dev/null", O_RDONLY)) >= 0) n++;
+    T_CHECK(errno == EMFILE && n > 2, "could not fill the table (%d)", n);
+    close(fds[--n]); /* room for the client's socket only */
+    cfd = t_http_connect(port);
+    T_CHECK(send(cfd, req, sizeof req - 1, MSG_NOSIGNAL) == (ssize_t)sizeof req - 1, "send");
+    clock_getcpuclockid(0, &clk);
+    clock_gettime(clk, &c0);
+    pprof__os_sleep_ns(500000000);
+    clock_gettime(clk, &c1);
+    T_CHECK((c1.tv_sec - c0.tv_sec) * 1000000000L + (c1.tv_nsec - c0.tv_nsec) < 100000000L,
+            "the listener spun while out of descriptors");
+    for (i = 0; i < 16; i++) close(fds[--n]);
+    {
+        struct pollfd p;
+        p.fd = cfd;
+        p.events = POLLIN;
+        T_CHECK(poll(&p, 1, 3000) == 1, "no answer once descriptors were free");
+    }
+    got = recv(cfd, ans, sizeof ans - 1, 0);
+    T_CHECK(got >= 12 && strncmp(ans, "HTTP/1.1 200", 12) == 0, "answer: %.*s", (int)(got > 0 ? got : 0), ans);
+    close(cfd);
+    while (n > 0) close(fds[--n]);
+    setrlimit(RLIMIT_NOFILE, &old);
+    T_CHECK(pprof_shutdown() == PPROF_OK, "shutdown");
+}
+
 #define T_HTTP_CASES \
     {"http_listen_errors_and_addresses", t_http_listen_errors, 30}, \
     {"http_endpoints_statuses_headers_bodies", t_http_endpoints, 30}, \
@@ -897,4 +937,5 @@ static void t_http_wrk(void) {
     {"http_abuse_answered_and_still_serving", t_http_abuse, 60}, \
     {"http_token_bearer_every_endpoint", t_http_token, 30}, \
     {"http_token_from_environment", t_http_token_env, 30}, \
+    {"http_out_of_descriptors_no_spin_then_serves", t_http_emfile, 30}, \
     {"http_wrk_30s_heap_goroutine_under_cpu_profile", t_http_wrk, 90},
