@@ -1,4 +1,4 @@
-# pprof.h - build, test, demo, bench. CC, CXX and CFLAGS may be overridden.
+# pprof.h - build, test, demo, bench, fuzz. CC, CXX and CFLAGS may be overridden.
 CC      ?= cc
 CXX     ?= c++
 CLANG   ?= clang
@@ -6,9 +6,10 @@ CFLAGS  ?= -O2 -g
 WARN    = -Wall -Wextra -Wpedantic -Werror
 FP      = -fno-omit-frame-pointer
 B       = build
+FUZZ_SECONDS ?= 60
 TESTSRC = $(wildcard tests/*.c) pprof.h tools/pprof_read.h
 
-.PHONY: all test quick demo bench clean
+.PHONY: all test quick demo bench fuzz clean
 all: $(B)/quickstart $(B)/pbdump $(B)/run
 
 $(B):
@@ -53,6 +54,10 @@ demo: $(B)/quickstart $(B)/pbdump
 
 bench:
 	@bench/run.sh
+
+# libFuzzer on every parser of outside input (tests/fuzz/), FUZZ_SECONDS each; a crash fails
+fuzz:
+	FUZZ_SECONDS=$(FUZZ_SECONDS) CLANG=$(CLANG) tools/fuzz.sh
 
 clean:
 	rm -rf $(B)

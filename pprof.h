@@ -763,7 +763,8 @@ PPROF__FN void pprof__sig_handler(int sig, siginfo_t *si, void *uc) {
     if (__atomic_load_n(&pprof__dump.active, __ATOMIC_SEQ_CST))
         pprof__dump_here(uc); /* a dump asked this thread (its tgkill may have merged with a
                                  pending timer signal: answer whatever the si_code) */
-    if (si->si_code == SI_TKILL && si->si_pid == pprof__dump.pid) {
+    if (si->si_code == SI_TKILL &&
+        si->si_pid == __atomic_load_n(&pprof__dump.pid, __ATOMIC_RELAXED)) {
         /* the dump's own signal: no CPU sample */
     } else if (__atomic_load_n(&pprof__sig.active, __ATOMIC_SEQ_CST)) {
         int gen = PPROF__LOAD(&pprof__sig.gen);
@@ -1656,7 +1657,8 @@ PPROF__FN void pprof__sym_parse(pprof__obj *o, const pprof__img *im) {
         int type = ELF64_ST_TYPE(sym[i].st_info);
         const char *nm;
         if ((type != STT_FUNC && type != STT_GNU_IFUNC) || sym[i].st_shndx == SHN_UNDEF ||
-            sym[i].st_size == 0 || sym[i].st_name == 0 || sym[i].st_name >= strsz)
+            sym[i].st_size == 0 || sym[i].st_name == 0 || sym[i].st_name >= strsz ||
+            str[sym[i].st_name] == 0)
             continue;
         nm = str + sym[i].st_name;
         if (!memchr(nm, 0, strsz - sym[i].st_name)) continue;
@@ -3924,19 +3926,25 @@ PPROF__FN int pprof__dump_in_syscall(int tid, uintptr_t *pc, uintptr_t *sp) {
 }
 
 /* The stack of a thread asleep in a system call, read without waking it (a signal would
-   end its sleep with EINTR): the call's pc, then each return address above sp up to the
-   first frame record (the C library's functions keep none), then the frame records.
+   end its sleep with EINTR): the call's pc, then the return addresses above sp up to a
+   frame record (the C library's functions keep none), then the frame records from it.
+   Stale words of earlier, deeper calls lie in the frames of the sleeping ones, also
+   records that link into the live chain; of the records that link where the lowest one
+   does, the highest is taken (the last callee's own), and the return addresses of the
+   records passed over are left out. A stale return address can still show as a frame.
    Checked reads only: the thread may wake and move on meanwhile. */
 PPROF__FN int pprof__dump_scan(uintptr_t pc, uintptr_t sp, uintptr_t *out, int max) {
     const uintptr_t W = sizeof(uintptr_t);
     enum { SCAN = 2048 }; /* words above sp (16 KiB), read in one system call */
     pprof__snap *s = pprof__maps_acquire();
-    uintptr_t lo, hi, up[2], *st;
-    size_t k, got = 0;
-    int n = 0;
+    uintptr_t lo = 0, hi = 0, up[2], *st, link = 0;
+    unsigned char *rec;
+    size_t k, got = 0, best = 0;
+    int n = 0, found = 0;
     out[n++] = pc;
     if (!s) return n;
-    st = (uintptr_t *)PPROF_MALLOC((SCAN + 1) * sizeof *st);
+    st = (uintptr_t *)PPROF_MALLOC((SCAN + 1) * (sizeof *st + 1));
+    rec = (unsigned char *)(st + SCAN + 1);
     if (st && sp % W == 0 && pprof__maps_find(s->rw, s->nrw, sp, &lo, &hi)) {
         struct iovec l, r;
         l.iov_base = st;
@@ -3946,16 +3954,23 @@ PPROF__FN int pprof__dump_scan(uintptr_t pc, uintptr_t sp, uintptr_t *out, int m
         if (syscall(SYS_process_vm_readv, (long)getpid(), &l, 1L, &r, 1L, 0L) == (long)l.iov_len)
             got = l.iov_len / W;
     }
-    for (k = 0; k + 1 < got && n < max; k++) {
+    for (k = 0; k + 1 < got; k++) { /* frame records: a link up the stack, a return address */
         uintptr_t a = sp + k * W, fp = st[k];
-        if (fp > a && fp < hi && fp % W == 0 && hi - fp >= 2 * W &&
-            pprof__unw_is_return_address(s, st[k + 1]) && pprof__unw_load2(fp, 1, up) &&
-            (up[0] == 0 || (up[0] > fp && up[0] < hi))) { /* a frame record */
-            n = pprof__unw_walk(s, 0, 0, a, 0, lo, hi, out, n, max, 1);
-            break;
+        rec[k] = fp > a && fp < hi && fp % W == 0 && hi - fp >= 2 * W &&
+                 (!found || fp == link) && pprof__unw_is_return_address(s, st[k + 1]) &&
+                 pprof__unw_load2(fp, 1, up) && (up[0] == 0 || (up[0] > fp && up[0] < hi));
+        if (rec[k]) {
+            found = 1;
+            link = fp;
+            best = k;
         }
-        if (pprof__unw_is_return_address(s, st[k])) out[n++] = st[k];
     }
+    for (k = 0; found && k < best && n < max; k++) /* skipped records' words are stale */
+        if (!rec[k] && !(k > 0 && rec[k - 1]) && pprof__unw_is_return_address(s, st[k]))
+            out[n++] = st[k];
+    if (found) n = pprof__unw_walk(s, 0, 0, sp + best * W, 0, lo, hi, out, n, max, 1);
+    for (k = 0; !found && k < got && n < max; k++) /* no record at all: what looks like code */
+        if (pprof__unw_is_return_address(s, st[k])) out[n++] = st[k];
     PPROF_FREE(st);
     pprof__maps_release(s);
     return n;
@@ -4040,10 +4055,11 @@ PPROF__FN pprof__dslot *pprof__dump_take(size_t *n_out) {
         size_t done;
         pprof__dump.slot = s;
         pprof__dump.n = n;
-        pprof__dump.pid = pid;
+        __atomic_store_n(&pprof__dump.pid, pid, __ATOMIC_RELAXED); /* read by any handler */
         __atomic_store_n(&pprof__dump.active, 1, __ATOMIC_SEQ_CST);
-        for (i = 0; i < n; i++)
-            if (s[i].state == 1 && syscall(SYS_tgkill, (long)pid, (long)s[i].tid, (long)PPROF_SIGNAL) != 0) {
+        for (i = 0; i < n; i++) /* (a thread answers early on any profiling signal) */
+            if (__atomic_load_n(&s[i].state, __ATOMIC_ACQUIRE) == 1 &&
+                syscall(SYS_tgkill, (long)pid, (long)s[i].tid, (long)PPROF_SIGNAL) != 0) {
                 s[i].state = 0;
                 s[i].why = "it exited";
             }
@@ -4947,6 +4963,7 @@ PPROF__FN int pprof__http_parse(const char *buf, size_t len, pprof__req *r, size
     t = sp + 1;
     te = (const char *)memchr(t, ' ', (size_t)(lend - t));
     if (!te) { *why = "malformed request line (no HTTP version)"; return 400; }
+    if (te == t) { *why = "malformed request line (no URL)"; return 400; }
     if (lend - te - 1 != 8 || memcmp(te + 1, "HTTP/1.", 7) != 0 || (te[8] != '0' && te[8] != '1')) {
         if (lend - te - 1 == 8 && memcmp(te + 1, "HTTP/", 5) == 0 && te[6] >= '0' &&
             te[6] <= '9' && te[7] == '.' && te[8] >= '0' && te[8] <= '9') { /* well formed */
@@ -4966,7 +4983,7 @@ PPROF__FN int pprof__http_parse(const char *buf, size_t len, pprof__req *r, size
         t = sl ? sl : te;
     }
     if (t < te && *t != '/') { *why = "the URL must be a path"; return 400; }
-    q = (const char *)memchr(t, '?', (size_t)(te - t));
+    q = t < te ? (const char *)memchr(t, '?', (size_t)(te - t)) : NULL;
     if (t == te) strcpy(r->path, "/");
     else if ((rc = pprof__http_unescape(t, (size_t)((q ? q : te) - t), r->path, sizeof r->path, 0)) != 0) {
         *why = rc == -2 ? "URI Too Long" : "invalid URL escape";
@@ -5010,7 +5027,7 @@ PPROF__FN int pprof__http_parse(const char *buf, size_t len, pprof__req *r, size
         } else if (colon - line == 17 && pprof__http_ci(line, 17, "transfer-encoding")) {
             *why = "Length Required (send Content-Length)";
             return 411;
-        } else if (colon - line == 13 && pprof__http_ci(line, 13, "authorization")) {
+        } else if (colon - line == 13 && pprof__http_ci(line, 13, "authorization") && !r->auth) {
             r->auth = v;
             r->auth_len = (size_t)(ve - v);
         }

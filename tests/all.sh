@@ -172,6 +172,20 @@ for cxx in g++ clang++ c-impl; do
     fi
 done
 
+# --- libFuzzer smoke: each target of tests/fuzz/ replays its seed corpus (the regression
+# inputs of past crashes too), then fuzzes a few seconds; `make fuzz` runs them for longer
+nfuzz=0
+while IFS= read -r line; do
+    case $line in
+        "PASS  "*) result PASS "${line#PASS  }" ;;
+        "FAIL  "*) n=${line#FAIL  }; result FAIL "${n%%:*}" "${n#*: }" ;;
+        "SKIP  "*) n=${line#SKIP  }; result SKIP "${n%%:*}" "${n#*: }" ;;
+        *) continue ;;
+    esac
+    nfuzz=$((nfuzz + 1))
+done < <(FUZZ_DIR="$B/fuzz" tools/fuzz.sh --smoke 2>&1)
+[ "$nfuzz" -gt 0 ] || result FAIL fuzz_smoke "tools/fuzz.sh --smoke reported no target"
+
 # --- the runner, in three builds
 run_phase() { # label binary [filters...]
     local label=$1 bin=$2; shift 2
@@ -207,7 +221,7 @@ if make -s "$B/run_tsan" 2>"$B/tsan_build.err"; then
     TSAN_OPTIONS=halt_on_error=1 run_phase tsan "$B/run_tsan" pb_ sym_ err_ unw_follows \
         unw_stops unw_checked unw_depth unw_leaf unw_code fork_100 cpu_no_stray \
         http_listen_errors http_endpoints http_client_limits http_shutdown_ends heap_ \
-        sync_setters
+        sync_setters fault_eintr fault_shutdown http_abuse http_token
 else
     result FAIL build_tsan "$(head -5 "$B/tsan_build.err")"
 fi

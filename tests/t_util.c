@@ -155,3 +155,22 @@ static int t_have(const char *cmd) {
     snprintf(buf, sizeof buf, "command -v %s >/dev/null 2>&1", cmd);
     return system(buf) == 0;
 }
+
+/* Entries of a /proc directory (fd, task): descriptors or threads of this process. */
+static int t_count_dir(const char *path) {
+    DIR *d = opendir(path);
+    struct dirent *e;
+    int n = 0;
+    if (!d) return -1;
+    while ((e = readdir(d)) != NULL) n += e->d_name[0] != '.';
+    closedir(d);
+    return n;
+}
+
+/* Resident memory of this process. */
+static long t_rss_kib(void) {
+    long pages = 0, rss = 0;
+    FILE *f = fopen("/proc/self/statm", "r");
+    if (f) { if (fscanf(f, "%ld %ld", &pages, &rss) != 2) rss = 0; fclose(f); }
+    return rss * (sysconf(_SC_PAGESIZE) / 1024);
+}
