@@ -2,11 +2,13 @@
    keeps two threads busy, so `go tool pprof` can be pointed at it.
 
    Build:  cc -O2 -fno-omit-frame-pointer -pthread examples/server.c -o server
-   Run:    ./server 6060 &   go tool pprof -top http://127.0.0.1:6060/debug/pprof/profile?seconds=5 */
+   Run:    ./server 6060 &   go tool pprof -top http://127.0.0.1:6060/debug/pprof/profile?seconds=5
+           ./server PORT SECONDS stops after SECONDS; SIGINT or SIGTERM stops it sooner. */
 #define PPROF_IMPLEMENTATION
 #include "../pprof.h"
 
 #include <pthread.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -20,6 +22,9 @@ __attribute__((noinline)) static unsigned long flush_log(unsigned long x) {
     for (i = 0; i < 1000; i++) { x = x * 2862933555777941757ul + 3; __asm__ __volatile__("" : "+r"(x)); }
     return x;
 }
+static volatile sig_atomic_t stop;
+static void on_stop(int sig) { (void)sig; stop = 1; }
+
 static void *worker(void *arg) {
     unsigned long x = (unsigned long)(size_t)arg;
     for (;;) x = flush_log(handle_request(x));
@@ -34,6 +39,13 @@ int main(int argc, char **argv) {
     printf("serving http://127.0.0.1:%d/debug/pprof/\n", pprof_listen_port());
     fflush(stdout);
     for (i = 0; i < 2; i++) pthread_create(&t[i], NULL, worker, (void *)(size_t)(i + 1));
-    if (seconds > 0) { sleep((unsigned)seconds); pprof_shutdown(); return 0; }
-    for (;;) pause();
+    signal(SIGINT, on_stop);
+    signal(SIGTERM, on_stop);
+    if (seconds > 0) {
+        signal(SIGALRM, on_stop);
+        alarm((unsigned)seconds);
+    }
+    while (!stop) pause();
+    pprof_shutdown(); /* the listener's threads joined, its sockets closed */
+    return 0;
 }

@@ -119,8 +119,9 @@ else
         result FAIL valgrind_quickstart_write_cpu "$(echo "$out" | grep -v '^==.*== *$' | head -8)"
     fi
     if gcc -std=c99 -O1 -g $CWARN -fno-omit-frame-pointer -pthread examples/server.c -o "$B/server" 2>"$B/server.err"; then
-        # every endpoint over plain bash sockets while the server runs 14 s under memcheck
-        $vg "$B/server" 0 14 > "$B/vg_server.out" 2> "$B/vg_server.err" &
+        # every endpoint over plain bash sockets while the server runs under memcheck, then
+        # SIGTERM: it calls pprof_shutdown and returns from main (at most 120 s in all)
+        $vg "$B/server" 0 120 > "$B/vg_server.out" 2> "$B/vg_server.err" &
         vpid=$!
         port=""
         for _ in $(seq 100); do
@@ -137,6 +138,7 @@ else
                   head -c 12 <&3 | cut -c10-12)
             [ "$got" = "$want" ] || bad="$bad $ep:$got"
         done
+        kill -TERM $vpid 2>/dev/null
         wait $vpid; vrc=$?
         if [ -z "$port" ] || [ -n "$bad" ] || [ $vrc != 0 ] || [ -s "$B/vg_server.err" ]; then
             result FAIL valgrind_server_every_endpoint "port=$port exit=$vrc answers:$bad $(head -c 600 "$B/vg_server.err")"
