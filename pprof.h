@@ -738,7 +738,8 @@ static PPROF__TLS int pprof__sig_tid;     /* this thread's id, 0 until its first
 /* A thread dump (>>dump): one slot per thread, filled by the thread's own handler. */
 typedef struct pprof__dslot {
     int tid;
-    int state;               /* atomic: 0 no stack, 1 asked, 2 captured, 3 to read (asleep) */
+    int state;               /* atomic: 0 no stack, 1 asked, 2 captured, 3 to read (asleep),
+                                4 being written */
     uint32_t n;
     const char *why;         /* no stack: why */
     const char *run;         /* running, sleeping... */
@@ -969,7 +970,9 @@ PPROF__FN void pprof__dump_here(const void *uc) {
     size_t i, n = pprof__dump.n;
     for (i = 0; i < n; i++)
         if (s[i].tid == tid) {
-            if (__atomic_load_n(&s[i].state, __ATOMIC_ACQUIRE) == 1) {
+            int asked = 1; /* 1 -> 4: this handler writes the slot, nobody else */
+            if (__atomic_compare_exchange_n(&s[i].state, &asked, 4, 0, __ATOMIC_ACQUIRE,
+                                            __ATOMIC_RELAXED)) {
                 s[i].n = (uint32_t)pprof__unw_context(uc, s[i].pc, PPROF_MAX_FRAMES);
                 __atomic_store_n(&s[i].state, 2, __ATOMIC_RELEASE);
             }
@@ -4057,12 +4060,23 @@ PPROF__FN pprof__dslot *pprof__dump_take(size_t *n_out) {
         pprof__dump.n = n;
         __atomic_store_n(&pprof__dump.pid, pid, __ATOMIC_RELAXED); /* read by any handler */
         __atomic_store_n(&pprof__dump.active, 1, __ATOMIC_SEQ_CST);
-        for (i = 0; i < n; i++) /* (a thread answers early on any profiling signal) */
-            if (__atomic_load_n(&s[i].state, __ATOMIC_ACQUIRE) == 1 &&
-                syscall(SYS_tgkill, (long)pid, (long)s[i].tid, (long)PPROF_SIGNAL) != 0) {
+        for (i = 0; i < n; i++) { /* (a thread answers early on any profiling signal) */
+            uintptr_t pc, sp;
+            int asked = 1;
+            if (__atomic_load_n(&s[i].state, __ATOMIC_ACQUIRE) != 1) continue;
+            /* fallen asleep since its state was read: read it rather than end its sleep */
+            if (pprof__dump_in_syscall(s[i].tid, &pc, &sp) &&
+                __atomic_compare_exchange_n(&s[i].state, &asked, 4, 0, __ATOMIC_ACQUIRE,
+                                            __ATOMIC_RELAXED)) {
+                s[i].n = (uint32_t)pprof__dump_scan(pc, sp, s[i].pc, PPROF_MAX_FRAMES);
+                s[i].run = "sleeping in a system call";
+                __atomic_store_n(&s[i].state, 2, __ATOMIC_RELEASE);
+            } else if (asked == 1 &&
+                       syscall(SYS_tgkill, (long)pid, (long)s[i].tid, (long)PPROF_SIGNAL) != 0) {
                 s[i].state = 0;
                 s[i].why = "it exited";
             }
+        }
         do {
             for (i = 0, done = 0; i < n; i++) done += __atomic_load_n(&s[i].state, __ATOMIC_ACQUIRE) != 1;
             if (done == n) break;
@@ -4080,7 +4094,7 @@ PPROF__FN pprof__dslot *pprof__dump_take(size_t *n_out) {
     pthread_mutex_unlock(&pprof__cpu_mu);
     pthread_mutex_unlock(&pprof__dump_mu);
     for (i = 0; s && i < n; i++)
-        if (s[i].state == 1) {
+        if (s[i].state == 1 || s[i].state == 4) { /* 4: a handler that never finished */
             s[i].state = 0;
             s[i].why = can ? "no answer within 100 ms" : "the profiling signal has a handler that is not pprof.h's";
         }
