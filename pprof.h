@@ -4062,16 +4062,16 @@ PPROF__FN pprof__dslot *pprof__dump_take(size_t *n_out) {
         __atomic_store_n(&pprof__dump.active, 1, __ATOMIC_SEQ_CST);
         for (i = 0; i < n; i++) { /* (a thread answers early on any profiling signal) */
             uintptr_t pc, sp;
-            int asked = 1;
+            int claim = 1;
             if (__atomic_load_n(&s[i].state, __ATOMIC_ACQUIRE) != 1) continue;
             /* fallen asleep since its state was read: read it rather than end its sleep */
             if (pprof__dump_in_syscall(s[i].tid, &pc, &sp) &&
-                __atomic_compare_exchange_n(&s[i].state, &asked, 4, 0, __ATOMIC_ACQUIRE,
+                __atomic_compare_exchange_n(&s[i].state, &claim, 4, 0, __ATOMIC_ACQUIRE,
                                             __ATOMIC_RELAXED)) {
                 s[i].n = (uint32_t)pprof__dump_scan(pc, sp, s[i].pc, PPROF_MAX_FRAMES);
                 s[i].run = "sleeping in a system call";
                 __atomic_store_n(&s[i].state, 2, __ATOMIC_RELEASE);
-            } else if (asked == 1 &&
+            } else if (claim == 1 &&
                        syscall(SYS_tgkill, (long)pid, (long)s[i].tid, (long)PPROF_SIGNAL) != 0) {
                 s[i].state = 0;
                 s[i].why = "it exited";
