@@ -52,6 +52,9 @@
      pprof_shutdown()           stop the listener, end requests, close sockets, join threads.
      pprof_set_token(token)     require "Authorization: Bearer <token>" (401 otherwise);
                                 NULL or "" none. Unset, pprof_listen reads PPROF_TOKEN.
+     pprof_label_push(key, val) tag this thread's CPU samples, allocations, block and mutex
+     pprof_label_pop()          events with key=val until the pop (nested, 16 deep); they
+                                are sample labels: go tool pprof -tags, -tagfocus=key=val.
      pprof_set_heap_rate(bytes) mean bytes between heap samples (default 524288, as Go);
                                 1 records every allocation, 0 stops sampling.
      pprof_malloc/calloc/realloc/free  the allocator, sampled (without PPROF_WRAP_MALLOC).
@@ -226,7 +229,8 @@
     X(PPROF_ERR_TOKEN,      -34, "the token must be at most 256 printable ASCII characters, no spaces") \
     X(PPROF_ERR_NAME,       -40, "unknown profile name (want heap, allocs, goroutine, threadcreate, block or mutex)") \
     X(PPROF_ERR_DEBUG,      -41, "debug must be 0 (gzipped protobuf), 1 (text) or, for goroutine, 2") \
-    X(PPROF_ERR_FRACTION,   -42, "the mutex fraction and block rate must be >= 0")
+    X(PPROF_ERR_FRACTION,   -42, "the mutex fraction and block rate must be >= 0") \
+    X(PPROF_ERR_LABELS,     -43, "labels nested more than 16 deep, or over 1048576 distinct label sets")
 
 typedef enum pprof_result {
 #define PPROF__X(name, code, text) name = code,
@@ -283,6 +287,16 @@ PPROF_API int pprof_shutdown(void);
    Returns      PPROF_OK; PPROF_ERR_TOKEN (over 256 bytes, or a byte outside '!'..'~').  */
 PPROF_API int pprof_set_token(const char *token);
 
+/* pprof_label_push: tag what this thread does from now on (CPU samples, heap allocations,
+   block and mutex events) with key=value, until the matching pprof_label_pop. Pushes nest
+   (16 deep); an inner push of the same key shadows the outer value. The labels appear as
+   sample labels (go tool pprof -tags, -tagfocus=key=value). Strings are copied.
+   Returns      PPROF_OK; PPROF_ERR_NULL; PPROF_ERR_LABELS (too deep, or too many sets).
+   Threads      the calling thread's labels only; cheap after a set's first use.          */
+PPROF_API int pprof_label_push(const char *key, const char *value);
+/* pprof_label_pop: undo the last successful pprof_label_push of this thread. */
+PPROF_API void pprof_label_pop(void);
+
 /* pprof_set_heap_rate: mean bytes allocated between heap samples (Go's MemProfileRate),
    default 524288; 1 records every allocation, 0 turns sampling off. Every thread redraws
    its countdown at its next allocation. Set it early: records made at another rate stay.
@@ -336,6 +350,10 @@ static inline int pprof_listen_addr(const char *addr) { (void)addr; return 0; }
 static inline int pprof_listen_port(void) { return 0; }
 static inline int pprof_shutdown(void) { return 0; }
 static inline int pprof_set_token(const char *token) { (void)token; return 0; }
+static inline int pprof_label_push(const char *key, const char *value) {
+    (void)key; (void)value; return 0;
+}
+static inline void pprof_label_pop(void) {}
 static inline const char *pprof_strerror(int code) { (void)code; return "pprof.h is disabled"; }
 static inline int pprof_last_os_error(void) { return 0; }
 static inline const char *pprof_version(void) { return PPROF_VERSION_STRING; }
@@ -655,6 +673,96 @@ PPROF__FN char *pprof__mem_strdup(const char *str) {
     return p;
 }
 
+// =========================================================================================
+// >>labels: a thread's labels (pprof_label_push/pop) as one number, the id of an interned
+// set, in initial-exec TLS: the signal handler and the recorders copy the number, nothing
+// else. A set is (parent set, key, value); its pairs are read when a profile is written.
+// =========================================================================================
+#define PPROF__LABEL_DEPTH 16          /* pushes per thread */
+#define PPROF__LABEL_SETS (1u << 20)   /* distinct sets per process */
+typedef struct pprof__lset { uint32_t parent; char *key, *val; uint64_t hash; } pprof__lset;
+static struct pprof__lbl_state {
+    pthread_mutex_t mu;
+    pprof__lset *e;   /* e[id - 1] */
+    size_t n, cap;
+    uint32_t *idx;    /* open addressing over ids (0 empty) */
+    size_t icap;
+    int atfork_done;
+} pprof__lbl = {PTHREAD_MUTEX_INITIALIZER, NULL, 0, 0, NULL, 0, 0};
+typedef struct pprof__ltls_t {
+    uint32_t cur;     /* the set samples of this thread carry now (0: none) */
+    uint32_t depth;
+    uint32_t prev[PPROF__LABEL_DEPTH];
+} pprof__ltls_t;
+static PPROF__TLS pprof__ltls_t pprof__ltls;
+
+PPROF__FN uint64_t pprof__lbl_hash(uint32_t parent, const char *k, const char *v) {
+    uint64_t h = 0xcbf29ce484222325ull ^ parent;
+    for (; *k; k++) h = (h ^ (unsigned char)*k) * 0x100000001b3ull;
+    h = (h ^ 0xff) * 0x100000001b3ull;
+    for (; *v; v++) h = (h ^ (unsigned char)*v) * 0x100000001b3ull;
+    return h;
+}
+PPROF__FN void pprof__lbl_lock(void) { pthread_mutex_lock(&pprof__lbl.mu); }
+PPROF__FN void pprof__lbl_unlock(void) { pthread_mutex_unlock(&pprof__lbl.mu); }
+
+/* The id of set (parent, k, v), made on first sight; 0 if the table is full or out of
+   memory. Under lbl.mu. */
+PPROF__FN uint32_t pprof__lbl_intern(uint32_t parent, const char *k, const char *v) {
+    uint64_t h = pprof__lbl_hash(parent, k, v);
+    size_t i;
+    pprof__lset *e;
+    if ((pprof__lbl.n + 1) * 2 > pprof__lbl.icap) {
+        size_t ncap = pprof__lbl.icap ? pprof__lbl.icap * 2 : 64, j;
+        uint32_t *ni = (uint32_t *)PPROF_MALLOC(ncap * sizeof *ni);
+        if (!ni) return 0;
+        memset(ni, 0, ncap * sizeof *ni);
+        for (j = 0; j < pprof__lbl.n; j++) {
+            for (i = (size_t)pprof__lbl.e[j].hash & (ncap - 1); ni[i]; i = (i + 1) & (ncap - 1)) {}
+            ni[i] = (uint32_t)(j + 1);
+        }
+        PPROF_FREE(pprof__lbl.idx);
+        pprof__lbl.idx = ni;
+        pprof__lbl.icap = ncap;
+    }
+    for (i = (size_t)h & (pprof__lbl.icap - 1); pprof__lbl.idx[i]; i = (i + 1) & (pprof__lbl.icap - 1)) {
+        e = &pprof__lbl.e[pprof__lbl.idx[i] - 1];
+        if (e->hash == h && e->parent == parent && strcmp(e->key, k) == 0 && strcmp(e->val, v) == 0)
+            return pprof__lbl.idx[i];
+    }
+    if (pprof__lbl.n >= PPROF__LABEL_SETS ||
+        pprof__mem_grow((void **)&pprof__lbl.e, &pprof__lbl.cap, pprof__lbl.n + 1, sizeof *e) != 0)
+        return 0;
+    e = &pprof__lbl.e[pprof__lbl.n];
+    e->key = pprof__mem_strdup(k);
+    e->val = pprof__mem_strdup(v);
+    if (!e->key || !e->val) {
+        PPROF_FREE(e->key);
+        PPROF_FREE(e->val);
+        return 0;
+    }
+    e->parent = parent;
+    e->hash = h;
+    pprof__lbl.idx[i] = (uint32_t)++pprof__lbl.n;
+    return pprof__lbl.idx[i];
+}
+
+/* The pairs of set id, innermost push first, a key pushed again shadowing the outer one:
+   at most PPROF__LABEL_DEPTH into k[], v[]. Under lbl.mu. */
+PPROF__FN int pprof__lbl_pairs(uint32_t id, const char **k, const char **v) {
+    int n = 0, j;
+    while (id && id <= pprof__lbl.n && n < PPROF__LABEL_DEPTH) {
+        const pprof__lset *e = &pprof__lbl.e[id - 1];
+        for (j = 0; j < n && strcmp(k[j], e->key) != 0; j++) {}
+        if (j == n) {
+            k[n] = e->key;
+            v[n++] = e->val;
+        }
+        id = e->parent;
+    }
+    return n;
+}
+
 #if PPROF__SUPPORTED
 /* Zeroed pages straight from the kernel, for buffers the handler touches. */
 PPROF__FN void *pprof__mem_map(size_t n) {
@@ -696,6 +804,7 @@ typedef struct pprof__slot {
     int32_t tid;
     uint32_t nframes;
     uint64_t weight;  /* periods this sample stands for: 1 + timer overruns */
+    uint32_t lset;    /* the thread's labels (>>labels) */
     uintptr_t pc[PPROF_MAX_FRAMES];
 } pprof__slot;
 
@@ -1016,6 +1125,7 @@ PPROF__FN void pprof__ring_push(uint64_t weight, const void *uc) {
     s->tid = pprof__sig_tid;
     s->time_ns = pprof__os_mono_ns();
     s->weight = weight;
+    s->lset = pprof__ltls.cur; /* initial-exec TLS: a plain load */
     s->nframes = (uint32_t)pprof__unw_context(uc, s->pc, PPROF_MAX_FRAMES);
     PPROF__ADD(&pprof__sig.taken, 1);
     PPROF__STORE(&s->seq, pos + 1);
@@ -1179,6 +1289,7 @@ typedef struct pprof__stk {
     uint64_t hash; /* 0 = empty slot */
     size_t off;    /* first pc in pcs */
     uint32_t n;
+    uint32_t lset; /* labels (>>labels): part of the key */
     int64_t periods;
 } pprof__stk;
 
@@ -1207,22 +1318,24 @@ PPROF__FN void pprof__agg_free(pprof__agg *a) {
 }
 
 PPROF__FN pprof__stk *pprof__agg_find(pprof__stk *tab, size_t cap, const uintptr_t *pcs,
-                                      uint64_t h, const uintptr_t *pc, uint32_t n) {
+                                      uint64_t h, const uintptr_t *pc, uint32_t n,
+                                      uint32_t lset) {
     size_t i = (size_t)h & (cap - 1);
     for (;; i = (i + 1) & (cap - 1)) {
         pprof__stk *e = &tab[i];
         if (e->hash == 0) return e;
-        if (e->hash == h && e->n == n && memcmp(pcs + e->off, pc, n * sizeof *pc) == 0)
+        if (e->hash == h && e->n == n && e->lset == lset &&
+            memcmp(pcs + e->off, pc, n * sizeof *pc) == 0)
             return e;
     }
 }
 
-/* Adds `periods` to the stack pc[0..n), whose copy starts at pcs[*off]. Returns 0, 1 for
-   a stack not seen before, or -1 out of memory. */
-PPROF__FN int pprof__agg_add(pprof__agg *a, const uintptr_t *pc, uint32_t n, int64_t periods,
-                             size_t *off) {
+/* Adds `periods` to the stack pc[0..n) with labels lset, whose copy starts at pcs[*off].
+   Returns 0, 1 for a stack not seen before, or -1 out of memory. */
+PPROF__FN int pprof__agg_add(pprof__agg *a, const uintptr_t *pc, uint32_t n, uint32_t lset,
+                             int64_t periods, size_t *off) {
     int fresh = 0;
-    uint64_t h = pprof__agg_hash(pc, n);
+    uint64_t h = pprof__agg_hash(pc, n) ^ ((uint64_t)lset * 0x9E3779B97F4A7C15ull);
     pprof__stk *e;
     if ((a->len + 1) * 2 > a->cap) {
         size_t ncap = a->cap ? a->cap * 2 : 256, i;
@@ -1232,12 +1345,13 @@ PPROF__FN int pprof__agg_add(pprof__agg *a, const uintptr_t *pc, uint32_t n, int
         for (i = 0; i < a->cap; i++)
             if (a->tab[i].hash)
                 *pprof__agg_find(nt, ncap, a->pcs, a->tab[i].hash, a->pcs + a->tab[i].off,
-                                 a->tab[i].n) = a->tab[i];
+                                 a->tab[i].n, a->tab[i].lset) = a->tab[i];
         PPROF_FREE(a->tab);
         a->tab = nt;
         a->cap = ncap;
     }
-    e = pprof__agg_find(a->tab, a->cap, a->pcs, h, pc, n);
+    if (h == 0) h = 1;
+    e = pprof__agg_find(a->tab, a->cap, a->pcs, h, pc, n, lset);
     if (e->hash == 0) {
         if (pprof__mem_grow((void **)&a->pcs, &a->cappcs, a->npcs + n, sizeof *pc) != 0)
             return -1;
@@ -1245,6 +1359,7 @@ PPROF__FN int pprof__agg_add(pprof__agg *a, const uintptr_t *pc, uint32_t n, int
         e->hash = h;
         e->off = a->npcs;
         e->n = n;
+        e->lset = lset;
         e->periods = 0;
         a->npcs += n;
         a->len++;
@@ -2125,7 +2240,8 @@ PPROF__FN void pprof__cpu_drain(void) {
     pprof__slot *s;
     while ((s = pprof__ring_peek(pprof__cpu.deq)) != NULL) {
         size_t off = 0;
-        int rc = pprof__agg_add(&pprof__cpu.agg, s->pc, s->nframes, (int64_t)s->weight, &off);
+        int rc = pprof__agg_add(&pprof__cpu.agg, s->pc, s->nframes, s->lset,
+                                (int64_t)s->weight, &off);
         if (rc < 0) pprof__cpu.agg_oom += s->weight;
         if (rc >= 0 && pprof__cpu.trace && pprof__cpu.ntlog < ((size_t)1 << 20) &&
             pprof__mem_grow((void **)&pprof__cpu.tlog, &pprof__cpu.captlog, pprof__cpu.ntlog + 1,
@@ -2438,6 +2554,7 @@ PPROF__FN void pprof__cpu_halt(void) {
 typedef struct pprof__smp {
     const uintptr_t *pc;
     uint32_t n;
+    uint32_t lset;        /* string labels (>>labels), 0 for none */
     int64_t v[4];
     int64_t label;        /* the spec's numeric label, when it has one */
 } pprof__smp;
@@ -2605,6 +2722,19 @@ PPROF__FN void pprof__enc(pprof__buf *pb, const pprof__spec *sp, const pprof__sm
             pprof__pb_i64(pb, 3, smp[i].label);            //     Label.num = 3
             pprof__pb_close(pb);
         }
+        if (smp[i].lset) {
+            const char *lk[PPROF__LABEL_DEPTH], *lv[PPROF__LABEL_DEPTH];
+            int nl, l;
+            pprof__lbl_lock();
+            nl = pprof__lbl_pairs(smp[i].lset, lk, lv);
+            for (l = 0; l < nl; l++) {
+                pprof__pb_open(pb, 3);                     //   Sample.label = 3
+                pprof__pb_i64(pb, 1, pprof__strs_add(&S, lk[l])); // Label.key = 1
+                pprof__pb_i64(pb, 2, pprof__strs_add(&S, lv[l])); // Label.str = 2
+                pprof__pb_close(pb);
+            }
+            pprof__lbl_unlock();
+        }
         pprof__pb_close(pb);
     }
     pthread_mutex_unlock(&pprof__sym_mu);
@@ -2712,6 +2842,7 @@ PPROF__FN void pprof__cpu_encode(pprof__buf *pb) {
             if (!e->hash) continue;
             s.pc = pprof__cpu.agg.pcs + e->off;
             s.n = e->n;
+            s.lset = e->lset;
             s.v[0] = e->periods;
         } else if (i == pprof__cpu.agg.cap) { /* the pseudo frames, each one sample */
             s.v[0] = (int64_t)(pprof__sig.lost + pprof__cpu.agg_oom);
@@ -2942,6 +3073,7 @@ typedef struct pprof__hrec {
     uint64_t hash;
     uint64_t allocs, alloc_bytes, frees, free_bytes; /* atomic; raw sampled numbers */
     uint32_t n;
+    uint32_t lset;  /* the recording thread's labels (>>labels): part of the key */
     uintptr_t *pc;  /* return addresses, the allocating call first */
 } pprof__hrec;
 
@@ -3149,7 +3281,8 @@ __attribute__((constructor)) static void pprof__heap_ctor(void) {
 /* The record of a stack in T, made on first sight. Never NULL (out of memory: `lost`).
    Callers have the thread marked busy: the lock may be a wrapped one. */
 PPROF__FN pprof__hrec *pprof__rec(pprof__rtab *T, const uintptr_t *pc, uint32_t n) {
-    uint64_t h = pprof__agg_hash(pc, n);
+    uint32_t lset = pprof__ltls.cur;
+    uint64_t h = pprof__agg_hash(pc, n) ^ ((uint64_t)lset * 0x9E3779B97F4A7C15ull);
     pprof__hrec *r = NULL;
     size_t i;
     pthread_mutex_lock(&T->mu);
@@ -3175,13 +3308,15 @@ PPROF__FN pprof__hrec *pprof__rec(pprof__rtab *T, const uintptr_t *pc, uint32_t 
     for (i = (size_t)h & (T->cap - 1);; i = (i + 1) & (T->cap - 1)) {
         r = T->tab[i];
         if (!r) break;
-        if (r->hash == h && r->n == n && memcmp(r->pc, pc, n * sizeof *pc) == 0) goto out;
+        if (r->hash == h && r->n == n && r->lset == lset && memcmp(r->pc, pc, n * sizeof *pc) == 0)
+            goto out;
     }
     r = (pprof__hrec *)PPROF_MALLOC(sizeof *r + n * sizeof *pc);
     if (!r) { r = &T->lost; goto out; }
     memset(r, 0, sizeof *r);
     r->hash = h;
     r->n = n;
+    r->lset = lset;
     r->pc = (uintptr_t *)(void *)(r + 1);
     if (n) memcpy(r->pc, pc, n * sizeof *pc);
     T->tab[i] = r;
@@ -3723,6 +3858,7 @@ PPROF__FN void pprof__heap_encode(pprof__buf *pb, const pprof__hval *v, size_t n
         if (!(v[i].ao | v[i].ab | v[i].io | v[i].ib)) continue;
         s->pc = v[i].r->pc;
         s->n = v[i].r->n;
+        s->lset = v[i].r->lset;
         pprof__heap_scale(v[i].ao, v[i].ab, rate, &s->v[0], &s->v[1]);
         pprof__heap_scale(v[i].io, v[i].ib, rate, &s->v[2], &s->v[3]);
         s->label = (int64_t)v[i].avg;
@@ -3800,6 +3936,7 @@ PPROF__FN void pprof__sync_encode(pprof__buf *pb, const char *name, const pprof_
         memset(&smp[k], 0, sizeof smp[k]);
         smp[k].pc = v[i].r->pc;
         smp[k].n = v[i].r->n;
+        smp[k].lset = v[i].r->lset;
         smp[k].v[0] = (int64_t)v[i].ao;
         smp[k].v[1] = (int64_t)v[i].ab;
         k++;
@@ -5509,6 +5646,32 @@ PPROF_API int pprof_last_os_error(void) {
     return __atomic_load_n(&pprof__os_errno, __ATOMIC_RELAXED);
 }
 PPROF_API const char *pprof_version(void) { return PPROF_VERSION_STRING; }
+
+PPROF_API int pprof_label_push(const char *key, const char *value) {
+    pprof__ltls_t *t = &pprof__ltls;
+    uint32_t id;
+    if (!key || !value) return PPROF_ERR_NULL;
+    if (t->depth >= PPROF__LABEL_DEPTH) return PPROF_ERR_LABELS;
+    PPROF__HEAP_ENTER();
+    pprof__lbl_lock();
+    if (!pprof__lbl.atfork_done && /* a fork child must find the table's lock free */
+        pthread_atfork(pprof__lbl_lock, pprof__lbl_unlock, pprof__lbl_unlock) == 0)
+        pprof__lbl.atfork_done = 1;
+    id = pprof__lbl_intern(t->cur, key, value);
+    pprof__lbl_unlock();
+    PPROF__HEAP_LEAVE();
+    if (!id) return PPROF_ERR_LABELS;
+    t->prev[t->depth++] = t->cur;
+    __atomic_signal_fence(__ATOMIC_SEQ_CST); /* the handler sees the old set or the new */
+    t->cur = id;
+    return PPROF_OK;
+}
+PPROF_API void pprof_label_pop(void) {
+    pprof__ltls_t *t = &pprof__ltls;
+    if (t->depth == 0) return;
+    t->cur = t->prev[--t->depth];
+    __atomic_signal_fence(__ATOMIC_SEQ_CST);
+}
 
 PPROF_API int pprof_set_cpu_rate(int hz) {
     if (hz < 1 || hz > 10000) return PPROF_ERR_RATE;

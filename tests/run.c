@@ -63,6 +63,7 @@ static void t_skip(const char *fmt, ...) {
 #include "t_heap.c"
 #include "t_sync.c"
 #include "t_fault.c"
+#include "t_label.c"
 
 static const t_case t_cases[] = {
     T_PB_CASES
@@ -76,6 +77,7 @@ static const t_case t_cases[] = {
     T_HEAP_CASES
     T_SYNC_CASES
     T_FAULT_CASES
+    T_LABEL_CASES
 };
 
 static int t_run_one(const t_case *c, int strict) {
