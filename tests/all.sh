@@ -150,6 +150,15 @@ else
     fi
 fi
 
+# --- other readers of our profiles: pprof-format (npm) and speedscope's importer
+while IFS= read -r line; do
+    case $line in
+        "PASS  "*) result PASS "${line#PASS  }" ;;
+        "SKIP  "*) n=${line#SKIP  }; result SKIP "${n%%:*}" "${n#*: }" ;;
+        "FAIL  "*) n=${line#FAIL  }; result FAIL "${n%%:*}" "${n#*: }" ;;
+    esac
+done < <(B="$B" tests/npm/readers.sh 2>&1)
+
 # --- a C++ program's heap profile: operator new/delete at their call sites (PASS/FAIL lines)
 # (g++, clang++: the implementation in C++; c-impl: in a C file, operator new by its mangled names)
 for cxx in g++ clang++ c-impl; do
@@ -187,6 +196,21 @@ while IFS= read -r line; do
     nfuzz=$((nfuzz + 1))
 done < <(FUZZ_DIR="$B/fuzz" tools/fuzz.sh --smoke 2>&1)
 [ "$nfuzz" -gt 0 ] || result FAIL fuzz_smoke "tools/fuzz.sh --smoke reported no target"
+
+# --- libpprof.so under LD_PRELOAD on real programs (python3, sqlite3, gzip, cmake, bash), and
+# the packaging (make install + pkg-config, CMake add_subdirectory, FetchContent, find_package)
+for script in tests/preload.sh tests/install.sh; do
+    done_=0
+    while IFS= read -r line; do
+        case $line in
+            "PASS  "*) result PASS "${line#PASS  }" ;;
+            "FAIL  "*) n=${line#FAIL  }; result FAIL "${n%%:*}" "${n#*: }" ;;
+            "SKIP  "*) n=${line#SKIP  }; result SKIP "${n%%:*}" "${n#*: }" ;;
+            END) done_=1 ;;
+        esac
+    done < <(B="$B" timeout 300 "$script" 2>&1)
+    [ $done_ = 1 ] || result FAIL "$script" "ended before its last test (crash or timeout)"
+done
 
 # --- the runner, in three builds
 run_phase() { # label binary [filters...]
