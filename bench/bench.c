@@ -134,16 +134,33 @@ static int child(const char *mode, int hz, long rounds, const char *out) {
 
 static int spawn(const char *self, const char *mode, int hz, long rounds, double *wall,
                  double *cpu, double *acc) {
-    char cmd[1024];
+    char cmd[1024], out[128];
     FILE *p;
-    long long w, c, a;
+    long long w, c, a = -1;
     int ok;
-    snprintf(cmd, sizeof cmd, "CPUPROFILE_FREQUENCY=%d %s child %s %d %ld /tmp/pprof-bench-%d.prof 2>/dev/null",
-             hz, self, mode, hz, rounds, (int)getpid());
+    snprintf(out, sizeof out, "/tmp/pprof-bench-%d.prof", (int)getpid());
+    if (strncmp(mode, "go", 2) == 0) /* the same work in Go under runtime/pprof (build/gocpu) */
+        snprintf(cmd, sizeof cmd, "%.*sgocpu %d %ld %s 2>/dev/null",
+                 (int)(strrchr(self, '/') ? strrchr(self, '/') - self + 1 : 0), self,
+                 strcmp(mode, "go") == 0 ? hz : 0, rounds, out);
+    else
+        snprintf(cmd, sizeof cmd, "CPUPROFILE_FREQUENCY=%d %s child %s %d %ld %s 2>/dev/null",
+                 hz, self, mode, hz, rounds, out);
     p = popen(cmd, "r");
     if (!p) return -1;
-    ok = fscanf(p, "%lld %lld %lld", &w, &c, &a) == 3;
+    ok = strncmp(mode, "go", 2) == 0 ? fscanf(p, "%lld %lld", &w, &c) == 2
+                                     : fscanf(p, "%lld %lld %lld", &w, &c, &a) == 3;
     if (pclose(p) != 0 || !ok) return -1;
+    if (strcmp(mode, "go") == 0) { /* Go's own profile: its cpu/nanoseconds column */
+        prd_profile pr;
+        memset(&pr, 0, sizeof pr);
+        if (prd_parse_file(out, &pr) == 0) {
+            int i;
+            a = 0;
+            for (i = 0; i < pr.nsample; i++) a += pr.sample[i].value[1];
+            prd_free(&pr);
+        }
+    }
     *wall = (double)w;
     *cpu = (double)c;
     *acc = (double)a;
@@ -151,12 +168,12 @@ static int spawn(const char *self, const char *mode, int hz, long rounds, double
 }
 
 static void overhead(const char *self) {
-    const char *modes[] = {"none", "pprof", "gperf", "pprof", "gperf"};
-    const int hzs[] = {0, 100, 100, 1000, 1000};
-    enum { ROUNDS = 7, MODES = 5 };
+    const char *modes[] = {"none", "pprof", "gperf", "pprof", "gperf", "gonone", "go", "go"};
+    const int hzs[] = {0, 100, 100, 1000, 1000, 0, 100, 1000};
+    enum { ROUNDS = 7, MODES = 8 };
     double ratio[MODES][ROUNDS], accp[MODES][ROUNDS];
     long rounds = calibrate(1.0) * THREADS;
-    int r, m, have_gperf;
+    int r, m, have_gperf, have_go;
     pid_t pid = fork();
     if (pid == 0) { /* never load it here: its SIGPROF handler would stay behind */
         if (!freopen("/dev/null", "w", stderr)) _exit(1);
@@ -164,20 +181,28 @@ static void overhead(const char *self) {
     }
     waitpid(pid, &r, 0);
     have_gperf = WIFEXITED(r) && WEXITSTATUS(r) == 0;
+    have_go = access("build/gocpu", X_OK) == 0;
     printf("== overhead: %d threads, ~%.1f CPU-s of work per run, %d alternating rounds\n",
            THREADS, (double)THREADS, ROUNDS);
     if (!have_gperf) printf("   (gperftools' libprofiler.so.0 not installed: its columns are skipped)\n");
+    if (!have_go) printf("   (Go not installed: its columns are skipped)\n");
     for (r = 0; r < ROUNDS; r++) {
-        double base_w = 0, w, c, a;
+        double base_w = 0, base_go = 0, w, c, a;
         for (m = 0; m < MODES; m++) {
-            if (strcmp(modes[m], "gperf") == 0 && !have_gperf) { ratio[m][r] = accp[m][r] = NAN; continue; }
+            if ((strcmp(modes[m], "gperf") == 0 && !have_gperf) ||
+                (strncmp(modes[m], "go", 2) == 0 && !have_go)) {
+                ratio[m][r] = accp[m][r] = NAN;
+                continue;
+            }
             if (spawn(self, modes[m], hzs[m] ? hzs[m] : 100, rounds, &w, &c, &a) != 0) {
                 printf("   run failed: %s %d Hz\n", modes[m], hzs[m]);
                 ratio[m][r] = accp[m][r] = NAN;
                 continue;
             }
             if (m == 0) base_w = w;
-            ratio[m][r] = m == 0 ? 1.0 : w / base_w;
+            if (strcmp(modes[m], "gonone") == 0) base_go = w; /* Go against Go unprofiled */
+            ratio[m][r] = m == 0 || strcmp(modes[m], "gonone") == 0 ? 1.0
+                        : w / (strcmp(modes[m], "go") == 0 ? base_go : base_w);
             accp[m][r] = a >= 0 ? 100.0 * a / c : NAN;
         }
     }
@@ -185,11 +210,13 @@ static void overhead(const char *self) {
     for (m = 1; m < MODES; m++) {
         double rv[ROUNDS], av[ROUNDS];
         int n = 0;
+        if (strcmp(modes[m], "gonone") == 0) continue;
         for (r = 0; r < ROUNDS; r++)
             if (!isnan(ratio[m][r])) { rv[n] = ratio[m][r]; av[n] = accp[m][r]; n++; }
         if (n == 0) { printf("   %-9s %5d Hz       (not run)\n", modes[m], hzs[m]); continue; }
-        printf("   %-9s %5d Hz       %.3fx (%+.1f%%)              %.1f%%\n",
-               strcmp(modes[m], "pprof") == 0 ? "pprof.h" : "gperftools", hzs[m], median(rv, n),
+        printf("   %-10s %5d Hz      %.3fx (%+.1f%%)              %.1f%%\n",
+               strcmp(modes[m], "pprof") == 0 ? "pprof.h" : strcmp(modes[m], "go") == 0
+                   ? "Go" : "gperftools", hzs[m], median(rv, n),
                100 * (median(rv, n) - 1), median(av, n));
     }
     printf("   (medians of %d pairs; targets: pprof.h <= 1%% at 100 Hz, <= 3%% at 1000 Hz)\n", ROUNDS);
