@@ -9,8 +9,8 @@ B       = build
 FUZZ_SECONDS ?= 60
 TESTSRC = $(wildcard tests/*.c) pprof.h tools/pprof_read.h
 
-.PHONY: all test quick demo bench fuzz clean
-all: $(B)/quickstart $(B)/pbdump $(B)/run
+.PHONY: all test quick demo bench fuzz clean install uninstall
+all: $(B)/quickstart $(B)/pbdump $(B)/run $(B)/libpprof.so
 
 $(B):
 	@mkdir -p $(B)
@@ -20,6 +20,11 @@ $(B)/quickstart: examples/quickstart.c pprof.h | $(B)
 
 $(B)/pbdump: tools/pbdump.c tools/pprof_read.h | $(B)
 	$(CC) -std=c99 $(CFLAGS) $(WARN) $< -o $@
+
+# pprof.h for unmodified programs: LD_PRELOAD=build/libpprof.so PPROF_CPU=cpu.pb.gz prog
+# (hidden: it exports only the wrapped libc functions, never pprof_* to a program with its own)
+$(B)/libpprof.so: tools/libpprof.c pprof.h | $(B)
+	$(CC) -std=c99 $(CFLAGS) $(WARN) $(FP) -fPIC -fvisibility=hidden -shared -pthread $< -o $@ -ldl
 
 $(B)/run: $(TESTSRC) | $(B)
 	$(CC) -std=c11 $(CFLAGS) $(WARN) $(FP) -pthread tests/run.c -o $@ -lm
@@ -58,6 +63,22 @@ bench:
 # libFuzzer on every parser of outside input (tests/fuzz/), FUZZ_SECONDS each; a crash fails
 fuzz:
 	FUZZ_SECONDS=$(FUZZ_SECONDS) CLANG=$(CLANG) tools/fuzz.sh
+
+# pprof.h, libpprof.so and pprof.pc under $(DESTDIR)$(PREFIX); CMake installs the same
+# plus a package config (see CMakeLists.txt)
+PREFIX  ?= /usr/local
+VERSION  = $(shell sed -n 's/^\#define PPROF_VERSION_STRING "\(.*\)"/\1/p' pprof.h)
+install: $(B)/libpprof.so
+	install -d $(DESTDIR)$(PREFIX)/include $(DESTDIR)$(PREFIX)/lib/pkgconfig
+	install -m 644 pprof.h $(DESTDIR)$(PREFIX)/include/pprof.h
+	install -m 755 $(B)/libpprof.so $(DESTDIR)$(PREFIX)/lib/libpprof.so
+	sed -e 's|@PPROF_PC_PREFIX@|$(PREFIX)|' -e 's|@PPROF_PC_INCLUDEDIR@|$${prefix}/include|' \
+	    -e 's|@PPROF_PC_LIBDIR@|$${prefix}/lib|' -e 's|@PPROF_PC_VERSION@|$(VERSION)|' \
+	    tools/pprof.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/pprof.pc
+
+uninstall:
+	rm -f $(DESTDIR)$(PREFIX)/include/pprof.h $(DESTDIR)$(PREFIX)/lib/libpprof.so \
+	    $(DESTDIR)$(PREFIX)/lib/pkgconfig/pprof.pc
 
 clean:
 	rm -rf $(B)

@@ -60,7 +60,14 @@
      pprof_malloc/calloc/realloc/free  the allocator, sampled (without PPROF_WRAP_MALLOC).
      pprof_write_heap(fp)       the heap profile, gzipped profile.proto.
      pprof_write_profile(name, fp, debug)  heap allocs goroutine threadcreate block mutex,
-                                as the endpoint with ?debug=0|1|2.
+                                as the endpoint with ?debug=0|1|2; debug may also be
+                                PPROF_FORMAT_FOLDED (3: folded stacks, "a;b;c value" lines
+                                for flamegraph.pl and speedscope) or PPROF_FORMAT_FLAMEGRAPH
+                                (4: the flame graph page, HTML).
+     pprof_write_cpu_format(fp, secs, format)  pprof_write_cpu in PPROF_FORMAT_PROTO,
+                                _FOLDED or _FLAMEGRAPH. Folded values: the default sample
+                                type (CPU ns, heap inuse_space, allocs alloc_space, block
+                                and mutex delay ns, goroutine/threadcreate count).
      pprof_set_mutex_fraction(n)  record 1 in n contended unlocks (0: off, the default).
      pprof_set_block_rate(ns)   record waits >= ns, shorter ones with probability d/ns
                                 (0: off, the default). Both as Go's, unbiased.
@@ -71,6 +78,13 @@
      heap allocs block mutex goroutine threadcreate   debug=0|1 (goroutine: 2), seconds=N
      cmdline                  argv             symbol             GET count, POST 0x..+0x..
      trace?seconds=N          CPU samples per thread as Chrome trace-event JSON
+     format=folded            on profile and every named profile (with seconds=N too):
+                              folded stacks as text/plain, one "a;b;c value" line per stack
+     flamegraph?seconds=N     a CPU profile (default 10 s) as one self-contained HTML page:
+       ?profile=heap|allocs|block|mutex|goroutine|threadcreate  the same for that profile.
+                              Click zooms, search shows the share, invert, sandwich; no
+                              network access. #search=f&zoom=f&invert=1&sandwich=f in the
+                              URL opens that view.
      Errors as Go: text/plain + X-Go-Pprof: 1; 404 unknown, 405 method, 400 parameters,
      500 "Could not enable CPU profiling: cpu profiling already in use". The listener
      reads requests in one poll loop (idle or trickling clients hold no thread; at most
@@ -124,6 +138,15 @@
        return address from sp up to the first frame record (glibc keeps none), then the
        frame records. A running thread that blocks the signal is listed without a stack.
        Needs no wrapper.
+
+   UNMODIFIED PROGRAMS (glibc)
+     tools/libpprof.c (make: build/libpprof.so) is this header with both wrappers, set up
+     from the environment before main: LD_PRELOAD=libpprof.so PPROF_CPU=out.pb.gz prog
+     profiles the whole run and writes at exit; PPROF_LISTEN=host:port serves the endpoints;
+     PPROF_HEAP=1 (PPROF_HEAP_RATE) samples malloc, whose rate is 0 otherwise. Only the
+     process started with the variables profiles (it removes them from its environment).
+     make install PREFIX=... also installs pprof.h and pprof.pc; CMakeLists.txt has
+     pprof::pprof. README: "Unmodified programs (LD_PRELOAD)" and "Install".
 
    WHAT IT DOES TO YOUR PROCESS (only while a CPU profile runs)
      - Installs a handler for PPROF_SIGNAL (SIGPROF) with SA_RESTART, unless another handler
@@ -228,7 +251,7 @@
     X(PPROF_ERR_NOT_LISTENING,-33, "not listening") \
     X(PPROF_ERR_TOKEN,      -34, "the token must be at most 256 printable ASCII characters, no spaces") \
     X(PPROF_ERR_NAME,       -40, "unknown profile name (want heap, allocs, goroutine, threadcreate, block or mutex)") \
-    X(PPROF_ERR_DEBUG,      -41, "debug must be 0 (gzipped protobuf), 1 (text) or, for goroutine, 2") \
+    X(PPROF_ERR_DEBUG,      -41, "the format must be 0 (gzipped protobuf), 1 (text), 2 (goroutine), 3 (folded) or 4 (flame graph)") \
     X(PPROF_ERR_FRACTION,   -42, "the mutex fraction and block rate must be >= 0") \
     X(PPROF_ERR_LABELS,     -43, "labels nested more than 16 deep, or over 1048576 distinct label sets")
 
@@ -238,6 +261,18 @@ typedef enum pprof_result {
 #undef PPROF__X
     PPROF__RESULT_END = 1
 } pprof_result;
+
+/* Formats (pprof_write_profile's `debug`, pprof_write_cpu_format's `format`). 0..2 are
+   Go's ?debug=0|1|2. Folded: one "root;caller;leaf value" line per unique stack, sorted,
+   the input of flamegraph.pl and speedscope; the value is the profile's default sample
+   type (CPU: nanoseconds, heap: inuse_space, allocs: alloc_space, block and mutex: delay
+   in ns, goroutine and threadcreate: count). A name's ';' becomes ':', its spaces and
+   control bytes '_'. Flame graph: one self-contained HTML page (no network). */
+#define PPROF_FORMAT_PROTO      0   /* gzipped profile.proto */
+#define PPROF_FORMAT_TEXT       1   /* Go's legacy text (debug=1) */
+#define PPROF_FORMAT_THREADS    2   /* goroutine: every thread with its frames (debug=2) */
+#define PPROF_FORMAT_FOLDED     3   /* folded stacks, text */
+#define PPROF_FORMAT_FLAMEGRAPH 4   /* an interactive flame graph, HTML */
 
 #ifdef __cplusplus
 extern "C" {
@@ -323,9 +358,15 @@ PPROF_API int pprof_write_heap(FILE *fp);
 
 /* pprof_write_profile: write the named profile, as /debug/pprof/<name>?debug=<debug>:
    "heap", "allocs" (same data, alloc_space by default), "goroutine", "threadcreate",
-   "block", "mutex". debug 0 gzipped profile.proto, 1 Go's legacy text, 2 (goroutine) a
-   thread list. Returns as pprof_write_heap; PPROF_ERR_NAME; PPROF_ERR_DEBUG.            */
+   "block", "mutex". debug: a PPROF_FORMAT_* (0 gzipped profile.proto, 1 Go's legacy
+   text, 2 (goroutine) a thread list, 3 folded stacks, 4 a flame graph page).
+   Returns as pprof_write_heap; PPROF_ERR_NAME; PPROF_ERR_DEBUG.                         */
 PPROF_API int pprof_write_profile(const char *name, FILE *fp, int debug);
+
+/* pprof_write_cpu_format: as pprof_write_cpu, in PPROF_FORMAT_PROTO, _FOLDED or
+   _FLAMEGRAPH. Returns as pprof_write_cpu; PPROF_ERR_DEBUG for another format. This
+   profile is the caller's: pprof_cpu_stop does not end it (PPROF_ERR_NOT_RUNNING).      */
+PPROF_API int pprof_write_cpu_format(FILE *fp, int seconds, int format);
 
 /* pprof_set_mutex_fraction: record 1 in n contended unlocks (Go's SetMutexProfileFraction;
    0, the default, is off), counted n times so totals stay unbiased. pprof_set_block_rate:
@@ -368,6 +409,9 @@ static inline int pprof_set_block_rate(long ns) { (void)ns; return 0; }
 static inline int pprof_write_profile(const char *name, FILE *fp, int debug) {
     (void)name; (void)fp; (void)debug; return 0;
 }
+static inline int pprof_write_cpu_format(FILE *fp, int seconds, int format) {
+    (void)fp; (void)seconds; (void)format; return 0;
+}
 #endif
 
 #ifdef __cplusplus
@@ -387,6 +431,7 @@ static inline int pprof_write_profile(const char *name, FILE *fp, int debug) {
      >>maps    /proc/self/maps, region snapshots (the lookup half is *)
      >>agg     stacks aggregated by the drain   >>sym   ELF symbol tables, names
      >>pb      profile.proto encoder            >>gz    gzip: zlib or stored blocks
+     >>flame   folded stacks, flame graph page (from an encoded profile.proto)
      >>cpu     timers, drain thread, profile    >>api   results, version                    */
 
 // =========================================================================================
@@ -1612,6 +1657,517 @@ PPROF__FN void pprof__gz_encode(pprof__buf *out, const unsigned char *d, size_t 
 #endif
 }
 
+// =========================================================================================
+// >>flame: folded stacks and the flame graph page, both made from an encoded profile.proto
+// (not gzipped), so every profile kind gets them from the one encoder, names and all.
+// Folded: "root;caller;leaf value" per unique stack, sorted; the value is the profile's
+// default sample type (default_sample_type, else the last type, as pprof shows it).
+// =========================================================================================
+typedef struct pprof__pbr { const unsigned char *p, *end; } pprof__pbr;
+
+/* One varint of r, or -1 at its end or on a malformed one. */
+PPROF__FN int pprof__flame_varint(pprof__pbr *r, uint64_t *v) {
+    int shift;
+    *v = 0;
+    for (shift = 0; shift < 64 && r->p < r->end; shift += 7) {
+        unsigned char c = *r->p++;
+        *v |= (uint64_t)(c & 0x7f) << shift;
+        if (!(c & 0x80)) return 0;
+    }
+    return -1;
+}
+
+/* The next field of r: its number, and its varint value or (LEN) its body in sub (else
+   sub->p is NULL). 0, or -1 on malformed input; fixed32/64 fields are skipped. */
+PPROF__FN int pprof__flame_field(pprof__pbr *r, uint32_t *field, uint64_t *v, pprof__pbr *sub) {
+    uint64_t key;
+    for (;;) {
+        size_t skip;
+        if (pprof__flame_varint(r, &key) != 0) return -1;
+        sub->p = sub->end = NULL;
+        if ((key & 7) == 0) {
+            if (pprof__flame_varint(r, v) != 0) return -1;
+        } else if ((key & 7) == 2) {
+            if (pprof__flame_varint(r, v) != 0 || *v > (uint64_t)(r->end - r->p)) return -1;
+            sub->p = r->p;
+            sub->end = r->p + (size_t)*v;
+            r->p = sub->end;
+        } else if ((key & 7) == 1 || (key & 7) == 5) {
+            skip = (key & 7) == 1 ? 8 : 4;
+            if ((size_t)(r->end - r->p) < skip) return -1;
+            r->p += skip;
+            continue;
+        } else {
+            return -1;
+        }
+        *field = (uint32_t)(key >> 3);
+        return 0;
+    }
+}
+
+/* The varints of a repeated field, packed (LEN, in packed) or not (one in *single), one
+   per call; 0 at the end. */
+PPROF__FN int pprof__flame_next(pprof__pbr *packed, uint64_t *single, int *have, uint64_t *v) {
+    if (!packed->p) {
+        if (!*have) return 0;
+        *have = 0;
+        *v = *single;
+        return 1;
+    }
+    return pprof__flame_varint(packed, v) == 0;
+}
+
+typedef struct pprof__fline { const char *s; size_t off, n; int64_t v; } pprof__fline;
+PPROF__FN int pprof__flame_line_cmp(const void *pa, const void *pb) {
+    const pprof__fline *a = (const pprof__fline *)pa, *b = (const pprof__fline *)pb;
+    int c = memcmp(a->s, b->s, a->n < b->n ? a->n : b->n);
+    return c ? c : (a->n > b->n) - (a->n < b->n);
+}
+
+/* The folded stacks of profile.proto p[0, n) into out; *type and *unit (may be NULL)
+   become the sample type shown, as pointers into p with lengths. A name's ';' becomes ':'
+   and its spaces and control bytes '_', so every line parses as "frames value". */
+PPROF__FN void pprof__flame_fold(pprof__buf *out, const unsigned char *p, size_t n,
+                                 pprof__pbr *type, pprof__pbr *unit) {
+    pprof__pbr top, sub, s2, s3;
+    pprof__pbr *strs = NULL, *locs = NULL, *smps = NULL;
+    uint64_t *types = NULL, *fname = NULL, *lid = NULL, *mfile = NULL, deft = 0, v;
+    size_t ns = 0, cs = 0, nt = 0, ct = 0, nl = 0, cl = 0, nsm = 0, csm = 0, nf = 0, cf = 0;
+    size_t nm_ = 0, cm = 0;
+    size_t clid = 0, i, k, vi = 0;
+    uint32_t f, f2;
+    pprof__buf arena;
+    pprof__fline *lines = NULL;
+    size_t cln = 0, nln = 0;
+    memset(&arena, 0, sizeof arena);
+    top.p = p;
+    top.end = p + n;
+    while (top.p < top.end) { /* pass 1: where everything is */
+        if (pprof__flame_field(&top, &f, &v, &sub) != 0) break;
+        if (f == 6 && sub.p) { /* Profile.string_table */
+            if (pprof__mem_grow((void **)&strs, &cs, ns + 1, sizeof *strs)) goto oom;
+            strs[ns++] = sub;
+        } else if (f == 1 && sub.p) { /* Profile.sample_type: ValueType.type = 1 */
+            uint64_t t = 0;
+            while (sub.p < sub.end && pprof__flame_field(&sub, &f2, &v, &s2) == 0)
+                if (f2 == 1) t = v;
+            if (pprof__mem_grow((void **)&types, &ct, nt + 1, sizeof *types)) goto oom;
+            types[nt++] = t;
+        } else if (f == 2 && sub.p) { /* Profile.sample */
+            if (pprof__mem_grow((void **)&smps, &csm, nsm + 1, sizeof *smps)) goto oom;
+            smps[nsm++] = sub;
+        } else if (f == 4 && sub.p) { /* Profile.location, looked up by Location.id = 1 */
+            uint64_t id = 0;
+            s3 = sub;
+            while (s3.p < s3.end && pprof__flame_field(&s3, &f2, &v, &s2) == 0)
+                if (f2 == 1) id = v;
+            if (pprof__mem_grow((void **)&locs, &cl, nl + 1, sizeof *locs) ||
+                pprof__mem_grow((void **)&lid, &clid, nl + 1, sizeof *lid))
+                goto oom;
+            lid[nl] = id;
+            locs[nl++] = sub;
+        } else if (f == 5 && sub.p) { /* Profile.function: id = 1, name = 2 */
+            uint64_t id = 0, nm = 0;
+            while (sub.p < sub.end && pprof__flame_field(&sub, &f2, &v, &s2) == 0) {
+                if (f2 == 1) id = v;
+                if (f2 == 2) nm = v;
+            }
+            if (pprof__mem_grow((void **)&fname, &cf, 2 * nf + 2, sizeof *fname)) goto oom;
+            fname[2 * nf] = id;
+            fname[2 * nf++ + 1] = nm;
+        } else if (f == 3 && sub.p) { /* Profile.mapping: id = 1, filename = 5 */
+            uint64_t id = 0, fn = 0;
+            while (sub.p < sub.end && pprof__flame_field(&sub, &f2, &v, &s2) == 0) {
+                if (f2 == 1) id = v;
+                if (f2 == 5) fn = v;
+            }
+            if (pprof__mem_grow((void **)&mfile, &cm, 2 * nm_ + 2, sizeof *mfile)) goto oom;
+            mfile[2 * nm_] = id;
+            mfile[2 * nm_++ + 1] = fn;
+        } else if (f == 14) {
+            deft = v; /* Profile.default_sample_type */
+        }
+    }
+    if (nt) vi = nt - 1;
+    for (i = 0; deft && i < nt; i++)
+        if (types[i] == deft) vi = i;
+    if (type) { type->p = type->end = NULL; if (nt && types[vi] < ns) *type = strs[types[vi]]; }
+    if (unit) unit->p = unit->end = NULL;
+    if (unit && nt) { /* the unit: ValueType.unit = 2 of the chosen sample_type */
+        size_t seen = 0;
+        top.p = p;
+        while (top.p < top.end && pprof__flame_field(&top, &f, &v, &sub) == 0)
+            if (f == 1 && sub.p && seen++ == vi)
+                while (sub.p < sub.end && pprof__flame_field(&sub, &f2, &v, &s2) == 0)
+                    if (f2 == 2 && v < ns) *unit = strs[v];
+    }
+    for (i = 0; i < nsm; i++) { /* pass 2: each sample's line, root first */
+        pprof__pbr ids, vals, loc;
+        uint64_t one_id = 0, one_v = 0, id, val = 0;
+        int have_id = 0, have_v = 0, first = 1;
+        uint64_t stack[512]; /* location ids, leaf first as in Sample.location_id */
+        size_t depth = 0, off = arena.len, d;
+        ids.p = ids.end = vals.p = vals.end = NULL;
+        sub = smps[i];
+        while (sub.p < sub.end && pprof__flame_field(&sub, &f, &v, &s2) == 0) {
+            if (f == 1) { if (s2.p) ids = s2; else { one_id = v; have_id = 1; } }
+            if (f == 2) { if (s2.p) vals = s2; else { one_v = v; have_v = 1; } }
+        }
+        for (k = 0; pprof__flame_next(&vals, &one_v, &have_v, &v); k++)
+            if (k == vi) val = v;
+        if (val == 0) continue;
+        while (depth < sizeof stack / sizeof stack[0] &&
+               pprof__flame_next(&ids, &one_id, &have_id, &id))
+            stack[depth++] = id;
+        for (d = depth; d-- > 0;) {
+            uint64_t fn[16];
+            size_t nfn = 0, j, li = nl;
+            char hex[96];
+            uint64_t map = 0;
+            if (stack[d] >= 1 && stack[d] <= nl && lid[stack[d] - 1] == stack[d]) li = stack[d] - 1;
+            for (j = 0; li == nl && j < nl; j++)
+                if (lid[j] == stack[d]) li = j;
+            hex[0] = 0;
+            if (li < nl) { /* Location.address = 3; Location.line = 4 { function_id = 1 } */
+                loc = locs[li];
+                while (loc.p < loc.end && pprof__flame_field(&loc, &f, &v, &s2) == 0) {
+                    if (f == 2) map = v; /* Location.mapping_id */
+                    if (f == 3) snprintf(hex, sizeof hex, "0x%llx", (unsigned long long)v);
+                    if (f == 4 && s2.p && nfn < 16)
+                        while (s2.p < s2.end && pprof__flame_field(&s2, &f2, &v, &s3) == 0)
+                            if (f2 == 1) fn[nfn++] = v;
+                }
+            }
+            if (!nfn) { /* no function: "[its file]" as pprof shows it, else its address */
+                size_t q;
+                fn[nfn++] = 0;
+                for (q = 0; map && q < nm_; q++)
+                    if (mfile[2 * q] == map && mfile[2 * q + 1] && mfile[2 * q + 1] < ns) {
+                        const pprof__pbr *fs = &strs[mfile[2 * q + 1]];
+                        const unsigned char *b = fs->end;
+                        while (b > fs->p && b[-1] != '/') b--; /* the base name */
+                        if (fs->end > b)
+                            snprintf(hex, sizeof hex, "[%.*s]", (int)(fs->end - b), (const char *)b);
+                        break;
+                    }
+            }
+            for (j = nfn; j-- > 0;) { /* Location.line is innermost first */
+                const char *nm = hex[0] ? hex : "?";
+                size_t nmlen = strlen(nm), q;
+                for (q = 0; fn[j] && q < nf; q++)
+                    if (fname[2 * q] == fn[j] && fname[2 * q + 1] && fname[2 * q + 1] < ns) {
+                        nm = (const char *)strs[fname[2 * q + 1]].p;
+                        nmlen = (size_t)(strs[fname[2 * q + 1]].end - strs[fname[2 * q + 1]].p);
+                        break;
+                    }
+                if (!first) pprof__pb_raw(&arena, ";", 1);
+                first = 0;
+                for (q = 0; q < nmlen; q++) {
+                    unsigned char c = (unsigned char)nm[q];
+                    if (c == ';') c = ':';
+                    else if (c <= ' ' || c == 0x7f) c = '_';
+                    pprof__pb_raw(&arena, &c, 1);
+                }
+            }
+        }
+        if (first) pprof__pb_raw(&arena, "[no_stack]", 10);
+        if (pprof__mem_grow((void **)&lines, &cln, nln + 1, sizeof *lines)) goto oom;
+        lines[nln].s = NULL; /* the arena may move: offsets now, pointers once it is whole */
+        lines[nln].off = off;
+        lines[nln].n = arena.len - off;
+        lines[nln++].v = (int64_t)val;
+    }
+    if (arena.oom) goto oom;
+    for (i = 0; i < nln; i++) lines[i].s = (const char *)arena.p + lines[i].off;
+    if (nln) qsort(lines, nln, sizeof *lines, pprof__flame_line_cmp);
+    for (i = 0; i < nln; i = k) {
+        char num[32];
+        int64_t sum = 0;
+        for (k = i; k < nln && pprof__flame_line_cmp(&lines[i], &lines[k]) == 0; k++)
+            sum += lines[k].v;
+        if (sum == 0) continue;
+        snprintf(num, sizeof num, " %lld\n", (long long)sum);
+        pprof__pb_raw(out, lines[i].s, lines[i].n);
+        pprof__pb_raw(out, num, strlen(num));
+    }
+    if (0) {
+    oom:
+        out->oom = 1;
+    }
+    PPROF_FREE(strs); PPROF_FREE(locs); PPROF_FREE(smps); PPROF_FREE(types);
+    PPROF_FREE(fname); PPROF_FREE(lid); PPROF_FREE(lines); PPROF_FREE(arena.p);
+    PPROF_FREE(mfile);
+}
+
+/* The page before its data: one element per line (C99 promises 4095-byte literals). */
+static const char *const pprof__flame_head[] = {
+    "<!DOCTYPE html>\n",
+    "<html><head><meta charset=\"utf-8\">\n",
+    "<meta http-equiv=\"Content-Security-Policy\"\n",
+    " content=\"default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'\">\n",
+    "<title>flame graph - pprof.h</title>\n",
+    "<style>\n",
+    "body{font:13px sans-serif;margin:8px;color:#222}\n",
+    "#bar{display:flex;gap:6px;align-items:center;flex-wrap:wrap;margin-bottom:6px}\n",
+    "#bar input{width:16em}\n",
+    "#match{font-weight:bold}\n",
+    ".pane{position:relative;width:100%;margin:6px 0}\n",
+    ".cap{color:#666;margin-top:8px}\n",
+    ".f{position:absolute;height:17px;line-height:17px;font:11px monospace;overflow:hidden;\n",
+    "white-space:nowrap;text-overflow:ellipsis;box-sizing:border-box;border:1px solid #fff;\n",
+    "padding-left:2px;cursor:pointer}\n",
+    ".f.dim{opacity:.55}\n",
+    ".f.m{background:#c5f!important}\n",
+    "#tip{position:fixed;display:none;pointer-events:none;background:#fffbe8;\n",
+    "border:1px solid #aaa;padding:4px 6px;font:12px monospace;white-space:pre;\n",
+    "max-width:60em;overflow:hidden}\n",
+    "</style></head><body>\n",
+    "<div id=\"bar\"><b id=\"title\"></b>\n",
+    "<button id=\"reset\">Reset zoom</button><button id=\"invert\">Invert</button>\n",
+    "<button id=\"sandwich\" title=\"callers and callees of the selected function\">\n",
+    "Sandwich</button>\n",
+    "<input id=\"search\" placeholder=\"search function names\" spellcheck=\"false\">\n",
+    "<span id=\"match\"></span></div>\n",
+    "<div id=\"main\"></div><div id=\"tip\"></div>\n",
+    "<script type=\"application/json\" id=\"data\">\n",
+};
+/* The page after its data: the viewer. */
+static const char *const pprof__flame_tail[] = {
+    "</script>\n",
+    "<script>\n",
+    "(function () {\n",
+    "'use strict';\n",
+    "var B = document.body, errors = 0;\n",
+    "B.setAttribute('data-errors', '0');\n",
+    "window.addEventListener('error', function () {\n",
+    "  B.setAttribute('data-errors', String(++errors));\n",
+    "});\n",
+    "var $ = function (id) { return document.getElementById(id); };\n",
+    "var D = JSON.parse($('data').textContent), H = 18, total = 0, stacks = [];\n",
+    "/* \"a;b;c 123\": the value follows the last space */\n",
+    "D.folded.split('\\n').forEach(function (l) {\n",
+    "  var i = l.lastIndexOf(' '), v = Number(l.slice(i + 1));\n",
+    "  if (!(i > 0 && v > 0)) return;\n",
+    "  stacks.push({f: l.slice(0, i).split(';'), v: v});\n",
+    "  total += v;\n",
+    "});\n",
+    "/* A tree of frames: name, value (with descendants), children by name, parent. */\n",
+    "function build(list, name) {\n",
+    "  var root = {n: name, v: 0, c: Object.create(null), p: null};\n",
+    "  list.forEach(function (s) {\n",
+    "    var t = root;\n",
+    "    t.v += s.v;\n",
+    "    s.f.forEach(function (n) {\n",
+    "      t = t.c[n] || (t.c[n] = {n: n, v: 0, c: Object.create(null), p: t});\n",
+    "      t.v += s.v;\n",
+    "    });\n",
+    "  });\n",
+    "  return root;\n",
+    "}\n",
+    "function kids(t) {\n",
+    "  if (!t.k) t.k = Object.keys(t.c).sort().map(function (n) { return t.c[n]; });\n",
+    "  return t.k;\n",
+    "}\n",
+    "var all = build(stacks, 'all');\n",
+    "var st = {zoom: all, inv: false, fn: null, sel: null, q: ''};\n",
+    "function fmt(v) {\n",
+    "  var u = D.unit, k = [[1e9, ' s'], [1e6, ' ms'], [1e3, ' us'], [1, ' ns']], i;\n",
+    "  if (u === 'bytes')\n",
+    "    k = [[1 << 30, ' GiB'], [1 << 20, ' MiB'], [1024, ' KiB'], [1, ' B']];\n",
+    "  else if (u !== 'nanoseconds') return v + (u === 'count' || !u ? '' : ' ' + u);\n",
+    "  for (i = 0; i < 3 && v < k[i][0]; i++);\n",
+    "  return (v / k[i][0]).toFixed(i === 3 ? 0 : 2) + k[i][1];\n",
+    "}\n",
+    "function pct(v, of) { return of > 0 ? (100 * v / of).toFixed(2) + '%' : '-'; }\n",
+    "function color(n) { /* warm colours, stable per name */\n",
+    "  var h = 0, i;\n",
+    "  for (i = 0; i < n.length; i++) h = (h * 31 + n.charCodeAt(i)) >>> 0;\n",
+    "  return 'hsl(' + (h % 50) + ',' + (70 + h % 20) + '%,' + (58 + (h >> 8) % 14) + '%)';\n",
+    "}\n",
+    "function matches(n) { return st.q !== '' && n.toLowerCase().indexOf(st.q) >= 0; }\n",
+    "/* Draws the tree under zoom (its ancestors full width, dimmed) into a new pane:\n",
+    "   root at the bottom (a flame graph), or at the top when down (an icicle). */\n",
+    "function pane(root, zoom, down, caption) {\n",
+    "  var main = $('main'), W = main.clientWidth || 1000;\n",
+    "  var el = document.createElement('div');\n",
+    "  var rows = [], anc = [], depth = 0, a;\n",
+    "  if (caption) {\n",
+    "    a = document.createElement('div');\n",
+    "    a.className = 'cap';\n",
+    "    a.textContent = caption;\n",
+    "    main.appendChild(a);\n",
+    "  }\n",
+    "  for (a = zoom; a; a = a.p) anc.unshift(a);\n",
+    "  anc.forEach(function (t, d) {\n",
+    "    rows.push({t: t, x: 0, w: 1, d: d, dim: t !== zoom});\n",
+    "  });\n",
+    "  (function walk(t, x, d) {\n",
+    "    kids(t).forEach(function (c) {\n",
+    "      var w = c.v / zoom.v;\n",
+    "      if (w * W >= 0.5) { rows.push({t: c, x: x, w: w, d: d}); walk(c, x, d + 1); }\n",
+    "      x += w;\n",
+    "    });\n",
+    "  })(zoom, 0, anc.length);\n",
+    "  rows.forEach(function (r) { depth = Math.max(depth, r.d + 1); });\n",
+    "  el.className = 'pane';\n",
+    "  el.style.height = depth * H + 'px';\n",
+    "  rows.forEach(function (r) {\n",
+    "    var f = document.createElement('div');\n",
+    "    f.className = 'f' + (r.dim ? ' dim' : '') + (matches(r.t.n) ? ' m' : '');\n",
+    "    f.style.left = 100 * r.x + '%';\n",
+    "    f.style.width = 100 * r.w + '%';\n",
+    "    f.style.top = (down ? r.d : depth - 1 - r.d) * H + 'px';\n",
+    "    f.style.background = color(r.t.n);\n",
+    "    f.textContent = r.t.n;\n",
+    "    f.frame = r.t;\n",
+    "    f.zoom = zoom;\n",
+    "    el.appendChild(f);\n",
+    "  });\n",
+    "  main.appendChild(el);\n",
+    "}\n",
+    "/* Sandwich: the callers of fn above it (a flame graph rooted at fn), its callees\n",
+    "   below (an icicle). A stack counts once, at its outermost fn: recursion is not\n",
+    "   doubled. */\n",
+    "function sandwich(fn) {\n",
+    "  var up = [], dn = [];\n",
+    "  stacks.forEach(function (s) {\n",
+    "    var i = s.f.indexOf(fn);\n",
+    "    if (i < 0) return;\n",
+    "    up.push({f: s.f.slice(0, i).reverse(), v: s.v});\n",
+    "    dn.push({f: s.f.slice(i + 1), v: s.v});\n",
+    "  });\n",
+    "  var t = build(up, fn);\n",
+    "  pane(t, t, false, 'callers of ' + fn + ' (' + fmt(t.v) + ', ' + pct(t.v, total) +\n",
+    "    ')');\n",
+    "  t = build(dn, fn);\n",
+    "  pane(t, t, true, 'callees of ' + fn);\n",
+    "}\n",
+    "/* The share of the total in frames that match, each counted once (not again inside a\n",
+    "   matching ancestor). */\n",
+    "function share(t) {\n",
+    "  if (t !== all && matches(t.n)) return t.v;\n",
+    "  return kids(t).reduce(function (s, c) { return s + share(c); }, 0);\n",
+    "}\n",
+    "function draw() {\n",
+    "  var main = $('main'), v;\n",
+    "  main.textContent = '';\n",
+    "  B.setAttribute('data-view', st.fn ? 'sandwich' : st.inv ? 'icicle' : 'flame');\n",
+    "  B.setAttribute('data-zoom', st.zoom.n);\n",
+    "  if (!total) main.textContent = 'No samples in this profile.';\n",
+    "  else if (st.fn) sandwich(st.fn);\n",
+    "  else pane(all, st.zoom, st.inv, '');\n",
+    "  v = st.q ? share(all) : 0;\n",
+    "  $('match').textContent =\n",
+    "    st.q ? 'matched: ' + pct(v, total) + ' (' + fmt(v) + ')' : '';\n",
+    "  $('invert').textContent = st.inv ? 'Flame graph' : 'Invert (icicle)';\n",
+    "  $('sandwich').textContent = st.fn ? 'Back to graph' : 'Sandwich';\n",
+    "}\n",
+    "/* The widest frame named n, for #zoom= and #sandwich=. */\n",
+    "function find(n) {\n",
+    "  var best = null;\n",
+    "  (function walk(t) {\n",
+    "    if (t.n === n && (!best || t.v > best.v)) best = t;\n",
+    "    kids(t).forEach(walk);\n",
+    "  })(all);\n",
+    "  return best;\n",
+    "}\n",
+    "$('main').addEventListener('click', function (e) {\n",
+    "  var f = e.target.frame;\n",
+    "  if (!f) return;\n",
+    "  st.sel = f.n;\n",
+    "  if (st.fn) st.fn = f.n; /* in a sandwich: the sandwich of what was clicked */\n",
+    "  else st.zoom = f;\n",
+    "  draw();\n",
+    "});\n",
+    "$('main').addEventListener('mousemove', function (e) {\n",
+    "  var f = e.target.frame, tip = $('tip');\n",
+    "  if (!f) { tip.style.display = 'none'; return; }\n",
+    "  var z = e.target.zoom;\n",
+    "  tip.textContent = f.n + '\\n' + fmt(f.v) + ', ' + pct(f.v, total) + ' of all' +\n",
+    "    (z !== all ? ', ' + pct(f.v, z.v) + ' of ' + z.n : '');\n",
+    "  tip.style.display = 'block';\n",
+    "  tip.style.left =\n",
+    "    Math.min(e.clientX + 12, window.innerWidth - tip.offsetWidth - 4) + 'px';\n",
+    "  tip.style.top = e.clientY + 16 + 'px';\n",
+    "});\n",
+    "$('main').addEventListener('mouseleave', function () {\n",
+    "  $('tip').style.display = 'none';\n",
+    "});\n",
+    "$('reset').onclick = function () { st.zoom = all; st.fn = null; draw(); };\n",
+    "$('invert').onclick = function () { st.inv = !st.inv; st.fn = null; draw(); };\n",
+    "$('sandwich').onclick = function () {\n",
+    "  st.fn = st.fn ? null : st.sel || (st.zoom !== all ? st.zoom.n : null);\n",
+    "  draw();\n",
+    "};\n",
+    "$('search').oninput = function () { st.q = this.value.toLowerCase(); draw(); };\n",
+    "window.addEventListener('resize', draw);\n",
+    "/* #search=x&zoom=f&invert=1&sandwich=f: a view to link to (the tests drive it too) */\n",
+    "function fromHash() {\n",
+    "  location.hash.slice(1).split('&').forEach(function (kv) {\n",
+    "    var i = kv.indexOf('='), k = kv.slice(0, i);\n",
+    "    var v = decodeURIComponent(kv.slice(i + 1));\n",
+    "    if (k === 'search') { st.q = v.toLowerCase(); $('search').value = v; }\n",
+    "    if (k === 'zoom') st.zoom = find(v) || all;\n",
+    "    if (k === 'invert') st.inv = v === '1';\n",
+    "    if (k === 'sandwich' && find(v)) st.fn = st.sel = v;\n",
+    "  });\n",
+    "  draw();\n",
+    "}\n",
+    "window.addEventListener('hashchange', fromHash);\n",
+    "$('title').textContent = D.title + ': ' + fmt(total);\n",
+    "document.title = D.title + ' - flame graph';\n",
+    "fromHash();\n",
+    "B.setAttribute('data-ready', '1');\n",
+    "})();\n",
+    "</script></body></html>\n",
+};
+
+/* s[0, n) as the inside of a JSON string; '<', '>' and '&' escaped too, so nothing in it
+   ("</script>", "<!--") can end the script element that holds it. Names are untrusted. */
+PPROF__FN void pprof__flame_json(pprof__buf *b, const unsigned char *s, size_t n) {
+    size_t i, from = 0;
+    if (!n) return; /* s may be NULL */
+    for (i = 0; i < n; i++) {
+        unsigned char c = s[i];
+        char e[8];
+        if (c >= 0x20 && c != '"' && c != '\\' && c != '<' && c != '>' && c != '&') continue;
+        pprof__pb_raw(b, s + from, i - from);
+        from = i + 1;
+        if (c == '\n') memcpy(e, "\\n", 3);
+        else snprintf(e, sizeof e, "\\u%04x", c);
+        pprof__pb_raw(b, e, strlen(e));
+    }
+    pprof__pb_raw(b, s + from, n - from);
+}
+
+/* The flame graph page of profile.proto p[0, n): the viewer, with the folded stacks as
+   JSON inside it. title: the profile's name ("heap", "CPU 10 s"); the type follows it. */
+PPROF__FN void pprof__flame_html(pprof__buf *out, const unsigned char *p, size_t n,
+                                 const char *title) {
+    pprof__buf fold;
+    pprof__pbr type, unit;
+    size_t i;
+    memset(&fold, 0, sizeof fold);
+    pprof__flame_fold(&fold, p, n, &type, &unit);
+    if (fold.oom) out->oom = 1;
+    for (i = 0; i < sizeof pprof__flame_head / sizeof pprof__flame_head[0]; i++)
+        pprof__pb_raw(out, pprof__flame_head[i], strlen(pprof__flame_head[i]));
+    pprof__pb_raw(out, "{\"title\":\"", 10);
+    pprof__flame_json(out, (const unsigned char *)title, strlen(title));
+    if (type.p) {
+        pprof__pb_raw(out, ", ", 2);
+        pprof__flame_json(out, type.p, (size_t)(type.end - type.p));
+    }
+    pprof__pb_raw(out, "\",\"unit\":\"", 10);
+    if (unit.p) pprof__flame_json(out, unit.p, (size_t)(unit.end - unit.p));
+    pprof__pb_raw(out, "\",\"folded\":\"", 12);
+    pprof__flame_json(out, fold.p, fold.len);
+    pprof__pb_raw(out, "\"}\n", 3);
+    for (i = 0; i < sizeof pprof__flame_tail / sizeof pprof__flame_tail[0]; i++)
+        pprof__pb_raw(out, pprof__flame_tail[i], strlen(pprof__flame_tail[i]));
+    PPROF_FREE(fold.p);
+}
+
 #if PPROF__SUPPORTED
 // =========================================================================================
 // >>sym: function names from ELF symbol tables (.symtab, else .dynsym), read from the
@@ -2055,7 +2611,8 @@ static struct pprof__cpu_state {
     unsigned scans;
     int *tids;
     size_t ntids, captids;
-    int trace;            /* keep every sample's time and thread too (for /trace) */
+    int trace;            /* 1: keep every sample's time and thread too (for /trace);
+                             2: pprof__cpu_stop gives the profile.proto not gzipped */
     pprof__tev *tlog;
     size_t ntlog, captlog;
     pprof__mapent *xlog;  /* executable mappings seen during the profile */
@@ -2243,7 +2800,7 @@ PPROF__FN void pprof__cpu_drain(void) {
         int rc = pprof__agg_add(&pprof__cpu.agg, s->pc, s->nframes, s->lset,
                                 (int64_t)s->weight, &off);
         if (rc < 0) pprof__cpu.agg_oom += s->weight;
-        if (rc >= 0 && pprof__cpu.trace && pprof__cpu.ntlog < ((size_t)1 << 20) &&
+        if (rc >= 0 && pprof__cpu.trace == 1 && pprof__cpu.ntlog < ((size_t)1 << 20) &&
             pprof__mem_grow((void **)&pprof__cpu.tlog, &pprof__cpu.captlog, pprof__cpu.ntlog + 1,
                             sizeof *pprof__cpu.tlog) == 0) { /* the timeline, for /trace */
             pprof__tev *ev = &pprof__cpu.tlog[pprof__cpu.ntlog++];
@@ -3033,11 +3590,12 @@ PPROF__FN int pprof__cpu_stop(int gen, pprof__buf *to) {
     pprof__cpu.running = 2;
     pthread_mutex_unlock(&pprof__cpu_mu);
     memset(&pb, 0, sizeof pb);
-    if (pprof__cpu.trace) pprof__cpu_trace_json(&pb);
+    if (pprof__cpu.trace == 1) pprof__cpu_trace_json(&pb);
     else pprof__cpu_encode(&pb);
-    if (to && pprof__cpu.trace) { /* the timeline, as JSON */
+    if (to && pprof__cpu.trace) { /* the timeline as JSON, or (2) the profile to fold */
         rc = pb.oom ? PPROF_ERR_NOMEM : PPROF_OK;
         if (rc == PPROF_OK) pprof__pb_raw(to, pb.p, pb.len);
+        if (to->oom) rc = PPROF_ERR_NOMEM;
     } else if (to) { /* into memory (the HTTP endpoint) */
         rc = pb.oom ? PPROF_ERR_NOMEM : PPROF_OK;
         if (rc == PPROF_OK) pprof__gz_encode(to, pb.p, pb.len);
@@ -4373,13 +4931,16 @@ PPROF__FN pprof__rtab *pprof__named_tab(const char *name) {
 }
 #endif
 
-/* /debug/pprof/<name>?debug=N into out: gzipped profile.proto (debug 0) or text. With base
+/* /debug/pprof/<name>?debug=N into out: gzipped profile.proto (debug 0) or text; 3 folded
+   stacks, 4 the flame graph page (PPROF_FORMAT_*), both from the profile.proto. With base
    (counters at the start of a window, from pprof__named_base), the window's events (heap:
    its allocations, in-use as at the end); duration its length. */
 PPROF__FN int pprof__named(const char *name, int debug, const void *base, size_t nbase,
                            int64_t duration, pprof__buf *out) {
     pprof__buf pb;
     int heap = strcmp(name, "heap") == 0, allocs = strcmp(name, "allocs") == 0;
+    int format = debug;
+    if (debug >= 3) debug = 0;
     memset(&pb, 0, sizeof pb);
     if (strcmp(name, "threads") == 0) name = "goroutine";
     if (!heap && !allocs && strcmp(name, "goroutine") != 0 && strcmp(name, "threadcreate") != 0 &&
@@ -4429,6 +4990,8 @@ PPROF__FN int pprof__named(const char *name, int debug, const void *base, size_t
     }
     if (!debug) {
         if (pb.oom) out->oom = 1;
+        else if (format == 3) pprof__flame_fold(out, pb.p, pb.len, NULL, NULL);
+        else if (format == 4) pprof__flame_html(out, pb.p, pb.len, name);
         else pprof__gz_encode(out, pb.p, pb.len);
     }
     PPROF_FREE(pb.p);
@@ -4856,7 +5419,15 @@ PPROF__FN void pprof__http_index(int fd, int head) {
         PPROF_FREE(tids.p);
     }
     PPROF__S("</table>\n<a href=\"goroutine?debug=2\">full goroutine stack dump</a>\n<br>\n"
-             "<p>\nProfile Descriptions:\n<ul>\n");
+             "<p>Flame graphs (one HTML page each; add format=folded to any profile for "
+             "folded stacks): <a href=\"flamegraph?seconds=10\">CPU, 10 s</a>");
+    for (i = 0; i < 6; i++) {
+        static const char *const fg[] = {"heap", "allocs", "block", "mutex", "goroutine",
+                                         "threadcreate"};
+        snprintf(row, sizeof row, " <a href=\"flamegraph?profile=%s\">%s</a>", fg[i], fg[i]);
+        PPROF__S(row);
+    }
+    PPROF__S("</p>\n<p>\nProfile Descriptions:\n<ul>\n");
     for (i = 0; i < sizeof pprof__http_profiles / sizeof pprof__http_profiles[0]; i++) {
         snprintf(row, sizeof row, "<li><div class=profile-name>%s: </div> %s</li>\n",
                  pprof__http_profiles[i][0], pprof__http_profiles[i][1]);
@@ -4869,17 +5440,19 @@ PPROF__FN void pprof__http_index(int fd, int head) {
     PPROF_FREE(b.p);
 }
 
-/* Samples the CPU for ns, then answers with the profile (or, with `trace`, the timeline).
+/* Samples the CPU for ns, then answers with the profile; with `trace` 1 the timeline, 2
+   folded stacks, 3 the flame graph page (pprof__cpu_start's 2: the profile, to convert).
    Nothing is sent before the end, as Go does; the client leaving ends the window early. */
 PPROF__FN void pprof__http_sampled(const pprof__req *r, int head, int64_t ns, int trace) {
+    static const char *const types[] = {"application/octet-stream", "application/json",
+                                        "text/plain; charset=utf-8", "text/html; charset=utf-8"};
     int gen, rc;
     pprof__buf out;
     if (head) { /* the headers only: no profile is taken for them */
-        pprof__http_reply(r->fd, 200, trace ? "application/json" : "application/octet-stream",
-                          NULL, NULL, 0, 1);
+        pprof__http_reply(r->fd, 200, types[trace], NULL, NULL, 0, 1);
         return;
     }
-    rc = pprof__cpu_start(NULL, &gen, trace);
+    rc = pprof__cpu_start(NULL, &gen, trace > 2 ? 2 : trace);
     if (rc != PPROF_OK) {
         char msg[200];
         snprintf(msg, sizeof msg, "Could not enable %s: %s", trace ? "tracing" : "CPU profiling",
@@ -4890,7 +5463,20 @@ PPROF__FN void pprof__http_sampled(const pprof__req *r, int head, int64_t ns, in
     pprof__http_wait(r->fd, ns);
     memset(&out, 0, sizeof out);
     rc = pprof__cpu_stop(gen, &out);
+    if (rc == PPROF_OK && trace >= 2) { /* out holds the profile.proto: convert it */
+        pprof__buf conv;
+        char title[48];
+        memset(&conv, 0, sizeof conv);
+        snprintf(title, sizeof title, "CPU %.0f s", (double)ns / 1e9);
+        if (trace == 2) pprof__flame_fold(&conv, out.p, out.len, NULL, NULL);
+        else pprof__flame_html(&conv, out.p, out.len, title);
+        PPROF_FREE(out.p);
+        out = conv;
+        if (out.oom) rc = PPROF_ERR_NOMEM;
+    }
     if (rc != PPROF_OK) pprof__http_error(r->fd, 500, pprof_strerror(rc));
+    else if (trace >= 2)
+        pprof__http_reply(r->fd, 200, types[trace], NULL, out.p, out.len, head);
     else if (trace)
         pprof__http_reply(r->fd, 200, "application/json",
                           "Content-Disposition: attachment; filename=\"trace.json\"\r\n", out.p,
@@ -4902,15 +5488,28 @@ PPROF__FN void pprof__http_sampled(const pprof__req *r, int head, int64_t ns, in
     PPROF_FREE(out.p);
 }
 
-/* GET /debug/pprof/profile?seconds=N: a CPU profile of N seconds. */
-PPROF__FN void pprof__http_cpu(const pprof__req *r, int head) {
+/* ?format=: 0 absent (or "proto"), 3 "folded", -1 anything else (a 400, sent here). */
+PPROF__FN int pprof__http_format(const pprof__req *r) {
     char v[32];
-    long secs = 30;
+    if (!pprof__http_param(r->query, "format", v, sizeof v) || !v[0] || strcmp(v, "proto") == 0)
+        return 0;
+    if (strcmp(v, "folded") == 0) return PPROF_FORMAT_FOLDED;
+    pprof__http_error(r->fd, 400, "unknown format (want folded or proto)");
+    return -1;
+}
+
+/* GET /debug/pprof/profile?seconds=N[&format=folded]: a CPU profile of N seconds; also
+   /debug/pprof/flamegraph?seconds=N (default 10) as its flame graph page (flame = 1). */
+PPROF__FN void pprof__http_cpu(const pprof__req *r, int head, int flame) {
+    char v[32];
+    long secs = flame ? 10 : 30;
+    int format = flame ? 0 : pprof__http_format(r);
+    if (format < 0) return;
     if (pprof__http_param(r->query, "seconds", v, sizeof v) &&
         (!pprof__http_int(v, &secs) || secs <= 0))
-        secs = 30; /* Go: missing, bad or <= 0 means 30, no error */
+        secs = flame ? 10 : 30; /* Go: missing, bad or <= 0 means 30, no error */
     if (secs > 86400) secs = 86400; /* a day at most: no overflow, no profiler held for good */
-    pprof__http_sampled(r, head, (int64_t)secs * 1000000000, 0);
+    pprof__http_sampled(r, head, (int64_t)secs * 1000000000, flame ? 3 : format ? 2 : 0);
 }
 
 /* GET /debug/pprof/trace?seconds=N: Go's execution trace has no C counterpart; this is the
@@ -4927,14 +5526,15 @@ PPROF__FN void pprof__http_trace(const pprof__req *r, int head) {
 }
 
 /* GET /debug/pprof/<name>[?debug=N][&seconds=N]: the named profiles. */
-PPROF__FN void pprof__http_named(const pprof__req *r, const char *name, int head) {
+PPROF__FN void pprof__http_named(const pprof__req *r, const char *name, int head, int flame) {
     char v[64], disp[160];
     long debug = 0, secs = 0;
     int64_t t0 = pprof__os_mono_ns();
     pprof__buf out;
     void *base = NULL;
     size_t nbase = 0;
-    int rc;
+    int rc, format = flame ? PPROF_FORMAT_FLAMEGRAPH : pprof__http_format(r);
+    if (format < 0) return; /* answered */
     if (pprof__http_param(r->query, "seconds", v, sizeof v) && v[0]) {
         if (!pprof__http_int(v, &secs) || secs <= 0) {
             pprof__http_error(r->fd, 400, "invalid value for \"seconds\" - must be a positive integer");
@@ -4948,6 +5548,10 @@ PPROF__FN void pprof__http_named(const pprof__req *r, const char *name, int head
         pprof__http_error(r->fd, 400, "seconds and debug params are incompatible");
         return;
     }
+    if (format && debug != 0) {
+        pprof__http_error(r->fd, 400, "format and debug params are incompatible");
+        return;
+    }
     if (secs > 0) { /* a window: counters now, again at the end */
         base = pprof__named_base(name, &nbase);
         if (pprof__http_wait(r->fd, (int64_t)secs * 1000000000) != 0) {
@@ -4957,16 +5561,38 @@ PPROF__FN void pprof__http_named(const pprof__req *r, const char *name, int head
         }
     }
     memset(&out, 0, sizeof out);
-    rc = pprof__named(name, debug >= 2 ? 2 : debug != 0, base, nbase,
+    rc = pprof__named(name, format ? format : debug >= 2 ? 2 : debug != 0, base, nbase,
                       secs > 0 ? pprof__os_mono_ns() - t0 : 0, &out);
     PPROF_FREE(base);
     snprintf(disp, sizeof disp, "Content-Disposition: attachment; filename=\"%s%s\"\r\n", name,
              secs > 0 ? "-delta" : "");
     if (rc != PPROF_OK) pprof__http_error(r->fd, 500, "failed to collect profile");
-    else if (debug != 0)
+    else if (format == PPROF_FORMAT_FLAMEGRAPH)
+        pprof__http_reply(r->fd, 200, "text/html; charset=utf-8", NULL, out.p, out.len, head);
+    else if (debug != 0 || format)
         pprof__http_reply(r->fd, 200, "text/plain; charset=utf-8", NULL, out.p, out.len, head);
     else pprof__http_reply(r->fd, 200, "application/octet-stream", disp, out.p, out.len, head);
     PPROF_FREE(out.p);
+}
+
+/* GET /debug/pprof/flamegraph[?seconds=N | ?profile=heap|allocs|block|mutex|goroutine|
+   threadcreate[&seconds=N]]: a profile as one self-contained HTML page; CPU by default. */
+PPROF__FN void pprof__http_flame(const pprof__req *r, int head) {
+    static const char *const names[] = {"heap", "allocs", "block", "mutex", "goroutine",
+                                        "threads", "threadcreate"};
+    char v[32];
+    size_t i;
+    if (!pprof__http_param(r->query, "profile", v, sizeof v) || !v[0] ||
+        strcmp(v, "profile") == 0 || strcmp(v, "cpu") == 0) {
+        pprof__http_cpu(r, head, 1);
+        return;
+    }
+    for (i = 0; i < sizeof names / sizeof names[0]; i++)
+        if (strcmp(v, names[i]) == 0) {
+            pprof__http_named(r, i == 5 ? "goroutine" : names[i], head, 1);
+            return;
+        }
+    pprof__http_error(r->fd, 404, "Unknown profile");
 }
 
 /* /debug/pprof/symbol: GET answers the count line; POST (or a GET query) takes addresses
@@ -5057,14 +5683,15 @@ PPROF__FN void pprof__http_route(const pprof__req *r) {
     }
     if (!get) { pprof__http_error(r->fd, 405, "Method Not Allowed"); return; }
     if (!*name) pprof__http_index(r->fd, head);
-    else if (strcmp(name, "profile") == 0) pprof__http_cpu(r, head);
+    else if (strcmp(name, "profile") == 0) pprof__http_cpu(r, head, 0);
+    else if (strcmp(name, "flamegraph") == 0) pprof__http_flame(r, head);
     else if (strcmp(name, "cmdline") == 0) pprof__http_cmdline(r->fd, head);
     else if (strcmp(name, "trace") == 0) pprof__http_trace(r, head);
     else if (strcmp(name, "heap") == 0 || strcmp(name, "allocs") == 0 ||
              strcmp(name, "block") == 0 || strcmp(name, "mutex") == 0 ||
              strcmp(name, "goroutine") == 0 || strcmp(name, "threadcreate") == 0)
-        pprof__http_named(r, name, head);
-    else if (strcmp(name, "threads") == 0) pprof__http_named(r, "goroutine", head);
+        pprof__http_named(r, name, head, 0);
+    else if (strcmp(name, "threads") == 0) pprof__http_named(r, "goroutine", head, 0);
     else pprof__http_error(r->fd, 404, "Unknown profile");
 }
 
@@ -5710,11 +6337,42 @@ PPROF_API int pprof_write_cpu(FILE *fp, int seconds) {
     PPROF__HEAP_LEAVE();
     return rc;
 }
+PPROF_API int pprof_write_cpu_format(FILE *fp, int seconds, int format) {
+    pprof__buf raw, out;
+    int rc, gen;
+    char title[48];
+    if (!fp) return PPROF_ERR_NULL;
+    if (format == PPROF_FORMAT_PROTO) return pprof_write_cpu(fp, seconds);
+    if (format != PPROF_FORMAT_FOLDED && format != PPROF_FORMAT_FLAMEGRAPH) return PPROF_ERR_DEBUG;
+    if (seconds < 1) return PPROF_ERR_DURATION;
+    memset(&raw, 0, sizeof raw);
+    memset(&out, 0, sizeof out);
+    PPROF__HEAP_ENTER();
+    rc = pprof__cpu_start(NULL, &gen, 2); /* no FILE: pprof_cpu_stop leaves it to us */
+    if (rc == PPROF_OK) {
+        pprof__os_sleep_ns((int64_t)seconds * 1000000000);
+        rc = pprof__cpu_stop(gen, &raw);
+    }
+    snprintf(title, sizeof title, "CPU %d s", seconds);
+    if (rc == PPROF_OK && format == PPROF_FORMAT_FOLDED)
+        pprof__flame_fold(&out, raw.p, raw.len, NULL, NULL);
+    else if (rc == PPROF_OK)
+        pprof__flame_html(&out, raw.p, raw.len, title);
+    if (rc == PPROF_OK && out.oom) rc = PPROF_ERR_NOMEM;
+    if (rc == PPROF_OK && (fwrite(out.p, 1, out.len, fp) != out.len || fflush(fp) != 0)) {
+        __atomic_store_n(&pprof__os_errno, errno, __ATOMIC_RELAXED);
+        rc = PPROF_ERR_IO;
+    }
+    PPROF__HEAP_LEAVE();
+    PPROF_FREE(raw.p);
+    PPROF_FREE(out.p);
+    return rc;
+}
 PPROF_API int pprof_write_profile(const char *name, FILE *fp, int debug) {
     pprof__buf out;
     int rc;
     if (!name || !fp) return PPROF_ERR_NULL;
-    if (debug < 0 || debug > 2) return PPROF_ERR_DEBUG;
+    if (debug < 0 || debug > PPROF_FORMAT_FLAMEGRAPH) return PPROF_ERR_DEBUG;
     memset(&out, 0, sizeof out);
     rc = pprof__named(name, debug, NULL, 0, 0, &out);
     PPROF__HEAP_ENTER();
@@ -5841,6 +6499,10 @@ PPROF_API int pprof_set_block_rate(long ns) { return ns < 0 ? PPROF_ERR_FRACTION
 PPROF_API int pprof_write_profile(const char *name, FILE *fp, int debug) {
     (void)debug;
     return name && fp ? PPROF_ERR_UNSUPPORTED : PPROF_ERR_NULL;
+}
+PPROF_API int pprof_write_cpu_format(FILE *fp, int seconds, int format) {
+    (void)format;
+    return pprof_write_cpu(fp, seconds);
 }
 #endif
 #endif /* PPROF_IMPLEMENTATION */

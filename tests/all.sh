@@ -212,6 +212,19 @@ for script in tests/preload.sh tests/install.sh; do
     [ $done_ = 1 ] || result FAIL "$script" "ended before its last test (crash or timeout)"
 done
 
+# --- the flame graph page in headless Chromium (tests/browser.sh; SKIP without chromium)
+nbrowser=0
+while IFS= read -r line; do
+    case $line in
+        "PASS  "*) result PASS "${line#PASS  }" ;;
+        "FAIL  "*) n=${line#FAIL  }; result FAIL "${n%%:*}" "${n#*: }" ;;
+        "SKIP  "*) n=${line#SKIP  }; result SKIP "${n%%:*}" "${n#*: }" ;;
+        *) continue ;;
+    esac
+    nbrowser=$((nbrowser + 1))
+done < <(B="$B" PPROF_TEST_STRICT=0 timeout 120 tests/browser.sh 2>&1)
+[ "$nbrowser" -gt 0 ] || result FAIL browser_flamegraph "tests/browser.sh reported nothing"
+
 # --- the runner, in three builds
 run_phase() { # label binary [filters...]
     local label=$1 bin=$2; shift 2

@@ -85,7 +85,8 @@ static void t_heap_explicit_exact(void) {
         T_CHECK(errno == 4321, "errno after a sampled pprof_malloc: %d", errno);
         T_CHECK(pprof_write_profile("heap", NULL, 0) == PPROF_ERR_NULL, "NULL file");
         T_CHECK(pprof_write_profile("nope", stderr, 0) == PPROF_ERR_NAME, "unknown name");
-        T_CHECK(pprof_write_profile("heap", stderr, 3) == PPROF_ERR_DEBUG, "debug 3");
+        T_CHECK(pprof_write_profile("heap", stderr, 5) == PPROF_ERR_DEBUG &&
+                pprof_write_profile("heap", stderr, -1) == PPROF_ERR_DEBUG, "format 5, -1");
 #if !PPROF__SANITIZED /* pprof_free takes glibc's malloc'd memory too (not a sanitizer's) */
         pprof_free(malloc(10));
 #endif

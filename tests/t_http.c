@@ -910,6 +910,218 @@ static void t_http_emfile(void) {
     T_CHECK(pprof_shutdown() == PPROF_OK, "shutdown");
 }
 
+/* Folded stacks: every line "frames value", frames without spaces, sorted and unique. */
+static void t_folded_parses(const char *what, const char *s) {
+    const char *line = s, *prev = NULL;
+    size_t prev_len = 0;
+    while (*line) {
+        const char *nl = strchr(line, '\n'), *sp;
+        size_t stack_len;
+        T_CHECK(nl != NULL, "%s: last line unterminated", what);
+        sp = memchr(line, ' ', (size_t)(nl - line));
+        T_CHECK(sp && sp > line && sp + 1 < nl && strspn(sp + 1, "0123456789") == (size_t)(nl - sp - 1),
+                "%s: not 'frames value': %.*s", what, (int)(nl - line), line);
+        stack_len = (size_t)(sp - line);
+        if (prev) {
+            int c = memcmp(prev, line, prev_len < stack_len ? prev_len : stack_len);
+            T_CHECK(c < 0 || (c == 0 && prev_len < stack_len), "%s: unsorted or repeated: %.*s",
+                    what, (int)stack_len, line);
+        }
+        prev = line;
+        prev_len = stack_len;
+        line = nl + 1;
+    }
+}
+/* The value of the line whose stack ends in ";leaf" (or is "leaf"), -1 if none. */
+static long long t_folded_value(const char *s, const char *leaf) {
+    char pat[128];
+    const char *p;
+    size_t n = (size_t)snprintf(pat, sizeof pat, "%s ", leaf);
+    for (p = s; (p = strstr(p, pat)) != NULL; p++)
+        if (p == s || p[-1] == ';' || p[-1] == '\n') return atoll(p + n);
+    return -1;
+}
+static char *t_folded_write(const char *name, int format, int *rc) {
+    FILE *f = tmpfile();
+    long n;
+    char *s;
+    T_CHECK(f != NULL, "tmpfile");
+    *rc = name ? pprof_write_profile(name, f, format) : pprof_write_cpu_format(f, 1, format);
+    n = ftell(f);
+    rewind(f);
+    s = (char *)calloc(1, (size_t)(n > 0 ? n : 0) + 1);
+    T_CHECK(n < 0 || fread(s, 1, (size_t)n, f) == (size_t)n, "read back");
+    fclose(f);
+    return s;
+}
+static char *t_fold_keep[8];
+T_NOINLINE static void t_fold_site_a(int i) {
+    t_fold_keep[i] = (char *)pprof_malloc(1000);
+    T_OPAQUE(t_fold_keep[i]);
+}
+T_NOINLINE static void t_fold_site_b(int i) {
+    t_fold_keep[i] = (char *)pprof_malloc(4096);
+    T_OPAQUE(t_fold_keep[i]);
+}
+
+static void t_http_folded_heap(void) {
+    static const char *const names[] = {"heap", "allocs", "block", "mutex", "goroutine", "threadcreate"};
+    int port = t_http_start(), rc, i;
+    t_resp r;
+    char *s;
+    pprof_set_heap_rate(1); /* every allocation recorded: exact values */
+    for (i = 0; i < 3; i++) t_fold_site_a(i);
+    for (i = 3; i < 5; i++) t_fold_site_b(i);
+    pprof_free(t_fold_keep[4]);
+    t_http_get(port, "GET", "/debug/pprof/heap?format=folded", &r);
+    T_CHECK(r.status == 200 && t_has_header(&r, "Content-Type: text/plain"), "heap folded:\n%s", r.head);
+    t_folded_parses("heap", r.body);
+    T_CHECK(t_folded_value(r.body, "t_fold_site_a") == 3000 && t_folded_value(r.body, "t_fold_site_b") == 4096,
+            "inuse_space per site: %lld %lld\n%.600s", t_folded_value(r.body, "t_fold_site_a"),
+            t_folded_value(r.body, "t_fold_site_b"), r.body);
+    T_CHECK(strstr(r.body, ";t_http_folded_heap;t_fold_site_a 3000\n"), "root first, leaf last");
+    free(r.raw);
+    t_http_get(port, "GET", "/debug/pprof/allocs?format=folded", &r);
+    T_CHECK(r.status == 200 && t_folded_value(r.body, "t_fold_site_b") == 8192, "alloc_space of site b");
+    free(r.raw);
+    t_http_get(port, "GET", "/debug/pprof/allocs?seconds=1&format=folded", &r);
+    T_CHECK(r.status == 200 && t_folded_value(r.body, "t_fold_site_b") == -1,
+            "a window allocates nothing at site b");
+    free(r.raw);
+    t_http_get(port, "GET", "/debug/pprof/goroutine?format=folded", &r);
+    T_CHECK(r.status == 200 && strstr(r.body, "pprof__http_named") && strstr(r.body, ";poll"),
+            "goroutine: the serving thread and the listener\n%.600s", r.body);
+    t_folded_parses("goroutine", r.body);
+    free(r.raw);
+    t_http_get(port, "GET", "/debug/pprof/threads?format=folded", &r);
+    T_CHECK(r.status == 200 && t_has_header(&r, "text/plain"), "threads");
+    free(r.raw);
+    t_http_get(port, "GET", "/debug/pprof/heap?format=svg", &r);
+    T_CHECK(r.status == 400 && t_has_header(&r, "X-Go-Pprof: 1"), "bad format: %d", r.status);
+    free(r.raw);
+    t_http_get(port, "GET", "/debug/pprof/profile?format=json", &r);
+    T_CHECK(r.status == 400, "bad CPU format: %d", r.status);
+    free(r.raw);
+    t_http_get(port, "GET", "/debug/pprof/heap?format=folded&debug=1", &r);
+    T_CHECK(r.status == 400, "format with debug: %d", r.status);
+    free(r.raw);
+    for (i = 0; i < 6; i++) {
+        s = t_folded_write(names[i], PPROF_FORMAT_FOLDED, &rc);
+        T_CHECK(rc == PPROF_OK, "%s: %s", names[i], pprof_strerror(rc));
+        t_folded_parses(names[i], s);
+        if (i == 0) T_CHECK(t_folded_value(s, "t_fold_site_a") == 3000, "pprof_write_profile heap");
+        if (i == 4) T_CHECK(strstr(s, "t_http_folded_heap;t_folded_write;pprof_write_profile"),
+                            "the calling thread in its own dump:\n%.800s", s);
+        free(s);
+        s = t_folded_write(names[i], PPROF_FORMAT_FLAMEGRAPH, &rc);
+        T_CHECK(rc == PPROF_OK && strncmp(s, "<!DOCTYPE html>", 15) == 0 && strstr(s, "</html>"),
+                "%s page", names[i]);
+        free(s);
+    }
+    s = t_folded_write("heap", 5, &rc);
+    T_CHECK(rc == PPROF_ERR_DEBUG, "format 5");
+    free(s);
+    s = t_folded_write(NULL, PPROF_FORMAT_TEXT, &rc);
+    T_CHECK(rc == PPROF_ERR_DEBUG, "CPU text");
+    free(s);
+    for (i = 0; i < 4; i++) pprof_free(t_fold_keep[i]);
+    T_CHECK(pprof_shutdown() == PPROF_OK, "shutdown");
+}
+
+static void t_http_folded_cpu(void) {
+    int port = t_http_start(), rc;
+    pthread_t spin;
+    t_resp r;
+    char *s;
+    __atomic_store_n(&t_spin_stop, 0, __ATOMIC_RELAXED);
+    pthread_create(&spin, NULL, t_spin_a, NULL);
+    t_http_get(port, "GET", "/debug/pprof/profile?seconds=1&format=folded", &r);
+    T_CHECK(r.status == 200 && t_has_header(&r, "Content-Type: text/plain"), "profile folded:\n%s", r.head);
+    t_folded_parses("cpu", r.body);
+    T_CHECK(t_folded_value(r.body, "hot_a") > 100000000, "hot_a, nanoseconds:\n%.600s", r.body);
+    T_CHECK(strstr(r.body, "stage_a;hot_a "), "caller before callee");
+    free(r.raw);
+    s = t_folded_write(NULL, PPROF_FORMAT_FOLDED, &rc);
+    T_CHECK(rc == PPROF_OK && t_folded_value(s, "hot_a") > 100000000, "pprof_write_cpu_format: %s\n%.300s",
+            pprof_strerror(rc), s);
+    free(s);
+    t_http_get(port, "GET", "/debug/pprof/flamegraph?seconds=1", &r);
+    T_CHECK(r.status == 200 && t_has_header(&r, "Content-Type: text/html"), "flamegraph:\n%s", r.head);
+    T_CHECK(strstr(r.body, "stage_a;hot_a ") && strstr(r.body, "\"unit\":\"nanoseconds\""), "CPU page data");
+    free(r.raw);
+    __atomic_store_n(&t_spin_stop, 1, __ATOMIC_RELAXED);
+    pthread_join(spin, NULL);
+    t_http_get(port, "GET", "/debug/pprof/flamegraph?profile=heap", &r);
+    T_CHECK(r.status == 200 && strstr(r.body, "inuse_space") && strstr(r.body, "\"unit\":\"bytes\""), "heap page");
+    free(r.raw);
+    t_http_get(port, "GET", "/debug/pprof/flamegraph?profile=nosuch", &r);
+    T_CHECK(r.status == 404, "unknown profile: %d", r.status);
+    free(r.raw);
+    t_http_get(port, "GET", "/debug/pprof/", &r);
+    T_CHECK(strstr(r.body, "href=\"flamegraph?seconds=10\"") && strstr(r.body, "flamegraph?profile=heap"),
+            "index links the flame graph");
+    free(r.raw);
+    T_CHECK(pprof_shutdown() == PPROF_OK, "shutdown");
+}
+
+/* Names are untrusted: ';', spaces and newlines never break a folded line, and nothing
+   in the page's data can close its <script>. A profile built by hand with such names. */
+static void t_http_folded_escaping(void) {
+    static const char *const strs[] = {"", "cpu", "nanoseconds", "a;b c\nd", "</script><b>&x", "main"};
+    pprof__buf pb, out, html;
+    size_t i;
+    uint64_t loc;
+    const char *data, *end;
+    memset(&pb, 0, sizeof pb);
+    memset(&out, 0, sizeof out);
+    memset(&html, 0, sizeof html);
+    pprof__pb_open(&pb, 1);                      /* sample_type cpu/nanoseconds */
+    pprof__pb_i64(&pb, 1, 1);
+    pprof__pb_i64(&pb, 2, 2);
+    pprof__pb_close(&pb);
+    for (i = 0; i < 2; i++) {                    /* main -> a;b.. and main -> </script>.. */
+        pprof__pb_open(&pb, 2);
+        pprof__pb_open(&pb, 1);
+        pprof__pb_varint(&pb, 1 + i);
+        pprof__pb_varint(&pb, 3);
+        pprof__pb_close(&pb);
+        pprof__pb_open(&pb, 2);
+        pprof__pb_varint(&pb, 10 * (i + 1));
+        pprof__pb_close(&pb);
+        pprof__pb_close(&pb);
+    }
+    for (loc = 1; loc <= 3; loc++) {
+        pprof__pb_open(&pb, 4);
+        pprof__pb_u64(&pb, 1, loc);
+        pprof__pb_u64(&pb, 3, 0x1000 * loc);
+        pprof__pb_open(&pb, 4);
+        pprof__pb_u64(&pb, 1, loc);
+        pprof__pb_close(&pb);
+        pprof__pb_close(&pb);
+        pprof__pb_open(&pb, 5);
+        pprof__pb_u64(&pb, 1, loc);
+        pprof__pb_u64(&pb, 2, loc == 3 ? 5 : loc + 2);
+        pprof__pb_close(&pb);
+    }
+    for (i = 0; i < sizeof strs / sizeof strs[0]; i++) pprof__pb_bytes(&pb, 6, strs[i], strlen(strs[i]));
+    pprof__flame_fold(&out, pb.p, pb.len, NULL, NULL);
+    pprof__pb_raw(&out, "", 1);
+    T_CHECK(!out.oom && strcmp((char *)out.p, "main;</script><b>&x 20\nmain;a:b_c_d 10\n") == 0,
+            "folded: '%s'", (char *)out.p);
+    pprof__flame_html(&html, pb.p, pb.len, "t<i>");
+    pprof__pb_raw(&html, "", 1);
+    data = strstr((char *)html.p, "id=\"data\">");
+    T_CHECK(data != NULL, "data block");
+    end = strstr(data, "</script>");
+    T_CHECK(end && memchr(data + 10, '<', (size_t)(end - data - 10)) == NULL &&
+            strstr(data, "\\u003c/script\\u003e\\u003cb\\u003e\\u0026x 20"), "escaped: %.300s", data);
+    T_CHECK(strstr(data, "\"title\":\"t\\u003ci\\u003e, cpu\""), "title: %.100s", data);
+    pprof__flame_fold(&out, pb.p, pb.len / 2, NULL, NULL); /* truncated input: no crash */
+    PPROF_FREE(pb.p);
+    PPROF_FREE(out.p);
+    PPROF_FREE(html.p);
+}
+
 #define T_HTTP_CASES \
     {"http_listen_errors_and_addresses", t_http_listen_errors, 30}, \
     {"http_endpoints_statuses_headers_bodies", t_http_endpoints, 30}, \
@@ -925,4 +1137,7 @@ static void t_http_emfile(void) {
     {"http_token_bearer_every_endpoint", t_http_token, 30}, \
     {"http_token_from_environment", t_http_token_env, 30}, \
     {"http_out_of_descriptors_no_spin_then_serves", t_http_emfile, 30}, \
-    {"http_wrk_30s_two_endpoints_under_cpu_profile", t_http_wrk, 90},
+    {"http_wrk_30s_two_endpoints_under_cpu_profile", t_http_wrk, 90}, \
+    {"http_folded_heap_goroutine_exact_and_formats", t_http_folded_heap, 30}, \
+    {"http_folded_cpu_and_flamegraph_page", t_http_folded_cpu, 30}, \
+    {"http_folded_names_escaped_page_data_safe", t_http_folded_escaping, 10},

@@ -1,0 +1,225 @@
+/* libpprof.c - pprof.h as a shared library, for programs built without it; part of pprof.h
+ * Build: make build/libpprof.so, or
+ *        cc -shared -fPIC -O2 -g -fno-omit-frame-pointer -pthread tools/libpprof.c -o libpprof.so
+ * Use:   LD_PRELOAD=/path/to/libpprof.so PPROF_CPU=cpu.pb.gz prog args...
+ *
+ * Read once, when the library loads (before the program's main and its constructors):
+ *   PPROF_LISTEN=host:port    serve /debug/pprof/ ("6060" and ":6060" mean 127.0.0.1:6060;
+ *                             port 0 picks a free port and prints it on stderr)
+ *   PPROF_CPU=path            profile the CPU from load to exit; write the profile at exit
+ *   PPROF_CPU_HZ=n            samples per CPU-second, 1..10000 (default 100)
+ *   PPROF_HEAP=1              sample malloc & co. (otherwise the rate is 0: the interposed
+ *                             malloc costs a thread-local compare and records nothing)
+ *   PPROF_HEAP_RATE=bytes     mean bytes between heap samples (default 524288; 1: every one)
+ *   PPROF_HEAP_PROFILE=path   write the heap profile at exit (implies PPROF_HEAP=1)
+ *   PPROF_MUTEX_FRACTION=n    pprof_set_mutex_fraction(n)     PPROF_BLOCK_RATE=ns  likewise
+ *   PPROF_TOKEN               the listener's bearer token, as for pprof_listen
+ *   PPROF_CHILDREN=1          child processes profile too (below)
+ * "At exit" is a return from main or exit() from any thread. _exit (dash's way to end),
+ * quick_exit, abort, a signal that kills, or exec write nothing and leave the file empty.
+ * Bad values and failures are reported on stderr ("pprof.h: ...") and the program runs on
+ * without that part.
+ * Children: LD_PRELOAD passes to child processes. So that only the process started with
+ * the variables profiles, the library takes them out of the environment (in place, before
+ * main, so the program and its children never see them). A forked child never profiles or
+ * listens (pprof.h's fork rules). With PPROF_CHILDREN=1 the variables stay: every process
+ * exec'd below profiles as well, and each writes path.<pid> (the first one too); they all
+ * try the same PPROF_LISTEN address, so give port 0 (each prints its port).
+ */
+#define PPROF_IMPLEMENTATION
+#define PPROF_WRAP_MALLOC
+#define PPROF_WRAP_PTHREAD
+#include "../pprof.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <string.h>
+#include <unistd.h>
+
+static struct {
+    pid_t pid;                 /* the profiling process; 0: this library does nothing */
+    FILE *cpu;                 /* the running CPU profile's file */
+    char cpu_path[PATH_MAX], heap_path[PATH_MAX];
+} pprof__pre;
+
+static void pprof__pre_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void pprof__pre_warn(const char *fmt, ...) {
+    va_list ap;
+    char msg[600];
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    fprintf(stderr, "pprof.h: %s\n", msg);
+}
+
+extern char **environ;
+
+/* The variables this file reads: taken out of the environment unless PPROF_CHILDREN=1. */
+enum { PPROF__PRE_LISTEN, PPROF__PRE_CPU, PPROF__PRE_CPU_HZ, PPROF__PRE_HEAP,
+       PPROF__PRE_HEAP_RATE, PPROF__PRE_HEAP_PROFILE, PPROF__PRE_MUTEX, PPROF__PRE_BLOCK,
+       PPROF__PRE_TOKEN, PPROF__PRE_NVARS };
+static const char *const pprof__pre_vars[PPROF__PRE_NVARS] = {
+    "PPROF_LISTEN", "PPROF_CPU", "PPROF_CPU_HZ", "PPROF_HEAP", "PPROF_HEAP_RATE",
+    "PPROF_HEAP_PROFILE", "PPROF_MUTEX_FRACTION", "PPROF_BLOCK_RATE", "PPROF_TOKEN"};
+
+/* A non-empty variable, or NULL. Read from environ itself: some programs (bash) define a
+   getenv and setenv of their own that do not work before their main. */
+static const char *pprof__pre_env(const char *name) {
+    size_t n = strlen(name);
+    char **e;
+    for (e = environ; e && *e; e++)
+        if (strncmp(*e, name, n) == 0 && (*e)[n] == '=') return (*e)[n + 1] ? *e + n + 1 : NULL;
+    return NULL;
+}
+
+/* Takes pprof__pre_vars out of environ by moving the pointers after them, in the array
+   itself, which is also main's envp: a program that hands envp to its children (bash)
+   passes them on no more than one that uses environ. The strings stay where they are. */
+static void pprof__pre_unset(void) {
+    char **r, **w;
+    size_t i;
+    for (r = w = environ; r && *r; r++) {
+        for (i = 0; i < PPROF__PRE_NVARS; i++) {
+            size_t n = strlen(pprof__pre_vars[i]);
+            if (strncmp(*r, pprof__pre_vars[i], n) == 0 && (*r)[n] == '=') break;
+        }
+        if (i == PPROF__PRE_NVARS) *w++ = *r;
+    }
+    if (w) *w = NULL;
+}
+
+/* A decimal integer in [lo, hi]: 1 and *out, or 0 after a warning. */
+static int pprof__pre_num(const char *name, const char *v, long long lo, long long hi,
+                          long long *out) {
+    char *end;
+    long long n;
+    errno = 0;
+    n = strtoll(v, &end, 10);
+    if (end == v || *end || errno || n < lo || n > hi) {
+        pprof__pre_warn("%s=%s: want an integer from %lld to %lld; ignored", name, v, lo, hi);
+        return 0;
+    }
+    *out = n;
+    return 1;
+}
+
+/* path, or path.<pid> for a descendant under PPROF_CHILDREN=1. 0 if it does not fit. */
+static int pprof__pre_path(char *out, const char *name, const char *path, int child) {
+    int n = child ? snprintf(out, PATH_MAX, "%s.%ld", path, (long)getpid())
+                  : snprintf(out, PATH_MAX, "%s", path);
+    if (n < 0 || n >= PATH_MAX) {
+        pprof__pre_warn("%s: path too long; ignored", name);
+        return 0;
+    }
+    return 1;
+}
+
+static void pprof__pre_listen(const char *v, const char *token) {
+    char addr[160];
+    size_t i;
+    int rc;
+    if (token && pprof_set_token(token) != PPROF_OK) { /* never serve unguarded instead */
+        pprof__pre_warn("PPROF_TOKEN: %s; not listening", pprof_strerror(PPROF_ERR_TOKEN));
+        return;
+    }
+    for (i = 0; v[i] >= '0' && v[i] <= '9'; i++) {}
+    if ((v[i] ? snprintf(addr, sizeof addr, "%s", v)
+              : snprintf(addr, sizeof addr, ":%s", v)) >= (int)sizeof addr) { /* bare port */
+        pprof__pre_warn("PPROF_LISTEN=%.40s...: too long; not listening", v);
+        return;
+    }
+    rc = pprof_listen_addr(addr);
+    if (rc == PPROF_ERR_OS)
+        pprof__pre_warn("PPROF_LISTEN=%s: %s (%s); not listening", v, pprof_strerror(rc),
+                        strerror(pprof_last_os_error()));
+    else if (rc != PPROF_OK)
+        pprof__pre_warn("PPROF_LISTEN=%s: %s; not listening", v, pprof_strerror(rc));
+    else if (strlen(addr) >= 2 && strcmp(addr + strlen(addr) - 2, ":0") == 0)
+        pprof__pre_warn("pid %ld serves /debug/pprof/ on port %d", (long)getpid(),
+                        pprof_listen_port());
+}
+
+/* After pprof.h's own constructors (101, and the default ones that register fork handlers
+   need nothing of this). */
+__attribute__((constructor(102))) static void pprof__pre_init(void) {
+    const char *val[PPROF__PRE_NVARS], *v;
+    long long n;
+    int child, heap = 0;
+    size_t i, any = 0;
+    pprof_set_heap_rate(0); /* no sampling unless asked: malloc stays a compare */
+    for (i = 0; i < PPROF__PRE_NVARS; i++) {
+        val[i] = pprof__pre_env(pprof__pre_vars[i]);
+        any |= val[i] != NULL && i != PPROF__PRE_TOKEN; /* a token alone asks nothing */
+    }
+    if (!any) return; /* nothing asked: leave even environ alone */
+    child = (v = pprof__pre_env("PPROF_CHILDREN")) != NULL && strcmp(v, "1") == 0;
+    if (!child) pprof__pre_unset(); /* before any thread exists; val[] still points at them */
+    pprof__pre.pid = getpid();
+    if ((v = val[PPROF__PRE_HEAP]) != NULL) {
+        if (strcmp(v, "1") == 0) heap = 1;
+        else if (strcmp(v, "0") != 0) pprof__pre_warn("PPROF_HEAP=%s: want 1 or 0; ignored", v);
+    }
+    if ((v = val[PPROF__PRE_HEAP_PROFILE]) != NULL &&
+        pprof__pre_path(pprof__pre.heap_path, "PPROF_HEAP_PROFILE", v, child))
+        heap = 1;
+    if (heap) {
+        size_t rate = 524288;
+        if ((v = val[PPROF__PRE_HEAP_RATE]) != NULL &&
+            pprof__pre_num("PPROF_HEAP_RATE", v, 1, LLONG_MAX, &n))
+            rate = (size_t)n;
+        pprof_set_heap_rate(rate);
+    } else if (val[PPROF__PRE_HEAP_RATE]) {
+        pprof__pre_warn("PPROF_HEAP_RATE without PPROF_HEAP=1: heap profiling stays off");
+    }
+    if ((v = val[PPROF__PRE_MUTEX]) != NULL &&
+        pprof__pre_num("PPROF_MUTEX_FRACTION", v, 0, INT_MAX, &n))
+        pprof_set_mutex_fraction((int)n);
+    if ((v = val[PPROF__PRE_BLOCK]) != NULL &&
+        pprof__pre_num("PPROF_BLOCK_RATE", v, 0, LONG_MAX, &n))
+        pprof_set_block_rate((long)n);
+
+    if ((v = val[PPROF__PRE_CPU]) != NULL &&
+        pprof__pre_path(pprof__pre.cpu_path, "PPROF_CPU", v, child)) {
+        const char *hz = val[PPROF__PRE_CPU_HZ];
+        int rc;
+        if (hz && pprof__pre_num("PPROF_CPU_HZ", hz, 1, 10000, &n)) pprof_set_cpu_rate((int)n);
+        pprof__pre.cpu = fopen(pprof__pre.cpu_path, "wbe"); /* e: not inherited by exec */
+        if (!pprof__pre.cpu) {
+            pprof__pre_warn("PPROF_CPU=%s: %s; no CPU profile", pprof__pre.cpu_path,
+                            strerror(errno));
+        } else if ((rc = pprof_cpu_start(pprof__pre.cpu)) != PPROF_OK) {
+            pprof__pre_warn("PPROF_CPU: %s; no CPU profile", pprof_strerror(rc));
+            fclose(pprof__pre.cpu);
+            pprof__pre.cpu = NULL;
+        }
+    }
+    if ((v = val[PPROF__PRE_LISTEN]) != NULL) pprof__pre_listen(v, val[PPROF__PRE_TOKEN]);
+}
+
+/* At exit (main returned, or exit() in any thread), in the profiling process only: a forked
+   child has the same memory but no profile of its own. */
+__attribute__((destructor)) static void pprof__pre_fini(void) {
+    int rc;
+    if (pprof__pre.pid == 0 || pprof__pre.pid != getpid()) return;
+    if (pprof__pre.cpu) {
+        if ((rc = pprof_cpu_stop()) != PPROF_OK)
+            pprof__pre_warn("PPROF_CPU=%s: %s", pprof__pre.cpu_path, pprof_strerror(rc));
+        if (fclose(pprof__pre.cpu) != 0 && rc == PPROF_OK)
+            pprof__pre_warn("PPROF_CPU=%s: %s", pprof__pre.cpu_path, strerror(errno));
+        pprof__pre.cpu = NULL;
+    }
+    if (pprof__pre.heap_path[0]) {
+        FILE *fp = fopen(pprof__pre.heap_path, "wbe");
+        if (!fp) {
+            pprof__pre_warn("PPROF_HEAP_PROFILE=%s: %s", pprof__pre.heap_path, strerror(errno));
+        } else {
+            if ((rc = pprof_write_heap(fp)) != PPROF_OK)
+                pprof__pre_warn("PPROF_HEAP_PROFILE=%s: %s", pprof__pre.heap_path,
+                                pprof_strerror(rc));
+            fclose(fp);
+        }
+        pprof__pre.heap_path[0] = 0;
+    }
+    pprof__pre.pid = 0;
+}
