@@ -1,4 +1,4 @@
-/* pprof.h - v0.4.0 - Go-style pprof profiling for C and C++ - single header, MIT
+/* pprof.h - v0.5.0 - Go-style pprof profiling for C and C++ - single header, MIT
    SPDX-License-Identifier: MIT
 
    USAGE
@@ -45,7 +45,7 @@
      pprof_write_cpu(fp, secs)  start, sleep secs seconds, stop and write.
      pprof_strerror(code)       a static message for a result code.
      pprof_last_os_error()      errno of the last failed system call behind PPROF_ERR_OS.
-     pprof_version()            "0.4.0".
+     pprof_version()            "0.5.0".
      pprof_listen(port)         serve /debug/pprof/ on 127.0.0.1:port (0: any free port).
      pprof_listen_addr(addr)    the same on "host:port", "[ipv6]:port" or ":port".
      pprof_listen_port()        the port listened on, or 0.
@@ -192,6 +192,9 @@
      during the profile (dlclose, then dlopen at the same place) is named after neither.
 
    RECENT CHANGES
+     0.5.0  Labels (pprof_label_push/pop); /debug/pprof/flamegraph; folded stacks
+            (?format=folded, PPROF_FORMAT_*, pprof_write_cpu_format); libpprof.so for
+            LD_PRELOAD; make install, pkg-config, CMake target pprof::pprof.
      0.4.0  Access token (pprof_set_token, PPROF_TOKEN); requests read by one poll loop, so
             idle and slow clients hold no thread; stricter request parsing; thread dumps
             read sleeping threads without a signal (no EINTR).
@@ -215,11 +218,11 @@
 #include <stdlib.h>
 
 #define PPROF_VERSION_MAJOR 0
-#define PPROF_VERSION_MINOR 4
+#define PPROF_VERSION_MINOR 5
 #define PPROF_VERSION_PATCH 0
 #define PPROF_VERSION_NUMBER \
     (PPROF_VERSION_MAJOR * 10000 + PPROF_VERSION_MINOR * 100 + PPROF_VERSION_PATCH)
-#define PPROF_VERSION_STRING "0.4.0"
+#define PPROF_VERSION_STRING "0.5.0"
 
 #ifdef PPROF_STATIC
 #  if defined(__GNUC__)
