@@ -29,13 +29,24 @@ compile() { # name compiler-and-flags...
     if out=$("$@" 2>&1); then result PASS "$name"; else result FAIL "$name" "$(echo "$out" | head -5)"; fi
 }
 
+# Relays the "PASS  name", "FAIL  name: why" and "SKIP  name: why" lines a script prints as
+# results; $relayed counts them, $relay_end says whether it printed its closing END line.
+relay() {
+    relayed=0 relay_end=0
+    while IFS= read -r line; do
+        case $line in
+            "PASS  "*) result PASS "${line#PASS  }" ;;
+            "FAIL  "*) n=${line#FAIL  }; result FAIL "${n%%:*}" "${n#*: }" ;;
+            "SKIP  "*) n=${line#SKIP  }; result SKIP "${n%%:*}" "${n#*: }" ;;
+            END) relay_end=1; continue ;;
+            *) continue ;;
+        esac
+        relayed=$((relayed + 1))
+    done
+}
+
 # --- lint: what the compiler does not check
-while IFS= read -r line; do
-    case $line in
-        "PASS  "*) result PASS "${line#PASS  }" ;;
-        "FAIL  "*) n=${line#FAIL  }; result FAIL "${n%%:*}" "${n#*: }" ;;
-    esac
-done < <(tools/lint.sh)
+relay < <(tools/lint.sh)
 
 # --- the compile matrix: implementation TU + a user TU, as C and C++, gcc and clang
 for cc in gcc clang; do
@@ -151,13 +162,8 @@ else
 fi
 
 # --- other readers of our profiles: pprof-format (npm) and speedscope's importer
-while IFS= read -r line; do
-    case $line in
-        "PASS  "*) result PASS "${line#PASS  }" ;;
-        "SKIP  "*) n=${line#SKIP  }; result SKIP "${n%%:*}" "${n#*: }" ;;
-        "FAIL  "*) n=${line#FAIL  }; result FAIL "${n%%:*}" "${n#*: }" ;;
-    esac
-done < <(B="$B" tests/npm/readers.sh 2>&1)
+relay < <(B="$B" tests/npm/readers.sh 2>&1)
+[ "$relayed" -gt 0 ] || result FAIL npm_readers "tests/npm/readers.sh reported nothing"
 
 # --- a C++ program's heap profile: operator new/delete at their call sites (PASS/FAIL lines)
 # (g++, clang++: the implementation in C++; c-impl: in a C file, operator new by its mangled names)
@@ -185,45 +191,19 @@ done
 
 # --- libFuzzer smoke: each target of tests/fuzz/ replays its seed corpus (the regression
 # inputs of past crashes too), then fuzzes a few seconds; `make fuzz` runs them for longer
-nfuzz=0
-while IFS= read -r line; do
-    case $line in
-        "PASS  "*) result PASS "${line#PASS  }" ;;
-        "FAIL  "*) n=${line#FAIL  }; result FAIL "${n%%:*}" "${n#*: }" ;;
-        "SKIP  "*) n=${line#SKIP  }; result SKIP "${n%%:*}" "${n#*: }" ;;
-        *) continue ;;
-    esac
-    nfuzz=$((nfuzz + 1))
-done < <(FUZZ_DIR="$B/fuzz" tools/fuzz.sh --smoke 2>&1)
-[ "$nfuzz" -gt 0 ] || result FAIL fuzz_smoke "tools/fuzz.sh --smoke reported no target"
+relay < <(FUZZ_DIR="$B/fuzz" tools/fuzz.sh --smoke 2>&1)
+[ "$relayed" -gt 0 ] || result FAIL fuzz_smoke "tools/fuzz.sh --smoke reported no target"
 
 # --- libpprof.so under LD_PRELOAD on real programs (python3, sqlite3, gzip, cmake, bash), and
 # the packaging (make install + pkg-config, CMake add_subdirectory, FetchContent, find_package)
 for script in tests/preload.sh tests/install.sh; do
-    done_=0
-    while IFS= read -r line; do
-        case $line in
-            "PASS  "*) result PASS "${line#PASS  }" ;;
-            "FAIL  "*) n=${line#FAIL  }; result FAIL "${n%%:*}" "${n#*: }" ;;
-            "SKIP  "*) n=${line#SKIP  }; result SKIP "${n%%:*}" "${n#*: }" ;;
-            END) done_=1 ;;
-        esac
-    done < <(B="$B" timeout 300 "$script" 2>&1)
-    [ $done_ = 1 ] || result FAIL "$script" "ended before its last test (crash or timeout)"
+    relay < <(B="$B" timeout 300 "$script" 2>&1)
+    [ $relay_end = 1 ] || result FAIL "$script" "ended before its last test (crash or timeout)"
 done
 
 # --- the flame graph page in headless Chromium (tests/browser.sh; SKIP without chromium)
-nbrowser=0
-while IFS= read -r line; do
-    case $line in
-        "PASS  "*) result PASS "${line#PASS  }" ;;
-        "FAIL  "*) n=${line#FAIL  }; result FAIL "${n%%:*}" "${n#*: }" ;;
-        "SKIP  "*) n=${line#SKIP  }; result SKIP "${n%%:*}" "${n#*: }" ;;
-        *) continue ;;
-    esac
-    nbrowser=$((nbrowser + 1))
-done < <(B="$B" PPROF_TEST_STRICT=0 timeout 120 tests/browser.sh 2>&1)
-[ "$nbrowser" -gt 0 ] || result FAIL browser_flamegraph "tests/browser.sh reported nothing"
+relay < <(B="$B" PPROF_TEST_STRICT=0 timeout 120 tests/browser.sh 2>&1)
+[ "$relayed" -gt 0 ] || result FAIL browser_flamegraph "tests/browser.sh reported nothing"
 
 # --- the runner, in three builds
 run_phase() { # label binary [filters...]
