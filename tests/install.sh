@@ -90,7 +90,8 @@ fi
 # --- this project built and installed by CMake (libpprof.so too), then find_package
 if { cmake -S . -B "$D/top" -DCMAKE_INSTALL_PREFIX="$D/cmake_prefix" && cmake --build "$D/top" &&
      cmake --install "$D/top"; } > "$D/top.log" 2>&1; then
-    cmake_consumer cmake_find_package "$D/package" -DPPROF_HOW=package -DCMAKE_PREFIX_PATH="$D/cmake_prefix"
+    cmake_consumer cmake_find_package "$D/package" -DPPROF_HOW=package -DCMAKE_PREFIX_PATH="$D/cmake_prefix" \
+        -DPPROF_WANT_VERSION="${VERSION%.*}"
     # the libpprof.so CMake built and installed works under LD_PRELOAD
     lib=$(ls "$D"/cmake_prefix/lib*/libpprof.so 2>/dev/null | head -1)
     out=$(LD_PRELOAD="$lib" PPROF_CPU=$D/cmake_preload.pb.gz /bin/echo ran 2>&1)
