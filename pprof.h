@@ -142,7 +142,8 @@
    UNMODIFIED PROGRAMS (glibc)
      tools/libpprof.c (make: build/libpprof.so) is this header with both wrappers, set up
      from the environment before main: LD_PRELOAD=libpprof.so PPROF_CPU=out.pb.gz prog
-     profiles the whole run and writes at exit; PPROF_LISTEN=host:port serves the endpoints;
+     profiles the whole run and writes at exit (or at a default SIGINT/SIGTERM/SIGHUP,
+     then dies by it); PPROF_LISTEN=host:port serves the endpoints;
      PPROF_HEAP=1 (PPROF_HEAP_RATE) samples malloc, whose rate is 0 otherwise. Only the
      process started with the variables profiles (it removes them from its environment).
      make install PREFIX=... also installs pprof.h and pprof.pc; CMakeLists.txt has

@@ -182,7 +182,7 @@ fi
 
 if [ -z "$PY" ]; then
     for t in preload_python_cpu preload_python_listen preload_python_heap preload_python_fork \
-             preload_python_exit_in_thread; do
+             preload_python_exit_in_thread preload_python_sigterm_writes_then_dies; do
         skip $t "python3 not found (Debian package python3)"
     done
     finish
@@ -304,5 +304,34 @@ if [ $rc = 0 ] && [ ! -s "$D/thr.err" ] && awk -v g="${got:-0}" 'BEGIN { exit !(
     pass "preload_python_exit_in_thread (${got}s)"
 else
     fail preload_python_exit_in_thread "exit $rc, ${got}s; $(cat "$D/thr.err"; top "$D/thr.pb.gz" | head -10)"
+fi
+
+# --- SIGTERM (python leaves it at its default): the profiles are written, then the process
+# ends by the signal (status 128 + 15); a forked child with the inherited handler still dies
+# by SIGTERM at once (it has no profile to write)
+LD_PRELOAD="$L" PPROF_CPU=$D/term.pb.gz PPROF_HEAP_PROFILE=$D/term_heap.pb.gz $PY -c '
+import os, signal, sys, time
+pid = os.fork()
+if pid == 0:
+    while True:
+        pass
+time.sleep(0.3)
+os.kill(pid, signal.SIGTERM)
+_, st = os.waitpid(pid, 0)
+if not (os.WIFSIGNALED(st) and os.WTERMSIG(st) == signal.SIGTERM):
+    sys.exit(3)
+t0 = time.process_time()
+while time.process_time() - t0 < 0.6:
+    sum(i * i for i in range(10000))
+os.kill(os.getpid(), signal.SIGTERM)
+time.sleep(10)
+sys.exit(4)' 2>"$D/term.err"
+rc=$?
+got=$(top "$D/term.pb.gz" | total)
+if [ $rc = 143 ] && [ ! -s "$D/term.err" ] && awk -v g="${got:-0}" 'BEGIN { exit !(g >= 0.5) }' &&
+   top "$D/term_heap.pb.gz" | grep -q 'Type: inuse_space'; then
+    pass "preload_python_sigterm_writes_then_dies (${got}s, status $rc)"
+else
+    fail preload_python_sigterm_writes_then_dies "exit $rc (want 143), ${got}s; $(cat "$D/term.err"; top "$D/term.pb.gz" | head -8)"
 fi
 finish

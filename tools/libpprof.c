@@ -15,8 +15,10 @@
  *   PPROF_MUTEX_FRACTION=n    pprof_set_mutex_fraction(n)     PPROF_BLOCK_RATE=ns  likewise
  *   PPROF_TOKEN               the listener's bearer token, as for pprof_listen
  *   PPROF_CHILDREN=1          child processes profile too (below)
- * "At exit" is a return from main or exit() from any thread. _exit (dash's way to end),
- * quick_exit, abort, a signal that kills, or exec write nothing and leave the file empty.
+ * "At exit" is a return from main or exit() from any thread, or SIGINT, SIGTERM or SIGHUP
+ * while the program leaves them at their default (the profiles are written, then the signal
+ * is raised again, so the process ends by it as it would have). _exit (dash's way to end),
+ * quick_exit, abort, other killing signals, or exec write nothing and leave the file empty.
  * Bad values and failures are reported on stderr ("pprof.h: ...") and the program runs on
  * without that part.
  * Children: LD_PRELOAD passes to child processes. So that only the process started with
@@ -33,6 +35,7 @@
 
 #include <errno.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <string.h>
 #include <unistd.h>
@@ -41,7 +44,9 @@ static struct {
     pid_t pid;                 /* the profiling process; 0: this library does nothing */
     FILE *cpu;                 /* the running CPU profile's file */
     char cpu_path[PATH_MAX], heap_path[PATH_MAX];
+    int wake[2];               /* a terminating signal's number, for the writer thread */
 } pprof__pre;
+static void pprof__pre_catch(void);
 
 static void pprof__pre_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static void pprof__pre_warn(const char *fmt, ...) {
@@ -195,6 +200,59 @@ __attribute__((constructor(102))) static void pprof__pre_init(void) {
         }
     }
     if ((v = val[PPROF__PRE_LISTEN]) != NULL) pprof__pre_listen(v, val[PPROF__PRE_TOKEN]);
+    if (pprof__pre.cpu || pprof__pre.heap_path[0]) pprof__pre_catch();
+}
+
+static void pprof__pre_fini(void);
+
+/* sigsafe: SIGINT, SIGTERM or SIGHUP at their default: the writer thread writes the profiles
+   and raises the signal again. Elsewhere (a forked child: no writer there) at once. */
+static void pprof__pre_on_signal(int sig) {
+    int saved = errno;
+    unsigned char c = (unsigned char)sig;
+    if (getpid() != pprof__pre.pid || write(pprof__pre.wake[1], &c, 1) != 1) {
+        signal(sig, SIG_DFL);
+        kill(getpid(), sig);
+    }
+    errno = saved;
+}
+static void *pprof__pre_writer(void *arg) {
+    unsigned char c;
+    (void)arg;
+    while (read(pprof__pre.wake[0], &c, 1) < 0 && errno == EINTR) {}
+    pprof__pre_fini();
+    signal(c, SIG_DFL);
+    kill(getpid(), c); /* ends the process as the signal would have */
+    return NULL;
+}
+/* For the signals the program leaves at their default (checked now; a handler the program
+   installs later replaces ours, and then the program decides how it ends). */
+static void pprof__pre_catch(void) {
+    static const int sigs[] = {SIGINT, SIGTERM, SIGHUP};
+    sigset_t all, old;
+    pthread_t th;
+    size_t i;
+    if (pipe(pprof__pre.wake) != 0) return;
+    fcntl(pprof__pre.wake[0], F_SETFD, FD_CLOEXEC);
+    fcntl(pprof__pre.wake[1], F_SETFD, FD_CLOEXEC);
+    fcntl(pprof__pre.wake[1], F_SETFL, O_NONBLOCK);
+    sigfillset(&all);
+    pthread_sigmask(SIG_BLOCK, &all, &old); /* the writer never takes a signal itself */
+    if (pthread_create(&th, NULL, pprof__pre_writer, NULL) == 0) {
+        pthread_detach(th);
+        for (i = 0; i < sizeof sigs / sizeof sigs[0]; i++) {
+            struct sigaction now, sa;
+            if (sigaction(sigs[i], NULL, &now) != 0 || now.sa_handler != SIG_DFL ||
+                (now.sa_flags & SA_SIGINFO))
+                continue;
+            memset(&sa, 0, sizeof sa);
+            sa.sa_handler = pprof__pre_on_signal;
+            sa.sa_flags = SA_RESTART;
+            sigemptyset(&sa.sa_mask);
+            sigaction(sigs[i], &sa, NULL);
+        }
+    }
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
 }
 
 /* At exit (main returned, or exit() in any thread), in the profiling process only: a forked
