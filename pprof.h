@@ -3476,14 +3476,35 @@ PPROF__FN int pprof__cpu_tev_cmp(const void *pa, const void *pb) {
 }
 
 /* Appends a JSON string (quoted, escaped). */
+/* The length of the well-formed UTF-8 sequence at s (1..4), or 0 (RFC 3629: no overlong
+   forms, no surrogates, nothing above U+10FFFF). */
+PPROF__FN int pprof__utf8_len(const unsigned char *s) {
+    unsigned char c = s[0];
+    int n, i;
+    if (c < 0x80) return 1;
+    n = c >= 0xC2 && c <= 0xDF ? 2 : c >= 0xE0 && c <= 0xEF ? 3 : c >= 0xF0 && c <= 0xF4 ? 4 : 0;
+    for (i = 1; i < n; i++)
+        if ((s[i] & 0xC0) != 0x80) return 0;
+    if ((c == 0xE0 && s[1] < 0xA0) || (c == 0xED && s[1] > 0x9F) || (c == 0xF0 && s[1] < 0x90) ||
+        (c == 0xF4 && s[1] > 0x8F))
+        return 0;
+    return n;
+}
+
+/* str as a JSON string: quotes, backslashes and control bytes escaped, and a byte that is
+   not part of well-formed UTF-8 (a name from a symbol table can be anything) as U+FFFD. */
 PPROF__FN void pprof__cpu_json_str(pprof__buf *b, const char *str) {
+    const unsigned char *s = (const unsigned char *)str;
     pprof__pb_raw(b, "\"", 1);
-    for (; *str; str++) {
+    while (*s) {
         char e[8];
-        unsigned char c = (unsigned char)*str;
+        unsigned char c = *s;
+        int n = pprof__utf8_len(s);
         if (c == '"' || c == '\\') { e[0] = '\\'; e[1] = (char)c; pprof__pb_raw(b, e, 2); }
         else if (c < 0x20) { snprintf(e, sizeof e, "\\u%04x", c); pprof__pb_raw(b, e, 6); }
-        else pprof__pb_raw(b, &c, 1);
+        else if (n == 0) { pprof__pb_raw(b, "\\ufffd", 6); n = 1; }
+        else pprof__pb_raw(b, s, (size_t)n);
+        s += n ? n : 1;
     }
     pprof__pb_raw(b, "\"", 1);
 }

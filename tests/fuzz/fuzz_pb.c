@@ -248,39 +248,71 @@ static void check_strings(const uint8_t *data, size_t size) {
     PPROF_FREE(text);
 }
 
-/* ---- the trace's JSON strings (symbol and thread names): quoted, read back the same ---- */
+/* The code point of the well-formed UTF-8 sequence at s and its length in *n, or -1:
+   written apart from pprof.h's check, by decoding and comparing ranges. */
+static long fz_utf8(const unsigned char *s, int *n) {
+    long cp;
+    int len, i;
+    if (s[0] < 0x80) { *n = 1; return s[0]; }
+    if ((s[0] & 0xE0) == 0xC0) { len = 2; cp = s[0] & 0x1F; }
+    else if ((s[0] & 0xF0) == 0xE0) { len = 3; cp = s[0] & 0x0F; }
+    else if ((s[0] & 0xF8) == 0xF0) { len = 4; cp = s[0] & 0x07; }
+    else return -1;
+    for (i = 1; i < len; i++) {
+        if ((s[i] & 0xC0) != 0x80) return -1;
+        cp = cp << 6 | (s[i] & 0x3F);
+    }
+    if ((len == 2 && cp < 0x80) || (len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) ||
+        cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
+        return -1;
+    *n = len;
+    return cp;
+}
+
+/* ---- the trace's JSON strings (symbol and thread names): quoted, valid UTF-8, and read
+   back the same but for each byte that is not well-formed UTF-8, which reads as U+FFFD ---- */
 static void check_json(const uint8_t *data, size_t size) {
-    char *s = fz_cstr(data, size), *back;
-    size_t n = strlen(s), i, o = 0, end;
+    char *s = fz_cstr(data, size);
+    const unsigned char *in = (const unsigned char *)s;
+    size_t i, end;
     pprof__buf b;
     memset(&b, 0, sizeof b);
     pprof__cpu_json_str(&b, s);
     FZ_CHECK(!b.oom && b.len >= 2 && b.p[0] == '"' && b.p[b.len - 1] == '"');
-    back = (char *)malloc(n + 1);
-    FZ_CHECK(back != NULL);
     end = b.len - 1; /* the closing quote */
-    for (i = 1; i < end; i++) {
+    for (i = 1; i < end;) {
         unsigned c = b.p[i];
-        FZ_CHECK(c >= 0x20 && c != '"' && o < n + 1); /* nothing that ends or breaks it */
+        int n = 1, m = 1;
+        long want = fz_utf8(in, &m);
+        FZ_CHECK(*in != 0);                   /* nothing more than the input */
+        FZ_CHECK(c >= 0x20 && c != '"');      /* nothing that ends or breaks it */
         if (c == '\\') {
             FZ_CHECK(i + 1 < end);
             c = b.p[++i];
             if (c == 'u') {
                 char hex[5];
+                long got;
                 FZ_CHECK(end - i > 4);
                 memcpy(hex, b.p + i + 1, 4);
                 hex[4] = 0;
                 FZ_CHECK(strspn(hex, "0123456789abcdef") == 4);
-                c = (unsigned)strtoul(hex, NULL, 16);
-                i += 4;
+                got = strtol(hex, NULL, 16);
+                i += 5;
+                if (got == 0xfffd && want != 0xfffd) { FZ_CHECK(want < 0); in += 1; continue; }
+                FZ_CHECK(got == want && got < 0x20);
             } else {
-                FZ_CHECK(c == '"' || c == '\\');
+                FZ_CHECK((c == '"' || c == '\\') && want == (long)c);
+                i++;
             }
+            in += m;
+            continue;
         }
-        back[o++] = (char)c;
+        FZ_CHECK(fz_utf8(b.p + i, &n) >= 0); /* the output itself is valid UTF-8 */
+        FZ_CHECK(want >= 0 && n == m && memcmp(b.p + i, in, (size_t)n) == 0);
+        i += (size_t)n;
+        in += m;
     }
-    FZ_CHECK(o == n && memcmp(back, s, n) == 0);
-    free(back);
+    FZ_CHECK(*in == 0); /* all of it */
     PPROF_FREE(b.p);
     PPROF_FREE(s);
 }
