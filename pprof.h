@@ -1721,6 +1721,23 @@ PPROF__FN int pprof__flame_next(pprof__pbr *packed, uint64_t *single, int *have,
     return pprof__flame_varint(packed, v) == 0;
 }
 
+/* Appends (id, the value of field `want`) of message m to the pairs in *a (*n pairs, room for
+   *cap numbers): a function's name, a mapping's file. 0, or -1 out of memory. */
+PPROF__FN int pprof__flame_pair(pprof__pbr *m, uint32_t want, uint64_t **a, size_t *cap,
+                                size_t *n) {
+    uint64_t id = 0, val = 0, v;
+    uint32_t f;
+    pprof__pbr sub;
+    while (m->p < m->end && pprof__flame_field(m, &f, &v, &sub) == 0) {
+        if (f == 1) id = v;
+        if (f == want) val = v;
+    }
+    if (pprof__mem_grow((void **)a, cap, 2 * *n + 2, sizeof **a)) return -1;
+    (*a)[2 * *n] = id;
+    (*a)[2 * (*n)++ + 1] = val;
+    return 0;
+}
+
 typedef struct pprof__fline { const char *s; size_t off, n; int64_t v; } pprof__fline;
 PPROF__FN int pprof__flame_line_cmp(const void *pa, const void *pb) {
     const pprof__fline *a = (const pprof__fline *)pa, *b = (const pprof__fline *)pb;
@@ -1771,23 +1788,9 @@ PPROF__FN void pprof__flame_fold(pprof__buf *out, const unsigned char *p, size_t
             lid[nl] = id;
             locs[nl++] = sub;
         } else if (f == 5 && sub.p) { /* Profile.function: id = 1, name = 2 */
-            uint64_t id = 0, nm = 0;
-            while (sub.p < sub.end && pprof__flame_field(&sub, &f2, &v, &s2) == 0) {
-                if (f2 == 1) id = v;
-                if (f2 == 2) nm = v;
-            }
-            if (pprof__mem_grow((void **)&fname, &cf, 2 * nf + 2, sizeof *fname)) goto oom;
-            fname[2 * nf] = id;
-            fname[2 * nf++ + 1] = nm;
+            if (pprof__flame_pair(&sub, 2, &fname, &cf, &nf) != 0) goto oom;
         } else if (f == 3 && sub.p) { /* Profile.mapping: id = 1, filename = 5 */
-            uint64_t id = 0, fn = 0;
-            while (sub.p < sub.end && pprof__flame_field(&sub, &f2, &v, &s2) == 0) {
-                if (f2 == 1) id = v;
-                if (f2 == 5) fn = v;
-            }
-            if (pprof__mem_grow((void **)&mfile, &cm, 2 * nm_ + 2, sizeof *mfile)) goto oom;
-            mfile[2 * nm_] = id;
-            mfile[2 * nm_++ + 1] = fn;
+            if (pprof__flame_pair(&sub, 5, &mfile, &cm, &nm_) != 0) goto oom;
         } else if (f == 14) {
             deft = v; /* Profile.default_sample_type */
         }
