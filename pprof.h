@@ -896,7 +896,7 @@ static PPROF__TLS int pprof__sig_tid;     /* this thread's id, 0 until its first
 /* A thread dump (>>dump): one slot per thread, filled by the thread's own handler. */
 typedef struct pprof__dslot {
     int tid;
-    int state;               /* atomic: 0 no stack, 1 asked, 2 captured, 3 to read (asleep),
+    int state;               /* atomic: 0 no stack, 1 to read or ask, 2 captured,
                                 4 being written */
     uint32_t n;
     const char *why;         /* no stack: why */
@@ -1349,8 +1349,9 @@ typedef struct pprof__agg {
     size_t npcs, cappcs;
 } pprof__agg;
 
-PPROF__FN uint64_t pprof__agg_hash(const uintptr_t *pc, uint32_t n) {
-    uint64_t h = 0x9E3779B97F4A7C15ull ^ n;
+/* The hash of a stack and its labels (>>labels), never 0 (0 marks an empty slot). */
+PPROF__FN uint64_t pprof__agg_hash(const uintptr_t *pc, uint32_t n, uint32_t lset) {
+    uint64_t h = (0x9E3779B97F4A7C15ull ^ n) + (uint64_t)lset * 0xc2b2ae3d27d4eb4full;
     uint32_t i;
     for (i = 0; i < n; i++) {
         h ^= (uint64_t)pc[i];
@@ -1384,7 +1385,7 @@ PPROF__FN pprof__stk *pprof__agg_find(pprof__stk *tab, size_t cap, const uintptr
 PPROF__FN int pprof__agg_add(pprof__agg *a, const uintptr_t *pc, uint32_t n, uint32_t lset,
                              int64_t periods, size_t *off) {
     int fresh = 0;
-    uint64_t h = pprof__agg_hash(pc, n) ^ ((uint64_t)lset * 0x9E3779B97F4A7C15ull);
+    uint64_t h = pprof__agg_hash(pc, n, lset);
     pprof__stk *e;
     if ((a->len + 1) * 2 > a->cap) {
         size_t ncap = a->cap ? a->cap * 2 : 256, i;
@@ -1399,7 +1400,6 @@ PPROF__FN int pprof__agg_add(pprof__agg *a, const uintptr_t *pc, uint32_t n, uin
         a->tab = nt;
         a->cap = ncap;
     }
-    if (h == 0) h = 1;
     e = pprof__agg_find(a->tab, a->cap, a->pcs, h, pc, n, lset);
     if (e->hash == 0) {
         if (pprof__mem_grow((void **)&a->pcs, &a->cappcs, a->npcs + n, sizeof *pc) != 0)
@@ -3868,7 +3868,7 @@ __attribute__((constructor)) static void pprof__heap_ctor(void) {
    Callers have the thread marked busy: the lock may be a wrapped one. */
 PPROF__FN pprof__hrec *pprof__rec(pprof__rtab *T, const uintptr_t *pc, uint32_t n) {
     uint32_t lset = pprof__ltls.cur;
-    uint64_t h = pprof__agg_hash(pc, n) ^ ((uint64_t)lset * 0x9E3779B97F4A7C15ull);
+    uint64_t h = pprof__agg_hash(pc, n, lset);
     pprof__hrec *r = NULL;
     size_t i;
     pthread_mutex_lock(&T->mu);
@@ -4706,7 +4706,7 @@ PPROF__FN int pprof__dump_scan(uintptr_t pc, uintptr_t sp, uintptr_t *out, int m
 PPROF__FN pprof__dslot *pprof__dump_take(size_t *n_out) {
     pprof__buf tids;
     pprof__dslot *s;
-    size_t n, i, asked = 0, asleep = 0;
+    size_t n, i, asked = 0;
     int self = pprof__os_gettid(), pid = (int)getpid(), can = 0, snap = 0;
     memset(&tids, 0, sizeof tids);
     if (pprof__cpu_list_tids_into(&tids) != 0) { PPROF_FREE(tids.p); return NULL; }
@@ -4726,13 +4726,7 @@ PPROF__FN pprof__dslot *pprof__dump_take(size_t *n_out) {
             s[i].why = NULL;
         } else if (!s[i].why && strcmp(s[i].run, "exited") == 0) {
             s[i].why = "it exited";
-        } else if (strcmp(s[i].run, "sleeping") == 0 &&
-                   pprof__dump_in_syscall(s[i].tid, &s[i].pc[0], &s[i].pc[1])) {
-            s[i].state = 3; /* read, not asked: below */
-            s[i].why = NULL;
-            s[i].run = "sleeping in a system call";
-            asleep++;
-        } else if (!s[i].why) {
+        } else { /* read if asleep, else asked if it takes the signal: below */
             s[i].state = 1;
             asked++;
         }
@@ -4753,7 +4747,7 @@ PPROF__FN pprof__dslot *pprof__dump_take(size_t *n_out) {
             pprof__sig.snap = NULL;
         }
     }
-    if ((asked || asleep) && pprof__sig.snap) {
+    if (asked && pprof__sig.snap) {
         snap = 1;
         if (!pprof__cpu.running) { /* the drain thread keeps it fresh during a profile */
             pprof__maps m;
@@ -4765,41 +4759,42 @@ PPROF__FN pprof__dslot *pprof__dump_take(size_t *n_out) {
             }
         }
     }
-    for (i = 0; i < n; i++)
-        if (s[i].state == 3) {
-            uintptr_t pc = s[i].pc[0], sp = s[i].pc[1];
-            s[i].n = snap ? (uint32_t)pprof__dump_scan(pc, sp, s[i].pc, PPROF_MAX_FRAMES) : 1;
-            s[i].pc[0] = pc;
-            s[i].state = 2;
-        }
     if (asked && snap && pprof__cpu_install() == PPROF_OK) {
         can = 1;
         __atomic_store_n(&pprof__sig.main_tid, pid, __ATOMIC_RELAXED);
-    }
-    if (can) {
-        int64_t deadline = pprof__os_mono_ns() + PPROF__DUMP_WAIT_NS;
-        size_t done;
         pprof__dump.slot = s;
         pprof__dump.n = n;
         __atomic_store_n(&pprof__dump.pid, pid, __ATOMIC_RELAXED); /* read by any handler */
         __atomic_store_n(&pprof__dump.active, 1, __ATOMIC_SEQ_CST);
-        for (i = 0; i < n; i++) { /* (a thread answers early on any profiling signal) */
-            uintptr_t pc, sp;
-            int claim = 1;
-            if (__atomic_load_n(&s[i].state, __ATOMIC_ACQUIRE) != 1) continue;
-            /* fallen asleep since its state was read: read it rather than end its sleep */
-            if (pprof__dump_in_syscall(s[i].tid, &pc, &sp) &&
-                __atomic_compare_exchange_n(&s[i].state, &claim, 4, 0, __ATOMIC_ACQUIRE,
-                                            __ATOMIC_RELAXED)) {
-                s[i].n = (uint32_t)pprof__dump_scan(pc, sp, s[i].pc, PPROF_MAX_FRAMES);
-                s[i].run = "sleeping in a system call";
-                __atomic_store_n(&s[i].state, 2, __ATOMIC_RELEASE);
-            } else if (claim == 1 &&
-                       syscall(SYS_tgkill, (long)pid, (long)s[i].tid, (long)PPROF_SIGNAL) != 0) {
-                s[i].state = 0;
-                s[i].why = "it exited";
-            }
+    }
+    /* A thread asleep in a system call is read, not signalled (the signal would end its
+       sleep with EINTR); one that runs is asked, unless it blocks the signal. Its state is
+       read just before: a thread asleep when listed may run now, and the other way round.
+       Slots are claimed by compare-and-swap (a thread answers any profiling signal). */
+    for (i = 0; i < n; i++) {
+        uintptr_t pc, sp;
+        int claim = 1;
+        if (__atomic_load_n(&s[i].state, __ATOMIC_ACQUIRE) != 1) continue;
+        if (pprof__dump_in_syscall(s[i].tid, &pc, &sp) &&
+            __atomic_compare_exchange_n(&s[i].state, &claim, 4, 0, __ATOMIC_ACQUIRE,
+                                        __ATOMIC_RELAXED)) {
+            s[i].n = snap ? (uint32_t)pprof__dump_scan(pc, sp, s[i].pc, PPROF_MAX_FRAMES) : 1;
+            s[i].pc[0] = pc;
+            s[i].why = NULL;
+            s[i].run = "sleeping in a system call";
+            __atomic_store_n(&s[i].state, 2, __ATOMIC_RELEASE);
+        } else if (claim == 1 && s[i].why) { /* it blocks the signal: not asked */
+            __atomic_compare_exchange_n(&s[i].state, &claim, 0, 0, __ATOMIC_RELAXED,
+                                        __ATOMIC_RELAXED);
+        } else if (claim == 1 && can &&
+                   syscall(SYS_tgkill, (long)pid, (long)s[i].tid, (long)PPROF_SIGNAL) != 0) {
+            s[i].state = 0;
+            s[i].why = "it exited";
         }
+    }
+    if (can) {
+        int64_t deadline = pprof__os_mono_ns() + PPROF__DUMP_WAIT_NS;
+        size_t done;
         do {
             for (i = 0, done = 0; i < n; i++) done += __atomic_load_n(&s[i].state, __ATOMIC_ACQUIRE) != 1;
             if (done == n) break;

@@ -1211,15 +1211,8 @@ static int tf_cpu_running(void) { /* a CPU profile is running (the endpoint's) *
 }
 static void *tf_client_main(void *arg) {
     tf_client *c = (tf_client *)arg;
-    struct sockaddr_in a;
     int64_t deadline;
-    memset(&a, 0, sizeof a);
-    a.sin_family = AF_INET;
-    a.sin_port = htons((uint16_t)tf_http_port);
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    c->fd = socket(AF_INET, SOCK_STREAM, 0);
-    T_CHECK(c->fd >= 0 && connect(c->fd, (struct sockaddr *)&a, sizeof a) == 0, "connect: %s",
-            strerror(errno));
+    c->fd = t_http_connect(tf_http_port);
     if (c->req[0])
         T_CHECK(send(c->fd, c->req, strlen(c->req), MSG_NOSIGNAL) == (ssize_t)strlen(c->req),
                 "send");
