@@ -257,7 +257,8 @@
     X(PPROF_ERR_NAME,       -40, "unknown profile name (want heap, allocs, goroutine, threadcreate, block or mutex)") \
     X(PPROF_ERR_DEBUG,      -41, "the format must be 0 (gzipped protobuf), 1 (text), 2 (goroutine), 3 (folded) or 4 (flame graph)") \
     X(PPROF_ERR_FRACTION,   -42, "the mutex fraction and block rate must be >= 0") \
-    X(PPROF_ERR_LABELS,     -43, "labels nested more than 16 deep, or over 1048576 distinct label sets")
+    X(PPROF_ERR_LABELS,     -43, "labels nested more than 16 deep, or over 1048576 distinct label sets") \
+    X(PPROF_ERR_UNWIND,     -44, "the stack walker must be PPROF_UNWIND_FP (1) or PPROF_UNWIND_CFI (2)")
 
 typedef enum pprof_result {
 #define PPROF__X(name, code, text) name = code,
@@ -277,6 +278,12 @@ typedef enum pprof_result {
 #define PPROF_FORMAT_THREADS    2   /* goroutine: every thread with its frames (debug=2) */
 #define PPROF_FORMAT_FOLDED     3   /* folded stacks, text */
 #define PPROF_FORMAT_FLAMEGRAPH 4   /* an interactive flame graph, HTML */
+
+/* Stack walkers (PPROF_UNWIND, pprof_set_unwind). CFI: each frame by its object's unwind
+   table (.eh_frame), frame records where there is none (JIT code); FP: frame records only,
+   the cheaper walk for programs built with -fno-omit-frame-pointer throughout. */
+#define PPROF_UNWIND_FP  1
+#define PPROF_UNWIND_CFI 2
 
 #ifdef __cplusplus
 extern "C" {
@@ -381,6 +388,14 @@ PPROF_API int pprof_write_cpu_format(FILE *fp, int seconds, int format);
 PPROF_API int pprof_set_mutex_fraction(int n);
 PPROF_API int pprof_set_block_rate(long ns);
 
+/* pprof_set_unwind: the stack walker of every profile from now on: PPROF_UNWIND_CFI (the
+   default, unless PPROF_UNWIND says otherwise) or PPROF_UNWIND_FP. Unwind tables are built
+   outside signal handlers, at the next region refresh (a CPU profile's start, a thread dump,
+   a sampled allocation or lock event); until then frame records serve.
+   Returns      PPROF_OK; PPROF_ERR_UNWIND for another value.
+   Threads      any.                                                                      */
+PPROF_API int pprof_set_unwind(int mode);
+
 PPROF_API const char *pprof_strerror(int code);
 PPROF_API int pprof_last_os_error(void);
 PPROF_API const char *pprof_version(void);
@@ -416,6 +431,7 @@ static inline int pprof_write_profile(const char *name, FILE *fp, int debug) {
 static inline int pprof_write_cpu_format(FILE *fp, int seconds, int format) {
     (void)fp; (void)seconds; (void)format; return 0;
 }
+static inline int pprof_set_unwind(int mode) { (void)mode; return 0; }
 #endif
 
 #ifdef __cplusplus
@@ -449,6 +465,12 @@ static inline int pprof_write_cpu_format(FILE *fp, int seconds, int format) {
 #endif
 #if PPROF_MAX_FRAMES < 8 || PPROF_MAX_FRAMES > 512
 #  error "pprof.h: PPROF_MAX_FRAMES must be between 8 and 512"
+#endif
+#ifndef PPROF_UNWIND
+#define PPROF_UNWIND PPROF_UNWIND_CFI /* the walker; pprof_set_unwind changes it at run time */
+#endif
+#if PPROF_UNWIND != PPROF_UNWIND_FP && PPROF_UNWIND != PPROF_UNWIND_CFI
+#  error "pprof.h: PPROF_UNWIND must be PPROF_UNWIND_FP or PPROF_UNWIND_CFI"
 #endif
 #ifndef PPROF_RING_SLOTS
 #define PPROF_RING_SLOTS 2048  /* ~ (PPROF_MAX_FRAMES * 8 + 32) bytes each, mapped once */
@@ -637,6 +659,22 @@ PPROF__FN void pprof__os_regs(const void *uc, uintptr_t *pc, uintptr_t *sp, uint
     *fp = (uintptr_t)u->uc_mcontext.regs[29];
     *lr = (uintptr_t)u->uc_mcontext.regs[30];
 #endif
+}
+
+// sigsafe: DWARF register reg of the interrupted context into *v; 0 if it holds none such.
+PPROF__FN int pprof__os_dwarf_reg(const void *uc, unsigned reg, uintptr_t *v) {
+    const ucontext_t *u = (const ucontext_t *)uc;
+#if defined(PPROF__X86_64)
+    /* DWARF numbers rax rdx rcx rbx rsi rdi rbp rsp r8..r15 rip, as REG_* indices */
+    static const unsigned char greg[17] = {13, 12, 14, 11, 9, 8, 10, 15, 0, 1, 2, 3, 4, 5, 6, 7, 16};
+    if (reg > 16) return 0;
+    *v = (uintptr_t)u->uc_mcontext.gregs[greg[reg]];
+#else
+    if (reg < 31) *v = (uintptr_t)u->uc_mcontext.regs[reg];
+    else if (reg == 31) *v = (uintptr_t)u->uc_mcontext.sp;
+    else return 0;
+#endif
+    return 1;
 }
 
 /* Sleeps for ns, resuming after signals. */
@@ -854,6 +892,8 @@ typedef struct pprof__slot {
     uint32_t nframes;
     uint64_t weight;  /* periods this sample stands for: 1 + timer overruns */
     uint32_t lset;    /* the thread's labels (>>labels) */
+    uint8_t end;      /* why its stack ends: PPROF__END_* */
+    uint16_t by[4];   /* how its frames were found: PPROF__BY_* */
     uintptr_t pc[PPROF_MAX_FRAMES];
 } pprof__slot;
 
@@ -863,7 +903,12 @@ typedef struct pprof__slot {
    so no other stack can have merged into it from below. */
 #define PPROF__R_TRUSTED 1
 #define PPROF__R_GUARDED 2
-typedef struct pprof__range { uintptr_t lo, hi; int flags; } pprof__range;
+struct pprof__cfitab;
+typedef struct pprof__range {
+    uintptr_t lo, hi;
+    int flags;
+    const struct pprof__cfitab *cfi; /* code: its unwind table (>>cfi), or NULL */
+} pprof__range;
 
 /* Readable memory regions as the unwinder needs them, sorted (one per maps line). */
 typedef struct pprof__snap {
@@ -953,11 +998,12 @@ PPROF__FN void pprof__sig_handler(int sig, siginfo_t *si, void *uc) {
 // =========================================================================================
 // sigsafe
 PPROF__FN pprof__snap *pprof__maps_acquire(void) {
+    pprof__snap *two = __atomic_load_n(&pprof__sig.snap, __ATOMIC_SEQ_CST);
     int i;
-    if (!pprof__sig.snap) return NULL;
+    if (!two) return NULL;
     for (i = 0; i < 2; i++) {
         int cur = __atomic_load_n(&pprof__sig.snap_cur, __ATOMIC_SEQ_CST);
-        pprof__snap *s = &pprof__sig.snap[cur];
+        pprof__snap *s = &two[cur];
         __atomic_add_fetch(&s->readers, 1, __ATOMIC_SEQ_CST);
         if (__atomic_load_n(&pprof__sig.snap_cur, __ATOMIC_SEQ_CST) == cur) return s;
         __atomic_sub_fetch(&s->readers, 1, __ATOMIC_SEQ_CST);
@@ -986,11 +1032,124 @@ PPROF__FN int pprof__maps_find(const pprof__range *r, int n, uintptr_t a, uintpt
 }
 
 // =========================================================================================
-// >>unw: frame-pointer walk. Every read is justified first: stack words only inside the
-// interrupted thread's stack region [sp, top), code bytes only inside a readable code region.
+// >>unw: the stack walk. A frame's caller is found by the unwind table of its object (>>cfi)
+// where one covers the pc; else by its frame record (frame pointers: JIT code, objects
+// without .eh_frame); else, for the interrupted function alone, by the return address at
+// sp (a leaf that set up no frame). Every read is justified first: stack words only inside
+// the thread's stack region, code bytes only inside a readable code region. A return
+// address is taken only inside code and, unless an unwind table derived it, only after a
+// call instruction; the walk ends at the first that fails and says why (PPROF__END_*).
 // =========================================================================================
-// sigsafe: reads the two words at a (a frame record, code bytes) into w. With `checked` the read is a
-// system call that fails instead of faulting; otherwise the caller vouches for a.
+/* One unwind rule: how a frame's caller's registers follow from the frame's own. The
+   caller's stack pointer is the CFA (canonical frame address); the return address and the
+   caller's frame pointer were saved relative to it or to a register, or are still there. */
+#define PPROF__CFA_NONE 0  /* no rule: frame records instead */
+#define PPROF__CFA_REG 1   /* CFA = reg + cfa_off */
+#define PPROF__CFA_DEREF 2 /* CFA = *(reg + cfa_off) + cfa_add (code that realigns sp) */
+#define PPROF__CFA_PLT 3   /* CFA = reg + cfa_off, 8 more once (pc & 15) >= cfa_add (PLT) */
+#define PPROF__AT_SAME 0   /* the register still holds the caller's value */
+#define PPROF__AT_CFA 1    /* saved at CFA + off */
+#define PPROF__AT_SP 2     /* saved at sp + off */
+#define PPROF__AT_FP 3     /* saved at fp + off */
+#define PPROF__AT_UNDEF 4  /* return address: none, this is the outermost frame */
+#define PPROF__AT_OTHER 5  /* a rule the walk does not apply (in a register, an expression) */
+typedef struct pprof__cfirule {
+    int32_t cfa_off, ra_off, fp_off;
+    int16_t cfa_add;
+    uint8_t cfa_how, cfa_reg;    /* cfa_reg: a DWARF register number */
+    uint8_t ra_how, fp_how;
+    uint8_t signal;              /* a signal trampoline's ('S'): its caller's pc is exact */
+    uint8_t pad;
+} pprof__cfirule;
+
+/* The unwind table of one executable mapping, immutable once a snapshot lists it. Row i
+   holds from lo + pc[i] up to the next row; rule[i] indexes rules (0: no rule). Rows that
+   can hold an address of page k (PPROF__CFI_PAGE bytes from lo) are page[k]..page[k+1]. */
+#define PPROF__CFI_PAGE_SHIFT 10
+typedef struct pprof__cfitab {
+    uintptr_t lo, hi;
+    const uint32_t *pc;
+    const uint16_t *rule;
+    const pprof__cfirule *rules;
+    const uint32_t *page;
+    uint32_t nrow, nrule;
+    /* >>cfi's bookkeeping, never read by a handler */
+    struct pprof__cfitab *next;
+    uintptr_t off;
+    unsigned long long inode;
+    char *path;
+    void *mem;                   /* one mapping holds pc, rule, rules, page */
+    size_t mem_size;
+    size_t eh_size;              /* bytes of .eh_frame the rows came from */
+    int64_t build_ns;
+    uint64_t pub;                /* the last snapshot that listed it */
+} pprof__cfitab;
+
+/* Why a walk ended. */
+#define PPROF__END_ROOT 0    /* the outermost frame: the unwind table says so, or fp is 0 */
+#define PPROF__END_DEPTH 1   /* PPROF_MAX_FRAMES frames, and more above them */
+#define PPROF__END_NOTCODE 2 /* the next return address is not code after a call */
+#define PPROF__END_STACK 3   /* the next frame would lie outside the thread's stack */
+#define PPROF__END_NOINFO 4  /* no unwind rule for the pc and no frame record */
+#define PPROF__END_RULE 5    /* an unwind rule needs a register the walk no longer knows */
+#define PPROF__END_N 6
+/* How a frame's caller was found. */
+#define PPROF__BY_CFI 0      /* an unwind table */
+#define PPROF__BY_FP 1       /* a frame record */
+#define PPROF__BY_SP 2       /* the return address at sp, for a leaf without a frame */
+#define PPROF__BY_SIG 3      /* the context a signal saved */
+#define PPROF__BY_N 4
+#if defined(PPROF__X86_64)
+#  define PPROF__DW_SP 7u    /* DWARF register numbers */
+#  define PPROF__DW_FP 6u
+#  define PPROF__RA_MASK (~(uintptr_t)0)
+#else
+#  define PPROF__DW_SP 31u
+#  define PPROF__DW_FP 29u
+#  define PPROF__RA_MASK (((uintptr_t)1 << 48) - 1) /* pointer authentication bits off */
+#endif
+
+/* A frame's registers as far as the walk knows them. */
+#define PPROF__K_SP 1u
+#define PPROF__K_FP 2u
+#define PPROF__K_LR 4u
+typedef struct pprof__ureg {
+    uintptr_t pc, sp, fp, lr;
+    unsigned known;              /* PPROF__K_*: which of sp, fp, lr hold the frame's value */
+    int exact;                   /* pc is where the thread was, not a return address */
+} pprof__ureg;
+
+typedef struct pprof__uwalk {
+    const pprof__snap *s;        /* code regions and their tables; NULL: no caller is taken */
+    uintptr_t lo, hi;            /* stack words are read only inside [lo, hi) */
+    int checked;                 /* ... through a system call (a stack that may go away) */
+    const uintptr_t *copy;       /* or from this copy of [clo, chi) (a sleeping thread's) */
+    uintptr_t clo, chi;
+    const void *uc;              /* every register of frame 0 (a signal's context), or NULL */
+    int mode;                    /* PPROF_UNWIND_FP or PPROF_UNWIND_CFI */
+    int end;                     /* why it ended: PPROF__END_* */
+    int unknown_code;            /* an address outside every code region of the snapshot */
+    uintptr_t fp_floor;          /* frame records lie above the last one followed */
+    const pprof__range *x;       /* the code region of the last lookup */
+    uint16_t by[PPROF__BY_N];    /* frames found each way */
+} pprof__uwalk;
+
+static int pprof__unw_mode = PPROF_UNWIND; /* atomic: pprof_set_unwind */
+/* Publishing a region snapshot, the unwind tables and the never-unloaded objects (>>cfi).
+   Lock order: pprof__dump_mu, pprof__cpu_mu, pprof__unw_mu, then pprof__sym_mu. */
+static pthread_mutex_t pprof__unw_mu = PTHREAD_MUTEX_INITIALIZER;
+static struct pprof__unw_state {
+    pprof__cfitab *tabs;      /* every table one of the two latest snapshots lists */
+    uint64_t pubs;            /* snapshots published */
+    size_t bytes, eh_bytes;   /* the tables' memory; the .eh_frame bytes they came from */
+    int64_t build_ns;         /* time spent building them */
+    int pinned;               /* pprof__sym_pin has run */
+    int64_t event_ns;         /* atomic: the last refresh a heap or lock event asked for */
+    uint64_t ends[PPROF__END_N], by[PPROF__BY_N]; /* atomic: stacks outside CPU profiles */
+} pprof__unw;
+
+// sigsafe: reads the two words at a (a frame record, code bytes) into w. With `checked` the
+// read is a system call that fails instead of faulting; otherwise the caller vouches for a.
 PPROF__FN PPROF__NO_SANITIZE int pprof__unw_load2(uintptr_t a, int checked, uintptr_t *w) {
     if (checked) {
         struct iovec l, r;
@@ -1007,15 +1166,55 @@ PPROF__FN PPROF__NO_SANITIZE int pprof__unw_load2(uintptr_t a, int checked, uint
     return 1;
 }
 
-// sigsafe: is ra plausibly a return address (the instruction before it a call)?
-PPROF__FN PPROF__NO_SANITIZE int pprof__unw_is_return_address(const pprof__snap *s,
-                                                              uintptr_t ra) {
-    uintptr_t lo, hi, tlo, thi, bytes[2];
-    int kind = pprof__maps_find(s->x, s->nx, ra, &lo, &hi);
-    if (!kind || ra - lo < 16) return 0;
-    /* code of an object that may be unloaded (dlclose, a JIT) since the snapshot is read
-       through a system call; the program's own code and its libraries directly */
-    if (!pprof__unw_load2(ra - 16, !((kind - 1) & PPROF__R_TRUSTED), bytes)) return 0;
+// sigsafe: the n (1 or 2) stack words at a into v: 0 unless they lie in the walk's stack.
+PPROF__FN PPROF__NO_SANITIZE int pprof__unw_words(const pprof__uwalk *w, uintptr_t a, int n,
+                                                  uintptr_t *v) {
+    const uintptr_t W = sizeof(uintptr_t);
+    uintptr_t len = (uintptr_t)n * W;
+    if (a % W != 0 || a < w->lo || a >= w->hi || w->hi - a < len) return 0;
+    if (w->copy && a >= w->clo && a < w->chi && w->chi - a >= len) {
+        v[0] = w->copy[(a - w->clo) / W];
+        if (n == 2) v[1] = w->copy[(a - w->clo) / W + 1];
+        return 1;
+    }
+    if (n == 2) return pprof__unw_load2(a, w->checked, v);
+    if (w->checked) {
+        struct iovec l, r;
+        l.iov_base = v;
+        l.iov_len = W;
+        r.iov_base = (void *)a;
+        r.iov_len = W;
+        return syscall(SYS_process_vm_readv, (long)syscall(SYS_gettid), &l, 1L, &r, 1L, 0L) ==
+               (long)W;
+    }
+    v[0] = *(const uintptr_t *)a;
+    return 1;
+}
+
+// sigsafe: the code region holding a (the last one found is tried first), or NULL.
+PPROF__FN const pprof__range *pprof__unw_code(pprof__uwalk *w, uintptr_t a) {
+    const pprof__range *x = w->x;
+    int l = 0, h;
+    if (x && x->lo <= a && a < x->hi) return x;
+    if (!w->s) return NULL;
+    h = w->s->nx;
+    while (l < h) {
+        int m = l + (h - l) / 2;
+        if (w->s->x[m].hi <= a) l = m + 1;
+        else h = m;
+    }
+    if (l < w->s->nx && w->s->x[l].lo <= a) return w->x = &w->s->x[l];
+    return NULL;
+}
+
+// sigsafe: does a call instruction end at ra, inside code region x? Code of an object that
+// may be unloaded (dlclose, a JIT) is read through a system call, the program's own and
+// its libraries' directly.
+PPROF__FN PPROF__NO_SANITIZE int pprof__unw_after_call(pprof__uwalk *w, const pprof__range *x,
+                                                       uintptr_t ra) {
+    uintptr_t bytes[2];
+    if (ra - x->lo < 16) return 0;
+    if (!pprof__unw_load2(ra - 16, !(x->flags & PPROF__R_TRUSTED), bytes)) return 0;
 #if defined(PPROF__X86_64)
     {
         const unsigned char *c = (const unsigned char *)bytes + 16;
@@ -1024,7 +1223,10 @@ PPROF__FN PPROF__NO_SANITIZE int pprof__unw_is_return_address(const pprof__snap 
             uint32_t u = (uint32_t)c[-4] | (uint32_t)c[-3] << 8 | (uint32_t)c[-2] << 16 |
                          (uint32_t)c[-1] << 24;
             uintptr_t target = ra + (uintptr_t)(intptr_t)(int32_t)u;
-            return pprof__maps_find(s->x, s->nx, target, &tlo, &thi);
+            const pprof__range *keep = w->x;
+            int ok = pprof__unw_code(w, target) != NULL;
+            w->x = keep;
+            return ok;
         }
         if (c[-2] == 0xFF && ((c[-1] & 0xF8) == 0xD0 ||                 /* call *%reg */
                               ((c[-1] & 0xF8) == 0x10 && (c[-1] & 7) != 4 && (c[-1] & 7) != 5)))
@@ -1040,84 +1242,333 @@ PPROF__FN PPROF__NO_SANITIZE int pprof__unw_is_return_address(const pprof__snap 
 #else
     {
         uint32_t insn;
+        (void)w;
         if (ra % 4 != 0) return 0;
         memcpy(&insn, (const unsigned char *)bytes + 12, sizeof insn);
-        (void)tlo; (void)thi;
         return (insn & 0xFC000000u) == 0x94000000u || (insn & 0xFFFFFC1Fu) == 0xD63F0000u;
     }
 #endif
 }
 
-// sigsafe: walks frame records from fp within [lo, hi), after out[0..n) already filled.
-// Stack words are read directly when [lo, hi) is a known stack region, else `checked`.
-PPROF__FN PPROF__NO_SANITIZE int pprof__unw_walk(const pprof__snap *s, uintptr_t pc,
-                                                 uintptr_t sp, uintptr_t fp, uintptr_t lr,
-                                                 uintptr_t lo, uintptr_t hi, uintptr_t *out,
-                                                 int n, int max, int checked) {
-    const uintptr_t W = sizeof(uintptr_t);
-    uintptr_t cand = 0, first_ret = 0, w[2];
-    /* A function that set up no frame (a leaf), or has not yet or no longer, leaves fp at
-       its caller's record, so the walk would skip the caller. Its return address is then at
-       sp (x86-64; at sp+W just after `push %rbp`) or in lr (aarch64). */
-#if defined(PPROF__X86_64)
-    (void)lr;
-    (void)pc;
-    if (sp % W == 0 && sp >= lo && hi - sp >= 2 * W && pprof__unw_load2(sp, checked, w))
-        cand = w[0] == fp ? w[1] : w[0];
-#else
-    (void)sp;
-    (void)pc;
-    cand = lr;
-#endif
-    if (cand && !pprof__unw_is_return_address(s, cand)) cand = 0;
-    if (fp >= lo && fp < hi && hi - fp >= 2 * W && fp % W == 0 &&
-        pprof__unw_load2(fp, checked, w))
-        first_ret = w[1];
-    if (cand && cand != first_ret && n < max) out[n++] = cand;
-    while (n < max) {
-        if (fp < lo || fp >= hi || hi - fp < 2 * W) break; /* would leave this stack */
-        if (fp % W != 0) break;                           /* no frame record here */
-        if (!pprof__unw_load2(fp, checked, w)) break;     /* unreadable (checked mode) */
-        if (w[1] < 4096) break;                /* the outermost frame (0), or garbage */
-        out[n++] = w[1];
-        if (w[0] <= fp) break;                            /* callers sit higher */
-        fp = w[0];
-    }
-    return n;
+// sigsafe: is ra code that follows a call, by the regions of snapshot s?
+PPROF__FN int pprof__unw_is_return_address(const pprof__snap *s, uintptr_t ra) {
+    pprof__uwalk w;
+    const pprof__range *x;
+    memset(&w, 0, sizeof w);
+    w.s = s;
+    x = pprof__unw_code(&w, ra - 1);
+    return x && pprof__unw_after_call(&w, x, ra);
 }
 
-// sigsafe: the interrupted thread's stack, leaf first, into out[0..max).
-PPROF__FN int pprof__unw_context(const void *uc, uintptr_t *out, int max) {
-    uintptr_t pc, sp, fp, lr, lo, hi, self;
-    int n = 0, kind;
-    pprof__snap *s;
-    pprof__os_regs(uc, &pc, &sp, &fp, &lr);
-    out[n++] = pc;
-    s = pprof__maps_acquire();
-    if (!s) return n;
+// sigsafe: the rule of table t for address a, or NULL.
+PPROF__FN const pprof__cfirule *pprof__cfi_rule(const pprof__cfitab *t, uintptr_t a) {
+    uint32_t off, l, h;
+    if (!t || a < t->lo || a >= t->hi || t->nrow == 0) return NULL;
+    off = (uint32_t)(a - t->lo);
+    l = t->page[off >> PPROF__CFI_PAGE_SHIFT];
+    h = t->page[(off >> PPROF__CFI_PAGE_SHIFT) + 1];
+    while (l < h) { /* the last row at or below off */
+        uint32_t m = h - (h - l) / 2;
+        if (t->pc[m] <= off) l = m;
+        else h = m - 1;
+    }
+    if (t->pc[l] > off || t->rule[l] == 0) return NULL;
+    return &t->rules[t->rule[l]];
+}
+
+// sigsafe: DWARF register reg of frame st into *v, if the walk knows it (frame 0 of a
+// signal's context: all of them).
+PPROF__FN int pprof__unw_reg(const pprof__uwalk *w, const pprof__ureg *st, int first,
+                             unsigned reg, uintptr_t *v) {
+    if (reg == PPROF__DW_SP && (st->known & PPROF__K_SP)) { *v = st->sp; return 1; }
+    if (reg == PPROF__DW_FP && (st->known & PPROF__K_FP)) { *v = st->fp; return 1; }
+    return first && w->uc && pprof__os_dwarf_reg(w->uc, reg, v);
+}
+
+// sigsafe: the stack region holding sp becomes the walk's: its own thread's stack (read
+// directly), the main stack, or another (read through system calls). 0 if none is known.
+PPROF__FN int pprof__unw_stack_at(pprof__uwalk *w, uintptr_t sp) {
+    uintptr_t lo, hi, self = (uintptr_t)pthread_self();
+    int kind = w->s ? pprof__maps_find(w->s->rw, w->s->nrw, sp, &lo, &hi) : 0;
+    if (!kind) return 0;
     /* glibc keeps a thread's descriptor at the top of its stack: none of this thread's
-       frames lies above it, which also guards against a stale, merged region */
-    self = (uintptr_t)pthread_self();
-    kind = pprof__maps_find(s->rw, s->nrw, sp, &lo, &hi);
-    if (kind) {
-        /* direct reads on this thread's own glibc stack (its descriptor is above sp in the
-           same guarded mapping, which lives as long as the thread; not so for the main
-           thread, whose descriptor is on the heap) and on the main stack; checked reads
-           elsewhere (coroutine stacks, alternate stacks: they may be gone since) */
-        int own = self > sp && self < hi && ((kind - 1) & PPROF__R_GUARDED) &&
-                  pprof__sig_tid != __atomic_load_n(&pprof__sig.main_tid, __ATOMIC_RELAXED);
-        if (own) hi = self;
-        n = pprof__unw_walk(s, pc, sp, fp, lr, sp, hi, out, n, max,
-                            !own && !((kind - 1) & PPROF__R_TRUSTED));
+       frames lies above it, which also guards against a stale, merged region. Direct
+       reads on this thread's own glibc stack (its descriptor is above sp in the same
+       guarded mapping, which lives as long as the thread; not so for the main thread,
+       whose descriptor is on the heap) and on the main stack; checked reads elsewhere
+       (coroutine stacks, alternate signal stacks: they may be gone since the snapshot) */
+    w->checked = 1;
+    if (self > sp && self < hi && ((kind - 1) & PPROF__R_GUARDED) &&
+        pprof__sig_tid != __atomic_load_n(&pprof__sig.main_tid, __ATOMIC_RELAXED)) {
+        hi = self;
+        w->checked = 0;
+    } else if ((kind - 1) & PPROF__R_TRUSTED) {
+        w->checked = 0;
+    }
+    w->lo = sp;
+    w->hi = hi;
+    w->fp_floor = 0;
+    return 1;
+}
+
+// sigsafe: is pc a signal return trampoline (rt_sigreturn), its context on the stack at sp?
+PPROF__FN PPROF__NO_SANITIZE int pprof__unw_is_sigreturn(pprof__uwalk *w, uintptr_t pc) {
+    const pprof__range *x = pprof__unw_code(w, pc);
+    uintptr_t b[2];
+    if (!x || x->hi - pc < 16 || !pprof__unw_load2(pc, !(x->flags & PPROF__R_TRUSTED), b))
+        return 0;
+#if defined(PPROF__X86_64)
+    /* mov $15, %rax; syscall */
+    return memcmp(b, "\x48\xc7\xc0\x0f\x00\x00\x00\x0f\x05", 9) == 0;
+#else
+    /* mov x8, #139; svc #0 */
+    return memcmp(b, "\x68\x11\x80\xd2\x01\x00\x00\xd4", 8) == 0;
+#endif
+}
+
+// sigsafe: the interrupted frame of the signal frame whose context lies at st->sp.
+PPROF__FN int pprof__unw_by_sigframe(pprof__uwalk *w, const pprof__ureg *st, pprof__ureg *nx) {
+    uintptr_t v[2], uc;
+    if (!(st->known & PPROF__K_SP)) return PPROF__END_RULE;
+#if defined(PPROF__X86_64)
+    uc = st->sp + 40;                                /* ucontext_t.uc_mcontext.gregs */
+    if (!pprof__unw_words(w, uc + 8 * 10, 1, &nx->fp) ||          /* REG_RBP */
+        !pprof__unw_words(w, uc + 8 * 15, 2, v))                   /* REG_RSP, REG_RIP */
+        return PPROF__END_STACK;
+    nx->sp = v[0];
+    nx->pc = v[1];
+    nx->known = PPROF__K_SP | PPROF__K_FP;
+#else
+    uc = st->sp + 128 + 176 + 8;          /* rt_sigframe: siginfo, then uc_mcontext.regs */
+    if (!pprof__unw_words(w, uc + 8 * 29, 2, v)) return PPROF__END_STACK; /* x29, x30 */
+    nx->fp = v[0];
+    nx->lr = v[1] & PPROF__RA_MASK;
+    if (!pprof__unw_words(w, uc + 8 * 31, 2, v)) return PPROF__END_STACK; /* sp, pc */
+    nx->sp = v[0];
+    nx->pc = v[1];
+    nx->known = PPROF__K_SP | PPROF__K_FP | PPROF__K_LR;
+#endif
+    nx->exact = 1;
+    return -1;
+}
+
+// sigsafe: the caller of frame st by rule r, into nx: -1, or why not (PPROF__END_*).
+PPROF__FN PPROF__NO_SANITIZE int pprof__unw_by_rule(pprof__uwalk *w, const pprof__cfirule *r,
+                                                    const pprof__ureg *st, int first,
+                                                    pprof__ureg *nx) {
+    const uintptr_t W = sizeof(uintptr_t);
+    uintptr_t cfa, base, ra = 0, v;
+    if (!pprof__unw_reg(w, st, first, r->cfa_reg, &base)) return PPROF__END_RULE;
+    cfa = base + (uintptr_t)(intptr_t)r->cfa_off;
+    if (r->cfa_how == PPROF__CFA_DEREF) {
+        if (!pprof__unw_words(w, cfa, 1, &v)) return PPROF__END_STACK;
+        cfa = v + (uintptr_t)(intptr_t)r->cfa_add;
+    } else if (r->cfa_how == PPROF__CFA_PLT && (st->pc & 15) >= (uintptr_t)r->cfa_add) {
+        cfa += W;
+    }
+    /* callers sit higher on the same stack; a signal's context may point anywhere */
+    if (!r->signal && (cfa > w->hi || cfa < w->lo ||
+                       ((st->known & PPROF__K_SP) && cfa <= st->sp && (cfa < st->sp ||
+                                                                      r->ra_how != PPROF__AT_SAME))))
+        return PPROF__END_STACK;
+    switch (r->ra_how) {
+    case PPROF__AT_CFA:
+        if (!pprof__unw_words(w, cfa + (uintptr_t)(intptr_t)r->ra_off, 1, &ra)) return PPROF__END_STACK;
+        break;
+    case PPROF__AT_SP:
+    case PPROF__AT_FP:
+        if (!pprof__unw_reg(w, st, first, r->ra_how == PPROF__AT_SP ? PPROF__DW_SP : PPROF__DW_FP, &v))
+            return PPROF__END_RULE;
+        if (!pprof__unw_words(w, v + (uintptr_t)(intptr_t)r->ra_off, 1, &ra)) return PPROF__END_STACK;
+        break;
+    case PPROF__AT_SAME: /* aarch64: still in the link register (a leaf) */
+        if (!(st->known & PPROF__K_LR)) return PPROF__END_RULE;
+        ra = st->lr;
+        break;
+    case PPROF__AT_UNDEF:
+        return PPROF__END_ROOT;
+    default:
+        return PPROF__END_RULE;
+    }
+    nx->known = PPROF__K_SP;
+    nx->fp = 0;
+    switch (r->fp_how) { /* an unreadable saved fp only costs frame records further up */
+    case PPROF__AT_SAME:
+        nx->fp = st->fp;
+        nx->known |= st->known & PPROF__K_FP;
+        break;
+    case PPROF__AT_CFA:
+        if (pprof__unw_words(w, cfa + (uintptr_t)(intptr_t)r->fp_off, 1, &nx->fp))
+            nx->known |= PPROF__K_FP;
+        break;
+    case PPROF__AT_SP:
+    case PPROF__AT_FP:
+        if (pprof__unw_reg(w, st, first, r->fp_how == PPROF__AT_SP ? PPROF__DW_SP : PPROF__DW_FP, &v) &&
+            pprof__unw_words(w, v + (uintptr_t)(intptr_t)r->fp_off, 1, &nx->fp))
+            nx->known |= PPROF__K_FP;
+        break;
+    default:
+        break;
+    }
+    nx->pc = ra & PPROF__RA_MASK;
+    nx->sp = cfa;
+    nx->exact = r->signal;
+    return -1;
+}
+
+// sigsafe: the caller of frame st by the frame record at st->fp, into nx.
+PPROF__FN PPROF__NO_SANITIZE int pprof__unw_by_record(pprof__uwalk *w, const pprof__ureg *st,
+                                                      pprof__ureg *nx) {
+    const uintptr_t W = sizeof(uintptr_t);
+    uintptr_t fp = st->fp, rec[2], ra;
+    const pprof__range *x;
+    if (!(st->known & PPROF__K_FP)) return PPROF__END_NOINFO;
+    if (fp == 0) return PPROF__END_ROOT; /* the outermost frame clears it (both ABIs) */
+    if (fp <= w->fp_floor || ((st->known & PPROF__K_SP) && fp < st->sp) ||
+        !pprof__unw_words(w, fp, 2, rec))
+        return PPROF__END_NOINFO;        /* no frame record here */
+    ra = rec[1] & PPROF__RA_MASK;
+    if (ra < 4096) return PPROF__END_ROOT;
+    x = pprof__unw_code(w, ra - 1);
+    if (!x || !pprof__unw_after_call(w, x, ra)) return PPROF__END_NOTCODE;
+    w->fp_floor = fp;
+    nx->pc = ra;
+    nx->fp = rec[0];
+    nx->known = PPROF__K_FP;
+#if defined(PPROF__X86_64)
+    nx->sp = fp + 2 * W; /* push %rbp; mov %rsp, %rbp: the record sits just below the CFA */
+    nx->known |= PPROF__K_SP;
+#else
+    (void)W;             /* aarch64 puts the record anywhere in the frame: sp unknown */
+#endif
+    nx->exact = 0;
+    return -1;
+}
+
+// sigsafe: the caller of the interrupted function when it has no rule: the return address
+// at sp (x86-64; at sp + 8 just after push %rbp) or in the link register (aarch64), if that
+// is code after a call and not what its frame pointer's record says (then fp is its own).
+PPROF__FN PPROF__NO_SANITIZE int pprof__unw_by_leaf(pprof__uwalk *w, const pprof__ureg *st,
+                                                    pprof__ureg *nx) {
+    const uintptr_t W = sizeof(uintptr_t);
+    uintptr_t cand = 0, rec[2], v[2];
+    const pprof__range *x;
+    int adv = 0;
+#if defined(PPROF__X86_64)
+    if ((st->known & PPROF__K_SP) && pprof__unw_words(w, st->sp, 2, v)) {
+        adv = v[0] == st->fp && (st->known & PPROF__K_FP) ? 2 : 1;
+        cand = v[adv - 1];
+    }
+#else
+    (void)v;
+    if (st->known & PPROF__K_LR) cand = st->lr;
+#endif
+    if (cand < 4096 || !(x = pprof__unw_code(w, cand - 1)) || !pprof__unw_after_call(w, x, cand))
+        return PPROF__END_NOINFO;
+    if ((st->known & PPROF__K_FP) && st->fp >= st->sp && pprof__unw_words(w, st->fp, 2, rec) &&
+        (rec[1] & PPROF__RA_MASK) == cand)
+        return PPROF__END_NOINFO; /* the record's own: the frame-record walk takes it */
+    nx->pc = cand;
+    nx->fp = st->fp;
+    nx->sp = st->sp + (uintptr_t)adv * W;
+    nx->known = (st->known & PPROF__K_FP) | (adv ? PPROF__K_SP : 0u);
+    nx->exact = 0;
+    return -1;
+}
+
+// sigsafe: one frame up from st into nx: -1, or why the walk ends (PPROF__END_*).
+PPROF__FN PPROF__NO_SANITIZE int pprof__unw_step(pprof__uwalk *w, const pprof__ureg *st,
+                                                 int first, pprof__ureg *nx) {
+    uintptr_t at = st->exact ? st->pc : st->pc - 1; /* a return address: its call */
+    const pprof__range *x = pprof__unw_code(w, at);
+    const pprof__cfirule *r;
+    int why, by;
+    memset(nx, 0, sizeof *nx);
+    if (!x) w->unknown_code = 1; /* code newer than the snapshot (dlopen), or a JIT's */
+    if (w->mode == PPROF_UNWIND_CFI && x && (r = pprof__cfi_rule(x->cfi, at)) != NULL &&
+        r->cfa_how != PPROF__CFA_NONE) {
+        why = pprof__unw_by_rule(w, r, st, first, nx);
+        by = r->signal ? PPROF__BY_SIG : PPROF__BY_CFI;
+    } else if (!st->exact && pprof__unw_is_sigreturn(w, st->pc)) {
+        why = pprof__unw_by_sigframe(w, st, nx);
+        by = PPROF__BY_SIG;
     } else {
+        why = first && w->uc ? pprof__unw_by_leaf(w, st, nx) : PPROF__END_NOINFO;
+        by = PPROF__BY_SP;
+        if (why >= 0) {
+            why = pprof__unw_by_record(w, st, nx);
+            by = PPROF__BY_FP;
+        }
+        if (why < 0) w->by[by]++;
+        return why;
+    }
+    if (why >= 0) return why;
+    /* a return address an unwind rule derived: it must be code; where that code can be
+       read directly, a call must end there too */
+    if (by == PPROF__BY_SIG) {
+        if (!pprof__unw_stack_at(w, nx->sp)) return PPROF__END_STACK;
+        if (!pprof__unw_code(w, nx->pc)) return PPROF__END_NOTCODE;
+    } else if (nx->pc < 4096) {
+        return PPROF__END_NOTCODE;
+    } else if (!(x = pprof__unw_code(w, nx->pc - 1))) {
+        w->unknown_code = 1;
+        return PPROF__END_NOTCODE;
+    } else if ((x->flags & PPROF__R_TRUSTED) && !pprof__unw_after_call(w, x, nx->pc)) {
+        return PPROF__END_NOTCODE;
+    }
+    w->by[by]++;
+    return -1;
+}
+
+// sigsafe: frame st and its callers into out[n..max), st's pc first. Returns the new n;
+// w->end says why it stopped and w->by how each caller was found.
+PPROF__FN int pprof__unw_run(pprof__uwalk *w, const pprof__ureg *st0, uintptr_t *out, int n,
+                             int max) {
+    pprof__ureg st = *st0, nx;
+    int first = 1;
+    if (n >= max) { w->end = PPROF__END_DEPTH; return n; }
+    out[n++] = st.pc;
+    for (;;) {
+        int why = pprof__unw_step(w, &st, first, &nx);
+        if (why >= 0) { w->end = why; return n; }
+        if (n == max) { w->end = PPROF__END_DEPTH; return n; }
+        out[n++] = nx.pc;
+        st = nx;
+        first = 0;
+    }
+}
+
+// sigsafe: the interrupted thread's stack, leaf first, into out[0..max); w says how.
+PPROF__FN int pprof__unw_context(const void *uc, pprof__uwalk *w, uintptr_t *out, int max) {
+    pprof__ureg st;
+    pprof__snap *s;
+    int n;
+    memset(w, 0, sizeof *w);
+    pprof__os_regs(uc, &st.pc, &st.sp, &st.fp, &st.lr);
+    st.known = PPROF__K_SP | PPROF__K_FP | PPROF__K_LR;
+    st.exact = 1;
+    w->mode = __atomic_load_n(&pprof__unw_mode, __ATOMIC_RELAXED);
+    w->uc = uc;
+    w->end = PPROF__END_NOINFO;
+    s = pprof__maps_acquire();
+    if (!s) { out[0] = st.pc; return 1; }
+    w->s = s;
+    if (!pprof__unw_stack_at(w, st.sp)) {
         /* a stack mapped since the last snapshot (a new thread): read each word with a
            system call until the drain thread has refreshed the snapshot */
+        uintptr_t self = (uintptr_t)pthread_self();
         __atomic_store_n(&pprof__sig.maps_miss, 1, __ATOMIC_RELAXED);
         PPROF__ADD(&pprof__sig.nostack, 1);
-        hi = self > sp && self - sp < ((uintptr_t)64 << 20) ? self : sp + ((uintptr_t)8 << 20);
-        n = pprof__unw_walk(s, pc, sp, fp, lr, sp, hi, out, n, max, 1);
+        w->lo = st.sp;
+        w->hi = self > st.sp && self - st.sp < ((uintptr_t)64 << 20) ? self
+                                                                      : st.sp + ((uintptr_t)8 << 20);
+        w->checked = 1;
     }
+    n = pprof__unw_run(w, &st, out, 0, max);
+    if (w->unknown_code) __atomic_store_n(&pprof__sig.maps_miss, 1, __ATOMIC_RELAXED);
     pprof__maps_release(s);
+    w->s = NULL;
+    w->x = NULL;
     return n;
 }
 
@@ -1131,7 +1582,8 @@ PPROF__FN void pprof__dump_here(const void *uc) {
             int asked = 1; /* 1 -> 4: this handler writes the slot, nobody else */
             if (__atomic_compare_exchange_n(&s[i].state, &asked, 4, 0, __ATOMIC_ACQUIRE,
                                             __ATOMIC_RELAXED)) {
-                s[i].n = (uint32_t)pprof__unw_context(uc, s[i].pc, PPROF_MAX_FRAMES);
+                pprof__uwalk w;
+                s[i].n = (uint32_t)pprof__unw_context(uc, &w, s[i].pc, PPROF_MAX_FRAMES);
                 __atomic_store_n(&s[i].state, 2, __ATOMIC_RELEASE);
             }
             break;
@@ -1145,6 +1597,7 @@ PPROF__FN void pprof__dump_here(const void *uc) {
 // =========================================================================================
 // sigsafe
 PPROF__FN void pprof__ring_push(uint64_t weight, const void *uc) {
+    pprof__uwalk w;
     pprof__slot *s;
     uint64_t pos = __atomic_load_n(&pprof__sig.enq, __ATOMIC_ACQUIRE);
     int tries = 0;
@@ -1175,7 +1628,9 @@ PPROF__FN void pprof__ring_push(uint64_t weight, const void *uc) {
     s->time_ns = pprof__os_mono_ns();
     s->weight = weight;
     s->lset = pprof__ltls.cur; /* initial-exec TLS: a plain load */
-    s->nframes = (uint32_t)pprof__unw_context(uc, s->pc, PPROF_MAX_FRAMES);
+    s->nframes = (uint32_t)pprof__unw_context(uc, &w, s->pc, PPROF_MAX_FRAMES);
+    s->end = (uint8_t)w.end;
+    memcpy(s->by, w.by, sizeof s->by);
     PPROF__ADD(&pprof__sig.taken, 1);
     PPROF__STORE(&s->seq, pos + 1);
 }
@@ -1291,39 +1746,6 @@ PPROF__FN int pprof__maps_is_pinned(const pprof__mapent *e) {
             pprof__maps_pinned[i].off == e->off && pprof__maps_pinned[i].inode == e->inode &&
             !e->deleted && strcmp(pprof__maps_pinned[i].path, e->path) == 0)
             return 1;
-    return 0;
-}
-
-/* Fills the unpublished snapshot from m and publishes it. Returns 0, or -1 if handlers
-   kept the old copy busy for too long (the next tick tries again). */
-PPROF__FN int pprof__maps_publish(const pprof__maps *m) {
-    int next = 1 - __atomic_load_n(&pprof__sig.snap_cur, __ATOMIC_SEQ_CST);
-    pprof__snap *s = &pprof__sig.snap[next];
-    size_t i;
-    int spins = 0;
-    while (__atomic_load_n(&s->readers, __ATOMIC_SEQ_CST) != 0) {
-        if (++spins > 1000) return -1;
-        pprof__os_sleep_ns(100000);
-    }
-    s->nrw = s->nx = 0;
-    for (i = 0; i < m->n; i++) {
-        const pprof__mapent *e = &m->e[i];
-        pprof__range *r;
-        int *n;
-        if (!e->r) continue;
-        if (e->w) { r = s->rw; n = &s->nrw; }
-        else if (e->x) { r = s->x; n = &s->nx; }
-        else continue;
-        if (*n == PPROF_MAX_MAPS) continue; /* beyond the table: leaf-only samples there */
-        r[*n].lo = e->lo;
-        r[*n].hi = e->hi;
-        r[*n].flags = (e->w ? strcmp(e->path, "[stack]") == 0 : pprof__maps_is_pinned(e))
-                          ? PPROF__R_TRUSTED : 0;
-        if (i == 0 || m->e[i - 1].hi != e->lo || !m->e[i - 1].r) /* a gap or guard below */
-            r[*n].flags |= PPROF__R_GUARDED;
-        (*n)++;
-    }
-    __atomic_store_n(&pprof__sig.snap_cur, next, __ATOMIC_SEQ_CST);
     return 0;
 }
 
@@ -2255,6 +2677,76 @@ PPROF__FN void *pprof__img_read(const pprof__img *im, uint64_t off, uint64_t n) 
     return buf;
 }
 
+PPROF__FN void pprof__img_close(pprof__img *im) {
+    if (im->fd >= 0) close(im->fd);
+    im->fd = -1;
+}
+
+/* The main program: its inode and path, to tell its mappings from a same-inode file. */
+typedef struct pprof__exe { unsigned long long inode; char path[4096]; } pprof__exe;
+
+PPROF__FN void pprof__sym_exe(pprof__exe *x) {
+    struct stat sb;
+    ssize_t n = readlink("/proc/self/exe", x->path, sizeof x->path - 1);
+    x->path[n > 0 ? n : 0] = 0;
+    if (n > 10 && strcmp(x->path + n - 10, " (deleted)") == 0) x->path[n - 10] = 0;
+    x->inode = stat("/proc/self/exe", &sb) == 0 ? (unsigned long long)sb.st_ino : 0;
+}
+PPROF__FN int pprof__sym_is_exe(const pprof__exe *x, const pprof__mapent *e) {
+    return x->inode && e->inode == x->inode && strcmp(e->path, x->path) == 0;
+}
+
+/* Opens the ELF image behind executable mapping e: its file (the main program through
+   /proc/self/exe, a deleted file through /proc/self/map_files, never a device, and only if
+   it is still the mapped inode) or, for the vDSO, memory. 0, or -1. pprof__img_close after. */
+PPROF__FN int pprof__img_open(const pprof__mapent *e, const pprof__exe *exe, pprof__img *im) {
+    char path[64];
+    const char *open_path = e->path;
+    struct stat sb;
+    im->fd = -1;
+    im->mem = NULL;
+    im->size = 0;
+    if (strcmp(e->path, "[vdso]") == 0) {
+        unsigned long base = getauxval(AT_SYSINFO_EHDR);
+        if (base != e->lo) return -1;
+        im->mem = (const unsigned char *)base;
+        im->size = e->hi - e->lo;
+        return 0;
+    }
+    if (e->path[0] != '/') return -1;
+    if (pprof__sym_is_exe(exe, e)) open_path = "/proc/self/exe";
+    else if (e->deleted) {
+        snprintf(path, sizeof path, "/proc/self/map_files/%lx-%lx", (unsigned long)e->lo,
+                 (unsigned long)e->hi);
+        open_path = path;
+    }
+    im->fd = stat(open_path, &sb) == 0 && S_ISREG(sb.st_mode)
+                 ? open(open_path, O_RDONLY | O_CLOEXEC | O_NONBLOCK) : -1;
+    if (im->fd >= 0 && fstat(im->fd, &sb) == 0 && S_ISREG(sb.st_mode) &&
+        (unsigned long long)sb.st_ino == e->inode) {
+        im->size = (uint64_t)sb.st_size;
+        return 0;
+    }
+    pprof__img_close(im);
+    return -1;
+}
+
+/* The runtime bias of the mapping that starts at lo from file offset off: from the PT_LOAD
+   segment off belongs to (maps offsets are paged). 0, or -1 if none holds it. */
+PPROF__FN int pprof__img_bias(const Elf64_Ehdr *eh, const Elf64_Phdr *ph, uintptr_t lo,
+                              uintptr_t off, uintptr_t *bias) {
+    size_t i;
+    for (i = 0; ph && i < eh->e_phnum; i++) {
+        uint64_t base = ph[i].p_offset & ~(uint64_t)0xfff;
+        if (ph[i].p_type == PT_LOAD && base <= off && off - base <= ph[i].p_filesz) {
+            *bias = eh->e_type == ET_EXEC ? 0
+                  : (uintptr_t)(lo + ph[i].p_offset - off - ph[i].p_vaddr);
+            return 0;
+        }
+    }
+    return -1;
+}
+
 /* The GNU build id in a note segment, as lowercase hex into o->build_id. */
 PPROF__FN void pprof__sym_build_id(pprof__obj *o, const unsigned char *d, size_t end) {
     static const char hex[] = "0123456789abcdef";
@@ -2300,14 +2792,8 @@ PPROF__FN void pprof__sym_parse(pprof__obj *o, const pprof__img *im) {
     /* bias: from the PT_LOAD segment this mapping's file offset belongs to */
     if (eh.e_phentsize == sizeof(Elf64_Phdr))
         ph = (Elf64_Phdr *)pprof__img_read(im, eh.e_phoff, (uint64_t)eh.e_phnum * sizeof *ph);
+    found_bias = ph && pprof__img_bias(&eh, ph, o->lo, o->off, &o->bias) == 0;
     for (i = 0; ph && i < eh.e_phnum; i++) {
-        uint64_t base = ph[i].p_offset & ~(uint64_t)0xfff; /* maps offsets are paged */
-        if (ph[i].p_type == PT_LOAD && !found_bias && base <= o->off &&
-            o->off - base <= ph[i].p_filesz) {
-            o->bias = eh.e_type == ET_EXEC ? 0
-                    : (uintptr_t)(o->lo + ph[i].p_offset - o->off - ph[i].p_vaddr);
-            found_bias = 1;
-        }
         if (ph[i].p_type == PT_NOTE && !o->build_id[0] && ph[i].p_filesz <= 65536) {
             unsigned char *note = (unsigned char *)pprof__img_read(im, ph[i].p_offset,
                                                                    ph[i].p_filesz);
@@ -2378,25 +2864,10 @@ PPROF__FN void pprof__sym_parse(pprof__obj *o, const pprof__img *im) {
     PPROF_FREE(str);
 }
 
-/* The main program: its inode and path, to tell its mappings from a same-inode file. */
-typedef struct pprof__exe { unsigned long long inode; char path[4096]; } pprof__exe;
-
-PPROF__FN void pprof__sym_exe(pprof__exe *x) {
-    struct stat sb;
-    ssize_t n = readlink("/proc/self/exe", x->path, sizeof x->path - 1);
-    x->path[n > 0 ? n : 0] = 0;
-    if (n > 10 && strcmp(x->path + n - 10, " (deleted)") == 0) x->path[n - 10] = 0;
-    x->inode = stat("/proc/self/exe", &sb) == 0 ? (unsigned long long)sb.st_ino : 0;
-}
-PPROF__FN int pprof__sym_is_exe(const pprof__exe *x, const pprof__mapent *e) {
-    return x->inode && e->inode == x->inode && strcmp(e->path, x->path) == 0;
-}
-
 /* The cached object for executable mapping e, loading it on first use. Under sym_mu. */
 PPROF__FN pprof__obj *pprof__sym_obj(const pprof__mapent *e, const pprof__exe *exe) {
     pprof__obj *o, **pp;
-    char path[64];
-    const char *open_path = e->path;
+    pprof__img im;
     size_t n = 0;
     for (pp = &pprof__sym_cache; (o = *pp) != NULL; pp = &o->next, n++)
         if (o->lo == e->lo && o->hi == e->hi && o->off == e->off && o->inode == e->inode &&
@@ -2412,31 +2883,9 @@ PPROF__FN pprof__obj *pprof__sym_obj(const pprof__mapent *e, const pprof__exe *e
     o->inode = e->inode;
     o->path = pprof__mem_strdup(e->path);
     if (!o->path) { PPROF_FREE(o); return NULL; }
-    if (strcmp(e->path, "[vdso]") == 0) {
-        unsigned long base = getauxval(AT_SYSINFO_EHDR);
-        pprof__img im;
-        im.fd = -1;
-        im.mem = (const unsigned char *)base;
-        im.size = e->hi - e->lo;
-        if (base == e->lo) pprof__sym_parse(o, &im);
-    } else if (e->path[0] == '/') {
-        pprof__img im;
-        struct stat sb;
-        if (pprof__sym_is_exe(exe, e)) open_path = "/proc/self/exe";
-        else if (e->deleted) {
-            snprintf(path, sizeof path, "/proc/self/map_files/%lx-%lx", (unsigned long)e->lo,
-                     (unsigned long)e->hi);
-            open_path = path;
-        }
-        im.mem = NULL;
-        im.fd = stat(open_path, &sb) == 0 && S_ISREG(sb.st_mode) /* never open a device */
-                    ? open(open_path, O_RDONLY | O_CLOEXEC | O_NONBLOCK) : -1;
-        if (im.fd >= 0 && fstat(im.fd, &sb) == 0 && S_ISREG(sb.st_mode) &&
-            (unsigned long long)sb.st_ino == e->inode) {
-            im.size = (uint64_t)sb.st_size;
-            pprof__sym_parse(o, &im);
-        }
-        if (im.fd >= 0) close(im.fd);
+    if (pprof__img_open(e, exe, &im) == 0) {
+        pprof__sym_parse(o, &im);
+        pprof__img_close(&im);
     }
     o->next = pprof__sym_cache;
     pprof__sym_cache = o;
@@ -2582,6 +3031,893 @@ PPROF__FN const char *pprof__sym_lookup(const pprof__obj *o, uintptr_t a, uintpt
 }
 
 // =========================================================================================
+// >>cfi: unwind tables from each object's .eh_frame, built outside the handler: when a
+// region snapshot is published (profile start, every refresh: dlopen) for the executable
+// mappings it has no table for yet. The CFA program of every FDE runs once, here, into
+// rows: "from this address on, the caller's registers are found so" (>>unw applies them).
+// A row is 6 bytes (address from the mapping's start, rule number); the rules of an object
+// are shared by its rows, and a page index bounds every binary search to one small page.
+// Only the forms compilers and hand-written assembly emit are kept; a rule the walk cannot
+// apply becomes no rule (frame records there). Every offset the file gives is checked: a
+// malformed .eh_frame gives fewer rows, never a fault. Guarded by pprof__unw_mu (>>maps).
+// =========================================================================================
+typedef struct pprof__rd { const unsigned char *p, *end; int bad; } pprof__rd;
+
+PPROF__FN uint64_t pprof__rd_n(pprof__rd *r, size_t n) { /* little-endian, n <= 8 bytes */
+    uint64_t v = 0;
+    size_t i;
+    if ((size_t)(r->end - r->p) < n) { r->bad = 1; r->p = r->end; return 0; }
+    for (i = 0; i < n; i++) v |= (uint64_t)r->p[i] << (8 * i);
+    r->p += n;
+    return v;
+}
+PPROF__FN uint64_t pprof__rd_uleb(pprof__rd *r) {
+    uint64_t v = 0;
+    unsigned s = 0;
+    while (r->p < r->end) {
+        unsigned char b = *r->p++;
+        if (s < 64) v |= (uint64_t)(b & 0x7f) << s;
+        s += 7;
+        if (!(b & 0x80)) return v;
+    }
+    r->bad = 1;
+    return 0;
+}
+PPROF__FN int64_t pprof__rd_sleb(pprof__rd *r) {
+    uint64_t v = 0;
+    unsigned s = 0;
+    while (r->p < r->end) {
+        unsigned char b = *r->p++;
+        if (s < 64) v |= (uint64_t)(b & 0x7f) << s;
+        s += 7;
+        if (!(b & 0x80)) {
+            if (s < 64 && (b & 0x40)) v |= ~(uint64_t)0 << s;
+            return (int64_t)v;
+        }
+    }
+    r->bad = 1;
+    return 0;
+}
+/* A pointer in DW_EH_PE encoding enc; at is the object address of r->p (for pcrel). */
+PPROF__FN uint64_t pprof__rd_ptr(pprof__rd *r, unsigned enc, uint64_t at) {
+    uint64_t v;
+    switch (enc & 0x0f) {
+    case 0x00: case 0x04: case 0x0c: v = pprof__rd_n(r, 8); break; /* absptr, (s)data8 */
+    case 0x01: v = pprof__rd_uleb(r); break;
+    case 0x02: v = pprof__rd_n(r, 2); break;
+    case 0x03: v = pprof__rd_n(r, 4); break;
+    case 0x09: v = (uint64_t)pprof__rd_sleb(r); break;
+    case 0x0a: v = (uint64_t)(int64_t)(int16_t)(uint16_t)pprof__rd_n(r, 2); break;
+    case 0x0b: v = (uint64_t)(int64_t)(int32_t)(uint32_t)pprof__rd_n(r, 4); break;
+    default: r->bad = 1; return 0;
+    }
+    if ((enc & 0x70) == 0x10) v += at;         /* pcrel */
+    else if ((enc & 0x70) != 0) r->bad = 1;   /* text-, data-, func-relative: not on Linux */
+    return v;
+}
+
+typedef struct pprof__cfist {    /* a CFA program's state (the registers the walk uses) */
+    int cfa_how, ra_how, fp_how;
+    uint64_t cfa_reg;
+    int64_t cfa_off, cfa_add, ra_off, fp_off;
+} pprof__cfist;
+
+typedef struct pprof__cie {
+    size_t off;                  /* in .eh_frame: the key */
+    uint64_t caf, ra;            /* code alignment factor, return address column */
+    int64_t daf;                 /* data alignment factor */
+    unsigned enc;                /* the FDEs' pointer encoding ('R') */
+    int zaug, signal, ok;        /* 'z': FDEs have augmentation data; 'S' */
+    pprof__cfist init;           /* the state its initial instructions leave */
+} pprof__cie;
+
+typedef struct pprof__fde { uint64_t lo, hi; size_t ins, end; size_t cie; } pprof__fde;
+
+typedef struct pprof__cfib {     /* a table in the making */
+    const unsigned char *d;      /* .eh_frame, n bytes at object address vaddr */
+    size_t n;
+    uint64_t vaddr;
+    uint64_t bias;               /* runtime address = object address + bias */
+    uintptr_t lo, hi;            /* the mapping */
+    pprof__cie *cie;
+    size_t ncie, capcie;
+    pprof__fde *fde;
+    size_t nfde, capfde;
+    uint32_t *pc;
+    uint16_t *rule;
+    size_t nrow, caprow;
+    pprof__cfirule *rules;
+    size_t nrules, caprules;
+    uint32_t *rhash;             /* open addressing over rule numbers (0 empty) */
+    size_t caphash;
+    int oom;
+} pprof__cfib;
+
+/* The compact rule for state st, or a rule with cfa_how NONE if it does not fit one. */
+PPROF__FN pprof__cfirule pprof__cfi_pack(const pprof__cfist *st, int signal) {
+    pprof__cfirule r;
+    memset(&r, 0, sizeof r);
+    if (st->cfa_how == PPROF__CFA_NONE || st->cfa_reg > 255 || st->cfa_off != (int32_t)st->cfa_off ||
+        st->cfa_add != (int16_t)st->cfa_add || st->ra_off != (int32_t)st->ra_off ||
+        st->fp_off != (int32_t)st->fp_off || st->ra_how == PPROF__AT_OTHER)
+        return r;
+    r.cfa_how = (uint8_t)st->cfa_how;
+    r.cfa_reg = (uint8_t)st->cfa_reg;
+    r.cfa_off = (int32_t)st->cfa_off;
+    r.cfa_add = (int16_t)st->cfa_add;
+    r.ra_how = (uint8_t)st->ra_how;
+    r.ra_off = (int32_t)st->ra_off;
+    r.fp_how = (uint8_t)st->fp_how;
+    r.fp_off = (int32_t)st->fp_off;
+    r.signal = (uint8_t)(signal != 0);
+    return r;
+}
+
+/* The number of rule r in b, added on first sight; 0 (no rule) if it fits none. */
+PPROF__FN uint16_t pprof__cfi_rule_no(pprof__cfib *b, const pprof__cfirule *r) {
+    uint64_t h = 0xcbf29ce484222325ull;
+    const unsigned char *p = (const unsigned char *)r;
+    size_t i;
+    if (r->cfa_how == PPROF__CFA_NONE) return 0;
+    for (i = 0; i < sizeof *r; i++) h = (h ^ p[i]) * 0x100000001b3ull;
+    if (b->nrules * 2 + 2 > b->caphash) { /* grow, rehash; rule 0 is the empty one */
+        size_t ncap = b->caphash ? b->caphash * 2 : 256, j;
+        uint32_t *nh = (uint32_t *)PPROF_MALLOC(ncap * sizeof *nh);
+        if (!nh) { b->oom = 1; return 0; }
+        memset(nh, 0, ncap * sizeof *nh);
+        for (j = 1; j < b->nrules; j++) {
+            uint64_t g = 0xcbf29ce484222325ull;
+            const unsigned char *q = (const unsigned char *)&b->rules[j];
+            size_t k;
+            for (k = 0; k < sizeof *r; k++) g = (g ^ q[k]) * 0x100000001b3ull;
+            for (k = (size_t)g & (ncap - 1); nh[k]; k = (k + 1) & (ncap - 1)) {}
+            nh[k] = (uint32_t)j;
+        }
+        PPROF_FREE(b->rhash);
+        b->rhash = nh;
+        b->caphash = ncap;
+    }
+    for (i = (size_t)h & (b->caphash - 1); b->rhash[i]; i = (i + 1) & (b->caphash - 1))
+        if (memcmp(&b->rules[b->rhash[i]], r, sizeof *r) == 0) return (uint16_t)b->rhash[i];
+    if (b->nrules > 65535 ||
+        pprof__mem_grow((void **)&b->rules, &b->caprules, b->nrules + 1, sizeof *r) != 0) {
+        if (b->nrules <= 65535) b->oom = 1;
+        return 0; /* more distinct rules than a row can name: no rule for these rows */
+    }
+    b->rules[b->nrules] = *r;
+    b->rhash[i] = (uint32_t)b->nrules;
+    return (uint16_t)b->nrules++;
+}
+
+/* A row: from object address loc on, state st (NULL: no rule). Rows come in address order;
+   one at the same address as the last replaces it (an FDE that starts where the previous
+   one ended), one below it is dropped (overlapping FDEs), one with the last row's rule
+   merges into it. */
+PPROF__FN void pprof__cfi_row(pprof__cfib *b, uint64_t loc, const pprof__cfist *st, int signal) {
+    uintptr_t a = (uintptr_t)(loc + b->bias);
+    pprof__cfirule r;
+    uint32_t off;
+    uint16_t k = 0;
+    if (a < b->lo || a >= b->hi) return;
+    off = (uint32_t)(a - b->lo);
+    if (st) {
+        r = pprof__cfi_pack(st, signal);
+        k = pprof__cfi_rule_no(b, &r);
+    }
+    if (b->nrow && b->pc[b->nrow - 1] >= off) {
+        if (b->pc[b->nrow - 1] != off) return;
+        b->nrow--;
+    }
+    if (b->nrow && b->rule[b->nrow - 1] == k) return;
+    if (b->nrow == b->caprow) {
+        size_t ncap = b->caprow ? b->caprow * 2 : 1024;
+        uint32_t *np = (uint32_t *)PPROF_REALLOC(b->pc, ncap * sizeof *np);
+        uint16_t *nr;
+        if (np) b->pc = np;
+        nr = np ? (uint16_t *)PPROF_REALLOC(b->rule, ncap * sizeof *nr) : NULL;
+        if (!nr) { b->oom = 1; return; }
+        b->rule = nr;
+        b->caprow = ncap;
+    }
+    b->pc[b->nrow] = off;
+    b->rule[b->nrow++] = k;
+}
+
+/* The state of register reg after "saved how, at off". Only the return address and the
+   frame pointer matter to the walk (sp is the CFA by definition). */
+PPROF__FN void pprof__cfi_set(pprof__cfist *st, const pprof__cie *c, uint64_t reg, int how,
+                              int64_t off) {
+    if (reg == c->ra) { st->ra_how = how; st->ra_off = off; }
+    else if (reg == PPROF__DW_FP) { st->fp_how = how; st->fp_off = off; }
+}
+PPROF__FN void pprof__cfi_restore(pprof__cfist *st, const pprof__cie *c, uint64_t reg) {
+    if (reg == c->ra) { st->ra_how = c->init.ra_how; st->ra_off = c->init.ra_off; }
+    else if (reg == PPROF__DW_FP) { st->fp_how = c->init.fp_how; st->fp_off = c->init.fp_off; }
+}
+
+/* A register's saved place from DW_CFA_expression: "DW_OP_breg<sp|fp> off" only. */
+PPROF__FN void pprof__cfi_expr_reg(pprof__cfist *st, const pprof__cie *c, uint64_t reg,
+                                   pprof__rd *e) {
+    unsigned op = (unsigned)pprof__rd_n(e, 1);
+    int64_t off = pprof__rd_sleb(e);
+    int how = PPROF__AT_OTHER;
+    if (!e->bad && e->p == e->end && op == 0x70 + PPROF__DW_SP) how = PPROF__AT_SP;
+    if (!e->bad && e->p == e->end && op == 0x70 + PPROF__DW_FP) how = PPROF__AT_FP;
+    pprof__cfi_set(st, c, reg, how, off);
+}
+
+/* The CFA from DW_CFA_def_cfa_expression, for the forms code contains: "breg off" (a plain
+   rule), "breg off; deref [; plus_uconst k]" (OpenSSL's and glibc's hand-written code,
+   GCC's stack realignment) and x86-64's PLT rule "rsp+8, 8 more from byte k of each 16". */
+PPROF__FN void pprof__cfi_expr_cfa(pprof__cfist *st, pprof__rd *e) {
+    static const unsigned char plt[] = {0x80, 0x00, 0x3f, 0x1a}; /* breg16 0; lit15; and */
+    static const unsigned char plt2[] = {0x2a, 0x33, 0x24, 0x22}; /* ge; lit3; shl; plus */
+    unsigned op = (unsigned)pprof__rd_n(e, 1);
+    int64_t off = pprof__rd_sleb(e), add = 0;
+    st->cfa_how = PPROF__CFA_NONE;
+    if (e->bad || op < 0x70 || op > 0x8f) return;            /* DW_OP_breg0..31 first */
+    st->cfa_reg = op - 0x70;
+    st->cfa_off = off;
+    if (e->p == e->end) { st->cfa_how = PPROF__CFA_REG; return; }
+    op = (unsigned)pprof__rd_n(e, 1);
+    if (op == 0x06) {                                         /* DW_OP_deref */
+        if (e->p < e->end && pprof__rd_n(e, 1) == 0x23) add = (int64_t)pprof__rd_uleb(e);
+        else if (e->p < e->end) return;
+        if (!e->bad && e->p == e->end) { st->cfa_how = PPROF__CFA_DEREF; st->cfa_add = add; }
+        return;
+    }
+#if defined(PPROF__X86_64)
+    if (op == plt[0] && st->cfa_reg == PPROF__DW_SP && e->end - e->p == 8 &&
+        memcmp(e->p, plt + 1, 3) == 0 && e->p[3] >= 0x30 && e->p[3] <= 0x3f &&
+        memcmp(e->p + 4, plt2, 4) == 0) {
+        st->cfa_how = PPROF__CFA_PLT;
+        st->cfa_add = e->p[3] - 0x30;                         /* DW_OP_lit<k> */
+    }
+#else
+    (void)plt;
+    (void)plt2;
+#endif
+}
+
+/* Runs the CFA instructions in r from state st: with an FDE, a row at each address advance
+   and at its end. Returns 0, or -1 at an instruction it does not know (rows so far stand). */
+PPROF__FN int pprof__cfi_exec(pprof__cfib *b, const pprof__cie *c, pprof__rd *r,
+                              pprof__cfist *st, const pprof__fde *f) {
+    enum { DEPTH = 16 };
+    pprof__cfist saved[DEPTH];
+    int nsaved = 0;
+    uint64_t loc = f ? f->lo : 0, reg;
+    while (r->p < r->end && !r->bad) {
+        unsigned op = *r->p++;
+        uint64_t delta = 0, len;
+        pprof__rd e;
+        switch (op >> 6) {
+        case 1: delta = (op & 0x3f) * c->caf; goto advance;              /* advance_loc */
+        case 2:                                                          /* offset */
+            pprof__cfi_set(st, c, op & 0x3f, PPROF__AT_CFA, (int64_t)pprof__rd_uleb(r) * c->daf);
+            continue;
+        case 3: pprof__cfi_restore(st, c, op & 0x3f); continue;           /* restore */
+        default: break;
+        }
+        switch (op) {
+        case 0x00: continue;                                             /* nop */
+        case 0x01: {                                                     /* set_loc */
+            uint64_t to = pprof__rd_ptr(r, c->enc, b->vaddr + (uint64_t)(r->p - b->d));
+            if (to < loc) goto fail;
+            delta = to - loc;
+            goto advance;
+        }
+        case 0x02: delta = pprof__rd_n(r, 1) * c->caf; goto advance;      /* advance_loc1 */
+        case 0x03: delta = pprof__rd_n(r, 2) * c->caf; goto advance;      /* advance_loc2 */
+        case 0x04: delta = pprof__rd_n(r, 4) * c->caf; goto advance;      /* advance_loc4 */
+        case 0x05:                                                       /* offset_extended */
+            reg = pprof__rd_uleb(r);
+            pprof__cfi_set(st, c, reg, PPROF__AT_CFA, (int64_t)pprof__rd_uleb(r) * c->daf);
+            continue;
+        case 0x06: pprof__cfi_restore(st, c, pprof__rd_uleb(r)); continue; /* restore_ext. */
+        case 0x07: pprof__cfi_set(st, c, pprof__rd_uleb(r), PPROF__AT_UNDEF, 0); continue;
+        case 0x08: pprof__cfi_set(st, c, pprof__rd_uleb(r), PPROF__AT_SAME, 0); continue;
+        case 0x09:                                                       /* register */
+            reg = pprof__rd_uleb(r);
+            pprof__rd_uleb(r);
+            pprof__cfi_set(st, c, reg, PPROF__AT_OTHER, 0);
+            continue;
+        case 0x0a:                                                       /* remember_state */
+            if (nsaved == DEPTH) goto fail;
+            saved[nsaved++] = *st;
+            continue;
+        case 0x0b:                                                       /* restore_state */
+            if (nsaved == 0) goto fail;
+            *st = saved[--nsaved];
+            continue;
+        case 0x0c:                                                       /* def_cfa */
+            st->cfa_reg = pprof__rd_uleb(r);
+            st->cfa_off = (int64_t)pprof__rd_uleb(r);
+            st->cfa_how = PPROF__CFA_REG;
+            continue;
+        case 0x0d:                                                       /* def_cfa_register */
+            st->cfa_reg = pprof__rd_uleb(r);
+            if (st->cfa_how != PPROF__CFA_REG) st->cfa_how = PPROF__CFA_NONE;
+            continue;
+        case 0x0e: st->cfa_off = (int64_t)pprof__rd_uleb(r); continue;    /* def_cfa_offset */
+        case 0x0f:                                                       /* def_cfa_expr. */
+        case 0x10: case 0x16:                              /* expression, val_expression */
+            reg = op == 0x0f ? 0 : pprof__rd_uleb(r);
+            len = pprof__rd_uleb(r);
+            if (r->bad || len > (uint64_t)(r->end - r->p)) goto fail;
+            e.p = r->p;
+            e.end = r->p + len;
+            e.bad = 0;
+            r->p += len;
+            if (op == 0x0f) pprof__cfi_expr_cfa(st, &e);
+            else if (op == 0x10) pprof__cfi_expr_reg(st, c, reg, &e);
+            else pprof__cfi_set(st, c, reg, PPROF__AT_OTHER, 0);
+            continue;
+        case 0x11:                                                       /* offset_ext._sf */
+            reg = pprof__rd_uleb(r);
+            pprof__cfi_set(st, c, reg, PPROF__AT_CFA, pprof__rd_sleb(r) * c->daf);
+            continue;
+        case 0x12:                                                       /* def_cfa_sf */
+            st->cfa_reg = pprof__rd_uleb(r);
+            st->cfa_off = pprof__rd_sleb(r) * c->daf;
+            st->cfa_how = PPROF__CFA_REG;
+            continue;
+        case 0x13: st->cfa_off = pprof__rd_sleb(r) * c->daf; continue;    /* def_cfa_off._sf */
+        case 0x14: case 0x15:                                  /* val_offset(_sf): a value */
+            reg = pprof__rd_uleb(r);
+            if (op == 0x14) pprof__rd_uleb(r);
+            else pprof__rd_sleb(r);
+            pprof__cfi_set(st, c, reg, PPROF__AT_OTHER, 0);
+            continue;
+        case 0x2d: continue;           /* GNU_window_save, aarch64 negate_ra_state: PAC off */
+        case 0x2e: pprof__rd_uleb(r); continue;                          /* GNU_args_size */
+        case 0x2f:                                         /* GNU_negative_offset_extended */
+            reg = pprof__rd_uleb(r);
+            pprof__cfi_set(st, c, reg, PPROF__AT_CFA, -(int64_t)pprof__rd_uleb(r) * c->daf);
+            continue;
+        default:
+            goto fail;
+        }
+    advance:
+        if (!f) continue; /* a CIE's initial instructions have no address */
+        if (loc >= f->hi) break;
+        pprof__cfi_row(b, loc, st, c->signal);
+        loc += delta;
+    }
+    if (r->bad) goto fail;
+    if (f && loc < f->hi) pprof__cfi_row(b, loc, st, c->signal);
+    return 0;
+fail: /* from here on this FDE has no rule */
+    if (f && loc < f->hi) pprof__cfi_row(b, loc, NULL, 0);
+    return -1;
+}
+
+/* Reads one entry's header at off: its length word and where its body begins and ends. */
+PPROF__FN int pprof__cfi_entry(const pprof__cfib *b, size_t off, size_t *body, size_t *end,
+                               uint32_t *id) {
+    pprof__rd r;
+    uint64_t len;
+    r.p = b->d + off;
+    r.end = b->d + b->n;
+    r.bad = 0;
+    len = pprof__rd_n(&r, 4);
+    if (len == 0xffffffffu) len = pprof__rd_n(&r, 8);
+    if (r.bad || len == 0 || len > (uint64_t)(r.end - r.p) || len < 4) return -1;
+    *body = (size_t)(r.p - b->d);
+    *end = *body + (size_t)len;
+    *id = (uint32_t)pprof__rd_n(&r, 4);
+    return 0;
+}
+
+/* The CIE at off, parsed on first use. Returns its index, or (size_t)-1. */
+PPROF__FN size_t pprof__cfi_cie(pprof__cfib *b, size_t off) {
+    pprof__cie c;
+    pprof__rd r;
+    size_t body, end, i;
+    uint32_t id;
+    const char *aug;
+    unsigned version;
+    for (i = b->ncie; i > 0; i--) /* few per object, usually asked for in order */
+        if (b->cie[i - 1].off == off) return b->cie[i - 1].ok ? i - 1 : (size_t)-1;
+    memset(&c, 0, sizeof c);
+    c.off = off;
+    if (pprof__mem_grow((void **)&b->cie, &b->capcie, b->ncie + 1, sizeof c) != 0) {
+        b->oom = 1;
+        return (size_t)-1;
+    }
+    if (off < b->n && pprof__cfi_entry(b, off, &body, &end, &id) == 0 && id == 0) {
+        r.p = b->d + body + 4;
+        r.end = b->d + end;
+        r.bad = 0;
+        version = (unsigned)pprof__rd_n(&r, 1);
+        aug = (const char *)r.p;
+        while (r.p < r.end && *r.p) r.p++;
+        if (r.p == r.end) aug = "?";                         /* unterminated */
+        pprof__rd_n(&r, 1);
+        if (strncmp(aug, "eh", 2) == 0) pprof__rd_n(&r, 8);   /* GCC 2's EH data pointer */
+        if (version == 4) pprof__rd_n(&r, 2);                /* address and segment sizes */
+        c.caf = pprof__rd_uleb(&r);
+        c.daf = pprof__rd_sleb(&r);
+        c.ra = version == 1 ? pprof__rd_n(&r, 1) : pprof__rd_uleb(&r);
+        c.ok = !r.bad && (version == 1 || version == 3 || version == 4);
+        if (c.ok && aug[0] == 'z') {
+            uint64_t alen = pprof__rd_uleb(&r);
+            const unsigned char *aend = r.p + (alen < (uint64_t)(r.end - r.p) ? alen : 0);
+            c.zaug = 1;
+            c.ok = alen <= (uint64_t)(r.end - r.p);
+            for (aug++; c.ok && *aug && r.p <= aend; aug++) {
+                if (*aug == 'R') c.enc = (unsigned)pprof__rd_n(&r, 1);
+                else if (*aug == 'L') pprof__rd_n(&r, 1);
+                else if (*aug == 'P') {
+                    unsigned penc = (unsigned)pprof__rd_n(&r, 1);
+                    pprof__rd_ptr(&r, penc & 0x7f, 0);
+                } else if (*aug == 'S') c.signal = 1;
+                else if (*aug != 'B' && *aug != 'G') break; /* unknown: the length skips it */
+            }
+            r.p = aend;
+        } else if (c.ok && aug[0] && strncmp(aug, "eh", 2) != 0) {
+            c.ok = 0; /* an augmentation without 'z' cannot be skipped */
+        }
+        c.ok = c.ok && !r.bad;
+        if (c.ok) { /* its initial instructions, run once for all its FDEs */
+            c.init.cfa_how = PPROF__CFA_NONE;
+            c.init.ra_how = PPROF__AT_SAME;
+            c.init.fp_how = PPROF__AT_SAME;
+            c.ok = pprof__cfi_exec(b, &c, &r, &c.init, NULL) == 0;
+        }
+    }
+    b->cie[b->ncie] = c;
+    return c.ok ? b->ncie++ : (b->ncie++, (size_t)-1);
+}
+
+PPROF__FN int pprof__cfi_fde_cmp(const void *pa, const void *pb) {
+    const pprof__fde *a = (const pprof__fde *)pa, *b = (const pprof__fde *)pb;
+    return a->lo < b->lo ? -1 : a->lo > b->lo;
+}
+
+/* Every FDE of .eh_frame for code inside the mapping, by address. */
+PPROF__FN void pprof__cfi_fdes(pprof__cfib *b) {
+    size_t off = 0, body, end;
+    uint32_t id;
+    int sorted = 1;
+    uint64_t vlo = (uint64_t)b->lo - b->bias, vhi = (uint64_t)b->hi - b->bias;
+    while (off + 4 <= b->n && pprof__cfi_entry(b, off, &body, &end, &id) == 0) {
+        if (id != 0 && id <= body) { /* an FDE: id is its distance back to the CIE */
+            size_t ci = pprof__cfi_cie(b, body - id);
+            pprof__rd r;
+            pprof__fde f;
+            r.p = b->d + body + 4;
+            r.end = b->d + end;
+            r.bad = 0;
+            if (ci != (size_t)-1) {
+                const pprof__cie *c = &b->cie[ci];
+                uint64_t len;
+                f.lo = pprof__rd_ptr(&r, c->enc, b->vaddr + (uint64_t)(r.p - b->d));
+                len = pprof__rd_ptr(&r, c->enc & 0x0f, 0);
+                if (c->zaug) { /* the LSDA pointer: not ours */
+                    uint64_t alen = pprof__rd_uleb(&r);
+                    if (alen > (uint64_t)(r.end - r.p)) r.bad = 1;
+                    else r.p += alen;
+                }
+                f.hi = f.lo + len;
+                f.ins = (size_t)(r.p - b->d);
+                f.end = end;
+                f.cie = ci;
+                if (!r.bad && len && f.hi > f.lo && f.lo < vhi && f.hi > vlo) {
+                    if (pprof__mem_grow((void **)&b->fde, &b->capfde, b->nfde + 1, sizeof f)) {
+                        b->oom = 1;
+                        return;
+                    }
+                    if (b->nfde && f.lo < b->fde[b->nfde - 1].lo) sorted = 0;
+                    b->fde[b->nfde++] = f;
+                }
+            }
+        }
+        off = end;
+    }
+    if (!sorted) qsort(b->fde, b->nfde, sizeof *b->fde, pprof__cfi_fde_cmp);
+}
+
+/* Where .eh_frame lies in image im: its file offset, size and object address. From the
+   section headers; without them (a stripped-down file) from PT_GNU_EH_FRAME's pointer,
+   up to the end of the segment holding it. */
+PPROF__FN int pprof__cfi_find(const pprof__img *im, const Elf64_Ehdr *eh, const Elf64_Phdr *ph,
+                              uint64_t *off, uint64_t *size, uint64_t *vaddr) {
+    Elf64_Shdr *sh = NULL;
+    char *names = NULL;
+    size_t i;
+    int found = 0;
+    if (eh->e_shentsize == sizeof(Elf64_Shdr) && eh->e_shstrndx < eh->e_shnum)
+        sh = (Elf64_Shdr *)pprof__img_read(im, eh->e_shoff, (uint64_t)eh->e_shnum * sizeof *sh);
+    if (sh && sh[eh->e_shstrndx].sh_size < ((uint64_t)1 << 24))
+        names = (char *)pprof__img_read(im, sh[eh->e_shstrndx].sh_offset,
+                                        sh[eh->e_shstrndx].sh_size);
+    for (i = 0; sh && names && i < eh->e_shnum && !found; i++) {
+        uint64_t nsz = sh[eh->e_shstrndx].sh_size;
+        if (sh[i].sh_name < nsz && nsz - sh[i].sh_name >= 10 && sh[i].sh_type != SHT_NOBITS &&
+            memcmp(names + sh[i].sh_name, ".eh_frame", 10) == 0) {
+            *off = sh[i].sh_offset;
+            *size = sh[i].sh_size;
+            *vaddr = sh[i].sh_addr;
+            found = 1;
+        }
+    }
+    PPROF_FREE(names);
+    PPROF_FREE(sh);
+    for (i = 0; ph && !found && i < eh->e_phnum; i++) {
+        unsigned char *hdr;
+        pprof__rd r;
+        size_t k;
+        if (ph[i].p_type != PT_GNU_EH_FRAME || ph[i].p_filesz < 8) continue;
+        hdr = (unsigned char *)pprof__img_read(im, ph[i].p_offset, 8 + 4);
+        if (!hdr) continue;
+        r.p = hdr + 4;
+        r.end = hdr + 12;
+        r.bad = 0;
+        *vaddr = pprof__rd_ptr(&r, hdr[1], ph[i].p_vaddr + 4); /* eh_frame_ptr */
+        PPROF_FREE(hdr);
+        for (k = 0; !r.bad && k < eh->e_phnum; k++)
+            if (ph[k].p_type == PT_LOAD && ph[k].p_vaddr <= *vaddr &&
+                *vaddr - ph[k].p_vaddr < ph[k].p_filesz) {
+                *off = ph[k].p_offset + (*vaddr - ph[k].p_vaddr);
+                *size = ph[k].p_filesz - (*vaddr - ph[k].p_vaddr);
+                found = 1;
+                break;
+            }
+    }
+    return found;
+}
+
+/* The finished table: rows, rules and the page index in one mapping. NULL out of memory. */
+PPROF__FN pprof__cfitab *pprof__cfi_seal(pprof__cfib *b) {
+    size_t npage = (size_t)((b->hi - b->lo) >> PPROF__CFI_PAGE_SHIFT) + 2, k, row = 0;
+    size_t o_rule = b->nrow * sizeof(uint32_t);
+    size_t o_rules = (o_rule + b->nrow * sizeof(uint16_t) + 7) & ~(size_t)7;
+    size_t o_page = o_rules + b->nrules * sizeof(pprof__cfirule);
+    size_t size = o_page + npage * sizeof(uint32_t);
+    pprof__cfitab *t = (pprof__cfitab *)PPROF_MALLOC(sizeof *t);
+    unsigned char *m = t ? (unsigned char *)pprof__mem_map(size) : NULL;
+    uint32_t *page;
+    if (!m) { PPROF_FREE(t); return NULL; }
+    memset(t, 0, sizeof *t);
+    memcpy(m, b->pc, b->nrow * sizeof(uint32_t));
+    memcpy(m + o_rule, b->rule, b->nrow * sizeof(uint16_t));
+    memcpy(m + o_rules, b->rules, b->nrules * sizeof(pprof__cfirule));
+    page = (uint32_t *)(void *)(m + o_page);
+    for (k = 0; k < npage; k++) { /* the last row at or below the page's first byte */
+        uint64_t at = (uint64_t)k << PPROF__CFI_PAGE_SHIFT;
+        while (row + 1 < b->nrow && b->pc[row + 1] <= at) row++;
+        page[k] = (uint32_t)row;
+    }
+    t->lo = b->lo;
+    t->hi = b->hi;
+    t->pc = (const uint32_t *)(void *)m;
+    t->rule = (const uint16_t *)(void *)(m + o_rule);
+    t->rules = (const pprof__cfirule *)(void *)(m + o_rules);
+    t->page = page;
+    t->nrow = (uint32_t)b->nrow;
+    t->nrule = (uint32_t)b->nrules;
+    t->mem = m;
+    t->mem_size = size;
+    mprotect(m, size, PROT_READ);
+    return t;
+}
+
+/* The unwind table of code [lo, hi) (runtime addresses) from .eh_frame bytes d[0..n) at
+   object address vaddr, runtime = object address + bias. NULL if no row came out (no
+   usable FDE, frame records there) or memory ran out. The fuzz target's entry point. */
+PPROF__FN pprof__cfitab *pprof__cfi_parse(const unsigned char *d, size_t n, uint64_t vaddr,
+                                          uint64_t bias, uintptr_t lo, uintptr_t hi) {
+    pprof__cfib b;
+    pprof__cfitab *t = NULL;
+    size_t i;
+    memset(&b, 0, sizeof b);
+    if (hi <= lo || hi - lo > 0xffffffffu) return NULL;
+    b.d = d;
+    b.n = n;
+    b.vaddr = vaddr;
+    b.bias = bias;
+    b.lo = lo;
+    b.hi = hi;
+    b.nrules = 1; /* rule 0: none */
+    if (pprof__mem_grow((void **)&b.rules, &b.caprules, 1, sizeof *b.rules) == 0)
+        memset(&b.rules[0], 0, sizeof b.rules[0]);
+    else
+        b.oom = 1;
+    if (!b.oom) pprof__cfi_fdes(&b);
+    for (i = 0; i < b.nfde && !b.oom; i++) { /* each FDE's rows, then none past its end */
+        const pprof__fde *f = &b.fde[i];
+        const pprof__cie *c = &b.cie[f->cie];
+        pprof__cfist st = c->init;
+        pprof__rd r;
+        r.p = b.d + f->ins;
+        r.end = b.d + f->end;
+        r.bad = 0;
+        pprof__cfi_exec(&b, c, &r, &st, f);
+        pprof__cfi_row(&b, f->hi, NULL, 0);
+    }
+    if (!b.oom && b.nrow) t = pprof__cfi_seal(&b);
+    if (t) t->eh_size = n;
+    PPROF_FREE(b.cie);
+    PPROF_FREE(b.fde);
+    PPROF_FREE(b.pc);
+    PPROF_FREE(b.rule);
+    PPROF_FREE(b.rules);
+    PPROF_FREE(b.rhash);
+    return t;
+}
+
+/* Frees a table made by pprof__cfi_parse. */
+PPROF__FN void pprof__cfi_free(pprof__cfitab *t) {
+    if (!t) return;
+    if (t->mem) munmap(t->mem, t->mem_size);
+    PPROF_FREE(t->path);
+    PPROF_FREE(t);
+}
+
+/* The unwind table of executable mapping [lo, hi) at file offset off of image im, or NULL
+   (no usable .eh_frame, or out of memory). */
+PPROF__FN pprof__cfitab *pprof__cfi_build(const pprof__img *im, uintptr_t lo, uintptr_t hi,
+                                          uintptr_t off) {
+    Elf64_Ehdr eh;
+    Elf64_Phdr *ph = NULL;
+    pprof__cfitab *t;
+    uint64_t eoff = 0, esize = 0, vaddr = 0;
+    unsigned char *hdr = (unsigned char *)pprof__img_read(im, 0, sizeof eh), *d;
+    uintptr_t bias = 0;
+    int64_t t0 = pprof__os_mono_ns();
+    if (!hdr) return NULL;
+    memcpy(&eh, hdr, sizeof eh);
+    PPROF_FREE(hdr);
+    if (memcmp(eh.e_ident, ELFMAG, SELFMAG) != 0 || eh.e_ident[EI_CLASS] != ELFCLASS64 ||
+        eh.e_phentsize != sizeof(Elf64_Phdr))
+        return NULL;
+    ph = (Elf64_Phdr *)pprof__img_read(im, eh.e_phoff, (uint64_t)eh.e_phnum * sizeof *ph);
+    if (!ph || pprof__img_bias(&eh, ph, lo, off, &bias) != 0 ||
+        !pprof__cfi_find(im, &eh, ph, &eoff, &esize, &vaddr) || esize > ((uint64_t)1 << 30)) {
+        PPROF_FREE(ph);
+        return NULL;
+    }
+    PPROF_FREE(ph);
+    d = (unsigned char *)pprof__img_read(im, eoff, esize);
+    if (!d) return NULL;
+    t = pprof__cfi_parse(d, (size_t)esize, vaddr, (uint64_t)bias, lo, hi);
+    PPROF_FREE(d);
+    if (t) t->build_ns = pprof__os_mono_ns() - t0;
+    return t;
+}
+
+PPROF__FN int pprof__cfi_lo_cmp(const void *pa, const void *pb) {
+    const pprof__cfitab *a = *(pprof__cfitab *const *)pa, *b = *(pprof__cfitab *const *)pb;
+    return a->lo < b->lo ? -1 : a->lo > b->lo;
+}
+
+/* The table of executable mapping e for the snapshot being written (number pub), built on
+   first sight; a mapping without one gets an empty table, so it is not read again. sorted
+   holds the known tables by address. Under unw_mu. */
+PPROF__FN const pprof__cfitab *pprof__cfi_get(const pprof__mapent *e, const pprof__exe *exe,
+                                              pprof__cfitab **sorted, size_t nsorted,
+                                              uint64_t pub) {
+    size_t l = 0, h = nsorted;
+    pprof__cfitab *t;
+    pprof__img im;
+    while (l < h) { /* the first known table at or above e->lo */
+        size_t m = l + (h - l) / 2;
+        if (sorted[m]->lo < e->lo) l = m + 1;
+        else h = m;
+    }
+    for (; l < nsorted && sorted[l]->lo == e->lo; l++) {
+        t = sorted[l];
+        if (t->hi == e->hi && t->off == e->off && t->inode == e->inode &&
+            strcmp(t->path, e->path) == 0) {
+            t->pub = pub;
+            return t->nrow ? t : NULL;
+        }
+    }
+    t = NULL;
+    if (pprof__img_open(e, exe, &im) == 0) {
+        t = pprof__cfi_build(&im, e->lo, e->hi, e->off);
+        pprof__img_close(&im);
+    }
+    if (!t) {
+        t = (pprof__cfitab *)PPROF_MALLOC(sizeof *t);
+        if (!t) return NULL;
+        memset(t, 0, sizeof *t);
+        t->lo = e->lo;
+        t->hi = e->hi;
+    }
+    t->off = e->off;
+    t->inode = e->inode;
+    t->path = pprof__mem_strdup(e->path);
+    if (!t->path) {
+        pprof__cfi_free(t);
+        return NULL;
+    }
+    t->pub = pub;
+    t->next = pprof__unw.tabs;
+    pprof__unw.tabs = t;
+    pprof__unw.bytes += t->mem_size;
+    pprof__unw.eh_bytes += t->eh_size;
+    pprof__unw.build_ns += t->build_ns;
+    return t->nrow ? t : NULL;
+}
+
+/* Frees the tables neither of the two latest snapshots lists (no handler can reach them:
+   the older copy was idle when the newer was written). Under unw_mu. */
+PPROF__FN void pprof__cfi_retire(void) {
+    pprof__cfitab **pp = &pprof__unw.tabs, *t;
+    while ((t = *pp) != NULL) {
+        if (t->pub + 1 >= pprof__unw.pubs) { pp = &t->next; continue; }
+        *pp = t->next;
+        pprof__unw.bytes -= t->mem_size;
+        pprof__unw.eh_bytes -= t->eh_size;
+        pprof__cfi_free(t);
+    }
+}
+
+/* Fills the unpublished snapshot from m: every readable region, each executable one with
+   its unwind table (built now for those new to it), publishes it and frees the tables no
+   snapshot can reach any more. Maps the snapshots on first use. Returns 0, or -1 if
+   handlers kept the old copy busy for too long or memory ran out (try again later). */
+PPROF__FN int pprof__cfi_publish(const pprof__maps *m) {
+    pprof__snap *s;
+    pprof__exe exe;
+    pprof__cfitab **sorted = NULL, *t;
+    size_t i, nsorted = 0;
+    int next, spins = 0;
+    int cfi = __atomic_load_n(&pprof__unw_mode, __ATOMIC_RELAXED) == PPROF_UNWIND_CFI;
+    pthread_mutex_lock(&pprof__unw_mu);
+    if (!pprof__sig.snap) {
+        pprof__snap *two = (pprof__snap *)pprof__mem_map(2 * sizeof(pprof__snap));
+        if (!two) { pthread_mutex_unlock(&pprof__unw_mu); return -1; }
+        __atomic_store_n(&pprof__sig.snap, two, __ATOMIC_SEQ_CST); /* both empty: nx = 0 */
+    }
+    next = 1 - __atomic_load_n(&pprof__sig.snap_cur, __ATOMIC_SEQ_CST);
+    s = &pprof__sig.snap[next];
+    while (__atomic_load_n(&s->readers, __ATOMIC_SEQ_CST) != 0) {
+        if (++spins > 1000) { pthread_mutex_unlock(&pprof__unw_mu); return -1; }
+        pprof__os_sleep_ns(100000);
+    }
+    if (!pprof__unw.pinned) {
+        pprof__sym_pin(m);
+        pprof__unw.pinned = 1;
+    }
+    if (cfi) {
+        pprof__sym_exe(&exe);
+        for (t = pprof__unw.tabs; t; t = t->next) nsorted++;
+        sorted = (pprof__cfitab **)PPROF_MALLOC((nsorted + 1) * sizeof *sorted);
+        if (!sorted) cfi = 0;
+        for (nsorted = 0, t = pprof__unw.tabs; sorted && t; t = t->next) sorted[nsorted++] = t;
+        if (sorted) qsort(sorted, nsorted, sizeof *sorted, pprof__cfi_lo_cmp);
+    }
+    s->nrw = s->nx = 0;
+    for (i = 0; i < m->n; i++) {
+        const pprof__mapent *e = &m->e[i];
+        pprof__range *r;
+        int *n;
+        if (!e->r) continue;
+        if (e->w) { r = s->rw; n = &s->nrw; }
+        else if (e->x) { r = s->x; n = &s->nx; }
+        else continue;
+        if (*n == PPROF_MAX_MAPS) continue; /* beyond the table: leaf-only samples there */
+        r[*n].lo = e->lo;
+        r[*n].hi = e->hi;
+        r[*n].flags = (e->w ? strcmp(e->path, "[stack]") == 0 : pprof__maps_is_pinned(e))
+                          ? PPROF__R_TRUSTED : 0;
+        if (i == 0 || m->e[i - 1].hi != e->lo || !m->e[i - 1].r) /* a gap or guard below */
+            r[*n].flags |= PPROF__R_GUARDED;
+        r[*n].cfi = cfi && !e->w ? pprof__cfi_get(e, &exe, sorted, nsorted, pprof__unw.pubs + 1)
+                                 : NULL;
+        (*n)++;
+    }
+    PPROF_FREE(sorted);
+    __atomic_store_n(&pprof__sig.snap_cur, next, __ATOMIC_SEQ_CST);
+    pprof__unw.pubs++;
+    pprof__cfi_retire();
+    pthread_mutex_unlock(&pprof__unw_mu);
+    return 0;
+}
+
+/* Reads /proc/self/maps and publishes it (pprof__cfi_publish). 0, or -1. */
+PPROF__FN int pprof__cfi_refresh(void) {
+    pprof__maps m;
+    int rc;
+    if (pprof__maps_read(&m) != 0) return -1;
+    rc = pprof__cfi_publish(&m);
+    pprof__maps_free(&m);
+    return rc;
+}
+
+/* A refresh for a heap or lock event: the first one (force: no snapshot yet), then at most
+   every 200 ms, by one thread at a time; cancellation off meanwhile (malloc and lock
+   wrappers must not become cancellation points). */
+PPROF__FN void pprof__cfi_event_refresh(int force) {
+    int64_t now = pprof__os_mono_ns(), last = __atomic_load_n(&pprof__unw.event_ns, __ATOMIC_RELAXED);
+    int cs;
+    if (!force && now - last < 200000000) return;
+    if (!__atomic_compare_exchange_n(&pprof__unw.event_ns, &last, now, 0, __ATOMIC_RELAXED,
+                                     __ATOMIC_RELAXED))
+        return; /* another thread refreshes */
+    pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &cs);
+    pprof__cfi_refresh();
+    pthread_setcancelstate(cs, NULL);
+}
+
+/* The registers of its caller as they will be when this call returns. */
+PPROF__FN PPROF__NOINLINE void pprof__unw_here(pprof__ureg *st) {
+    const uintptr_t *rec = (const uintptr_t *)__builtin_frame_address(0);
+    st->pc = (uintptr_t)__builtin_return_address(0);
+    st->sp = (uintptr_t)__builtin_dwarf_cfa();
+    st->fp = rec[0];
+    st->lr = 0;
+    st->known = PPROF__K_SP | PPROF__K_FP;
+    st->exact = 0;
+}
+
+/* The caller's registers at its call of the public entry point whose frame record (made
+   for __builtin_frame_address) is at fpw. x86-64: the record sits just below the entry's
+   CFA. aarch64 places it anywhere in the frame: the walk steps up from here through the
+   profiler's own frames until it leaves the entry's frame; frame records if that fails. */
+PPROF__FN int pprof__unw_entry(pprof__uwalk *w, uintptr_t fpw, pprof__ureg *st) {
+    uintptr_t rec[2];
+#if !defined(PPROF__X86_64)
+    int i;
+    pprof__unw_here(st);
+    if (st->sp < w->lo) w->lo = st->sp;
+    for (i = 0; i < 16 && st->sp <= fpw; i++) {
+        pprof__ureg nx;
+        if (pprof__unw_step(w, st, 0, &nx) >= 0) break;
+        *st = nx;
+    }
+    memset(w->by, 0, sizeof w->by);
+    w->fp_floor = 0;
+    if (st->sp > fpw && !st->exact) return 1;
+#endif
+    if (!pprof__unw_words(w, fpw, 2, rec)) return 0;
+    st->pc = rec[1] & PPROF__RA_MASK;
+    st->fp = rec[0];
+    st->sp = fpw + 2 * sizeof(uintptr_t);
+#if defined(PPROF__X86_64)
+    st->known = PPROF__K_SP | PPROF__K_FP;
+#else
+    st->known = PPROF__K_FP;
+#endif
+    st->exact = 0;
+    return 1;
+}
+
+/* The calling thread's stack above the public entry point (malloc, a lock wrapper, the
+   dump) whose frame record is at fpw, the entry's caller first, into out. Stack words are
+   read directly below hi (the thread's own stack, known to the caller), else (hi 0)
+   through system calls up to 64 MiB above. Counted in pprof__unw. Refreshes the snapshot
+   on first use and when it meets code the snapshot does not know (dlopen). */
+PPROF__FN int pprof__cfi_stack(uintptr_t fpw, uintptr_t hi, uintptr_t *out) {
+    uintptr_t sp = (uintptr_t)__builtin_frame_address(0);
+    pprof__uwalk w;
+    pprof__ureg st;
+    pprof__snap *s;
+    int n = 0, k;
+    if (!__atomic_load_n(&pprof__sig.snap, __ATOMIC_ACQUIRE)) pprof__cfi_event_refresh(1);
+    memset(&w, 0, sizeof w);
+    memset(&st, 0, sizeof st);
+    w.mode = __atomic_load_n(&pprof__unw_mode, __ATOMIC_RELAXED);
+    w.end = PPROF__END_NOINFO;
+    s = pprof__maps_acquire();
+    w.s = s;
+    w.lo = sp;
+    w.hi = hi ? hi : sp + ((uintptr_t)64 << 20);
+    w.checked = !hi;
+    if (fpw >= sp && fpw < w.hi && pprof__unw_entry(&w, fpw, &st))
+        n = pprof__unw_run(&w, &st, out, 0, PPROF_MAX_FRAMES);
+    if (s) pprof__maps_release(s);
+    PPROF__ADD(&pprof__unw.ends[w.end], 1);
+    for (k = 0; k < PPROF__BY_N; k++)
+        if (w.by[k]) PPROF__ADD(&pprof__unw.by[k], w.by[k]);
+    if (w.unknown_code) pprof__cfi_event_refresh(0);
+    return n;
+}
+
+// =========================================================================================
 // >>cpu: per-thread CPU timers, the drain thread, and the profile it becomes.
 // =========================================================================================
 /* The kernel's struct sigevent, for SIGEV_THREAD_ID without glibc-private member names. */
@@ -2630,6 +3966,8 @@ static struct pprof__cpu_state {
     uint64_t timer_fail;   /* threads timer_create refused (e.g. RLIMIT_SIGPENDING) */
     uint64_t agg_oom;     /* periods lost to out-of-memory while aggregating */
     int64_t unsampled_ns; /* CPU of new threads before their first scan */
+    uint64_t ends[PPROF__END_N]; /* samples by why their stack ends (PPROF__END_*) */
+    uint64_t by[PPROF__BY_N];    /* frames by how the walk found them (PPROF__BY_*) */
     uint64_t rng;
     int atfork_done;
     int signal_installed;
@@ -2805,7 +4143,9 @@ PPROF__FN void pprof__cpu_drain(void) {
     while ((s = pprof__ring_peek(pprof__cpu.deq)) != NULL) {
         size_t off = 0;
         int rc = pprof__agg_add(&pprof__cpu.agg, s->pc, s->nframes, s->lset,
-                                (int64_t)s->weight, &off);
+                                (int64_t)s->weight, &off), k;
+        if (s->end < PPROF__END_N) pprof__cpu.ends[s->end]++;
+        for (k = 0; k < PPROF__BY_N; k++) pprof__cpu.by[k] += s->by[k];
         if (rc < 0) pprof__cpu.agg_oom += s->weight;
         if (rc >= 0 && pprof__cpu.trace == 1 && pprof__cpu.ntlog < ((size_t)1 << 20) &&
             pprof__mem_grow((void **)&pprof__cpu.tlog, &pprof__cpu.captlog, pprof__cpu.ntlog + 1,
@@ -2870,7 +4210,7 @@ PPROF__FN int pprof__cpu_refresh(void) {
     pprof__maps m;
     int rc;
     if (pprof__maps_read(&m) != 0) return -1;
-    rc = pprof__maps_publish(&m);
+    rc = pprof__cfi_publish(&m);
     pprof__cpu_log_maps(&m);
     pprof__maps_free(&m);
     return rc;
@@ -2990,14 +4330,9 @@ PPROF__FN int pprof__cpu_start(FILE *fp, int *gen_out, int trace) {
         }
         pprof__cpu.atfork_done = 1;
     }
-    if (!pprof__sig.ring) {
+    if (!pprof__sig.ring) { /* (the snapshots: >>cfi, at the first publish) */
         pprof__sig.ring = (pprof__slot *)pprof__mem_map(PPROF_RING_SLOTS * sizeof(pprof__slot));
-        pprof__sig.snap = (pprof__snap *)pprof__mem_map(2 * sizeof(pprof__snap));
-        if (!pprof__sig.ring || !pprof__sig.snap) {
-            if (pprof__sig.ring) munmap(pprof__sig.ring, PPROF_RING_SLOTS * sizeof(pprof__slot));
-            if (pprof__sig.snap) munmap(pprof__sig.snap, 2 * sizeof(pprof__snap));
-            pprof__sig.ring = NULL;
-            pprof__sig.snap = NULL;
+        if (!pprof__sig.ring) {
             pthread_mutex_unlock(&pprof__cpu_mu);
             return PPROF_ERR_NOMEM;
         }
@@ -3033,15 +4368,8 @@ PPROF__FN int pprof__cpu_start(FILE *fp, int *gen_out, int trace) {
     pprof__cpu.unsampled_ns = 0;
     pprof__cpu.scans = 0;
     pprof__cpu.threads_seen = 0;
-    {
-        pprof__maps m;
-        if (pprof__maps_read(&m) == 0) {
-            pthread_mutex_lock(&pprof__sym_mu);
-            pprof__sym_pin(&m);
-            pthread_mutex_unlock(&pprof__sym_mu);
-            pprof__maps_free(&m);
-        }
-    }
+    memset(pprof__cpu.ends, 0, sizeof pprof__cpu.ends);
+    memset(pprof__cpu.by, 0, sizeof pprof__cpu.by);
     pprof__cpu_log_free();
     if (pprof__cpu_refresh() != 0) {
         pthread_mutex_unlock(&pprof__cpu_mu);
@@ -3135,8 +4463,26 @@ typedef struct pprof__spec {
     int64_t time_nanos, duration_nanos;
     const pprof__mapent *xlog; /* executable mappings gone since they were seen */
     size_t nxlog;
-    const char *comment[2];
+    const char *comment[3];
 } pprof__spec;
+
+/* A profile comment on its stacks: the walker, why stacks ended, how callers were found
+   (ends and by as PPROF__END_* and PPROF__BY_* counts). go tool pprof shows it atop -top. */
+PPROF__FN void pprof__unw_comment(char *buf, size_t n, const uint64_t *ends, const uint64_t *by) {
+    unsigned long long e[PPROF__END_N], b[PPROF__BY_N], all = 0;
+    int k;
+    for (k = 0; k < PPROF__END_N; k++) all += e[k] = (unsigned long long)__atomic_load_n(&ends[k], __ATOMIC_RELAXED);
+    for (k = 0; k < PPROF__BY_N; k++) b[k] = (unsigned long long)__atomic_load_n(&by[k], __ATOMIC_RELAXED);
+    snprintf(buf, n, "stacks (walker %s): %llu, %llu whole to the outermost frame, %llu cut at "
+             "%d frames, %llu cut at a return address that is not code, %llu at the stack's "
+             "edge, %llu at code with no unwind rule or frame record, %llu at an unwind rule "
+             "not applied; callers found by unwind tables %llu, frame records %llu, sp of a "
+             "frameless leaf %llu, signal context %llu",
+             __atomic_load_n(&pprof__unw_mode, __ATOMIC_RELAXED) == PPROF_UNWIND_CFI ? "cfi" : "fp",
+             all, e[PPROF__END_ROOT], e[PPROF__END_DEPTH], PPROF_MAX_FRAMES, e[PPROF__END_NOTCODE],
+             e[PPROF__END_STACK], e[PPROF__END_NOINFO], e[PPROF__END_RULE], b[PPROF__BY_CFI],
+             b[PPROF__BY_FP], b[PPROF__BY_SP], b[PPROF__BY_SIG]);
+}
 
 /* Encodes a profile.proto (not gzipped) into pb: the samples, a Location per distinct
    address (return addresses step back into their call), Mappings from /proc/self/maps (the
@@ -3368,7 +4714,7 @@ PPROF__FN void pprof__enc(pprof__buf *pb, const pprof__spec *sp, const pprof__sm
     pprof__pb_i64(pb, 2, pprof__strs_add(&S, sp->punit));
     pprof__pb_close(pb);
     pprof__pb_i64(pb, 12, sp->period);                     // Profile.period = 12
-    for (t = 0; t < 2; t++)
+    for (t = 0; t < 3; t++)
         if (sp->comment[t]) pprof__pb_i64(pb, 13, pprof__strs_add(&S, sp->comment[t])); // .comment
     if (sp->deftype) pprof__pb_i64(pb, 14, pprof__strs_add(&S, sp->deftype)); // .default_sample_type
     if (S.oom) pb->oom = 1;
@@ -3392,7 +4738,7 @@ PPROF__FN void pprof__cpu_encode(pprof__buf *pb) {
     uintptr_t lost_pc = (uintptr_t)&pprof__lost_samples;
     uintptr_t new_pc = (uintptr_t)&pprof__thread_before_timer;
     const int64_t period = pprof__cpu.period_ns;
-    char c0[256], c1[256];
+    char c0[256], c1[256], c2[512];
     pprof__spec sp;
     pprof__smp *smp;
     size_t i, n = 0;
@@ -3443,8 +4789,10 @@ PPROF__FN void pprof__cpu_encode(pprof__buf *pb) {
              (unsigned long long)pprof__sig.lost_n, (unsigned long long)pprof__sig.nostack,
              (unsigned long long)pprof__cpu.threads_seen,
              (unsigned long long)pprof__cpu.timer_fail, (double)pprof__cpu.unsampled_ns / 1e9);
+    pprof__unw_comment(c2, sizeof c2, pprof__cpu.ends, pprof__cpu.by);
     sp.comment[0] = c0;
     sp.comment[1] = c1;
+    sp.comment[2] = c2;
     pprof__enc(pb, &sp, smp, n);
     PPROF_FREE(smp);
 }
@@ -3825,16 +5173,13 @@ PPROF__FN int pprof__heap_own_stack(pprof__htls *t, uintptr_t sp, uintptr_t *hi)
     return ok;
 }
 
-/* The stack of an allocation: return addresses from the frame record of the public entry
-   point (malloc, pprof_malloc, operator new), so the allocating call comes first. */
+/* The stack of an allocation or lock event from the public entry point (malloc,
+   pprof_malloc, operator new, a pthread wrapper) whose frame record is at fpw, so the
+   allocating call comes first. */
 PPROF__FN int pprof__heap_stack(pprof__htls *t, uintptr_t fpw, uintptr_t *out) {
     uintptr_t sp = (uintptr_t)__builtin_frame_address(0), hi;
-    if (pprof__heap_own_stack(t, sp, &hi))
-        return fpw >= sp && fpw < hi
-                   ? pprof__unw_walk(NULL, 0, 0, fpw, 0, sp, hi, out, 0, PPROF_MAX_FRAMES, 0)
-                   : 0;
-    return pprof__unw_walk(NULL, 0, 0, fpw, 0, sp, sp + ((uintptr_t)64 << 20), out, 0,
-                           PPROF_MAX_FRAMES, 1);
+    if (pprof__heap_own_stack(t, sp, &hi)) return fpw >= sp && fpw < hi ? pprof__cfi_stack(fpw, hi, out) : 0;
+    return pprof__cfi_stack(fpw, 0, out);
 }
 
 /* fork: the table is held across it, so the child gets it whole; the forking thread
@@ -4438,6 +5783,7 @@ PPROF__FN void pprof__heap_encode(pprof__buf *pb, const pprof__hval *v, size_t n
     size_t rate = __atomic_load_n(&pprof__heap_rate, __ATOMIC_RELAXED), i, k = 0;
     pprof__smp *smp = (pprof__smp *)PPROF_MALLOC((n + 1) * sizeof *smp);
     pprof__spec sp;
+    char c[512];
     if (!smp) { pb->oom = 1; return; }
     for (i = 0; i < n; i++) {
         pprof__smp *s = &smp[k];
@@ -4460,6 +5806,8 @@ PPROF__FN void pprof__heap_encode(pprof__buf *pb, const pprof__hval *v, size_t n
     sp.label_key = "bytes";
     sp.time_nanos = pprof__os_wall_ns();
     sp.duration_nanos = duration;
+    pprof__unw_comment(c, sizeof c, pprof__unw.ends, pprof__unw.by);
+    sp.comment[0] = c;
     pprof__enc(pb, &sp, smp, k);
     PPROF_FREE(smp);
 }
@@ -4516,6 +5864,7 @@ PPROF__FN void pprof__sync_encode(pprof__buf *pb, const char *name, const pprof_
     size_t i, k = 0;
     pprof__smp *smp = (pprof__smp *)PPROF_MALLOC((n + 1) * sizeof *smp);
     pprof__spec sp;
+    char c[512];
     if (!smp) { pb->oom = 1; return; }
     for (i = 0; i < n; i++) {
         if (!(v[i].ao | v[i].ab)) continue;
@@ -4535,6 +5884,8 @@ PPROF__FN void pprof__sync_encode(pprof__buf *pb, const char *name, const pprof_
     sp.period = 1;
     sp.time_nanos = pprof__os_wall_ns();
     sp.duration_nanos = duration;
+    pprof__unw_comment(c, sizeof c, pprof__unw.ends, pprof__unw.by);
+    sp.comment[0] = c;
     pprof__enc(pb, &sp, smp, k);
     PPROF_FREE(smp);
 }
@@ -4652,13 +6003,15 @@ PPROF__FN int pprof__dump_in_syscall(int tid, uintptr_t *pc, uintptr_t *sp) {
 }
 
 /* The stack of a thread asleep in a system call, read without waking it (a signal would
-   end its sleep with EINTR): the call's pc, then the return addresses above sp up to a
-   frame record (the C library's functions keep none), then the frame records from it.
-   Stale words of earlier, deeper calls lie in the frames of the sleeping ones, also
-   records that link into the live chain; of the records that link where the lowest one
-   does, the highest is taken (the last callee's own), and the return addresses of the
-   records passed over are left out. A stale return address can still show as a frame.
-   Checked reads only: the thread may wake and move on meanwhile. */
+   end its sleep with EINTR), from a copy of the 16 KiB above its sp (one system call; the
+   thread may wake and move on meanwhile, so words beyond the copy are read checked too).
+   The call's pc and sp are exact, so the unwind tables walk it whole where they cover its
+   code. Else by scanning: the return addresses above sp up to a frame record (the C
+   library's functions keep none), then the frame records from it. Stale words of earlier,
+   deeper calls lie in the frames of the sleeping ones, also records that link into the
+   live chain; of the records that link where the lowest one does, the highest is taken
+   (the last callee's own), and the return addresses of the records passed over are left
+   out. A stale return address can still show as a frame there. */
 PPROF__FN int pprof__dump_scan(uintptr_t pc, uintptr_t sp, uintptr_t *out, int max) {
     const uintptr_t W = sizeof(uintptr_t);
     enum { SCAN = 2048 }; /* words above sp (16 KiB), read in one system call */
@@ -4666,7 +6019,9 @@ PPROF__FN int pprof__dump_scan(uintptr_t pc, uintptr_t sp, uintptr_t *out, int m
     uintptr_t lo = 0, hi = 0, up[2], *st, link = 0;
     unsigned char *rec;
     size_t k, got = 0, best = 0;
-    int n = 0, found = 0;
+    int n = 0, found = 0, i;
+    pprof__uwalk w;
+    memset(&w, 0, sizeof w);
     out[n++] = pc;
     if (!s) return n;
     st = (uintptr_t *)PPROF_MALLOC((SCAN + 1) * (sizeof *st + 1));
@@ -4679,6 +6034,25 @@ PPROF__FN int pprof__dump_scan(uintptr_t pc, uintptr_t sp, uintptr_t *out, int m
         r.iov_len = l.iov_len;
         if (syscall(SYS_process_vm_readv, (long)getpid(), &l, 1L, &r, 1L, 0L) == (long)l.iov_len)
             got = l.iov_len / W;
+    }
+    w.s = s;
+    w.mode = __atomic_load_n(&pprof__unw_mode, __ATOMIC_RELAXED);
+    w.lo = sp;
+    w.hi = hi;
+    w.checked = 1;
+    w.copy = st;
+    w.clo = sp;
+    w.chi = sp + got * W;
+    if (got && w.mode == PPROF_UNWIND_CFI) {
+        pprof__ureg r0;
+        memset(&r0, 0, sizeof r0);
+        r0.pc = pc;
+        r0.sp = sp;
+        r0.known = PPROF__K_SP;
+        r0.exact = 1;
+        n = pprof__unw_run(&w, &r0, out, 0, max);
+        if (w.end == PPROF__END_ROOT || w.end == PPROF__END_DEPTH) got = 0; /* whole */
+        else n = 1;
     }
     for (k = 0; k + 1 < got; k++) { /* frame records: a link up the stack, a return address */
         uintptr_t a = sp + k * W, fp = st[k];
@@ -4694,11 +6068,22 @@ PPROF__FN int pprof__dump_scan(uintptr_t pc, uintptr_t sp, uintptr_t *out, int m
     for (k = 0; found && k < best && n < max; k++) /* skipped records' words are stale */
         if (!rec[k] && !(k > 0 && rec[k - 1]) && pprof__unw_is_return_address(s, st[k]))
             out[n++] = st[k];
-    if (found) n = pprof__unw_walk(s, 0, 0, sp + best * W, 0, lo, hi, out, n, max, 1);
+    if (found) {
+        pprof__ureg a, b;
+        memset(&a, 0, sizeof a);
+        a.fp = sp + best * W;
+        a.known = PPROF__K_FP;
+        memset(w.by, 0, sizeof w.by);
+        w.lo = lo;
+        if (pprof__unw_by_record(&w, &a, &b) < 0 && n < max) n = pprof__unw_run(&w, &b, out, n, max);
+    }
     for (k = 0; !found && k < got && n < max; k++) /* no record at all: what looks like code */
         if (pprof__unw_is_return_address(s, st[k])) out[n++] = st[k];
     PPROF_FREE(st);
     pprof__maps_release(s);
+    PPROF__ADD(&pprof__unw.ends[w.end], 1);
+    for (i = 0; i < PPROF__BY_N; i++)
+        if (w.by[i]) PPROF__ADD(&pprof__unw.by[i], w.by[i]);
     return n;
 }
 
@@ -4708,6 +6093,7 @@ PPROF__FN pprof__dslot *pprof__dump_take(size_t *n_out) {
     pprof__dslot *s;
     size_t n, i, asked = 0;
     int self = pprof__os_gettid(), pid = (int)getpid(), can = 0, snap = 0;
+    size_t me = (size_t)-1;
     memset(&tids, 0, sizeof tids);
     if (pprof__cpu_list_tids_into(&tids) != 0) { PPROF_FREE(tids.p); return NULL; }
     n = tids.len / sizeof(int);
@@ -4718,12 +6104,10 @@ PPROF__FN pprof__dslot *pprof__dump_take(size_t *n_out) {
         memcpy(&s[i].tid, tids.p + i * sizeof(int), sizeof(int));
         snprintf(s[i].name, sizeof s[i].name, "?");
         pprof__dump_thread_info(&s[i], PPROF_SIGNAL);
-        if (s[i].tid == self) { /* this thread: its own walk, from here */
-            uintptr_t fp = (uintptr_t)__builtin_frame_address(0);
-            s[i].n = (uint32_t)pprof__unw_walk(NULL, 0, 0, fp, 0, fp, fp + ((uintptr_t)8 << 20),
-                                               s[i].pc, 0, PPROF_MAX_FRAMES, 1);
+        if (s[i].tid == self) { /* this thread: its own walk, from here (below) */
             s[i].state = 2;
             s[i].why = NULL;
+            me = i;
         } else if (!s[i].why && strcmp(s[i].run, "exited") == 0) {
             s[i].why = "it exited";
         } else { /* read if asleep, else asked if it takes the signal: below */
@@ -4737,28 +6121,10 @@ PPROF__FN pprof__dslot *pprof__dump_take(size_t *n_out) {
     if (!pprof__cpu.atfork_done && pthread_atfork(pprof__cpu_prefork, pprof__cpu_postfork_parent,
                                                   pprof__cpu_postfork_child) == 0)
         pprof__cpu.atfork_done = 1; /* a fork child must find the dump lock free */
-    if (!pprof__sig.ring) {
-        pprof__sig.ring = (pprof__slot *)pprof__mem_map(PPROF_RING_SLOTS * sizeof(pprof__slot));
-        pprof__sig.snap = (pprof__snap *)pprof__mem_map(2 * sizeof(pprof__snap));
-        if (!pprof__sig.ring || !pprof__sig.snap) {
-            if (pprof__sig.ring) munmap(pprof__sig.ring, PPROF_RING_SLOTS * sizeof(pprof__slot));
-            if (pprof__sig.snap) munmap(pprof__sig.snap, 2 * sizeof(pprof__snap));
-            pprof__sig.ring = NULL;
-            pprof__sig.snap = NULL;
-        }
-    }
-    if (asked && pprof__sig.snap) {
-        snap = 1;
-        if (!pprof__cpu.running) { /* the drain thread keeps it fresh during a profile */
-            pprof__maps m;
-            if (pprof__maps_read(&m) == 0) {
-                if (pprof__maps_publish(&m) != 0) snap = 0;
-                pprof__maps_free(&m);
-            } else {
-                snap = 0;
-            }
-        }
-    }
+    /* the drain thread keeps the snapshot fresh during a profile */
+    snap = pprof__cpu.running ? pprof__sig.snap != NULL : pprof__cfi_refresh() == 0;
+    if (me != (size_t)-1)
+        s[me].n = (uint32_t)pprof__cfi_stack((uintptr_t)__builtin_frame_address(0), 0, s[me].pc);
     if (asked && snap && pprof__cpu_install() == PPROF_OK) {
         can = 1;
         __atomic_store_n(&pprof__sig.main_tid, pid, __ATOMIC_RELAXED);
@@ -6327,6 +7693,17 @@ PPROF_API int pprof_set_cpu_rate(int hz) {
     if (hz < 1 || hz > 10000) return PPROF_ERR_RATE;
     __atomic_store_n(&pprof__cpu_hz_next, hz, __ATOMIC_RELAXED);
     return PPROF_OK;
+}
+PPROF_API int pprof_set_unwind(int mode) {
+    if (mode != PPROF_UNWIND_FP && mode != PPROF_UNWIND_CFI) return PPROF_ERR_UNWIND;
+#if PPROF__SUPPORTED
+    __atomic_store_n(&pprof__unw_mode, mode, __ATOMIC_RELAXED);
+    __atomic_store_n(&pprof__sig.maps_miss, 1, __ATOMIC_RELAXED); /* tables at the next refresh */
+    __atomic_store_n(&pprof__unw.event_ns, (int64_t)0, __ATOMIC_RELAXED);
+    return PPROF_OK;
+#else
+    return PPROF_ERR_UNSUPPORTED;
+#endif
 }
 
 #if PPROF__SUPPORTED
