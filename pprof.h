@@ -1430,7 +1430,8 @@ PPROF__FN PPROF__NO_SANITIZE int pprof__unw_by_record(pprof__uwalk *w, const ppr
     ra = rec[1] & PPROF__RA_MASK;
     if (ra < 4096) return PPROF__END_ROOT;
     x = pprof__unw_code(w, ra - 1);
-    if (!x || !pprof__unw_after_call(w, x, ra)) return PPROF__END_NOTCODE;
+    if (!x || (!pprof__unw_after_call(w, x, ra) && !pprof__unw_is_sigreturn(w, ra)))
+        return PPROF__END_NOTCODE; /* (a handler returns to the trampoline, not after a call) */
     w->fp_floor = fp;
     nx->pc = ra;
     nx->fp = rec[0];
@@ -1513,8 +1514,9 @@ PPROF__FN PPROF__NO_SANITIZE int pprof__unw_step(pprof__uwalk *w, const pprof__u
     } else if (!(x = pprof__unw_code(w, nx->pc - 1))) {
         w->unknown_code = 1;
         return PPROF__END_NOTCODE;
-    } else if ((x->flags & PPROF__R_TRUSTED) && !pprof__unw_after_call(w, x, nx->pc)) {
-        return PPROF__END_NOTCODE;
+    } else if ((x->flags & PPROF__R_TRUSTED) && !pprof__unw_after_call(w, x, nx->pc) &&
+               !pprof__unw_is_sigreturn(w, nx->pc)) {
+        return PPROF__END_NOTCODE; /* (a handler returns to the trampoline, not after a call) */
     }
     w->by[by]++;
     return -1;
@@ -3223,6 +3225,12 @@ PPROF__FN void pprof__cfi_row(pprof__cfib *b, uint64_t loc, const pprof__cfist *
     b->rule[b->nrow++] = k;
 }
 
+/* A factored offset: v times the data alignment factor, wrapping (a huge offset from a
+   malformed file fits no rule and is dropped, see pprof__cfi_pack). */
+PPROF__FN int64_t pprof__cfi_off(uint64_t v, int64_t daf) {
+    return (int64_t)(v * (uint64_t)daf);
+}
+
 /* The state of register reg after "saved how, at off". Only the return address and the
    frame pointer matter to the walk (sp is the CFA by definition). */
 PPROF__FN void pprof__cfi_set(pprof__cfist *st, const pprof__cie *c, uint64_t reg, int how,
@@ -3294,7 +3302,7 @@ PPROF__FN int pprof__cfi_exec(pprof__cfib *b, const pprof__cie *c, pprof__rd *r,
         switch (op >> 6) {
         case 1: delta = (op & 0x3f) * c->caf; goto advance;              /* advance_loc */
         case 2:                                                          /* offset */
-            pprof__cfi_set(st, c, op & 0x3f, PPROF__AT_CFA, (int64_t)pprof__rd_uleb(r) * c->daf);
+            pprof__cfi_set(st, c, op & 0x3f, PPROF__AT_CFA, pprof__cfi_off(pprof__rd_uleb(r), c->daf));
             continue;
         case 3: pprof__cfi_restore(st, c, op & 0x3f); continue;           /* restore */
         default: break;
@@ -3312,7 +3320,7 @@ PPROF__FN int pprof__cfi_exec(pprof__cfib *b, const pprof__cie *c, pprof__rd *r,
         case 0x04: delta = pprof__rd_n(r, 4) * c->caf; goto advance;      /* advance_loc4 */
         case 0x05:                                                       /* offset_extended */
             reg = pprof__rd_uleb(r);
-            pprof__cfi_set(st, c, reg, PPROF__AT_CFA, (int64_t)pprof__rd_uleb(r) * c->daf);
+            pprof__cfi_set(st, c, reg, PPROF__AT_CFA, pprof__cfi_off(pprof__rd_uleb(r), c->daf));
             continue;
         case 0x06: pprof__cfi_restore(st, c, pprof__rd_uleb(r)); continue; /* restore_ext. */
         case 0x07: pprof__cfi_set(st, c, pprof__rd_uleb(r), PPROF__AT_UNDEF, 0); continue;
@@ -3355,14 +3363,14 @@ PPROF__FN int pprof__cfi_exec(pprof__cfib *b, const pprof__cie *c, pprof__rd *r,
             continue;
         case 0x11:                                                       /* offset_ext._sf */
             reg = pprof__rd_uleb(r);
-            pprof__cfi_set(st, c, reg, PPROF__AT_CFA, pprof__rd_sleb(r) * c->daf);
+            pprof__cfi_set(st, c, reg, PPROF__AT_CFA, pprof__cfi_off((uint64_t)pprof__rd_sleb(r), c->daf));
             continue;
         case 0x12:                                                       /* def_cfa_sf */
             st->cfa_reg = pprof__rd_uleb(r);
-            st->cfa_off = pprof__rd_sleb(r) * c->daf;
+            st->cfa_off = pprof__cfi_off((uint64_t)pprof__rd_sleb(r), c->daf);
             st->cfa_how = PPROF__CFA_REG;
             continue;
-        case 0x13: st->cfa_off = pprof__rd_sleb(r) * c->daf; continue;    /* def_cfa_off._sf */
+        case 0x13: st->cfa_off = pprof__cfi_off((uint64_t)pprof__rd_sleb(r), c->daf); continue;    /* def_cfa_off._sf */
         case 0x14: case 0x15:                                  /* val_offset(_sf): a value */
             reg = pprof__rd_uleb(r);
             if (op == 0x14) pprof__rd_uleb(r);
@@ -3373,7 +3381,7 @@ PPROF__FN int pprof__cfi_exec(pprof__cfib *b, const pprof__cie *c, pprof__rd *r,
         case 0x2e: pprof__rd_uleb(r); continue;                          /* GNU_args_size */
         case 0x2f:                                         /* GNU_negative_offset_extended */
             reg = pprof__rd_uleb(r);
-            pprof__cfi_set(st, c, reg, PPROF__AT_CFA, -(int64_t)pprof__rd_uleb(r) * c->daf);
+            pprof__cfi_set(st, c, reg, PPROF__AT_CFA, pprof__cfi_off(0 - pprof__rd_uleb(r), c->daf));
             continue;
         default:
             goto fail;
@@ -6625,16 +6633,40 @@ typedef struct pprof__req {
 } pprof__req;
 
 /* Sends all of d, or fails (a client gone away is no signal: MSG_NOSIGNAL). */
-PPROF__FN int pprof__http_send(int fd, const void *d, size_t n) {
-    const char *p = (const char *)d;
-    while (n > 0) {
-        ssize_t w = send(fd, p, n, MSG_NOSIGNAL);
+/* Sends a then b (either may be empty) whole, in as few system calls as the socket takes:
+   an answer that fits the send buffer goes out in one, so a shutdown racing with it (see
+   pprof__http_shutdown) leaves the client all of it or none, never headers alone. */
+PPROF__FN int pprof__http_send2(int fd, const void *a, size_t na, const void *b, size_t nb) {
+    struct iovec v[2];
+    struct msghdr mh;
+    v[0].iov_base = (void *)(uintptr_t)a;
+    v[0].iov_len = na;
+    v[1].iov_base = (void *)(uintptr_t)b;
+    v[1].iov_len = nb;
+    memset(&mh, 0, sizeof mh);
+    mh.msg_iov = v[0].iov_len ? v : v + 1;
+    mh.msg_iovlen = v[0].iov_len ? 2 : 1;
+    while (v[0].iov_len + v[1].iov_len > 0) {
+        ssize_t w = sendmsg(fd, &mh, MSG_NOSIGNAL);
+        size_t k = w > 0 ? (size_t)w : 0;
         if (w < 0 && errno == EINTR) continue;
         if (w <= 0) return -1;
-        p += w;
-        n -= (size_t)w;
+        if (k >= v[0].iov_len) {
+            k -= v[0].iov_len;
+            v[0].iov_len = 0;
+            v[1].iov_base = (char *)v[1].iov_base + k;
+            v[1].iov_len -= k;
+            mh.msg_iov = v + 1;
+            mh.msg_iovlen = 1;
+        } else {
+            v[0].iov_base = (char *)v[0].iov_base + k;
+            v[0].iov_len -= k;
+        }
     }
     return 0;
+}
+PPROF__FN int pprof__http_send(int fd, const void *d, size_t n) {
+    return pprof__http_send2(fd, d, n, NULL, 0);
 }
 
 PPROF__FN const char *pprof__http_reason(int status) {
@@ -6667,7 +6699,7 @@ PPROF__FN void pprof__http_reply(int fd, int status, const char *type, const cha
                      status, pprof__http_reason(status), type, (unsigned long)len,
                      extra ? extra : "");
     if (n < 0 || (size_t)n >= sizeof hdr) return;
-    if (pprof__http_send(fd, hdr, (size_t)n) == 0 && !head_only && len) pprof__http_send(fd, body, len);
+    pprof__http_send2(fd, hdr, (size_t)n, body, head_only ? 0 : len);
 }
 
 /* Go's error helper: text/plain, X-Go-Pprof: 1 (so pprof shows the text), body + "\n". */

@@ -41,6 +41,7 @@ opts() {
         fuzz_http) echo "-max_len=20000 -dict=tests/fuzz/fuzz_http.dict" ;;
         fuzz_elf) echo "-max_len=20000" ;;
         fuzz_maps) echo "-max_len=8192" ;;
+        fuzz_cfi) echo "-max_len=65536" ;;
         *) echo "-max_len=4096" ;;
     esac
 }
@@ -75,9 +76,15 @@ run_one() { # target: fuzzes it; its exit status in $B/<target>.rc, output in $B
         corpus=$B/$t-corpus
     fi
     mkdir -p "$corpus"
+    extra=""
+    if [ $t = fuzz_cfi ] && [ $mode = fuzz ]; then # the .eh_frame of this machine's libraries
+        extra=$B/fuzz_cfi-machine
+        [ -d "$extra" ] || tests/fuzz/cfi_seeds.sh "$extra" /usr/lib/x86_64-linux-gnu/*.so* \
+            /usr/lib/aarch64-linux-gnu/*.so* /usr/bin/* 2>/dev/null
+    fi
     # shellcheck disable=SC2046
     "$B/$t" $(opts "$t") -max_total_time="$seconds" -timeout=20 -rss_limit_mb=2048 \
-        -print_final_stats=1 -artifact_prefix="$B/$t-" "$corpus" "tests/fuzz/corpus/$t" \
+        -print_final_stats=1 -artifact_prefix="$B/$t-" "$corpus" "tests/fuzz/corpus/$t" $extra \
         > "$B/$t.log" 2>&1
     echo $? > "$B/$t.rc"
 }

@@ -1,5 +1,5 @@
 /* libFuzzer target: the /proc/self/maps parser (pprof__maps_parse), then what the drain
-   thread does with its result: the unwinder's region snapshot (pprof__maps_publish) and
+   thread does with its result: the unwinder's region snapshot (pprof__cfi_publish) and
    the handler's lookup in it (pprof__maps_find). A small table, so it fills. */
 #define PPROF_MAX_MAPS 64
 #define PPROF_IMPLEMENTATION
@@ -20,6 +20,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv) {
     (void)argv;
     pprof__sig.snap = (pprof__snap *)calloc(2, sizeof *pprof__sig.snap); /* never freed */
     FZ_CHECK(pprof__sig.snap != NULL);
+    pprof__unw_mode = PPROF_UNWIND_FP; /* the regions alone: no file is opened for tables */
     FZ_CHECK(pprof__maps_parse(&m, pprof__mem_strdup(known)) == 0 && m.n == 6);
     FZ_CHECK(m.e[1].lo == 0x55d0c1a02000u && m.e[1].hi == 0x55d0c1a05000u && m.e[1].off == 0x2000);
     FZ_CHECK(m.e[1].r && !m.e[1].w && m.e[1].x && m.e[1].inode == 1234567);
@@ -38,7 +39,7 @@ static void check_snapshot(const pprof__maps *m) {
     pprof__snap *s;
     size_t i;
     int k;
-    FZ_CHECK(pprof__maps_publish(m) == 0);
+    FZ_CHECK(pprof__cfi_publish(m) == 0);
     s = pprof__maps_acquire();
     FZ_CHECK(s != NULL);
     FZ_CHECK(s->nrw >= 0 && s->nrw <= PPROF_MAX_MAPS && s->nx >= 0 && s->nx <= PPROF_MAX_MAPS);
