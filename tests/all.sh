@@ -189,6 +189,25 @@ for cxx in g++ clang++ c-impl; do
     fi
 done
 
+# --- stacks against the program's own backtrace(), address for address (tests/stacks/):
+# gcc and clang, C and C++, -O2 without and with frame pointers and -O0; the default walker
+# (unwind tables) everywhere, the frame-record walker where frame pointers are kept
+for cc in gcc clang g++ clang++; do
+    case $cc in g++|clang++) lang="-x c++ -std=c++17" ;; *) lang="-std=c11" ;; esac
+    for opt in "-O2 -fomit-frame-pointer" "-O2 -fno-omit-frame-pointer" "-O0"; do
+        tag=${cc}_$(echo "$opt" | sed 's/-fomit-frame-pointer/nofp/; s/-fno-omit-frame-pointer/fp/; s/[- ]//g')
+        if out=$($cc $lang $opt -g $WARN -pthread tests/stacks/stacks.c -o "$B/stacks_$tag" 2>&1); then
+            relay < <(timeout 60 "$B/stacks_$tag" "stacks_$tag" 2>&1)
+            [ $relay_end = 1 ] || result FAIL "stacks_$tag" "ended before its last check (crash or timeout)"
+            case $opt in *-fomit-frame-pointer) continue ;; esac
+            relay < <(timeout 60 "$B/stacks_$tag" "stacks_fpwalk_$tag" fp 2>&1)
+            [ $relay_end = 1 ] || result FAIL "stacks_fpwalk_$tag" "ended before its last check (crash or timeout)"
+        else
+            result FAIL "stacks_build_$tag" "$(echo "$out" | head -5)"
+        fi
+    done
+done
+
 # --- libFuzzer smoke: each target of tests/fuzz/ replays its seed corpus (the regression
 # inputs of past crashes too), then fuzzes a few seconds; `make fuzz` runs them for longer
 relay < <(FUZZ_DIR="$B/fuzz" tools/fuzz.sh --smoke 2>&1)

@@ -20,6 +20,7 @@
 #include "../../tools/pprof_read.h"
 #include <execinfo.h>
 #include <setjmp.h>
+#include <alloca.h>
 #include <stdarg.h>
 #ifdef __cplusplus
 #  include <new>
@@ -119,9 +120,14 @@ NOINLINE unsigned long inline_caller(unsigned long x) {
     OPAQUE(x);
     return x;
 }
-/* A variable-length array: sp moves by a runtime amount, the CFA follows the frame pointer. */
+/* A variable-length array (alloca in C++): sp moves by a runtime amount, the CFA follows
+   the frame pointer. */
 NOINLINE unsigned long vla_frame(int n, unsigned long x) {
+#ifdef __cplusplus
+    volatile unsigned char *buf = (volatile unsigned char *)alloca((size_t)n);
+#else
     volatile unsigned char buf[n];
+#endif
     buf[0] = (unsigned char)x;
     buf[n - 1] = (unsigned char)(x >> 8);
     x = leaf_vla(x + buf[0] + buf[n - 1]);
@@ -298,7 +304,6 @@ int main(int argc, char **argv) {
         if (c < 0) {
             other += s->value[0];
             if (getenv("STACKS_DEBUG")) {
-                int j;
                 fprintf(stderr, "unclassified (%lld):", (long long)s->value[0]);
                 for (j = 0; j < s->nlocation; j++) {
                     const prd_location *l = prd_loc(&p, s->location_id[j]);
