@@ -515,9 +515,8 @@ static inline int pprof_set_unwind(int mode) { (void)mode; return 0; }
 #endif
 #define PPROF_HTTP_DEFAULT_BIND "127.0.0.1" /* profiles reveal code layout: wider is opt-in */
 #define PPROF_DEFAULT_HZ 100
-#define PPROF__DRAIN_NS 20000000L     /* the drain thread wakes every 20 ms */
-#define PPROF__SCAN_TICKS 1           /* /proc/self/task every 20 ms */
-#define PPROF__MAPS_TICKS 25          /* region snapshot every 500 ms, 100 ms after a miss */
+#define PPROF__DRAIN_NS 20000000L     /* the drain thread drains and scans every 20 ms */
+#define PPROF__MAPS_NS 500000000L     /* region snapshot every 500 ms, and after a miss */
 #define PPROF__RING_MASK ((uint64_t)PPROF_RING_SLOTS - 1u)
 
 // =========================================================================================
@@ -675,6 +674,19 @@ PPROF__FN int pprof__os_dwarf_reg(const void *uc, unsigned reg, uintptr_t *v) {
     else return 0;
 #endif
     return 1;
+}
+
+/* Sleeps up to ns while *word is 0: a futex, which pprof__os_wake ends early. */
+PPROF__FN void pprof__os_wait_ns(int *word, int64_t ns) {
+    struct timespec ts;
+    ts.tv_sec = (time_t)(ns / 1000000000);
+    ts.tv_nsec = (long)(ns % 1000000000);
+    syscall(SYS_futex, word, 128 /* FUTEX_WAIT_PRIVATE */, 0, &ts, NULL, 0);
+}
+// sigsafe: ends a pprof__os_wait_ns on word (a raw system call).
+PPROF__FN void pprof__os_wake(int *word) {
+    __atomic_store_n(word, 1, __ATOMIC_RELEASE);
+    syscall(SYS_futex, word, 129 /* FUTEX_WAKE_PRIVATE */, 1, NULL, NULL, 0);
 }
 
 /* Sleeps for ns, resuming after signals. */
@@ -924,7 +936,8 @@ static struct pprof__sig_state {
     int inflight;      /* handlers between entry and exit */
     int accept_user;   /* tests and bench: record kill/tgkill-sent signals too */
     int itimer_only;   /* no per-thread timers here: setitimer signals count */
-    int maps_miss;     /* a handler found no region for its stack: refresh soon */
+    int maps_miss;     /* a handler met a stack or code the snapshot lacks: refresh soon */
+    int wake;          /* futex: wakes the drain thread at once (pprof__sig_miss) */
     int main_tid;      /* the process's main thread (its pid), set at start and in a child */
     int snap_cur;      /* which of the two snapshots is published */
     pprof__snap *snap; /* two copies; the drain thread fills the unpublished one */
@@ -1013,6 +1026,12 @@ PPROF__FN pprof__snap *pprof__maps_acquire(void) {
 // sigsafe
 PPROF__FN void pprof__maps_release(pprof__snap *s) {
     __atomic_sub_fetch(&s->readers, 1, __ATOMIC_SEQ_CST);
+}
+// sigsafe: a stack or code the snapshot lacks (a new thread, dlopen): the drain thread
+// refreshes it now rather than at its next tick, once per miss.
+PPROF__FN void pprof__sig_miss(void) {
+    if (__atomic_exchange_n(&pprof__sig.maps_miss, 1, __ATOMIC_RELAXED) == 0)
+        pprof__os_wake(&pprof__sig.wake);
 }
 // sigsafe: the region of r[0..n) containing a: 0 if none, else 1 + its flags.
 PPROF__FN int pprof__maps_find(const pprof__range *r, int n, uintptr_t a, uintptr_t *lo,
@@ -1218,6 +1237,7 @@ PPROF__FN PPROF__NO_SANITIZE int pprof__unw_after_call(pprof__uwalk *w, const pp
 #if defined(PPROF__X86_64)
     {
         const unsigned char *c = (const unsigned char *)bytes + 16;
+        unsigned k;
         if (c[-5] == 0xE8) { /* call rel32: its target must be code too (not pc's own
                                 function: tail calls and PLT stubs get in between) */
             uint32_t u = (uint32_t)c[-4] | (uint32_t)c[-3] << 8 | (uint32_t)c[-2] << 16 |
@@ -1226,17 +1246,21 @@ PPROF__FN PPROF__NO_SANITIZE int pprof__unw_after_call(pprof__uwalk *w, const pp
             const pprof__range *keep = w->x;
             int ok = pprof__unw_code(w, target) != NULL;
             w->x = keep;
-            return ok;
+            if (ok) return 1;
         }
-        if (c[-2] == 0xFF && ((c[-1] & 0xF8) == 0xD0 ||                 /* call *%reg */
-                              ((c[-1] & 0xF8) == 0x10 && (c[-1] & 7) != 4 && (c[-1] & 7) != 5)))
-            return 1;                                                    /* call *(%reg) */
-        if (c[-3] == 0xFF && (((c[-2] & 0xF8) == 0x50 && (c[-2] & 7) != 4) || c[-2] == 0x14))
-            return 1;                                        /* call *d8(%reg), *(sib) */
-        if (c[-4] == 0xFF && c[-3] == 0x54) return 1;        /* call *d8(sib) */
-        if (c[-6] == 0xFF && (c[-5] == 0x15 || ((c[-5] & 0xF8) == 0x90 && (c[-5] & 7) != 4)))
-            return 1;                                        /* call *d32(%rip), *d32(%reg) */
-        if (c[-7] == 0xFF && c[-6] == 0x94) return 1;        /* call *d32(sib) */
+        for (k = 2; k <= 7; k++) { /* call *r/m64 (FF /2): its length from ModRM, SIB, disp */
+            unsigned m = c[1 - (int)k], mod = m >> 6, rm = m & 7, len = 2;
+            if (c[-(int)k] != 0xFF || ((m >> 3) & 7) != 2) continue;
+            if (mod != 3 && rm == 4) { /* a SIB byte; base 101 without mod: disp32 */
+                if (k < 3) continue;
+                len++;
+                if (mod == 0 && (c[2 - (int)k] & 7) == 5) len += 4;
+            } else if (mod == 0 && rm == 5) { /* disp32(%rip) */
+                len += 4;
+            }
+            len += mod == 1 ? 1u : mod == 2 ? 4u : 0u;
+            if (len == k) return 1;
+        }
         return 0;
     }
 #else
@@ -1559,7 +1583,7 @@ PPROF__FN int pprof__unw_context(const void *uc, pprof__uwalk *w, uintptr_t *out
         /* a stack mapped since the last snapshot (a new thread): read each word with a
            system call until the drain thread has refreshed the snapshot */
         uintptr_t self = (uintptr_t)pthread_self();
-        __atomic_store_n(&pprof__sig.maps_miss, 1, __ATOMIC_RELAXED);
+        pprof__sig_miss();
         PPROF__ADD(&pprof__sig.nostack, 1);
         w->lo = st.sp;
         w->hi = self > st.sp && self - st.sp < ((uintptr_t)64 << 20) ? self
@@ -1567,7 +1591,7 @@ PPROF__FN int pprof__unw_context(const void *uc, pprof__uwalk *w, uintptr_t *out
         w->checked = 1;
     }
     n = pprof__unw_run(w, &st, out, 0, max);
-    if (w->unknown_code) __atomic_store_n(&pprof__sig.maps_miss, 1, __ATOMIC_RELAXED);
+    if (w->unknown_code) pprof__sig_miss();
     pprof__maps_release(s);
     w->s = NULL;
     w->x = NULL;
@@ -3765,14 +3789,15 @@ PPROF__FN void pprof__cfi_retire(void) {
 
 /* Fills the unpublished snapshot from m: every readable region, each executable one with
    its unwind table (built now for those new to it), publishes it and frees the tables no
-   snapshot can reach any more. Maps the snapshots on first use. Returns 0, or -1 if
-   handlers kept the old copy busy for too long or memory ran out (try again later). */
+   snapshot can reach any more. Maps the snapshots on first use. Returns how many code
+   regions are new since the last snapshot, or -1 if handlers kept the old copy busy for
+   too long or memory ran out (try again later). */
 PPROF__FN int pprof__cfi_publish(const pprof__maps *m) {
-    pprof__snap *s;
+    pprof__snap *s, *old;
     pprof__exe exe;
     pprof__cfitab **sorted = NULL, *t;
     size_t i, nsorted = 0;
-    int next, spins = 0;
+    int next, spins = 0, fresh = 0;
     int cfi = __atomic_load_n(&pprof__unw_mode, __ATOMIC_RELAXED) == PPROF_UNWIND_CFI;
     pthread_mutex_lock(&pprof__unw_mu);
     if (!pprof__sig.snap) {
@@ -3782,6 +3807,7 @@ PPROF__FN int pprof__cfi_publish(const pprof__maps *m) {
     }
     next = 1 - __atomic_load_n(&pprof__sig.snap_cur, __ATOMIC_SEQ_CST);
     s = &pprof__sig.snap[next];
+    old = &pprof__sig.snap[1 - next]; /* published: handlers only read it */
     while (__atomic_load_n(&s->readers, __ATOMIC_SEQ_CST) != 0) {
         if (++spins > 1000) { pthread_mutex_unlock(&pprof__unw_mu); return -1; }
         pprof__os_sleep_ns(100000);
@@ -3816,6 +3842,10 @@ PPROF__FN int pprof__cfi_publish(const pprof__maps *m) {
             r[*n].flags |= PPROF__R_GUARDED;
         r[*n].cfi = cfi && !e->w ? pprof__cfi_get(e, &exe, sorted, nsorted, pprof__unw.pubs + 1)
                                  : NULL;
+        if (!e->w) {
+            uintptr_t lo, hi;
+            fresh += !pprof__maps_find(old->x, old->nx, e->lo, &lo, &hi) || lo != e->lo || hi != e->hi;
+        }
         (*n)++;
     }
     PPROF_FREE(sorted);
@@ -3823,10 +3853,10 @@ PPROF__FN int pprof__cfi_publish(const pprof__maps *m) {
     pprof__unw.pubs++;
     pprof__cfi_retire();
     pthread_mutex_unlock(&pprof__unw_mu);
-    return 0;
+    return fresh;
 }
 
-/* Reads /proc/self/maps and publishes it (pprof__cfi_publish). 0, or -1. */
+/* Reads /proc/self/maps and publishes it (pprof__cfi_publish, whose result it returns). */
 PPROF__FN int pprof__cfi_refresh(void) {
     pprof__maps m;
     int rc;
@@ -4213,7 +4243,8 @@ PPROF__FN void pprof__cpu_log_free(void) {
     pprof__cpu.nxlog = pprof__cpu.capxlog = 0;
 }
 
-/* Reads maps, publishes them to the unwinder and logs them. */
+/* Reads maps, publishes them to the unwinder and logs them. Returns the number of code
+   regions new to the snapshot, or -1. */
 PPROF__FN int pprof__cpu_refresh(void) {
     pprof__maps m;
     int rc;
@@ -4224,22 +4255,29 @@ PPROF__FN int pprof__cpu_refresh(void) {
     return rc;
 }
 
+/* Every 20 ms: drain the ring, arm timers for new threads. Every 500 ms, and at once when
+   a handler meets a stack or code the snapshot lacks (it wakes this thread): refresh the
+   snapshot and build the new code's unwind tables. A refresh that finds nothing new (JIT
+   code, a return address into data) holds the next one back for 100 ms. */
 PPROF__FN void *pprof__cpu_thread(void *arg) {
     PPROF__HEAP_SELF(); /* the profiler's own allocations are not the program's */
-    unsigned tick = 0, refreshed = 0;
+    int64_t now = pprof__os_mono_ns(), next = now + PPROF__DRAIN_NS, mapped = now, gap = 0;
     (void)arg;
     prctl(PR_SET_NAME, "pprof-cpu", 0, 0, 0);
     pprof__cpu.drain_tid = pprof__os_gettid(); /* read by the scans of this thread only */
     while (!__atomic_load_n(&pprof__cpu.stop_req, __ATOMIC_ACQUIRE)) {
-        pprof__os_sleep_ns(PPROF__DRAIN_NS);
-        if (!__atomic_load_n(&pprof__cpu.drain_paused, __ATOMIC_ACQUIRE)) pprof__cpu_drain();
-        tick++;
-        if (tick % PPROF__SCAN_TICKS == 0) pprof__cpu_scan();
-        if (tick - refreshed >= PPROF__MAPS_TICKS ||       /* every 500 ms, and soon after */
-            (tick - refreshed >= 5 &&                         /* a miss, at most every 100 ms */
-             __atomic_exchange_n(&pprof__sig.maps_miss, 0, __ATOMIC_RELAXED))) {
-            pprof__cpu_refresh();
-            refreshed = tick;
+        if (now < next) pprof__os_wait_ns(&pprof__sig.wake, next - now);
+        __atomic_store_n(&pprof__sig.wake, 0, __ATOMIC_RELAXED);
+        now = pprof__os_mono_ns();
+        if (now >= next) {
+            if (!__atomic_load_n(&pprof__cpu.drain_paused, __ATOMIC_ACQUIRE)) pprof__cpu_drain();
+            pprof__cpu_scan();
+            next = now + PPROF__DRAIN_NS;
+        }
+        if (now - mapped >= PPROF__MAPS_NS ||
+            (now - mapped >= gap && __atomic_exchange_n(&pprof__sig.maps_miss, 0, __ATOMIC_RELAXED))) {
+            gap = pprof__cpu_refresh() > 0 ? 0 : PPROF__MAPS_NS / 5;
+            mapped = pprof__os_mono_ns();
         }
     }
     return NULL;
@@ -4379,7 +4417,7 @@ PPROF__FN int pprof__cpu_start(FILE *fp, int *gen_out, int trace) {
     memset(pprof__cpu.ends, 0, sizeof pprof__cpu.ends);
     memset(pprof__cpu.by, 0, sizeof pprof__cpu.by);
     pprof__cpu_log_free();
-    if (pprof__cpu_refresh() != 0) {
+    if (pprof__cpu_refresh() < 0) {
         pthread_mutex_unlock(&pprof__cpu_mu);
         __atomic_store_n(&pprof__os_errno, errno, __ATOMIC_RELAXED);
         return PPROF_ERR_OS;
@@ -6130,7 +6168,7 @@ PPROF__FN pprof__dslot *pprof__dump_take(size_t *n_out) {
                                                   pprof__cpu_postfork_child) == 0)
         pprof__cpu.atfork_done = 1; /* a fork child must find the dump lock free */
     /* the drain thread keeps the snapshot fresh during a profile */
-    snap = pprof__cpu.running ? pprof__sig.snap != NULL : pprof__cfi_refresh() == 0;
+    snap = pprof__cpu.running ? pprof__sig.snap != NULL : pprof__cfi_refresh() >= 0;
     if (me != (size_t)-1)
         s[me].n = (uint32_t)pprof__cfi_stack((uintptr_t)__builtin_frame_address(0), 0, s[me].pc);
     if (asked && snap && pprof__cpu_install() == PPROF_OK) {

@@ -12,6 +12,7 @@
 #include <vector>
 #include <string>
 #include <cstring>
+#include <cstdio>
 #include <unistd.h>
 
 #define NOINLINE __attribute__((noinline))
@@ -26,6 +27,31 @@ NOINLINE char *cxx_site_nothrow() { char *p = new (std::nothrow) char[1000]; sin
 NOINLINE Bar *cxx_site_aligned() { Bar *p = new Bar(); sink = p; return p; }
 NOINLINE std::vector<long> *cxx_site_vector() {
     std::vector<long> *v = new std::vector<long>(500);  // the object, then its buffer
+    sink = v;
+    return v;
+}
+
+// Allocations made inside the C and C++ libraries (built without frame pointers) for the
+// function that called them: the unwind tables carry the stack through to it.
+NOINLINE std::string *cxx_site_string() {
+    std::string *s = new std::string(300, 'x');  // the object, then its characters
+    sink = s;
+    return s;
+}
+NOINLINE char *cxx_site_strdup() {
+    static const char text[] = "a string to duplicate, 40 bytes long...";
+    char *p = strdup(text);
+    sink = p;
+    return p;
+}
+NOINLINE FILE *cxx_site_fopen() {
+    FILE *f = std::fopen("/proc/self/stat", "r");
+    sink = f;
+    return f;
+}
+NOINLINE std::vector<int> *cxx_site_push_back() {
+    std::vector<int> *v = new std::vector<int>();
+    for (int i = 0; i < 100; i++) v->push_back(i);  // grows through libstdc++'s length checks
     sink = v;
     return v;
 }
@@ -67,6 +93,13 @@ int main() {
     }
     delete bars[0];
     std::vector<long> *vec = cxx_site_vector();
+    std::string *strs[7];
+    char *dups[5];
+    FILE *files[3];
+    std::vector<int> *pushed = cxx_site_push_back();
+    for (int i = 0; i < 7; i++) strs[i] = cxx_site_string();
+    for (int i = 0; i < 5; i++) dups[i] = cxx_site_strdup();
+    for (int i = 0; i < 3; i++) files[i] = cxx_site_fopen();
 
     char path[] = "/tmp/pprof-cxx-XXXXXX";
     int fd = mkstemp(path);
@@ -93,7 +126,25 @@ int main() {
     std::snprintf(msg, sizeof msg, "got %lld %lld %lld %lld", v[0], v[1], v[2], v[3]);
     check(v[0] == 2 && v[1] == (long long)(sizeof(std::vector<long>) + 500 * sizeof(long)),
           "heap_cxx_vector_buffer_at_its_site", msg);
+    // inside libstdc++ and glibc: the site within the first frames, every allocation there
+    site(&p, "cxx_site_string", 4, v);
+    std::snprintf(msg, sizeof msg, "got %lld %lld %lld %lld", v[0], v[1], v[2], v[3]);
+    check(v[0] == 14 && v[1] == 7 * (long long)(sizeof(std::string) + 301),
+          "heap_cxx_std_string_at_its_site", msg);
+    site(&p, "cxx_site_strdup", 3, v);
+    std::snprintf(msg, sizeof msg, "got %lld %lld %lld %lld", v[0], v[1], v[2], v[3]);
+    check(v[0] == 5 && v[1] == 5 * 40, "heap_cxx_strdup_at_its_site", msg);
+    site(&p, "cxx_site_fopen", 4, v);
+    std::snprintf(msg, sizeof msg, "got %lld %lld %lld %lld", v[0], v[1], v[2], v[3]);
+    check(v[0] >= 3 && v[2] >= 3, "heap_cxx_fopen_at_its_site", msg);
+    site(&p, "cxx_site_push_back", 6, v);
+    std::snprintf(msg, sizeof msg, "got %lld %lld %lld %lld", v[0], v[1], v[2], v[3]);
+    check(v[0] >= 8 && v[2] == 2, "heap_cxx_vector_growth_at_its_site", msg);
     prd_free(&p);
+    for (int i = 0; i < 7; i++) delete strs[i];
+    for (int i = 0; i < 5; i++) free(dups[i]);
+    for (int i = 0; i < 3; i++) if (files[i]) std::fclose(files[i]);
+    delete pushed;
 
     // failure: the new_handler loop runs, then std::bad_alloc; nothrow gives NULL
     static volatile std::size_t huge = SIZE_MAX / 4;

@@ -232,6 +232,56 @@ static void t_unw_leaf_caller(void) {
 #endif
 
 #if defined(PPROF__X86_64)
+/* Every encoding of an x86-64 call makes what follows it a return address; jumps and
+   other bytes do not. (python3.11's "call *disp32(,%r9,8)" was missed once.) */
+static void t_unw_call_forms(void) {
+    static const struct { const char *bytes; int len, call; } f[] = {
+        {"\xe8\x00\x00\x00\x00", 5, 1},             /* call rel32 (to the next byte) */
+        {"\xff\xd0", 2, 1},                          /* call *%rax */
+        {"\x41\xff\xd3", 3, 1},                      /* call *%r11 */
+        {"\xff\x10", 2, 1},                          /* call *(%rax) */
+        {"\xff\x50\x08", 3, 1},                      /* call *8(%rax) */
+        {"\xff\x14\x24", 3, 1},                      /* call *(%rsp) */
+        {"\xff\x54\x24\x08", 4, 1},                  /* call *8(%rsp) */
+        {"\xff\x15\x10\x20\x30\x00", 6, 1},          /* call *disp32(%rip) */
+        {"\xff\x90\x10\x20\x30\x00", 6, 1},          /* call *disp32(%rax) */
+        {"\xff\x94\x24\x10\x20\x30\x00", 7, 1},      /* call *disp32(%rsp) */
+        {"\x42\xff\x14\xcd\x00\xae\x73\x00", 8, 1},  /* call *disp32(,%r9,8) */
+        {"\xff\x14\xc5\x00\x10\x00\x00", 7, 1},      /* call *disp32(,%rax,8) */
+        {"\xff\xe0", 2, 0},                          /* jmp *%rax */
+        {"\xff\x20", 2, 0},                          /* jmp *(%rax) */
+        {"\xff\x25\x10\x20\x30\x00", 6, 0},          /* jmp *disp32(%rip) */
+        {"\xe9\x00\x00\x00\x00", 5, 0},              /* jmp rel32 */
+        {"\x48\x89\xc7", 3, 0},                      /* mov %rax, %rdi */
+        {"\x0f\x1f\x44\x00\x00", 5, 0},              /* nopl */
+    };
+    pprof__snap *s = t_snap();
+    unsigned char *code = (unsigned char *)aligned_alloc(64, 4096);
+    pprof__uwalk w;
+    size_t i;
+    T_CHECK(code != NULL, "aligned_alloc");
+    memset(&w, 0, sizeof w);
+    s->nx = 1;
+    s->x[0].lo = (uintptr_t)code;
+    s->x[0].hi = (uintptr_t)code + 4096;
+    s->x[0].flags = PPROF__R_TRUSTED;
+    w.s = s;
+    for (i = 0; i < sizeof f / sizeof f[0]; i++) {
+        unsigned char *at = code + 256 + 32 * i;
+        memset(code, 0x90, 4096);
+        memcpy(at - f[i].len, f[i].bytes, (size_t)f[i].len);
+        T_CHECK(pprof__unw_after_call(&w, &s->x[0], (uintptr_t)at) == f[i].call,
+                "form %zu: %s", i, f[i].call ? "a call not seen" : "taken for a call");
+    }
+    free(code);
+    free(s);
+}
+#  define T_UNW_CALLS {"unw_every_call_form_and_no_jump", t_unw_call_forms, 10},
+#else
+#  define T_UNW_CALLS
+#endif
+
+#if defined(PPROF__X86_64)
 /* .eh_frame by hand: one CIE ("zR", pc-relative sdata4, CFA = rsp + 8, return address at
    CFA - 8) and FDEs for code at runtime addresses; vaddr is buf[0]'s object address (the
    object's addresses are its runtime ones: bias 0). */
@@ -493,6 +543,7 @@ static void t_unw_in_handler(void) {
     {"unw_depth_cap", t_unw_depth_cap, 10}, \
     {"unw_never_a_frame_that_is_not_code", t_unw_not_code, 10}, \
     T_UNW_CFI \
+    T_UNW_CALLS \
     {"unw_code_of_unloadable_objects_read_checked", t_unw_untrusted_code_gone, 10}, \
     {"unw_coroutine_stack", t_unw_coroutine_stack, 30}, \
     {"unw_coroutine_on_the_main_thread", t_unw_coroutine_main_thread, 30}, \

@@ -14,6 +14,8 @@
  *   PPROF_HEAP_PROFILE=path   write the heap profile at exit (implies PPROF_HEAP=1)
  *   PPROF_MUTEX_FRACTION=n    pprof_set_mutex_fraction(n)     PPROF_BLOCK_RATE=ns  likewise
  *   PPROF_TOKEN               the listener's bearer token, as for pprof_listen
+ *   PPROF_UNWIND=cfi|fp       the stack walker (pprof_set_unwind): unwind tables from each
+ *                             object's .eh_frame (the default), or frame pointers only
  *   PPROF_CHILDREN=1          child processes profile too (below)
  * "At exit" is a return from main or exit() from any thread, or SIGINT, SIGTERM or SIGHUP
  * while the program leaves them at their default (the profiles are written, then the signal
@@ -63,10 +65,11 @@ extern char **environ;
 /* The variables this file reads: taken out of the environment unless PPROF_CHILDREN=1. */
 enum { PPROF__PRE_LISTEN, PPROF__PRE_CPU, PPROF__PRE_CPU_HZ, PPROF__PRE_HEAP,
        PPROF__PRE_HEAP_RATE, PPROF__PRE_HEAP_PROFILE, PPROF__PRE_MUTEX, PPROF__PRE_BLOCK,
-       PPROF__PRE_TOKEN, PPROF__PRE_NVARS };
+       PPROF__PRE_TOKEN, PPROF__PRE_UNWIND, PPROF__PRE_NVARS };
 static const char *const pprof__pre_vars[PPROF__PRE_NVARS] = {
     "PPROF_LISTEN", "PPROF_CPU", "PPROF_CPU_HZ", "PPROF_HEAP", "PPROF_HEAP_RATE",
-    "PPROF_HEAP_PROFILE", "PPROF_MUTEX_FRACTION", "PPROF_BLOCK_RATE", "PPROF_TOKEN"};
+    "PPROF_HEAP_PROFILE", "PPROF_MUTEX_FRACTION", "PPROF_BLOCK_RATE", "PPROF_TOKEN",
+    "PPROF_UNWIND"};
 
 /* A non-empty variable, or NULL. Read from environ itself: some programs (bash) define a
    getenv and setenv of their own that do not work before their main. */
@@ -155,12 +158,18 @@ __attribute__((constructor(102))) static void pprof__pre_init(void) {
     pprof_set_heap_rate(0); /* no sampling unless asked: malloc stays a compare */
     for (i = 0; i < PPROF__PRE_NVARS; i++) {
         val[i] = pprof__pre_env(pprof__pre_vars[i]);
-        any |= val[i] != NULL && i != PPROF__PRE_TOKEN; /* a token alone asks nothing */
+        any |= val[i] != NULL && i != PPROF__PRE_TOKEN && i != PPROF__PRE_UNWIND; /* alone,
+                                                                     these ask nothing */
     }
     if (!any) return; /* nothing asked: leave even environ alone */
     child = (v = pprof__pre_env("PPROF_CHILDREN")) != NULL && strcmp(v, "1") == 0;
     if (!child) pprof__pre_unset(); /* before any thread exists; val[] still points at them */
     pprof__pre.pid = getpid();
+    if ((v = val[PPROF__PRE_UNWIND]) != NULL) { /* first: the CPU profile below walks so */
+        if (strcmp(v, "cfi") == 0) pprof_set_unwind(PPROF_UNWIND_CFI);
+        else if (strcmp(v, "fp") == 0) pprof_set_unwind(PPROF_UNWIND_FP);
+        else pprof__pre_warn("PPROF_UNWIND=%s: want cfi or fp; ignored", v);
+    }
     if ((v = val[PPROF__PRE_HEAP]) != NULL) {
         if (strcmp(v, "1") == 0) heap = 1;
         else if (strcmp(v, "0") != 0) pprof__pre_warn("PPROF_HEAP=%s: want 1 or 0; ignored", v);
