@@ -6692,7 +6692,7 @@ PPROF__FN int pprof__http_send2(int fd, const void *a, size_t na, const void *b,
         if (k >= v[0].iov_len) {
             k -= v[0].iov_len;
             v[0].iov_len = 0;
-            v[1].iov_base = (char *)v[1].iov_base + k;
+            if (k) v[1].iov_base = (char *)v[1].iov_base + k;
             v[1].iov_len -= k;
             mh.msg_iov = v + 1;
             mh.msg_iovlen = 1;

@@ -213,9 +213,10 @@ done
 relay < <(FUZZ_DIR="$B/fuzz" tools/fuzz.sh --smoke 2>&1)
 [ "$relayed" -gt 0 ] || result FAIL fuzz_smoke "tools/fuzz.sh --smoke reported no target"
 
-# --- libpprof.so under LD_PRELOAD on real programs (python3, sqlite3, gzip, cmake, bash), and
-# the packaging (make install + pkg-config, CMake add_subdirectory, FetchContent, find_package)
-for script in tests/preload.sh tests/install.sh; do
+# --- libpprof.so under LD_PRELOAD on real programs (python3, sqlite3, gzip, cmake, bash); their
+# stacks against perf --call-graph dwarf on the same run; the packaging (make install +
+# pkg-config, CMake add_subdirectory, FetchContent, find_package)
+for script in tests/preload.sh tests/realstacks.sh tests/install.sh; do
     relay < <(B="$B" timeout 300 "$script" 2>&1)
     [ $relay_end = 1 ] || result FAIL "$script" "ended before its last test (crash or timeout)"
 done
