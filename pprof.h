@@ -1136,6 +1136,7 @@ typedef struct pprof__ureg {
     uintptr_t pc, sp, fp, lr;
     unsigned known;              /* PPROF__K_*: which of sp, fp, lr hold the frame's value */
     int exact;                   /* pc is where the thread was, not a return address */
+    int tramp;                   /* pc is a signal return trampoline (frame records found it) */
 } pprof__ureg;
 
 typedef struct pprof__uwalk {
@@ -1290,11 +1291,11 @@ PPROF__FN const pprof__cfirule *pprof__cfi_rule(const pprof__cfitab *t, uintptr_
     if (!t || a < t->lo || a >= t->hi || t->nrow == 0) return NULL;
     off = (uint32_t)(a - t->lo);
     l = t->page[off >> PPROF__CFI_PAGE_SHIFT];
-    h = t->page[(off >> PPROF__CFI_PAGE_SHIFT) + 1];
-    while (l < h) { /* the last row at or below off */
-        uint32_t m = h - (h - l) / 2;
-        if (t->pc[m] <= off) l = m;
-        else h = m - 1;
+    h = t->page[(off >> PPROF__CFI_PAGE_SHIFT) + 1] - l + 1; /* rows l .. l + h - 1 */
+    while (h > 1) { /* the last row at or below off; without branches (conditional moves) */
+        uint32_t half = h / 2;
+        l = t->pc[l + half] <= off ? l + half : l;
+        h -= half;
     }
     if (t->pc[l] > off || t->rule[l] == 0) return NULL;
     return &t->rules[t->rule[l]];
@@ -1454,7 +1455,7 @@ PPROF__FN PPROF__NO_SANITIZE int pprof__unw_by_record(pprof__uwalk *w, const ppr
     ra = rec[1] & PPROF__RA_MASK;
     if (ra < 4096) return PPROF__END_ROOT;
     x = pprof__unw_code(w, ra - 1);
-    if (!x || (!pprof__unw_after_call(w, x, ra) && !pprof__unw_is_sigreturn(w, ra)))
+    if (!x || (!pprof__unw_after_call(w, x, ra) && !(nx->tramp = pprof__unw_is_sigreturn(w, ra))))
         return PPROF__END_NOTCODE; /* (a handler returns to the trampoline, not after a call) */
     w->fp_floor = fp;
     nx->pc = ra;
@@ -1501,46 +1502,42 @@ PPROF__FN PPROF__NO_SANITIZE int pprof__unw_by_leaf(pprof__uwalk *w, const pprof
     return -1;
 }
 
-// sigsafe: one frame up from st into nx: -1, or why the walk ends (PPROF__END_*).
+// sigsafe: one frame up from st into nx: -1, or why the walk ends (PPROF__END_*). A return
+// address an unwind rule derived is taken inside code (the rule is its proof); one from a
+// frame record or from sp only after a call instruction (pprof__unw_after_call).
 PPROF__FN PPROF__NO_SANITIZE int pprof__unw_step(pprof__uwalk *w, const pprof__ureg *st,
                                                  int first, pprof__ureg *nx) {
     uintptr_t at = st->exact ? st->pc : st->pc - 1; /* a return address: its call */
     const pprof__range *x = pprof__unw_code(w, at);
-    const pprof__cfirule *r;
+    const pprof__cfirule *r = NULL;
     int why, by;
-    memset(nx, 0, sizeof *nx);
+    nx->tramp = 0;
     if (!x) w->unknown_code = 1; /* code newer than the snapshot (dlopen), or a JIT's */
-    if (w->mode == PPROF_UNWIND_CFI && x && (r = pprof__cfi_rule(x->cfi, at)) != NULL &&
-        r->cfa_how != PPROF__CFA_NONE) {
-        why = pprof__unw_by_rule(w, r, st, first, nx);
-        by = r->signal ? PPROF__BY_SIG : PPROF__BY_CFI;
-    } else if (!st->exact && pprof__unw_is_sigreturn(w, st->pc)) {
-        why = pprof__unw_by_sigframe(w, st, nx);
+    else if (w->mode == PPROF_UNWIND_CFI) r = pprof__cfi_rule(x->cfi, at);
+    if (r) {
+        if ((why = pprof__unw_by_rule(w, r, st, first, nx)) >= 0) return why;
+        if (r->signal) { /* a signal's context: maybe on another stack, any pc of code */
+            if (!pprof__unw_stack_at(w, nx->sp)) return PPROF__END_STACK;
+            if (!pprof__unw_code(w, nx->pc)) return PPROF__END_NOTCODE;
+            by = PPROF__BY_SIG;
+        } else {
+            if (nx->pc < 4096) return PPROF__END_NOTCODE;
+            if (!pprof__unw_code(w, nx->pc - 1)) { w->unknown_code = 1; return PPROF__END_NOTCODE; }
+            by = PPROF__BY_CFI;
+        }
+    } else if (st->tramp || (!st->exact && w->mode == PPROF_UNWIND_CFI && x &&
+                             pprof__unw_is_sigreturn(w, st->pc))) {
+        if ((why = pprof__unw_by_sigframe(w, st, nx)) >= 0) return why;
+        if (!pprof__unw_stack_at(w, nx->sp)) return PPROF__END_STACK;
+        if (!pprof__unw_code(w, nx->pc)) return PPROF__END_NOTCODE;
         by = PPROF__BY_SIG;
     } else {
         why = first && w->uc ? pprof__unw_by_leaf(w, st, nx) : PPROF__END_NOINFO;
         by = PPROF__BY_SP;
         if (why >= 0) {
-            why = pprof__unw_by_record(w, st, nx);
+            if ((why = pprof__unw_by_record(w, st, nx)) >= 0) return why;
             by = PPROF__BY_FP;
         }
-        if (why < 0) w->by[by]++;
-        return why;
-    }
-    if (why >= 0) return why;
-    /* a return address an unwind rule derived: it must be code; where that code can be
-       read directly, a call must end there too */
-    if (by == PPROF__BY_SIG) {
-        if (!pprof__unw_stack_at(w, nx->sp)) return PPROF__END_STACK;
-        if (!pprof__unw_code(w, nx->pc)) return PPROF__END_NOTCODE;
-    } else if (nx->pc < 4096) {
-        return PPROF__END_NOTCODE;
-    } else if (!(x = pprof__unw_code(w, nx->pc - 1))) {
-        w->unknown_code = 1;
-        return PPROF__END_NOTCODE;
-    } else if ((x->flags & PPROF__R_TRUSTED) && !pprof__unw_after_call(w, x, nx->pc) &&
-               !pprof__unw_is_sigreturn(w, nx->pc)) {
-        return PPROF__END_NOTCODE; /* (a handler returns to the trampoline, not after a call) */
     }
     w->by[by]++;
     return -1;
@@ -1573,6 +1570,7 @@ PPROF__FN int pprof__unw_context(const void *uc, pprof__uwalk *w, uintptr_t *out
     pprof__os_regs(uc, &st.pc, &st.sp, &st.fp, &st.lr);
     st.known = PPROF__K_SP | PPROF__K_FP | PPROF__K_LR;
     st.exact = 1;
+    st.tramp = 0;
     w->mode = __atomic_load_n(&pprof__unw_mode, __ATOMIC_RELAXED);
     w->uc = uc;
     w->end = PPROF__END_NOINFO;
@@ -3890,6 +3888,7 @@ PPROF__FN PPROF__NOINLINE void pprof__unw_here(pprof__ureg *st) {
     st->lr = 0;
     st->known = PPROF__K_SP | PPROF__K_FP;
     st->exact = 0;
+    st->tramp = 0;
 }
 
 /* The caller's registers at its call of the public entry point whose frame record (made
