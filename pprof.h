@@ -562,6 +562,7 @@ static inline int pprof_set_unwind(int mode) { (void)mode; return 0; }
 #endif
 
 #define PPROF__FN static __attribute__((unused))
+#define PPROF__HOT static inline __attribute__((unused, always_inline)) /* the walk's steps */
 #define PPROF__NOINLINE __attribute__((noinline))
 #define PPROF__TLS __thread __attribute__((tls_model("initial-exec")))
 #if defined(__clang__) || defined(__GNUC__)
@@ -923,11 +924,19 @@ typedef struct pprof__range {
 } pprof__range;
 
 /* Readable memory regions as the unwinder needs them, sorted (one per maps line). */
+/* Lookups the walk repeats, remembered per snapshot (a copy is emptied before it is
+   rewritten, so an entry never outlives the regions and tables it was made from). One word
+   an entry, written whole by whichever handler made it: a race costs a lookup, never a
+   wrong answer. */
+#define PPROF__SNAP_CACHE 1024
 typedef struct pprof__snap {
     int readers;                    /* handlers using this copy */
     int nrw, nx;
     pprof__range rw[PPROF_MAX_MAPS]; /* readable and writable: stacks live here */
     pprof__range x[PPROF_MAX_MAPS];  /* readable and executable: code */
+    uintptr_t ra_ok[PPROF__SNAP_CACHE]; /* return addresses found code after a call */
+    uint64_t rule_of[PPROF__SNAP_CACHE]; /* pc: (offset in its region) << 32 | region << 16
+                                            | rule number (0: none), +1 (0: empty) */
 } pprof__snap;
 
 static struct pprof__sig_state {
@@ -1140,7 +1149,7 @@ typedef struct pprof__ureg {
 } pprof__ureg;
 
 typedef struct pprof__uwalk {
-    const pprof__snap *s;        /* code regions and their tables; NULL: no caller is taken */
+    pprof__snap *s;              /* code regions and their tables; NULL: no caller is taken */
     uintptr_t lo, hi;            /* stack words are read only inside [lo, hi) */
     int checked;                 /* ... through a system call (a stack that may go away) */
     const uintptr_t *copy;       /* or from this copy of [clo, chi) (a sleeping thread's) */
@@ -1187,7 +1196,7 @@ PPROF__FN PPROF__NO_SANITIZE int pprof__unw_load2(uintptr_t a, int checked, uint
 }
 
 // sigsafe: the n (1 or 2) stack words at a into v: 0 unless they lie in the walk's stack.
-PPROF__FN PPROF__NO_SANITIZE int pprof__unw_words(const pprof__uwalk *w, uintptr_t a, int n,
+PPROF__HOT PPROF__NO_SANITIZE int pprof__unw_words(const pprof__uwalk *w, uintptr_t a, int n,
                                                   uintptr_t *v) {
     const uintptr_t W = sizeof(uintptr_t);
     uintptr_t len = (uintptr_t)n * W;
@@ -1197,8 +1206,13 @@ PPROF__FN PPROF__NO_SANITIZE int pprof__unw_words(const pprof__uwalk *w, uintptr
         if (n == 2) v[1] = w->copy[(a - w->clo) / W + 1];
         return 1;
     }
-    if (n == 2) return pprof__unw_load2(a, w->checked, v);
-    if (w->checked) {
+    if (!w->checked) {
+        v[0] = ((const uintptr_t *)a)[0];
+        if (n == 2) v[1] = ((const uintptr_t *)a)[1];
+        return 1;
+    }
+    if (n == 2) return pprof__unw_load2(a, 1, v);
+    {
         struct iovec l, r;
         l.iov_base = v;
         l.iov_len = W;
@@ -1207,12 +1221,10 @@ PPROF__FN PPROF__NO_SANITIZE int pprof__unw_words(const pprof__uwalk *w, uintptr
         return syscall(SYS_process_vm_readv, (long)syscall(SYS_gettid), &l, 1L, &r, 1L, 0L) ==
                (long)W;
     }
-    v[0] = *(const uintptr_t *)a;
-    return 1;
 }
 
 // sigsafe: the code region holding a (the last one found is tried first), or NULL.
-PPROF__FN const pprof__range *pprof__unw_code(pprof__uwalk *w, uintptr_t a) {
+PPROF__HOT PPROF__NO_SANITIZE const pprof__range *pprof__unw_code(pprof__uwalk *w, uintptr_t a) {
     const pprof__range *x = w->x;
     int l = 0, h;
     if (x && x->lo <= a && a < x->hi) return x;
@@ -1275,8 +1287,17 @@ PPROF__FN PPROF__NO_SANITIZE int pprof__unw_after_call(pprof__uwalk *w, const pp
 #endif
 }
 
+// sigsafe: pprof__unw_after_call, remembered in the snapshot when true.
+PPROF__HOT PPROF__NO_SANITIZE int pprof__unw_after_call_cached(pprof__uwalk *w, const pprof__range *x, uintptr_t ra) {
+    uintptr_t *e = w->s ? &w->s->ra_ok[(ra * 0x9E3779B97F4A7C15ull) >> 54] : NULL;
+    if (e && __atomic_load_n(e, __ATOMIC_RELAXED) == ra) return 1;
+    if (!pprof__unw_after_call(w, x, ra)) return 0;
+    if (e) __atomic_store_n(e, ra, __ATOMIC_RELAXED);
+    return 1;
+}
+
 // sigsafe: is ra code that follows a call, by the regions of snapshot s?
-PPROF__FN int pprof__unw_is_return_address(const pprof__snap *s, uintptr_t ra) {
+PPROF__FN int pprof__unw_is_return_address(pprof__snap *s, uintptr_t ra) {
     pprof__uwalk w;
     const pprof__range *x;
     memset(&w, 0, sizeof w);
@@ -1286,7 +1307,7 @@ PPROF__FN int pprof__unw_is_return_address(const pprof__snap *s, uintptr_t ra) {
 }
 
 // sigsafe: the rule of table t for address a, or NULL.
-PPROF__FN const pprof__cfirule *pprof__cfi_rule(const pprof__cfitab *t, uintptr_t a) {
+PPROF__HOT PPROF__NO_SANITIZE const pprof__cfirule *pprof__cfi_rule(const pprof__cfitab *t, uintptr_t a) {
     uint32_t off, l, h;
     if (!t || a < t->lo || a >= t->hi || t->nrow == 0) return NULL;
     off = (uint32_t)(a - t->lo);
@@ -1301,9 +1322,26 @@ PPROF__FN const pprof__cfirule *pprof__cfi_rule(const pprof__cfitab *t, uintptr_
     return &t->rules[t->rule[l]];
 }
 
+// sigsafe: the unwind rule for address a in code region x (which has a table), or NULL;
+// remembered in the snapshot.
+PPROF__HOT PPROF__NO_SANITIZE const pprof__cfirule *pprof__unw_rule(pprof__uwalk *w, const pprof__range *x,
+                                                uintptr_t a) {
+    const pprof__cfitab *t = x->cfi;
+    const pprof__cfirule *r;
+    uint64_t key = (uint64_t)(a - x->lo) << 32 | (uint64_t)(x - w->s->x) << 16, v, *e;
+    if (a - x->lo > 0xffffffffu || w->s->nx > 0xffff) return pprof__cfi_rule(t, a);
+    e = &w->s->rule_of[((uint64_t)a * 0x9E3779B97F4A7C15ull) >> 54];
+    v = __atomic_load_n(e, __ATOMIC_RELAXED);
+    if (v && ((v - 1) & ~(uint64_t)0xffff) == key)
+        return ((v - 1) & 0xffff) ? &t->rules[(v - 1) & 0xffff] : NULL;
+    r = pprof__cfi_rule(t, a);
+    __atomic_store_n(e, (key | (uint64_t)(r ? r - t->rules : 0)) + 1, __ATOMIC_RELAXED);
+    return r;
+}
+
 // sigsafe: DWARF register reg of frame st into *v, if the walk knows it (frame 0 of a
 // signal's context: all of them).
-PPROF__FN int pprof__unw_reg(const pprof__uwalk *w, const pprof__ureg *st, int first,
+PPROF__HOT PPROF__NO_SANITIZE int pprof__unw_reg(const pprof__uwalk *w, const pprof__ureg *st, int first,
                              unsigned reg, uintptr_t *v) {
     if (reg == PPROF__DW_SP && (st->known & PPROF__K_SP)) { *v = st->sp; return 1; }
     if (reg == PPROF__DW_FP && (st->known & PPROF__K_FP)) { *v = st->fp; return 1; }
@@ -1378,7 +1416,7 @@ PPROF__FN int pprof__unw_by_sigframe(pprof__uwalk *w, const pprof__ureg *st, ppr
 }
 
 // sigsafe: the caller of frame st by rule r, into nx: -1, or why not (PPROF__END_*).
-PPROF__FN PPROF__NO_SANITIZE int pprof__unw_by_rule(pprof__uwalk *w, const pprof__cfirule *r,
+PPROF__HOT PPROF__NO_SANITIZE int pprof__unw_by_rule(pprof__uwalk *w, const pprof__cfirule *r,
                                                     const pprof__ureg *st, int first,
                                                     pprof__ureg *nx) {
     const uintptr_t W = sizeof(uintptr_t);
@@ -1442,7 +1480,7 @@ PPROF__FN PPROF__NO_SANITIZE int pprof__unw_by_rule(pprof__uwalk *w, const pprof
 }
 
 // sigsafe: the caller of frame st by the frame record at st->fp, into nx.
-PPROF__FN PPROF__NO_SANITIZE int pprof__unw_by_record(pprof__uwalk *w, const pprof__ureg *st,
+PPROF__HOT PPROF__NO_SANITIZE int pprof__unw_by_record(pprof__uwalk *w, const pprof__ureg *st,
                                                       pprof__ureg *nx) {
     const uintptr_t W = sizeof(uintptr_t);
     uintptr_t fp = st->fp, rec[2], ra;
@@ -1455,7 +1493,7 @@ PPROF__FN PPROF__NO_SANITIZE int pprof__unw_by_record(pprof__uwalk *w, const ppr
     ra = rec[1] & PPROF__RA_MASK;
     if (ra < 4096) return PPROF__END_ROOT;
     x = pprof__unw_code(w, ra - 1);
-    if (!x || (!pprof__unw_after_call(w, x, ra) && !(nx->tramp = pprof__unw_is_sigreturn(w, ra))))
+    if (!x || (!pprof__unw_after_call_cached(w, x, ra) && !(nx->tramp = pprof__unw_is_sigreturn(w, ra))))
         return PPROF__END_NOTCODE; /* (a handler returns to the trampoline, not after a call) */
     w->fp_floor = fp;
     nx->pc = ra;
@@ -1489,7 +1527,7 @@ PPROF__FN PPROF__NO_SANITIZE int pprof__unw_by_leaf(pprof__uwalk *w, const pprof
     (void)v;
     if (st->known & PPROF__K_LR) cand = st->lr;
 #endif
-    if (cand < 4096 || !(x = pprof__unw_code(w, cand - 1)) || !pprof__unw_after_call(w, x, cand))
+    if (cand < 4096 || !(x = pprof__unw_code(w, cand - 1)) || !pprof__unw_after_call_cached(w, x, cand))
         return PPROF__END_NOINFO;
     if ((st->known & PPROF__K_FP) && st->fp >= st->sp && pprof__unw_words(w, st->fp, 2, rec) &&
         (rec[1] & PPROF__RA_MASK) == cand)
@@ -1505,7 +1543,7 @@ PPROF__FN PPROF__NO_SANITIZE int pprof__unw_by_leaf(pprof__uwalk *w, const pprof
 // sigsafe: one frame up from st into nx: -1, or why the walk ends (PPROF__END_*). A return
 // address an unwind rule derived is taken inside code (the rule is its proof); one from a
 // frame record or from sp only after a call instruction (pprof__unw_after_call).
-PPROF__FN PPROF__NO_SANITIZE int pprof__unw_step(pprof__uwalk *w, const pprof__ureg *st,
+PPROF__HOT PPROF__NO_SANITIZE int pprof__unw_step(pprof__uwalk *w, const pprof__ureg *st,
                                                  int first, pprof__ureg *nx) {
     uintptr_t at = st->exact ? st->pc : st->pc - 1; /* a return address: its call */
     const pprof__range *x = pprof__unw_code(w, at);
@@ -1513,7 +1551,7 @@ PPROF__FN PPROF__NO_SANITIZE int pprof__unw_step(pprof__uwalk *w, const pprof__u
     int why, by;
     nx->tramp = 0;
     if (!x) w->unknown_code = 1; /* code newer than the snapshot (dlopen), or a JIT's */
-    else if (w->mode == PPROF_UNWIND_CFI) r = pprof__cfi_rule(x->cfi, at);
+    else if (w->mode == PPROF_UNWIND_CFI && x->cfi) r = pprof__unw_rule(w, x, at);
     if (r) {
         if ((why = pprof__unw_by_rule(w, r, st, first, nx)) >= 0) return why;
         if (r->signal) { /* a signal's context: maybe on another stack, any pc of code */
@@ -1545,14 +1583,47 @@ PPROF__FN PPROF__NO_SANITIZE int pprof__unw_step(pprof__uwalk *w, const pprof__u
 
 // sigsafe: frame st and its callers into out[n..max), st's pc first. Returns the new n;
 // w->end says why it stopped and w->by how each caller was found.
-PPROF__FN int pprof__unw_run(pprof__uwalk *w, const pprof__ureg *st0, uintptr_t *out, int n,
-                             int max) {
+PPROF__FN PPROF__NO_SANITIZE int pprof__unw_run(pprof__uwalk *w, const pprof__ureg *st0,
+                                                uintptr_t *out, int n, int max) {
+    const uintptr_t W = sizeof(uintptr_t);
     pprof__ureg st = *st0, nx;
     int first = 1;
     if (n >= max) { w->end = PPROF__END_DEPTH; return n; }
     out[n++] = st.pc;
     for (;;) {
-        int why = pprof__unw_step(w, &st, first, &nx);
+        int why;
+        /* the frame-record walk's fast path: a record on a directly read stack whose return
+           address this snapshot already found code after a call (pprof__unw_after_call_cached);
+           anything else takes the full step below */
+        if (w->mode == PPROF_UNWIND_FP && !first && !st.tramp && (st.known & PPROF__K_FP) &&
+            !w->checked && !w->copy && w->s) {
+            const uintptr_t *ok = w->s->ra_ok;
+            uintptr_t fp = st.fp, floor = w->fp_floor, lo = w->lo, hi = w->hi, ra;
+            int k = n;
+            if ((st.known & PPROF__K_SP) && st.sp > lo) lo = st.sp;
+            while (k < max && fp > floor && fp >= lo && fp < hi && hi - fp >= 2 * W && fp % W == 0) {
+                ra = ((const uintptr_t *)fp)[1] & PPROF__RA_MASK;
+                if (ok[(ra * 0x9E3779B97F4A7C15ull) >> 54] != ra) break;
+                out[k++] = ra;
+                floor = fp;
+                fp = ((const uintptr_t *)fp)[0];
+            }
+            if (k > n) {
+                w->by[PPROF__BY_FP] = (uint16_t)(w->by[PPROF__BY_FP] + (k - n));
+                w->fp_floor = floor;
+                st.pc = out[k - 1];
+                st.fp = fp;
+#if defined(PPROF__X86_64)
+                st.sp = floor + 2 * W;
+                st.known = PPROF__K_SP | PPROF__K_FP;
+#else
+                st.known = PPROF__K_FP;
+#endif
+                st.exact = 0;
+                n = k;
+            }
+        }
+        why = pprof__unw_step(w, &st, first, &nx);
         if (why >= 0) { w->end = why; return n; }
         if (n == max) { w->end = PPROF__END_DEPTH; return n; }
         out[n++] = nx.pc;
@@ -3823,6 +3894,8 @@ PPROF__FN int pprof__cfi_publish(const pprof__maps *m) {
         if (sorted) qsort(sorted, nsorted, sizeof *sorted, pprof__cfi_lo_cmp);
     }
     s->nrw = s->nx = 0;
+    memset(s->ra_ok, 0, sizeof s->ra_ok);
+    memset(s->rule_of, 0, sizeof s->rule_of);
     for (i = 0; i < m->n; i++) {
         const pprof__mapent *e = &m->e[i];
         pprof__range *r;

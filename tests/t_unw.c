@@ -45,7 +45,7 @@ static uintptr_t t_chain(t_stack *st, const unsigned char *code, int frames) {
 }
 
 /* One walk from (pc, sp, fp) in [lo, hi); uc non-NULL makes it a signal's frame 0. */
-static int t_walk(const pprof__snap *s, int mode, const void *uc, uintptr_t pc, uintptr_t sp,
+static int t_walk(pprof__snap *s, int mode, const void *uc, uintptr_t pc, uintptr_t sp,
                   uintptr_t fp, uintptr_t lo, uintptr_t hi, int checked, uintptr_t *out,
                   pprof__uwalk *w) {
     pprof__ureg st;
