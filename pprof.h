@@ -1173,7 +1173,7 @@ static struct pprof__unw_state {
     size_t bytes, eh_bytes;   /* the tables' memory; the .eh_frame bytes they came from */
     int64_t build_ns;         /* time spent building them */
     int pinned;               /* pprof__sym_pin has run */
-    int64_t event_ns;         /* atomic: the last refresh a heap or lock event asked for */
+    int64_t event_ns;         /* atomic: no refresh for a heap or lock event before then */
     uint64_t ends[PPROF__END_N], by[PPROF__BY_N]; /* atomic: stacks outside CPU profiles */
 } pprof__unw;
 
@@ -3937,19 +3937,36 @@ PPROF__FN int pprof__cfi_refresh(void) {
     return rc;
 }
 
-/* A refresh for a heap or lock event: the first one (force: no snapshot yet), then at most
-   every 200 ms, by one thread at a time; cancellation off meanwhile (malloc and lock
-   wrappers must not become cancellation points). */
-PPROF__FN void pprof__cfi_event_refresh(int force) {
+/* A refresh for a heap or lock event that met code the snapshot lacks (force: there is no
+   snapshot yet), by one thread at a time; after one that found nothing new (JIT code, a
+   return address into data) not again for 200 ms. Cancellation is off meanwhile (malloc and
+   lock wrappers must not become cancellation points). Returns pprof__cfi_publish's count
+   of new code regions, or -1 if it did not refresh. */
+PPROF__FN int pprof__cfi_event_refresh(int force) {
     int64_t now = pprof__os_mono_ns(), last = __atomic_load_n(&pprof__unw.event_ns, __ATOMIC_RELAXED);
-    int cs;
-    if (!force && now - last < 200000000) return;
-    if (!__atomic_compare_exchange_n(&pprof__unw.event_ns, &last, now, 0, __ATOMIC_RELAXED,
+    int cs, fresh;
+    if (!force && now < last) return -1;
+    if (!__atomic_compare_exchange_n(&pprof__unw.event_ns, &last, INT64_MAX, 0, __ATOMIC_RELAXED,
                                      __ATOMIC_RELAXED))
-        return; /* another thread refreshes */
+        return -1; /* another thread refreshes */
     pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &cs);
-    pprof__cfi_refresh();
+    fresh = pprof__cfi_refresh();
     pthread_setcancelstate(cs, NULL);
+    __atomic_store_n(&pprof__unw.event_ns, fresh > 0 ? now : now + 200000000, __ATOMIC_RELAXED);
+    return fresh;
+}
+
+/* fork: unw_mu is held across it (after pprof__cpu_mu, as the lock order wants: prepare
+   handlers run newest first, and these are registered at load), so the child finds it
+   free and no snapshot half written. */
+PPROF__FN void pprof__unw_prefork(void) { pthread_mutex_lock(&pprof__unw_mu); }
+PPROF__FN void pprof__unw_postfork_parent(void) { pthread_mutex_unlock(&pprof__unw_mu); }
+PPROF__FN void pprof__unw_postfork_child(void) {
+    __atomic_store_n(&pprof__unw.event_ns, (int64_t)0, __ATOMIC_RELAXED); /* no claim is held */
+    pthread_mutex_unlock(&pprof__unw_mu);
+}
+__attribute__((constructor)) static void pprof__unw_ctor(void) {
+    pthread_atfork(pprof__unw_prefork, pprof__unw_postfork_parent, pprof__unw_postfork_child);
 }
 
 /* The registers of its caller as they will be when this call returns. */
@@ -4006,24 +4023,27 @@ PPROF__FN int pprof__cfi_stack(uintptr_t fpw, uintptr_t hi, uintptr_t *out) {
     pprof__uwalk w;
     pprof__ureg st;
     pprof__snap *s;
-    int n = 0, k;
+    int n = 0, k, again;
     if (!__atomic_load_n(&pprof__sig.snap, __ATOMIC_ACQUIRE)) pprof__cfi_event_refresh(1);
-    memset(&w, 0, sizeof w);
-    memset(&st, 0, sizeof st);
-    w.mode = __atomic_load_n(&pprof__unw_mode, __ATOMIC_RELAXED);
-    w.end = PPROF__END_NOINFO;
-    s = pprof__maps_acquire();
-    w.s = s;
-    w.lo = sp;
-    w.hi = hi ? hi : sp + ((uintptr_t)64 << 20);
-    w.checked = !hi;
-    if (fpw >= sp && fpw < w.hi && pprof__unw_entry(&w, fpw, &st))
-        n = pprof__unw_run(&w, &st, out, 0, PPROF_MAX_FRAMES);
-    if (s) pprof__maps_release(s);
+    for (again = 0; again < 2; again++) { /* once more after a refresh that found new code */
+        memset(&w, 0, sizeof w);
+        memset(&st, 0, sizeof st);
+        w.mode = __atomic_load_n(&pprof__unw_mode, __ATOMIC_RELAXED);
+        w.end = PPROF__END_NOINFO;
+        s = pprof__maps_acquire();
+        w.s = s;
+        w.lo = sp;
+        w.hi = hi ? hi : sp + ((uintptr_t)64 << 20);
+        w.checked = !hi;
+        n = 0;
+        if (fpw >= sp && fpw < w.hi && pprof__unw_entry(&w, fpw, &st))
+            n = pprof__unw_run(&w, &st, out, 0, PPROF_MAX_FRAMES);
+        if (s) pprof__maps_release(s);
+        if (!w.unknown_code || pprof__cfi_event_refresh(0) <= 0) break;
+    }
     PPROF__ADD(&pprof__unw.ends[w.end], 1);
     for (k = 0; k < PPROF__BY_N; k++)
         if (w.by[k]) PPROF__ADD(&pprof__unw.by[k], w.by[k]);
-    if (w.unknown_code) pprof__cfi_event_refresh(0);
     return n;
 }
 

@@ -64,6 +64,7 @@ static void t_skip(const char *fmt, ...) {
 #include "t_sync.c"
 #include "t_fault.c"
 #include "t_label.c"
+#include "t_cfi.c"
 
 static const t_case t_cases[] = {
     T_PB_CASES
@@ -78,6 +79,7 @@ static const t_case t_cases[] = {
     T_SYNC_CASES
     T_FAULT_CASES
     T_LABEL_CASES
+    T_CFI_CASES
 };
 
 static int t_run_one(const t_case *c, int strict) {
