@@ -312,6 +312,7 @@ static void t_eh_fde(t_eh *e, size_t cie, uintptr_t lo, uint32_t len, const char
     while (e->n % 4) e->b[e->n++] = 0;              /* DW_CFA_nop */
 }
 
+static uintptr_t t_unw_data_word;
 /* Unwind rules on a frameless stack: sp-relative, a saved frame pointer, the PLT rule,
    "*(sp + 8) + 8" (hand-written code that realigns sp), a signal frame and an undefined
    return address (the outermost frame). */
@@ -367,8 +368,8 @@ static void t_unw_cfi_rules(void) {
     /* the same in frame-pointer mode: no rule applies, the leaf alone */
     n = t_walk(s, PPROF_UNWIND_FP, NULL, c + 0x10, sp, 0x77, sp, (uintptr_t)&st->w[512], 0, out, &w);
     T_CHECK(n == 1, "fp mode: %d frames", n);
-    /* a derived return address that is not code: cut there, counted */
-    st->w[19] = (uintptr_t)st;
+    /* a derived return address that is not code (data of this program): cut, counted */
+    st->w[19] = (uintptr_t)&t_unw_data_word;
     n = t_walk(s, PPROF_UNWIND_CFI, NULL, c + 0x10, sp, 0x77, sp, (uintptr_t)&st->w[512], 0, out, &w);
     T_CHECK(n == 2 && w.end == PPROF__END_NOTCODE, "not code: %d frames, end %d", n, w.end);
     st->w[19] = c + 0x250;
