@@ -1,4 +1,4 @@
-/* pprof.h - v0.5.0 - Go-style pprof profiling for C and C++ - single header, MIT
+/* pprof.h - v0.6.0 - Go-style pprof profiling for C and C++ - single header, MIT
    SPDX-License-Identifier: MIT
 
    USAGE
@@ -6,7 +6,8 @@
          #define PPROF_IMPLEMENTATION
          #include "pprof.h"
      Everywhere else just #include "pprof.h". Link with -pthread (and -lz with PPROF_USE_ZLIB).
-     Build with -fno-omit-frame-pointer: stacks come from frame pointers.
+     Stacks come from each object's unwind tables (.eh_frame), so code built without frame
+     pointers (GCC's -O2, most of a Linux distribution) profiles whole; see STACKS.
      The implementation needs _DEFAULT_SOURCE (or _GNU_SOURCE); pprof.h defines it itself when
      it is the first header of that file, and stops with an #error naming the fix otherwise.
 
@@ -29,7 +30,8 @@
      PPROF_HTTP_MAX_PENDING connections still sending a request (then the   impl TU     128
                             oldest is closed)
      PPROF_SIGNAL           the profiling signal                           impl TU     SIGPROF
-     PPROF_MAX_FRAMES       stack depth kept per sample (8..512)           impl TU     64
+     PPROF_MAX_FRAMES       stack depth kept per sample (8..512)           impl TU     128
+     PPROF_UNWIND           the stack walker: PPROF_UNWIND_CFI or _FP       impl TU     CFI
      PPROF_RING_SLOTS       samples buffered between drains (power of 2)   impl TU     2048
      PPROF_MAX_MAPS         memory regions the unwinder knows per kind     impl TU     8192
      PPROF_WRAP_MALLOC      sample every malloc of the process (see HEAP)   impl TU     off
@@ -45,7 +47,7 @@
      pprof_write_cpu(fp, secs)  start, sleep secs seconds, stop and write.
      pprof_strerror(code)       a static message for a result code.
      pprof_last_os_error()      errno of the last failed system call behind PPROF_ERR_OS.
-     pprof_version()            "0.5.0".
+     pprof_version()            "0.6.0".
      pprof_listen(port)         serve /debug/pprof/ on 127.0.0.1:port (0: any free port).
      pprof_listen_addr(addr)    the same on "host:port", "[ipv6]:port" or ":port".
      pprof_listen_port()        the port listened on, or 0.
@@ -71,6 +73,8 @@
      pprof_set_mutex_fraction(n)  record 1 in n contended unlocks (0: off, the default).
      pprof_set_block_rate(ns)   record waits >= ns, shorter ones with probability d/ns
                                 (0: off, the default). Both as Go's, unbiased.
+     pprof_set_unwind(mode)     PPROF_UNWIND_CFI (unwind tables, the default) or
+                                PPROF_UNWIND_FP (frame records only), from now on.
      Threads: all calls may come from any thread; start and stop are serialised internally.
 
    ENDPOINTS (pprof_listen; as Go's net/http/pprof, under /debug/pprof/)
@@ -105,7 +109,7 @@
      calls you route through them.
      - Sampling as Go's: each thread counts requested bytes down from an exponential draw
        (mean = the rate); the allocation that crosses zero is recorded whole with its stack
-       (frame pointers, from the allocating call). Unsampled: a thread-local compare.
+       (from the allocating call, see STACKS). Unsampled: a thread-local compare.
      - A sampled block gets 32 bytes in front of it; free tells it by one bit of the word
        before the pointer, which glibc's free reads anyway. Hence: memory from pprof_malloc
        must be freed by pprof_free/pprof_realloc (free() would abort on a sampled block);
@@ -113,9 +117,8 @@
        malloc'd memory are the one thing that breaks.
      - Profiles: Go's four types (alloc_objects, alloc_space, inuse_objects, inuse_space),
        values unsampled as Go does, numeric label "bytes" (mean size); in-use is live now,
-       not as of a GC. Stacks end where frame pointers do: inside glibc or libstdc++
-       (built without them) the leaf is the library function (strdup) and its callers may
-       be missing, as in CPU profiles.
+       not as of a GC. An allocation made inside glibc or libstdc++ (strdup, fopen,
+       std::string) has the library function as its leaf and the caller above it.
      - Under AddressSanitizer/ThreadSanitizer PPROF_WRAP_MALLOC interposes nothing (the
        sanitizer owns malloc). Not with -static (glibc's malloc.o would be linked twice).
 
@@ -144,7 +147,8 @@
      from the environment before main: LD_PRELOAD=libpprof.so PPROF_CPU=out.pb.gz prog
      profiles the whole run and writes at exit (or at a default SIGINT/SIGTERM/SIGHUP,
      then dies by it); PPROF_LISTEN=host:port serves the endpoints;
-     PPROF_HEAP=1 (PPROF_HEAP_RATE) samples malloc, whose rate is 0 otherwise. Only the
+     PPROF_HEAP=1 (PPROF_HEAP_RATE) samples malloc, whose rate is 0 otherwise;
+     PPROF_UNWIND=cfi|fp picks the stack walker. Only the
      process started with the variables profiles (it removes them from its environment).
      make install PREFIX=... also installs pprof.h and pprof.pc; CMakeLists.txt has
      pprof::pprof. README: "Unmodified programs (LD_PRELOAD)" and "Install".
@@ -165,23 +169,44 @@
        as the pseudo frame pprof__thread_before_timer, so totals stay right.
        Blocking calls that SA_RESTART does not restart (sleeps, poll, epoll_wait) can see
        EINTR in a thread that is running when its timer fires, as with any SIGPROF profiler.
-     - Starts one thread, "pprof-cpu", that drains samples and rescans threads every 20 ms
-       and is not profiled. Memory: a 1.1 MiB sample ring and 0.8 MiB of region tables
-       (mmap, mapped once and reused, touched only as far as used), plus the aggregated
-       stacks and cached symbol tables.
+     - Starts one thread, "pprof-cpu", that drains samples and rescans threads every 20 ms,
+       refreshes the region snapshot every 500 ms and as soon as a sample meets code or a
+       stack it lacks, and is not profiled. Memory: a 2.1 MiB sample ring and 1.1 MiB of
+       region tables (mmap, mapped once and reused, touched only as far as used), the unwind
+       tables (about 1.2 bytes per byte of .eh_frame: 180 KiB for libc, 6 MiB for libLLVM;
+       kept while the code stays mapped), the aggregated stacks and cached symbol tables.
      - fork: the calling thread blocks the signal during fork (a long fork is never restarted
        forever); the child starts with no profile running and may start its own.
+
+   STACKS
+     Every profile's stacks (CPU, heap, block, mutex, threadcreate, goroutine) come from one
+     walker. PPROF_UNWIND_CFI (the default): a frame's caller by its object's unwind table,
+     compiled from .eh_frame outside the handler (at a profile's start, a thread dump, the
+     first sampled allocation or lock event, and as soon as a sample meets code the tables
+     lack: dlopen) into rows of "from here on, the CFA is reg + n, the return address and
+     the frame pointer are saved there"; by its frame record where no table covers the code
+     (JIT code); by the return address at sp for an interrupted function with neither.
+     Signal frames are crossed (sigaltstack too). PPROF_UNWIND_FP: frame records only.
+     Never a wrong frame: a return address is taken only inside an executable mapping, and
+     one from a frame record or sp only after a call instruction; a stack that fails a check
+     ends there. Each profile's comment (atop go tool pprof -top) counts how its stacks
+     ended (whole, cut at PPROF_MAX_FRAMES, at a return address that is not code, at the
+     stack's edge, at code with neither rule nor record) and how each caller was found.
+     Limits: code loaded moments ago is cut until its table exists (about a millisecond);
+     with PPROF_UNWIND_FP frames that frameless code hides are skipped, and the caller of a
+     leaf that keeps stack but no frame may be a stale return address from sp.
 
    PLATFORMS
      Linux on x86-64 (tested) and aarch64 (compiles; untested). Elsewhere the API compiles and
      returns PPROF_ERR_UNSUPPORTED. Needs glibc or another libc with timer syscalls.
 
    SIGNAL SAFETY
-     The handler walks frame pointers only, reading nothing outside the interrupted thread's
-     stack region (from a snapshot of /proc/self/maps) and readable code regions. It reads
-     directly only memory that cannot disappear under it: the thread's own glibc stack, the
-     main stack, and code of the program and of the libraries it needs (DT_NEEDED). Other
-     stacks (coroutines, stacks newer than the snapshot) and code that may be unloaded
+     The handler walks the stack reading nothing outside the interrupted thread's stack region
+     (from a snapshot of /proc/self/maps), readable code regions and the unwind tables, which
+     are freed only once no snapshot a handler may hold lists them. It reads directly only
+     memory that cannot disappear under it: the thread's own glibc stack, the main stack, and
+     code of the program and of the libraries it needs (DT_NEEDED). Other stacks (coroutines,
+     alternate signal stacks, stacks newer than the snapshot) and code that may be unloaded
      (dlopen'ed libraries, JIT pages) are read through process_vm_readv, which fails instead
      of faulting. It takes no lock, allocates nothing, touches no stdio, and restores errno.
      Functions it can reach are marked "sigsafe:" in the source.
@@ -193,6 +218,9 @@
      during the profile (dlclose, then dlopen at the same place) is named after neither.
 
    RECENT CHANGES
+     0.6.0  Stacks through code without frame pointers: unwind tables from .eh_frame (the
+            default walker), every return address checked, stack ends counted in each
+            profile's comment; pprof_set_unwind, PPROF_UNWIND; PPROF_MAX_FRAMES 128.
      0.5.0  Labels (pprof_label_push/pop); /debug/pprof/flamegraph; folded stacks
             (?format=folded, PPROF_FORMAT_*, pprof_write_cpu_format); libpprof.so for
             LD_PRELOAD; make install, pkg-config, CMake target pprof::pprof.
@@ -219,11 +247,11 @@
 #include <stdlib.h>
 
 #define PPROF_VERSION_MAJOR 0
-#define PPROF_VERSION_MINOR 5
+#define PPROF_VERSION_MINOR 6
 #define PPROF_VERSION_PATCH 0
 #define PPROF_VERSION_NUMBER \
     (PPROF_VERSION_MAJOR * 10000 + PPROF_VERSION_MINOR * 100 + PPROF_VERSION_PATCH)
-#define PPROF_VERSION_STRING "0.5.0"
+#define PPROF_VERSION_STRING "0.6.0"
 
 #ifdef PPROF_STATIC
 #  if defined(__GNUC__)
@@ -447,9 +475,11 @@ static inline int pprof_set_unwind(int mode) { (void)mode; return 0; }
 /* Contents. Sections marked * hold code the signal handler reaches ("sigsafe:" functions).
      >>config  tunables and their checks        >>os    platform, atomics, clocks, registers
      >>mem     the profiler's own memory        *>>sig  timers' signal handler and its state
-     *>>unw    frame-pointer walk within bounds *>>ring handler-to-drain sample queue
+     *>>unw    stack walk: unwind rules, frame  *>>ring handler-to-drain sample queue
+               records, checks within bounds
      >>maps    /proc/self/maps, region snapshots (the lookup half is *)
      >>agg     stacks aggregated by the drain   >>sym   ELF symbol tables, names
+     >>cfi     unwind tables from .eh_frame, the snapshot publisher, stacks outside handlers
      >>pb      profile.proto encoder            >>gz    gzip: zlib or stored blocks
      >>flame   folded stacks, flame graph page (from an encoded profile.proto)
      >>cpu     timers, drain thread, profile    >>api   results, version                    */
@@ -461,7 +491,8 @@ static inline int pprof_set_unwind(int mode) { (void)mode; return 0; }
 #define PPROF_SIGNAL SIGPROF
 #endif
 #ifndef PPROF_MAX_FRAMES
-#define PPROF_MAX_FRAMES 64    /* deeper stacks are cut; 8 bytes per frame in every ring slot */
+#define PPROF_MAX_FRAMES 128   /* deeper stacks are cut (Go keeps 128 too); 8 bytes per
+                                  frame in every ring slot: 2.1 MiB of ring */
 #endif
 #if PPROF_MAX_FRAMES < 8 || PPROF_MAX_FRAMES > 512
 #  error "pprof.h: PPROF_MAX_FRAMES must be between 8 and 512"

@@ -2,7 +2,7 @@
    rules, and stops, without reading, at anything outside the stack region, misaligned, not
    moving up, or a return address that is not code after a call. */
 
-typedef struct t_stack { uintptr_t w[512]; } t_stack;
+typedef struct t_stack { uintptr_t w[1024]; } t_stack;
 
 /* A code buffer the snapshot calls code: NOPs, with a call rel32 ending at every 16th
    byte from 16 on, so t_ra(code, k) = code + 16 (k + 1) is a return address. */
@@ -173,7 +173,8 @@ static void t_unw_depth_cap(void) {
     pprof__snap *s = t_snap();
     unsigned char *code = t_code(s);
     uintptr_t out[PPROF_MAX_FRAMES];
-    uintptr_t fp = t_chain(st, code, 120), lo = (uintptr_t)&st->w[2], hi = (uintptr_t)&st->w[512];
+    uintptr_t fp = t_chain(st, code, PPROF_MAX_FRAMES + 40), lo = (uintptr_t)&st->w[2];
+    uintptr_t hi = (uintptr_t)&st->w[1024];
     pprof__uwalk w;
     int n = t_walk(s, PPROF_UNWIND_FP, NULL, 1, lo, fp, lo, hi, 0, out, &w);
     T_CHECK(n == PPROF_MAX_FRAMES, "deep chain: %d frames", n);
