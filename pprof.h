@@ -3927,28 +3927,30 @@ PPROF__FN int pprof__cfi_publish(const pprof__maps *m) {
     s->nrw = s->nx = 0;
     memset(s->ra_ok, 0, sizeof s->ra_ok);
     memset(s->rule_of, 0, sizeof s->rule_of);
-    for (i = 0; i < m->n; i++) {
+    for (i = 0; i < m->n; i++) { /* writable: stacks may live there; executable: code (both:
+                                     a JIT's pages, which no unwind table covers) */
         const pprof__mapent *e = &m->e[i];
-        pprof__range *r;
-        int *n;
+        int guarded = i == 0 || m->e[i - 1].hi != e->lo || !m->e[i - 1].r; /* gap or guard below */
         if (!e->r) continue;
-        if (e->w) { r = s->rw; n = &s->nrw; }
-        else if (e->x) { r = s->x; n = &s->nx; }
-        else continue;
-        if (*n == PPROF_MAX_MAPS) continue; /* beyond the table: leaf-only samples there */
-        r[*n].lo = e->lo;
-        r[*n].hi = e->hi;
-        r[*n].flags = (e->w ? strcmp(e->path, "[stack]") == 0 : pprof__maps_is_pinned(e))
-                          ? PPROF__R_TRUSTED : 0;
-        if (i == 0 || m->e[i - 1].hi != e->lo || !m->e[i - 1].r) /* a gap or guard below */
-            r[*n].flags |= PPROF__R_GUARDED;
-        r[*n].cfi = cfi && !e->w ? pprof__cfi_get(e, &exe, sorted, nsorted, pprof__unw.pubs + 1)
-                                 : NULL;
-        if (!e->w) {
+        if (e->w && s->nrw < PPROF_MAX_MAPS) { /* beyond the table: leaf-only samples there */
+            pprof__range *r = &s->rw[s->nrw++];
+            r->lo = e->lo;
+            r->hi = e->hi;
+            r->flags = (strcmp(e->path, "[stack]") == 0 ? PPROF__R_TRUSTED : 0) |
+                       (guarded ? PPROF__R_GUARDED : 0);
+            r->cfi = NULL;
+        }
+        if (e->x && s->nx < PPROF_MAX_MAPS) {
+            pprof__range *r = &s->x[s->nx++];
             uintptr_t lo, hi;
+            r->lo = e->lo;
+            r->hi = e->hi;
+            r->flags = (!e->w && pprof__maps_is_pinned(e) ? PPROF__R_TRUSTED : 0) |
+                       (guarded ? PPROF__R_GUARDED : 0);
+            r->cfi = cfi && !e->w ? pprof__cfi_get(e, &exe, sorted, nsorted, pprof__unw.pubs + 1)
+                                  : NULL;
             fresh += !pprof__maps_find(old->x, old->nx, e->lo, &lo, &hi) || lo != e->lo || hi != e->hi;
         }
-        (*n)++;
     }
     PPROF_FREE(sorted);
     __atomic_store_n(&pprof__sig.snap_cur, next, __ATOMIC_SEQ_CST);
@@ -3966,6 +3968,18 @@ PPROF__FN int pprof__cfi_refresh(void) {
     rc = pprof__cfi_publish(&m);
     pprof__maps_free(&m);
     return rc;
+}
+
+/* A profile comment on the unwind tables: how many, their memory, and what built them cost. */
+PPROF__FN void pprof__cfi_comment(char *buf, size_t n) {
+    const pprof__cfitab *t;
+    size_t objs = 0;
+    pthread_mutex_lock(&pprof__unw_mu);
+    for (t = pprof__unw.tabs; t; t = t->next) objs += t->nrow > 0;
+    snprintf(buf, n, "unwind tables: %zu objects, %.0f KiB from %.0f KiB of .eh_frame, built in "
+             "%.1f ms in all", objs, (double)pprof__unw.bytes / 1024,
+             (double)pprof__unw.eh_bytes / 1024, (double)pprof__unw.build_ns / 1e6);
+    pthread_mutex_unlock(&pprof__unw_mu);
 }
 
 /* A refresh for a heap or lock event that met code the snapshot lacks (force: there is no
@@ -4321,7 +4335,7 @@ PPROF__FN void pprof__cpu_drain(void) {
             const pprof__snap *sn = &pprof__sig.snap[pprof__sig.snap_cur]; /* we write it */
             uint32_t f;
             uintptr_t lo, hi;
-            for (f = 0; f < s->nframes; f++) /* (rwx code, as some JITs make, is in rw) */
+            for (f = 0; f < s->nframes; f++) /* (rwx code, as some JITs make, is in both) */
                 if (!pprof__maps_find(sn->x, sn->nx, s->pc[f], &lo, &hi) &&
                     !pprof__maps_find(sn->rw, sn->nrw, s->pc[f], &lo, &hi))
                     __atomic_store_n(&pprof__sig.maps_miss, 1, __ATOMIC_RELAXED);
@@ -4632,7 +4646,7 @@ typedef struct pprof__spec {
     int64_t time_nanos, duration_nanos;
     const pprof__mapent *xlog; /* executable mappings gone since they were seen */
     size_t nxlog;
-    const char *comment[3];
+    const char *comment[4];
 } pprof__spec;
 
 /* A profile comment on its stacks: the walker, why stacks ended, how callers were found
@@ -4883,7 +4897,7 @@ PPROF__FN void pprof__enc(pprof__buf *pb, const pprof__spec *sp, const pprof__sm
     pprof__pb_i64(pb, 2, pprof__strs_add(&S, sp->punit));
     pprof__pb_close(pb);
     pprof__pb_i64(pb, 12, sp->period);                     // Profile.period = 12
-    for (t = 0; t < 3; t++)
+    for (t = 0; t < 4; t++)
         if (sp->comment[t]) pprof__pb_i64(pb, 13, pprof__strs_add(&S, sp->comment[t])); // .comment
     if (sp->deftype) pprof__pb_i64(pb, 14, pprof__strs_add(&S, sp->deftype)); // .default_sample_type
     if (S.oom) pb->oom = 1;
@@ -4907,7 +4921,7 @@ PPROF__FN void pprof__cpu_encode(pprof__buf *pb) {
     uintptr_t lost_pc = (uintptr_t)&pprof__lost_samples;
     uintptr_t new_pc = (uintptr_t)&pprof__thread_before_timer;
     const int64_t period = pprof__cpu.period_ns;
-    char c0[256], c1[256], c2[512];
+    char c0[256], c1[256], c2[512], c3[256];
     pprof__spec sp;
     pprof__smp *smp;
     size_t i, n = 0;
@@ -4959,9 +4973,11 @@ PPROF__FN void pprof__cpu_encode(pprof__buf *pb) {
              (unsigned long long)pprof__cpu.threads_seen,
              (unsigned long long)pprof__cpu.timer_fail, (double)pprof__cpu.unsampled_ns / 1e9);
     pprof__unw_comment(c2, sizeof c2, pprof__cpu.ends, pprof__cpu.by);
+    pprof__cfi_comment(c3, sizeof c3);
     sp.comment[0] = c0;
     sp.comment[1] = c1;
     sp.comment[2] = c2;
+    sp.comment[3] = c3;
     pprof__enc(pb, &sp, smp, n);
     PPROF_FREE(smp);
 }

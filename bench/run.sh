@@ -10,6 +10,7 @@ if command -v go >/dev/null; then
     HOME=${HOME:-/tmp} go build -o build/gocpu bench/gocpu/main.go && echo "Go column: $(go version)" || rm -f build/gocpu
 fi
 echo "pprof.h bench on $(nproc) cores, $(uname -r), $(date -u +%Y-%m-%d)"
-case "${1:-}" in heap|sync) ;; *) build/bench "$@" ;; esac
+case "${1:-}" in heap|sync|stacks) ;; *) build/bench "$@" ;; esac
 if [ $# -eq 0 ] || [ "$1" = heap ]; then bench/heap.sh; fi
 if [ $# -eq 0 ] || [ "$1" = sync ]; then bench/sync.sh; fi
+if [ $# -eq 0 ] || [ "$1" = stacks ]; then bench/stacks.sh; fi

@@ -18,7 +18,7 @@ python3 -c 'import random; random.seed(7); open("'"$T"'/words", "w").write(" ".j
     for _ in range(4000000)))'
 cat > "$T/work.pl" <<'PL'
 my %h; my $s = "";
-for my $i (1 .. 1500000) { my $k = "k" . ($i % 50000); $h{$k} .= "x"; $s .= $k if $i % 3 == 0; }
+for my $i (1 .. 6000000) { my $k = "k" . ($i % 50000); $h{$k} .= "x"; $s .= $k if $i % 3 == 0; }
 my $n = () = $s =~ /k1\d+/g; print STDERR "$n\n";
 PL
 cat > "$T/work.lua" <<'LUA'
@@ -32,6 +32,14 @@ let m = new Map(); let s = 0;
 for (let i = 0; i < 3e6; i++) { const k = 'k' + (i % 100000); m.set(k, (m.get(k) || 0) + 1); s += k.length; }
 const a = Array.from(m.keys()).sort(); console.log(s, a.length);
 JS
+head -c 6000000 "$T/words" > "$T/words1"
+cat > "$T/work.sql" <<'SQL'
+create table t(a, b);
+with recursive c(x) as (select 1 union all select x + 1 from c where x < 800000)
+  insert into t select x, hex(randomblob(16)) from c;
+create index i on t(b);
+select count(*) from t where b like '%ab%';
+SQL
 cat > "$T/work.py" <<'PY'
 import json, time
 d = [{"id": i, "name": "item%d" % i, "tags": ["a", "b", str(i)], "v": i * 0.5} for i in range(20000)]
@@ -40,17 +48,17 @@ while time.process_time() - t < 2.5:
     json.loads(json.dumps(d))
 PY
 progs=(
-    "xz|xz -9 -T1 -c $T/words"
+    "xz|xz -6 -T1 -c $T/words1"
     "bzip2|bzip2 -9 -c $T/words"
     "zstd|zstd -19 -T1 -c $T/words"
     "perl|perl $T/work.pl"
-    "openssl|openssl dgst -sha256 $T/words $T/words $T/words $T/words $T/words $T/words"
+    "openssl|openssl dgst -sha256 $T/words $T/words $T/words $T/words $T/words $T/words $T/words $T/words $T/words $T/words $T/words $T/words $T/words $T/words $T/words $T/words"
     "lua5.4|lua5.4 $T/work.lua"
     "clang++|clang++ -std=c++17 -O2 -c tests/heap_cxx.cpp -o $T/x.o"
     "node|node $T/work.js"
     "pigz|pigz -9 -p 2 -c $T/words"
     "python3|/usr/bin/python3 $T/work.py"
-    "sqlite3|sqlite3 :memory: create\ table\ t(a,b);with\ recursive\ c(x)\ as\ (select\ 1\ union\ all\ select\ x+1\ from\ c\ where\ x<800000)\ insert\ into\ t\ select\ x,hex(randomblob(16))\ from\ c;create\ index\ i\ on\ t(b);"
+    "sqlite3|sqlite3 -init $T/work.sql :memory: .quit"
     "gzip|gzip -9 -c $T/words"
 )
 echo "== stacks: Debian's programs under LD_PRELOAD=$B/libpprof.so at 1000 Hz, perf --call-graph dwarf on the same run"

@@ -9,7 +9,7 @@ frames that are not code, median depth of each tool, and for the hottest functio
 shared libraries whether their callers agree), and with --check PASS/FAIL lines:
   <label>_stacks_whole            >= 99% of samples reach the outermost frame (pprof.h's
                                   own count, and its outermost frames are perf's too)
-  <label>_no_frame_is_not_code    no frame outside the program's executable mappings
+  <label>_no_frame_is_not_code    no caller outside the program's executable mappings
   <label>_callers_match_perf      for each of the 8 hottest functions (by perf's samples;
                                   with --libs those of shared libraries) with >= 40 samples
                                   in perf's profile and >= 20 in pprof.h's (which takes at
@@ -211,7 +211,10 @@ def run_once(label, cmd, hz, perf_hz, check, libs_only, last):
             continue
         m = re.match(r"\s*([0-9a-f]+)\s+\((.*)\)\s*$", line)
         if m and cur is not None and not m.group(2).startswith("["): # perf: file offsets
-            cur.append((m.group(2), S.vaddr(m.group(2), int(m.group(1), 16))))
+            if "/perf-" in m.group(2) or not os.path.exists(m.group(2)): # JIT code: no file
+                cur.append(("?", int(m.group(1), 16)))
+            else:
+                cur.append((m.group(2), S.vaddr(m.group(2), int(m.group(1), 16))))
     if cur: perf_samples.append(cur)
     perf_samples = [(s, 1) for s in perf_samples if s]
 
@@ -226,18 +229,17 @@ def run_once(label, cmd, hz, perf_hz, check, libs_only, last):
         w = max(1, w)
         fr = []
         for i, (m, a) in enumerate(frames):
-            f = m["file"] if m else ""
-            if not f.startswith("/"):
-                if f not in ("[vdso]",) and not (i == 0 and "pprof__" in f):
-                    notcode += 1
+            f = m["file"] if m else "[unmapped]"
+            if not f.startswith("/"): # anonymous code (a JIT's), the vDSO, or not code at all
+                notcode += f == "[unmapped]" and i > 0
                 fr.append(("?", a))
                 continue
             off = a - m.get(2, 0) + m.get(4, 0)
-            fr.append((f, S.vaddr(f, off) + (1 if i else 0))) # callers: return addresses
+            fr.append((f, S.vaddr(f, off))) # callers: the return address - 1, as perf has them
         pp_samples.append((fr, w))
 
     def fn(f, a, leaf):
-        return "?" if f == "?" else S.name(f, a if leaf else a - 1)
+        return "?" if f == "?" else S.name(f, a)
 
     # A pprof.h sample stands for 1 + overruns timer periods (the kernel's tick merges them)
     # and a profile sums the periods of each distinct stack: periods / (periods per signal)
@@ -269,8 +271,13 @@ def run_once(label, cmd, hz, perf_hz, check, libs_only, last):
         tv = 0.5 * sum(abs(P[k] / np_ - Q[k] / nq) for k in set(P) | set(Q))
         same_top = chi2_same(P, Q)
         verdicts.append((leaf, np_, nq, tv, same_top, P.most_common(1)[0][0], Q.most_common(1)[0][0]))
-    dp = statistics.median(len(s) for s, _ in perf_samples) if perf_samples else 0
+    # depth, like for like: over the stacks each tool took to the outermost frame (perf's
+    # own DWARF unwinding gives up on a share of samples, which would pull its median down)
+    roots = set(s[-1] for s, w in pp_samples if s)
+    pwhole = [len(s) for s, _ in perf_samples if s[-1] in roots]
+    dp = statistics.median(pwhole) if pwhole else 0
     dq = statistics.median(len(s) for s, w in pp_samples for _ in range(w)) if pp_samples else 0
+    perf_whole = len(pwhole) / len(perf_samples) if perf_samples else 0.0
     if not last and (dp < 3 or not verdicts or not all(v[4] for v in verdicts)):
         print("%s: perf unwound too little (median depth %g, %d functions to compare), or "
               "callers differ: again" % (label, dp, len(verdicts)))
@@ -278,8 +285,9 @@ def run_once(label, cmd, hz, perf_hz, check, libs_only, last):
         return False
     wshare = whole[1] / whole[0] if whole and whole[0] else 0.0
     print("%s: pprof.h %d samples, %.1f%% whole, %d frames not code, median depth %g; perf %d "
-          "samples, median depth %g" % (label, whole[0] if whole else 0, 100 * wshare, notcode,
-                                        dq, len(perf_samples), dp))
+          "samples, %.1f%% to the same outermost frames, median depth of those %g" %
+          (label, whole[0] if whole else 0, 100 * wshare, notcode, dq, len(perf_samples),
+           100 * perf_whole, dp))
     for leaf, np_, nq, tv, same, tp, tq in verdicts:
         print("  %-40s callers: perf %4d, pprof.h %4.0f samples, difference %.2f%s, top %s%s" %
               (leaf[:40], np_, nq, tv, "" if same else " (significant)", tp[:40],
