@@ -3824,53 +3824,68 @@ PPROF__FN int pprof__cfi_lo_cmp(const void *pa, const void *pb) {
     return a->lo < b->lo ? -1 : a->lo > b->lo;
 }
 
+/* Does table t cover executable mapping e: the same file, mapped at the same distance from
+   its offsets (so the same load bias), e inside t's span? */
+PPROF__FN int pprof__cfi_covers(const pprof__cfitab *t, const pprof__mapent *e) {
+    return t->lo <= e->lo && e->hi <= t->hi && t->lo - t->off == e->lo - e->off &&
+           t->inode == e->inode && strcmp(t->path, e->path) == 0;
+}
+
 /* The table of executable mapping e for the snapshot being written (number pub), built on
-   first sight; a mapping without one gets an empty table, so it is not read again. sorted
-   holds the known tables by address. Under unw_mu. */
-PPROF__FN const pprof__cfitab *pprof__cfi_get(const pprof__mapent *e, const pprof__exe *exe,
-                                              pprof__cfitab **sorted, size_t nsorted,
-                                              uint64_t pub) {
-    size_t l = 0, h = nsorted;
+   first sight for every executable mapping of e's object in m at once (its .eh_frame is
+   parsed once; a table spans them all); a mapping without rules gets an empty table, so it
+   is not read again. sorted holds the tables known before this snapshot, by address. Under
+   unw_mu. */
+PPROF__FN const pprof__cfitab *pprof__cfi_get(const pprof__mapent *e, const pprof__maps *m,
+                                              const pprof__exe *exe, pprof__cfitab **sorted,
+                                              size_t nsorted, uint64_t pub) {
+    size_t l = 0, h = nsorted, i;
+    uintptr_t lo = e->lo, hi = e->hi, off = e->off;
     pprof__cfitab *t;
     pprof__img im;
-    while (l < h) { /* the first known table at or above e->lo */
-        size_t m = l + (h - l) / 2;
-        if (sorted[m]->lo < e->lo) l = m + 1;
-        else h = m;
+    while (l < h) { /* the first known table above e->lo; the ones below may cover it */
+        size_t mid = l + (h - l) / 2;
+        if (sorted[mid]->lo <= e->lo) l = mid + 1;
+        else h = mid;
     }
-    for (; l < nsorted && sorted[l]->lo == e->lo; l++) {
-        t = sorted[l];
-        if (t->hi == e->hi && t->off == e->off && t->inode == e->inode &&
-            strcmp(t->path, e->path) == 0) {
-            t->pub = pub;
-            return t->nrow ? t : NULL;
-        }
+    for (i = 0; i < 8 && l > i; i++)
+        if (pprof__cfi_covers(sorted[l - 1 - i], e)) { t = sorted[l - 1 - i]; goto found; }
+    for (t = pprof__unw.tabs; t; t = t->next) /* made earlier in this publish */
+        if (t->pub == pub && pprof__cfi_covers(t, e)) goto found;
+    for (i = 0; i < m->n; i++) { /* the object's other code mappings at the same bias */
+        const pprof__mapent *o = &m->e[i];
+        if (!o->x || o->w || o->inode != e->inode || o->lo - o->off != e->lo - e->off ||
+            strcmp(o->path, e->path) != 0 || (o->lo < lo ? hi - o->lo : o->hi - lo) > 0xffffffffu)
+            continue;
+        if (o->lo < lo) { lo = o->lo; off = o->off; }
+        if (o->hi > hi) hi = o->hi;
     }
     t = NULL;
     if (pprof__img_open(e, exe, &im) == 0) {
-        t = pprof__cfi_build(&im, e->lo, e->hi, e->off);
+        t = pprof__cfi_build(&im, lo, hi, off);
         pprof__img_close(&im);
     }
     if (!t) {
         t = (pprof__cfitab *)PPROF_MALLOC(sizeof *t);
         if (!t) return NULL;
         memset(t, 0, sizeof *t);
-        t->lo = e->lo;
-        t->hi = e->hi;
+        t->lo = lo;
+        t->hi = hi;
     }
-    t->off = e->off;
+    t->off = off;
     t->inode = e->inode;
     t->path = pprof__mem_strdup(e->path);
     if (!t->path) {
         pprof__cfi_free(t);
         return NULL;
     }
-    t->pub = pub;
     t->next = pprof__unw.tabs;
     pprof__unw.tabs = t;
     pprof__unw.bytes += t->mem_size;
     pprof__unw.eh_bytes += t->eh_size;
     pprof__unw.build_ns += t->build_ns;
+found:
+    t->pub = pub;
     return t->nrow ? t : NULL;
 }
 
@@ -3947,7 +3962,7 @@ PPROF__FN int pprof__cfi_publish(const pprof__maps *m) {
             r->hi = e->hi;
             r->flags = (!e->w && pprof__maps_is_pinned(e) ? PPROF__R_TRUSTED : 0) |
                        (guarded ? PPROF__R_GUARDED : 0);
-            r->cfi = cfi && !e->w ? pprof__cfi_get(e, &exe, sorted, nsorted, pprof__unw.pubs + 1)
+            r->cfi = cfi && !e->w ? pprof__cfi_get(e, m, &exe, sorted, nsorted, pprof__unw.pubs + 1)
                                   : NULL;
             fresh += !pprof__maps_find(old->x, old->nx, e->lo, &lo, &hi) || lo != e->lo || hi != e->hi;
         }

@@ -3,9 +3,9 @@
 # programs under LD_PRELOAD=build/libpprof.so. For each program, in one run with perf
 # --call-graph dwarf sampling it too (tests/realstacks.py): the share of stacks whole to
 # the outermost frame, frames that are not code, median depth against perf's, and whether
-# the hottest functions' callers agree. Then the wall time of the program unprofiled and
-# under pprof.h at 100 and 1000 Hz, 3 alternating rounds, medians. Programs not installed
-# are listed and skipped. About 6 minutes.
+# the hottest functions' callers agree. Then the CPU time of the program unprofiled and
+# under pprof.h at 100 and 1000 Hz, 5 alternating rounds, medians. Programs not installed
+# are listed and skipped. About 10 minutes; "bench/stacks.sh overhead" runs the second part.
 set -u
 cd "$(dirname "$0")/.."
 B=${B:-build}
@@ -23,7 +23,7 @@ my $n = () = $s =~ /k1\d+/g; print STDERR "$n\n";
 PL
 cat > "$T/work.lua" <<'LUA'
 local t = {}
-for i = 1, 3000000 do t[i % 100000 + 1] = (t[i % 100000 + 1] or 0) + i * 0.5 end
+for i = 1, 12000000 do t[i % 100000 + 1] = (t[i % 100000 + 1] or 0) + i * 0.5 end
 local s = {} for i = 1, 200000 do s[#s + 1] = tostring(i) end
 table.sort(s) print(#s)
 LUA
@@ -61,9 +61,9 @@ progs=(
     "sqlite3|sqlite3 -init $T/work.sql :memory: .quit"
     "gzip|gzip -9 -c $T/words"
 )
-echo "== stacks: Debian's programs under LD_PRELOAD=$B/libpprof.so at 1000 Hz, perf --call-graph dwarf on the same run"
 missing=""
-for p in "${progs[@]}"; do
+[ "${1:-}" = overhead ] || echo "== stacks: Debian's programs under LD_PRELOAD=$B/libpprof.so at 1000 Hz, perf --call-graph dwarf on the same run"
+[ "${1:-}" = overhead ] || for p in "${progs[@]}"; do
     name=${p%%|*}
     cmd=${p#*|}
     bin=${cmd%% *}
@@ -73,29 +73,30 @@ for p in "${progs[@]}"; do
 done
 [ -n "$missing" ] && echo "   not installed:$missing"
 
-echo "== overhead: wall time under pprof.h vs unprofiled (3 alternating rounds, medians)"
-med() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+echo "== overhead: CPU time (user + system) under pprof.h vs unprofiled, 5 alternating rounds, medians"
 for p in "${progs[@]}"; do
     name=${p%%|*}
     cmd=${p#*|}
     bin=${cmd%% *}
     command -v "$bin" >/dev/null || continue
-    : > "$T/t0"; : > "$T/t100"; : > "$T/t1000"
-    for r in 1 2 3; do
-        for mode in 0 100 1000; do
-            s=$(date +%s%N)
-            if [ $mode = 0 ]; then
-                # shellcheck disable=SC2086
-                $cmd > /dev/null 2>&1
-            else
-                # shellcheck disable=SC2086
-                env LD_PRELOAD="$PWD/$B/libpprof.so" PPROF_CPU="$T/p.pb.gz" PPROF_CPU_HZ=$mode $cmd > /dev/null 2>&1
-            fi
-            echo $(( $(date +%s%N) - s )) >> "$T/t$mode"
-        done
-    done
-    b=$(med < "$T/t0"); a=$(med < "$T/t100"); c=$(med < "$T/t1000")
-    awk -v n="$name" -v b="$b" -v a="$a" -v c="$c" 'BEGIN {
-        printf "   %-9s unprofiled %6.2f s   100 Hz %+5.1f%%   1000 Hz %+5.1f%%\n", n, b / 1e9,
-               100 * (a / b - 1), 100 * (c / b - 1) }'
+    # shellcheck disable=SC2086
+    python3 - "$name" "$PWD/$B/libpprof.so" "$T/p.pb.gz" $cmd <<'PY'
+import os, resource, statistics, subprocess, sys
+name, lib, out, cmd = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4:]
+def run(hz):
+    env = dict(os.environ)
+    if hz:
+        env.update(LD_PRELOAD=lib, PPROF_CPU=out, PPROF_CPU_HZ=str(hz))
+    r0 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    subprocess.run(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    r1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return (r1.ru_utime - r0.ru_utime) + (r1.ru_stime - r0.ru_stime)
+t = {0: [], 100: [], 1000: []}
+for _ in range(5):
+    for hz in (0, 100, 1000):
+        t[hz].append(run(hz))
+b = statistics.median(t[0])
+print("   %-9s unprofiled %6.2f CPU-s   100 Hz %+5.1f%%   1000 Hz %+5.1f%%" % (name, b,
+      100 * (statistics.median(t[100]) / b - 1), 100 * (statistics.median(t[1000]) / b - 1)))
+PY
 done
