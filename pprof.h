@@ -1581,17 +1581,22 @@ PPROF__HOT PPROF__NO_SANITIZE int pprof__unw_step(pprof__uwalk *w, const pprof__
     const pprof__cfirule *r = NULL;
     int why, by;
     nx->tramp = 0;
-    if (!x) w->unknown_code = 1; /* code newer than the snapshot (dlopen), or a JIT's */
-    else if (w->mode == PPROF_UNWIND_CFI && x->cfi) r = pprof__unw_rule(w, x, at);
+    if (!x && !st->tramp) w->unknown_code = 1; /* code newer than the snapshot (dlopen), a JIT's */
+    else if (w->mode == PPROF_UNWIND_CFI && x && x->cfi && !st->tramp) r = pprof__unw_rule(w, x, at);
     if (r) {
         if ((why = pprof__unw_by_rule(w, r, st, first, nx)) >= 0) return why;
         if (r->signal) { /* a signal's context: maybe on another stack, any pc of code */
             if (!pprof__unw_stack_at(w, nx->sp)) return PPROF__END_STACK;
             if (!pprof__unw_code(w, nx->pc)) return PPROF__END_NOTCODE;
             by = PPROF__BY_SIG;
-        } else {
+        } else { /* inside code; not after a call only as a handler's return address (the
+                    signal trampoline, which may start its mapping) or one a rule vouches for */
             if (nx->pc < 4096) return PPROF__END_NOTCODE;
-            if (!pprof__unw_code(w, nx->pc - 1)) { w->unknown_code = 1; return PPROF__END_NOTCODE; }
+            x = pprof__unw_code(w, nx->pc - 1);
+            if (!x || !pprof__unw_after_call_cached(w, x, nx->pc)) {
+                if (pprof__unw_code(w, nx->pc) && pprof__unw_is_sigreturn(w, nx->pc)) nx->tramp = 1;
+                else if (!x) { w->unknown_code = 1; return PPROF__END_NOTCODE; }
+            }
             by = PPROF__BY_CFI;
         }
     } else if (st->tramp || (!st->exact && w->mode == PPROF_UNWIND_CFI && x &&
@@ -3904,9 +3909,9 @@ PPROF__FN void pprof__cfi_retire(void) {
 
 /* Fills the unpublished snapshot from m: every readable region, each executable one with
    its unwind table (built now for those new to it), publishes it and frees the tables no
-   snapshot can reach any more. Maps the snapshots on first use. Returns how many code
-   regions are new since the last snapshot, or -1 if handlers kept the old copy busy for
-   too long or memory ran out (try again later). */
+   snapshot can reach any more. Maps the snapshots on first use. Returns how many regions
+   (code, or writable: a new thread's stack) are new since the last snapshot, or -1 if
+   handlers kept the old copy busy for too long or memory ran out (try again later). */
 PPROF__FN int pprof__cfi_publish(const pprof__maps *m) {
     pprof__snap *s, *old;
     pprof__exe exe;
@@ -3949,6 +3954,8 @@ PPROF__FN int pprof__cfi_publish(const pprof__maps *m) {
         if (!e->r) continue;
         if (e->w && s->nrw < PPROF_MAX_MAPS) { /* beyond the table: leaf-only samples there */
             pprof__range *r = &s->rw[s->nrw++];
+            uintptr_t lo, hi;
+            fresh += !pprof__maps_find(old->rw, old->nrw, e->lo, &lo, &hi) || lo != e->lo || hi != e->hi;
             r->lo = e->lo;
             r->hi = e->hi;
             r->flags = (strcmp(e->path, "[stack]") == 0 ? PPROF__R_TRUSTED : 0) |
@@ -4409,8 +4416,8 @@ PPROF__FN int pprof__cpu_refresh(void) {
 
 /* Every 20 ms: drain the ring, arm timers for new threads. Every 500 ms, and at once when
    a handler meets a stack or code the snapshot lacks (it wakes this thread): refresh the
-   snapshot and build the new code's unwind tables. A refresh that finds nothing new (JIT
-   code, a return address into data) holds the next one back for 100 ms. */
+   snapshot and build the new code's unwind tables. The next such refresh waits 5 ms, or
+   100 ms after one that found nothing new (code no table can cover, like a JIT's). */
 PPROF__FN void *pprof__cpu_thread(void *arg) {
     PPROF__HEAP_SELF(); /* the profiler's own allocations are not the program's */
     int64_t now = pprof__os_mono_ns(), next = now + PPROF__DRAIN_NS, mapped = now, gap = 0;
@@ -4428,7 +4435,7 @@ PPROF__FN void *pprof__cpu_thread(void *arg) {
         }
         if (now - mapped >= PPROF__MAPS_NS ||
             (now - mapped >= gap && __atomic_exchange_n(&pprof__sig.maps_miss, 0, __ATOMIC_RELAXED))) {
-            gap = pprof__cpu_refresh() > 0 ? 0 : PPROF__MAPS_NS / 5;
+            gap = pprof__cpu_refresh() > 0 ? PPROF__MAPS_NS / 100 : PPROF__MAPS_NS / 5;
             mapped = pprof__os_mono_ns();
         }
     }

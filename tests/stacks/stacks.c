@@ -339,7 +339,7 @@ int main(int argc, char **argv) {
         }
         if (!ok) {
             wrong[c] += s->value[0];
-            if (first_bad) { /* show the first difference */
+            if (first_bad && (!getenv("STACKS_SHOW") || strcmp(getenv("STACKS_SHOW"), case_name[c]) == 0)) { /* the first difference */
                 first_bad = 0;
                 fprintf(stderr, "%s: %s sample of %d frames, expected %d:\n", label, case_name[c],
                         s->nlocation - k, nexpect[c]);
