@@ -3182,19 +3182,8 @@ PPROF__FN uint64_t pprof__rd_n(pprof__rd *r, size_t n) { /* little-endian, n <= 
     r->p += n;
     return v;
 }
-PPROF__FN uint64_t pprof__rd_uleb(pprof__rd *r) {
-    uint64_t v = 0;
-    unsigned s = 0;
-    while (r->p < r->end) {
-        unsigned char b = *r->p++;
-        if (s < 64) v |= (uint64_t)(b & 0x7f) << s;
-        s += 7;
-        if (!(b & 0x80)) return v;
-    }
-    r->bad = 1;
-    return 0;
-}
-PPROF__FN int64_t pprof__rd_sleb(pprof__rd *r) {
+/* A LEB128 number, sign-extended when sign. */
+PPROF__FN uint64_t pprof__rd_leb(pprof__rd *r, int sign) {
     uint64_t v = 0;
     unsigned s = 0;
     while (r->p < r->end) {
@@ -3202,13 +3191,15 @@ PPROF__FN int64_t pprof__rd_sleb(pprof__rd *r) {
         if (s < 64) v |= (uint64_t)(b & 0x7f) << s;
         s += 7;
         if (!(b & 0x80)) {
-            if (s < 64 && (b & 0x40)) v |= ~(uint64_t)0 << s;
-            return (int64_t)v;
+            if (sign && s < 64 && (b & 0x40)) v |= ~(uint64_t)0 << s;
+            return v;
         }
     }
     r->bad = 1;
     return 0;
 }
+PPROF__FN uint64_t pprof__rd_uleb(pprof__rd *r) { return pprof__rd_leb(r, 0); }
+PPROF__FN int64_t pprof__rd_sleb(pprof__rd *r) { return (int64_t)pprof__rd_leb(r, 1); }
 /* A pointer in DW_EH_PE encoding enc; at is the object address of r->p (for pcrel). */
 PPROF__FN uint64_t pprof__rd_ptr(pprof__rd *r, unsigned enc, uint64_t at) {
     uint64_t v;

@@ -98,20 +98,11 @@ static void t_cfi_all_code(const prd_profile *p) {
         }
 }
 
-/* A library built without frame pointers, loaded after the profile started: its stacks are
-   whole (the tables of new code are built when a sample first meets it). */
-static void t_cfi_dlopen_nofp(void) {
-    static const char *chain[] = {"lib_outer", "t_cfi_caller"};
-    char so[64], path[64];
-    FILE *fp;
+/* Profiles (1000 Hz, into fp, which it closes) a thread that calls lib_outer of library so for ms
+   milliseconds, loaded after the profile started. */
+static void t_cfi_profile_lib(const char *so, FILE *fp, int64_t ms) {
     void *h, *sym;
     pthread_t t;
-    prd_profile p;
-    double share;
-    if (!t_have("cc")) T_SKIP("cc not found: cannot build the test library");
-    snprintf(so, sizeof so, "/tmp/pprof-cfi-%d-a.so", (int)getpid());
-    t_cfi_build(so);
-    fp = t_tmpfile(path, sizeof path);
     pprof_set_cpu_rate(1000);
     T_CHECK(pprof_cpu_start(fp) == PPROF_OK, "start");
     pprof__os_sleep_ns(50000000);
@@ -121,12 +112,25 @@ static void t_cfi_dlopen_nofp(void) {
     memcpy((void *)&t_cfi_outer, &sym, sizeof sym);
     t_cfi_stop = 0;
     pthread_create(&t, NULL, t_cfi_caller, NULL);
-    pprof__os_sleep_ns(700000000);
+    pprof__os_sleep_ns(ms * 1000000);
     t_cfi_stop = 1;
     pthread_join(t, NULL);
     T_CHECK(pprof_cpu_stop() == PPROF_OK, "stop");
     dlclose(h);
     fclose(fp);
+}
+
+/* A library built without frame pointers, loaded after the profile started: its stacks are
+   whole (the tables of new code are built when a sample first meets it). */
+static void t_cfi_dlopen_nofp(void) {
+    static const char *chain[] = {"lib_outer", "t_cfi_caller"};
+    char so[64], path[64];
+    prd_profile p;
+    double share;
+    if (!t_have("cc")) T_SKIP("cc not found: cannot build the test library");
+    snprintf(so, sizeof so, "/tmp/pprof-cfi-%d-a.so", (int)getpid());
+    t_cfi_build(so);
+    t_cfi_profile_lib(so, t_tmpfile(path, sizeof path), 700);
     memset(&p, 0, sizeof p);
     t_load(path, &p);
     T_CHECK(t_flat(&p, "lib_inner", 0) >= 100, "lib_inner: %lld ms", (long long)t_flat(&p, "lib_inner", 0));
@@ -147,29 +151,12 @@ static void t_cfi_corrupt_eh_frame(void) {
     int keep;
     if (!t_have("cc")) T_SKIP("cc not found: cannot build the test library");
     for (keep = 0; keep < 2; keep++) {
-        FILE *fp;
-        void *h, *sym;
-        pthread_t t;
         prd_profile p;
         int i, found = 0;
         snprintf(so, sizeof so, "/tmp/pprof-cfi-%d-bad%d.so", (int)getpid(), keep);
         t_cfi_build(so);
         t_cfi_corrupt(so, keep);
-        fp = t_tmpfile(path, sizeof path);
-        pprof_set_cpu_rate(1000);
-        T_CHECK(pprof_cpu_start(fp) == PPROF_OK, "start");
-        h = dlopen(so, RTLD_NOW);
-        T_CHECK(h != NULL, "dlopen: %s", dlerror());
-        sym = dlsym(h, "lib_outer");
-        memcpy((void *)&t_cfi_outer, &sym, sizeof sym);
-        t_cfi_stop = 0;
-        pthread_create(&t, NULL, t_cfi_caller, NULL);
-        pprof__os_sleep_ns(400000000);
-        t_cfi_stop = 1;
-        pthread_join(t, NULL);
-        T_CHECK(pprof_cpu_stop() == PPROF_OK, "stop");
-        dlclose(h);
-        fclose(fp);
+        t_cfi_profile_lib(so, t_tmpfile(path, sizeof path), 400);
         memset(&p, 0, sizeof p);
         t_load(path, &p);
         T_CHECK(t_flat(&p, "lib_inner", 0) >= 50, "lib_inner: %lld ms", (long long)t_flat(&p, "lib_inner", 0));
