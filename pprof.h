@@ -2862,19 +2862,24 @@ PPROF__FN int pprof__img_open(const pprof__mapent *e, const pprof__exe *exe, ppr
     return -1;
 }
 
-/* The runtime bias of the mapping that starts at lo from file offset off: from the PT_LOAD
-   segment off belongs to (maps offsets are paged). 0, or -1 if none holds it. */
+/* The runtime bias of the executable mapping that starts at lo from file offset off: from
+   the executable PT_LOAD segment holding that offset (maps offsets are paged, so a segment
+   that shares its first page with another, as lld lays them out, is told by PF_X), else any
+   PT_LOAD holding it. 0, or -1 if none does. */
 PPROF__FN int pprof__img_bias(const Elf64_Ehdr *eh, const Elf64_Phdr *ph, uintptr_t lo,
                               uintptr_t off, uintptr_t *bias) {
     size_t i;
-    for (i = 0; ph && i < eh->e_phnum; i++) {
-        uint64_t base = ph[i].p_offset & ~(uint64_t)0xfff;
-        if (ph[i].p_type == PT_LOAD && base <= off && off - base <= ph[i].p_filesz) {
+    int pass;
+    for (pass = 0; pass < 2; pass++)
+        for (i = 0; ph && i < eh->e_phnum; i++) {
+            uint64_t base = ph[i].p_offset & ~(uint64_t)0xfff;
+            if (ph[i].p_type != PT_LOAD || (pass == 0 && !(ph[i].p_flags & PF_X)) || base > off ||
+                off - base > ph[i].p_offset - base + ph[i].p_filesz)
+                continue;
             *bias = eh->e_type == ET_EXEC ? 0
                   : (uintptr_t)(lo + ph[i].p_offset - off - ph[i].p_vaddr);
             return 0;
         }
-    }
     return -1;
 }
 

@@ -208,6 +208,20 @@ for cc in gcc clang g++ clang++; do
     done
 done
 
+# the same linked by lld, whose layout shares the code segment's first page with the headers
+# (the load bias must come from the executable segment)
+for cc in clang clang++; do
+    case $cc in clang++) lang="-x c++ -std=c++17" ;; *) lang="-std=c11" ;; esac
+    tag=${cc}_lld_O2nofp
+    if ! command -v ld.lld >/dev/null; then result SKIP "stacks_$tag" "ld.lld not found (Debian package lld)"; continue; fi
+    if out=$($cc $lang -O2 -fomit-frame-pointer -fuse-ld=lld -g $WARN -pthread tests/stacks/stacks.c -o "$B/stacks_$tag" 2>&1); then
+        relay < <(timeout 60 "$B/stacks_$tag" "stacks_$tag" 2>&1)
+        [ $relay_end = 1 ] || result FAIL "stacks_$tag" "ended before its last check (crash or timeout)"
+    else
+        result FAIL "stacks_build_$tag" "$(echo "$out" | head -5)"
+    fi
+done
+
 # --- libFuzzer smoke: each target of tests/fuzz/ replays its seed corpus (the regression
 # inputs of past crashes too), then fuzzes a few seconds; `make fuzz` runs them for longer
 relay < <(FUZZ_DIR="$B/fuzz" tools/fuzz.sh --smoke 2>&1)
