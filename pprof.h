@@ -192,9 +192,10 @@
      ends there. Each profile's comment (atop go tool pprof -top) counts how its stacks
      ended (whole, cut at PPROF_MAX_FRAMES, at a return address that is not code, at the
      stack's edge, at code with neither rule nor record) and how each caller was found.
-     Limits: code loaded moments ago is cut until its table exists (about a millisecond);
-     with PPROF_UNWIND_FP frames that frameless code hides are skipped, and the caller of a
-     leaf that keeps stack but no frame may be a stale return address from sp.
+     Limits: code loaded moments ago is cut, unguessed, until its table exists (a few ms);
+     with PPROF_UNWIND_FP frames that frameless code hides are skipped; the caller of a leaf
+     in code with neither rules nor a frame (hand-written assembly, a JIT's, or any with
+     PPROF_UNWIND_FP) that keeps stack may be a stale return address from sp.
 
    PLATFORMS
      Linux on x86-64 (tested) and aarch64 (compiles; untested). Elsewhere the API compiles and
@@ -1205,6 +1206,7 @@ static struct pprof__unw_state {
     int64_t build_ns;         /* time spent building them */
     int pinned;               /* pprof__sym_pin has run */
     int64_t event_ns;         /* atomic: no refresh for a heap or lock event before then */
+    unsigned unmaps;          /* atomic: odd while a wrapped dlclose runs, +2 after each */
     uint64_t ends[PPROF__END_N], by[PPROF__BY_N]; /* atomic: stacks outside CPU profiles */
 } pprof__unw;
 
@@ -1541,8 +1543,12 @@ PPROF__HOT PPROF__NO_SANITIZE int pprof__unw_by_record(pprof__uwalk *w, const pp
 }
 
 // sigsafe: the caller of the interrupted function when it has no rule: the return address
-// at sp (x86-64; at sp + 8 just after push %rbp) or in the link register (aarch64), if that
-// is code after a call and not what its frame pointer's record says (then fp is its own).
+// at sp (x86-64; with frame records only, at sp + 8 just after push %rbp) or in the link
+// register (aarch64), if that is code after a call and not what its frame pointer's record
+// says (then fp is its own). Code without rules that keeps stack (hand-written assembly)
+// can hold a stale return address of an earlier, deeper call there: a guess, counted apart
+// (PPROF__BY_SP); one word above sp that is where the ABI's alignment leaves such words,
+// so the walk by rules never reads it.
 PPROF__FN PPROF__NO_SANITIZE int pprof__unw_by_leaf(pprof__uwalk *w, const pprof__ureg *st,
                                                     pprof__ureg *nx) {
     const uintptr_t W = sizeof(uintptr_t);
@@ -1551,7 +1557,7 @@ PPROF__FN PPROF__NO_SANITIZE int pprof__unw_by_leaf(pprof__uwalk *w, const pprof
     int adv = 0;
 #if defined(PPROF__X86_64)
     if ((st->known & PPROF__K_SP) && pprof__unw_words(w, st->sp, 2, v)) {
-        adv = v[0] == st->fp && (st->known & PPROF__K_FP) ? 2 : 1;
+        adv = v[0] == st->fp && (st->known & PPROF__K_FP) && w->mode == PPROF_UNWIND_FP ? 2 : 1;
         cand = v[adv - 1];
     }
 #else
@@ -1605,6 +1611,10 @@ PPROF__HOT PPROF__NO_SANITIZE int pprof__unw_step(pprof__uwalk *w, const pprof__
         if (!pprof__unw_stack_at(w, nx->sp)) return PPROF__END_STACK;
         if (!pprof__unw_code(w, nx->pc)) return PPROF__END_NOTCODE;
         by = PPROF__BY_SIG;
+    } else if (!x && w->mode == PPROF_UNWIND_CFI) {
+        return PPROF__END_NOINFO; /* code the snapshot does not know yet (loaded a moment ago):
+                                     its table comes with the refresh this asks for; a guess
+                                     at sp or through a frame pointer could be stale */
     } else {
         why = first && w->uc ? pprof__unw_by_leaf(w, st, nx) : PPROF__END_NOINFO;
         by = PPROF__BY_SP;
@@ -3908,7 +3918,7 @@ PPROF__FN void pprof__cfi_retire(void) {
    snapshot can reach any more. Maps the snapshots on first use. Returns how many regions
    (code, or writable: a new thread's stack) are new since the last snapshot, or -1 if
    handlers kept the old copy busy for too long or memory ran out (try again later). */
-PPROF__FN int pprof__cfi_publish(const pprof__maps *m) {
+PPROF__FN int pprof__cfi_publish(const pprof__maps *m, unsigned unmaps) {
     pprof__snap *s, *old;
     pprof__exe exe;
     pprof__cfitab **sorted = NULL, *t;
@@ -3916,6 +3926,10 @@ PPROF__FN int pprof__cfi_publish(const pprof__maps *m) {
     int next, spins = 0, fresh = 0;
     int cfi = __atomic_load_n(&pprof__unw_mode, __ATOMIC_RELAXED) == PPROF_UNWIND_CFI;
     pthread_mutex_lock(&pprof__unw_mu);
+    if ((unmaps & 1) || __atomic_load_n(&pprof__unw.unmaps, __ATOMIC_ACQUIRE) != unmaps) {
+        pthread_mutex_unlock(&pprof__unw_mu); /* an object went away since m was read */
+        return -2;
+    }
     if (!pprof__sig.snap) {
         pprof__snap *two = (pprof__snap *)pprof__mem_map(2 * sizeof(pprof__snap));
         if (!two) { pthread_mutex_unlock(&pprof__unw_mu); return -1; }
@@ -3978,14 +3992,48 @@ PPROF__FN int pprof__cfi_publish(const pprof__maps *m) {
     return fresh;
 }
 
-/* Reads /proc/self/maps and publishes it (pprof__cfi_publish, whose result it returns). */
-PPROF__FN int pprof__cfi_refresh(void) {
+/* The loader's counts of objects added and removed (dl_iterate_phdr's dlpi_adds and
+   dlpi_subs), declared under a name of our own so no <link.h> of the program's clashes. */
+typedef struct pprof__dlpi {
+    uintptr_t addr;
+    const char *name;
+    const void *phdr;
+    uint16_t phnum;
+    unsigned long long adds, subs;
+} pprof__dlpi;
+extern int pprof__dl_iterate(int (*cb)(pprof__dlpi *, size_t, void *), void *data)
+    __asm__("dl_iterate_phdr");
+PPROF__FN int pprof__dl_count(pprof__dlpi *info, size_t size, void *data) {
+    unsigned long long *n = (unsigned long long *)data;
+    if (size >= sizeof *info) n[0] = info->adds + info->subs;
+    return 1; /* the counts are in every entry: the first will do */
+}
+PPROF__FN unsigned long long pprof__dl_changes(void) {
+    unsigned long long n = 0;
+    pprof__dl_iterate(pprof__dl_count, &n);
+    return n;
+}
+
+/* Reads /proc/self/maps and publishes it (pprof__cfi_publish, whose result it returns),
+   handing the maps to log first if given. A dlopen or dlclose while it ran may have made
+   what it read stale (other code at an address the tables know): then again, twice at most;
+   a dlclose that libpprof.so wraps (pprof__unw.unmaps) stops the stale copy from being
+   published at all.
+   (The loader's lock is never taken with unw_mu held: a dl_iterate_phdr callback may
+   allocate, and a sampled allocation takes unw_mu.) */
+PPROF__FN int pprof__cfi_refresh(void (*log)(const pprof__maps *)) {
     pprof__maps m;
-    int rc;
-    if (pprof__maps_read(&m) != 0) return -1;
-    rc = pprof__cfi_publish(&m);
-    pprof__maps_free(&m);
-    return rc;
+    int rc = -1, tries;
+    for (tries = 0; tries < 3; tries++) {
+        unsigned long long loads = pprof__dl_changes();
+        unsigned unmaps = __atomic_load_n(&pprof__unw.unmaps, __ATOMIC_ACQUIRE);
+        if (pprof__maps_read(&m) != 0) return -1;
+        if (log) log(&m);
+        rc = pprof__cfi_publish(&m, unmaps);
+        pprof__maps_free(&m);
+        if (rc == -1 || (rc >= 0 && pprof__dl_changes() == loads)) break;
+    }
+    return rc < 0 ? -1 : rc;
 }
 
 /* A profile comment on the unwind tables: how many, their memory, and what built them cost. */
@@ -4013,7 +4061,7 @@ PPROF__FN int pprof__cfi_event_refresh(int force) {
                                      __ATOMIC_RELAXED))
         return -1; /* another thread refreshes */
     pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &cs);
-    fresh = pprof__cfi_refresh();
+    fresh = pprof__cfi_refresh(NULL);
     pthread_setcancelstate(cs, NULL);
     __atomic_store_n(&pprof__unw.event_ns, fresh > 0 ? now : now + 200000000, __ATOMIC_RELAXED);
     return fresh;
@@ -4401,22 +4449,17 @@ PPROF__FN void pprof__cpu_log_free(void) {
 /* Reads maps, publishes them to the unwinder and logs them. Returns the number of code
    regions new to the snapshot, or -1. */
 PPROF__FN int pprof__cpu_refresh(void) {
-    pprof__maps m;
-    int rc;
-    if (pprof__maps_read(&m) != 0) return -1;
-    rc = pprof__cfi_publish(&m);
-    pprof__cpu_log_maps(&m);
-    pprof__maps_free(&m);
-    return rc;
+    return pprof__cfi_refresh(pprof__cpu_log_maps);
 }
 
-/* Every 20 ms: drain the ring, arm timers for new threads. Every 500 ms, and at once when
-   a handler meets a stack or code the snapshot lacks (it wakes this thread): refresh the
-   snapshot and build the new code's unwind tables. The next such refresh waits 5 ms, or
+/* Every 20 ms: drain the ring, arm timers for new threads. Every 500 ms, within 20 ms of a
+   dlopen or dlclose, and at once when a handler meets a stack or code the snapshot lacks
+   (it wakes this thread): refresh the snapshot and build the new code's unwind tables. The next such refresh waits 5 ms, or
    100 ms after one that found nothing new (code no table can cover, like a JIT's). */
 PPROF__FN void *pprof__cpu_thread(void *arg) {
     PPROF__HEAP_SELF(); /* the profiler's own allocations are not the program's */
     int64_t now = pprof__os_mono_ns(), next = now + PPROF__DRAIN_NS, mapped = now, gap = 0;
+    unsigned long long loads = pprof__dl_changes(), l;
     (void)arg;
     prctl(PR_SET_NAME, "pprof-cpu", 0, 0, 0);
     pprof__cpu.drain_tid = pprof__os_gettid(); /* read by the scans of this thread only */
@@ -4428,6 +4471,10 @@ PPROF__FN void *pprof__cpu_thread(void *arg) {
             if (!__atomic_load_n(&pprof__cpu.drain_paused, __ATOMIC_ACQUIRE)) pprof__cpu_drain();
             pprof__cpu_scan();
             next = now + PPROF__DRAIN_NS;
+            if ((l = pprof__dl_changes()) != loads) { /* dlopen, dlclose: maybe other code at */
+                loads = l;                            /* an address the tables know */
+                mapped = now - PPROF__MAPS_NS;
+            }
         }
         if (now - mapped >= PPROF__MAPS_NS ||
             (now - mapped >= gap && __atomic_exchange_n(&pprof__sig.maps_miss, 0, __ATOMIC_RELAXED))) {
@@ -4501,9 +4548,30 @@ PPROF__FN void pprof__cpu_postfork_child(void) {
     if (pprof__fork_masked) pthread_sigmask(SIG_SETMASK, &pprof__fork_oldmask, NULL);
 }
 
+/* Calls once, outside any handler, the C library functions a handler calls, so a program
+   with lazy binding never resolves one inside a handler (the dynamic linker's resolver needs
+   some 3 KiB of a stack that may be nearly full). */
+PPROF__FN void pprof__sig_warm(void) {
+    static volatile size_t n = 1;
+    unsigned char a[8] = {0}, b[8] = {0};
+    struct iovec l, r;
+    pprof__os_mono_ns();
+    pprof__os_gettid();
+    (void)pthread_self();
+    memset(a, 1, n);
+    memcpy(b, a, n);
+    if (memcmp(a, b, n) != 0) a[0] = 2;
+    l.iov_base = a;
+    l.iov_len = n;
+    r.iov_base = b;
+    r.iov_len = n;
+    syscall(SYS_process_vm_readv, (long)pprof__os_gettid(), &l, 1L, &r, 1L, 0L);
+}
+
 /* Installs the handler unless a foreign one is there. Under cpu_mu. */
 PPROF__FN int pprof__cpu_install(void) {
     struct sigaction sa, old;
+    pprof__sig_warm();
     if (sigaction(PPROF_SIGNAL, NULL, &old) != 0) { __atomic_store_n(&pprof__os_errno, errno, __ATOMIC_RELAXED); return PPROF_ERR_OS; }
     if ((old.sa_flags & SA_SIGINFO) && old.sa_sigaction == pprof__sig_handler) return PPROF_OK;
     if (!(old.sa_flags & SA_SIGINFO) && old.sa_handler != SIG_DFL && old.sa_handler != SIG_IGN)
@@ -6325,7 +6393,7 @@ PPROF__FN pprof__dslot *pprof__dump_take(size_t *n_out) {
                                                   pprof__cpu_postfork_child) == 0)
         pprof__cpu.atfork_done = 1; /* a fork child must find the dump lock free */
     /* the drain thread keeps the snapshot fresh during a profile */
-    snap = pprof__cpu.running ? pprof__sig.snap != NULL : pprof__cfi_refresh() >= 0;
+    snap = pprof__cpu.running ? pprof__sig.snap != NULL : pprof__cfi_refresh(NULL) >= 0;
     if (me != (size_t)-1)
         s[me].n = (uint32_t)pprof__cfi_stack((uintptr_t)__builtin_frame_address(0), 0, s[me].pc);
     if (asked && snap && pprof__cpu_install() == PPROF_OK) {
@@ -6347,7 +6415,18 @@ PPROF__FN pprof__dslot *pprof__dump_take(size_t *n_out) {
         if (pprof__dump_in_syscall(s[i].tid, &pc, &sp) &&
             __atomic_compare_exchange_n(&s[i].state, &claim, 4, 0, __ATOMIC_ACQUIRE,
                                         __ATOMIC_RELAXED)) {
-            s[i].n = snap ? (uint32_t)pprof__dump_scan(pc, sp, s[i].pc, PPROF_MAX_FRAMES) : 1;
+            uintptr_t pc2, sp2;
+            int tries = 0;
+            /* the thread may wake, run and sleep again elsewhere while its stack is copied:
+               read until the call it sleeps in is the same before and after, or give its pc */
+            do {
+                s[i].n = snap ? (uint32_t)pprof__dump_scan(pc, sp, s[i].pc, PPROF_MAX_FRAMES) : 1;
+                if (!pprof__dump_in_syscall(s[i].tid, &pc2, &sp2)) { s[i].n = 1; break; }
+                if (pc2 == pc && sp2 == sp) break;
+                pc = pc2;
+                sp = sp2;
+                s[i].n = 1;
+            } while (++tries < 3);
             s[i].pc[0] = pc;
             s[i].why = NULL;
             s[i].run = "sleeping in a system call";

@@ -79,8 +79,11 @@ static void t_unw_good_chain(void) {
     for (i = 0; i < 5; i++) T_CHECK(out[1 + i] == t_ra(code, i), "frame %d", i);
     T_CHECK(w.end == PPROF__END_ROOT && w.by[PPROF__BY_FP] == 5, "end %d, %u by records",
             w.end, w.by[PPROF__BY_FP]);
-    n = t_walk(s, PPROF_UNWIND_CFI, NULL, 0x42, lo, fp, lo, hi, 0, out, &w);
+    n = t_walk(s, PPROF_UNWIND_CFI, NULL, (uintptr_t)code + 8, lo, fp, lo, hi, 0, out, &w);
     T_CHECK(n == 6 && w.end == PPROF__END_ROOT, "no tables: records in cfi mode too (%d)", n);
+    n = t_walk(s, PPROF_UNWIND_CFI, NULL, 0x42, lo, fp, lo, hi, 0, out, &w);
+    T_CHECK(n == 1 && w.end == PPROF__END_NOINFO && w.unknown_code,
+            "a pc outside known code: cut at once in cfi mode, a refresh asked (%d)", n);
     free(code);
     free(st);
     free(s);
@@ -198,29 +201,32 @@ static void t_unw_leaf_caller(void) {
     unsigned char *code = t_code(s);
     ucontext_t uc;
     uintptr_t out[PPROF_MAX_FRAMES], fp = t_chain(st, code, 3), ra = t_ra(code, 7);
+    uintptr_t pc = (uintptr_t)code + 8; /* the interrupted pc: code without a rule */
     uintptr_t lo = (uintptr_t)&st->w[2], hi = (uintptr_t)&st->w[512];
     pprof__uwalk w;
     int n;
     memset(&uc, 0, sizeof uc);
     st->w[2] = ra; /* [sp]: a return address into code */
-    n = t_walk(s, PPROF_UNWIND_CFI, &uc, 1, lo, fp, lo, hi, 0, out, &w);
+    n = t_walk(s, PPROF_UNWIND_CFI, &uc, pc, lo, fp, lo, hi, 0, out, &w);
     T_CHECK(n == 5 && out[1] == ra && out[2] == t_ra(code, 0), "frameless leaf: %d frames", n);
     T_CHECK(w.by[PPROF__BY_SP] == 1 && w.by[PPROF__BY_FP] == 3, "counted %u %u",
             w.by[PPROF__BY_SP], w.by[PPROF__BY_FP]);
-    n = t_walk(s, PPROF_UNWIND_CFI, NULL, 1, lo, fp, lo, hi, 0, out, &w);
+    n = t_walk(s, PPROF_UNWIND_CFI, NULL, pc, lo, fp, lo, hi, 0, out, &w);
     T_CHECK(n == 4 && out[1] == t_ra(code, 0), "not a signal's frame 0: %d frames", n);
     st->w[2] = ra - 1; /* not after a call */
-    n = t_walk(s, PPROF_UNWIND_CFI, &uc, 1, lo, fp, lo, hi, 0, out, &w);
+    n = t_walk(s, PPROF_UNWIND_CFI, &uc, pc, lo, fp, lo, hi, 0, out, &w);
     T_CHECK(n == 4 && out[1] == t_ra(code, 0), "no call before it: %d frames", n);
-    st->w[2] = fp; /* just after push %rbp: the return address is one word up */
-    st->w[3] = ra;
-    n = t_walk(s, PPROF_UNWIND_CFI, &uc, 1, lo, fp, lo, hi, 0, out, &w);
+    st->w[2] = fp; /* just after push %rbp: the return address is one word up, which only */
+    st->w[3] = ra; /* the frame-record walk believes (code with rules never comes here) */
+    n = t_walk(s, PPROF_UNWIND_FP, &uc, pc, lo, fp, lo, hi, 0, out, &w);
     T_CHECK(n == 5 && out[1] == ra, "in the prologue: %d frames", n);
+    n = t_walk(s, PPROF_UNWIND_CFI, &uc, pc, lo, fp, lo, hi, 0, out, &w);
+    T_CHECK(n == 4 && out[1] == t_ra(code, 0), "no rule, sp holds fp: %d frames", n);
     st->w[2] = t_ra(code, 0); /* equal to the first record's return address: no duplicate */
-    n = t_walk(s, PPROF_UNWIND_CFI, &uc, 1, lo, fp, lo, hi, 0, out, &w);
+    n = t_walk(s, PPROF_UNWIND_CFI, &uc, pc, lo, fp, lo, hi, 0, out, &w);
     T_CHECK(n == 4, "duplicate caller: %d frames", n);
     st->w[511] = ra; /* sp at the very top: the word is not read */
-    n = t_walk(s, PPROF_UNWIND_CFI, &uc, 1, (uintptr_t)&st->w[511], 0, (uintptr_t)&st->w[511],
+    n = t_walk(s, PPROF_UNWIND_CFI, &uc, pc, (uintptr_t)&st->w[511], 0, (uintptr_t)&st->w[511],
                hi, 0, out, &w);
     T_CHECK(n == 1, "sp at the top: %d frames", n);
     free(code);

@@ -35,6 +35,7 @@
 #define PPROF_WRAP_PTHREAD
 #include "../pprof.h"
 
+#include <dlfcn.h>
 #include <errno.h>
 #include <limits.h>
 #include <signal.h>
@@ -213,6 +214,29 @@ __attribute__((constructor(102))) static void pprof__pre_init(void) {
 }
 
 static void pprof__pre_fini(void);
+
+/* dlclose: the unwinder's snapshot forgets the object's code as soon as it is gone, so code
+   a later dlopen puts at the same address is never walked by the old object's unwind table
+   (the drain thread would notice within 20 ms; this leaves no window). glibc's dlclose does
+   not depend on its caller, so it can be wrapped (dlopen, which searches its caller's
+   RPATH, cannot). */
+__attribute__((visibility("default"))) int dlclose(void *handle) {
+    static int (*real)(void *);
+    int rc, saved;
+    if (!real) {
+        void *f = dlsym((void *)-1l /* RTLD_NEXT */, "dlclose");
+        memcpy(&real, &f, sizeof f);
+        if (!real) return -1;
+    }
+    __atomic_add_fetch(&pprof__unw.unmaps, 1, __ATOMIC_SEQ_CST); /* a refresh reading maps */
+    rc = real(handle);                                          /* now publishes nothing */
+    __atomic_add_fetch(&pprof__unw.unmaps, 1, __ATOMIC_SEQ_CST);
+    saved = errno;
+    if (pprof__pre.pid == getpid() && __atomic_load_n(&pprof__sig.snap, __ATOMIC_ACQUIRE))
+        pprof__cfi_refresh(NULL);
+    errno = saved;
+    return rc;
+}
 
 /* sigsafe: SIGINT, SIGTERM or SIGHUP at their default: the writer thread writes the profiles
    and raises the signal again. Elsewhere (a forked child: no writer there) at once. */

@@ -39,7 +39,7 @@ static void check_snapshot(const pprof__maps *m) {
     pprof__snap *s;
     size_t i;
     int k;
-    FZ_CHECK(pprof__cfi_publish(m) >= 0);
+    FZ_CHECK(pprof__cfi_publish(m, 0) >= 0);
     s = pprof__maps_acquire();
     FZ_CHECK(s != NULL);
     FZ_CHECK(s->nrw >= 0 && s->nrw <= PPROF_MAX_MAPS && s->nx >= 0 && s->nx <= PPROF_MAX_MAPS);
