@@ -33,7 +33,7 @@ $(B)/run_zlib: $(TESTSRC) | $(B)
 	$(CC) -std=c11 $(CFLAGS) $(WARN) $(FP) -DPPROF_USE_ZLIB -DPRD_USE_ZLIB -pthread tests/run.c -o $@ -lm -lz
 
 $(B)/run_asan: $(TESTSRC) | $(B)
-	$(CLANG) -std=c11 -O1 -g $(WARN) $(FP) -fsanitize=address,undefined -fno-sanitize-recover=all \
+	$(CLANG) -std=c11 -O1 -g $(WARN) $(FP) -DPPROF_DEBUG_LOCKS -fsanitize=address,undefined -fno-sanitize-recover=all \
 	    -pthread tests/run.c -o $@ -lm
 
 $(B)/run_tsan: $(TESTSRC) | $(B)

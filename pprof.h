@@ -733,18 +733,54 @@ PPROF__FN void pprof__os_sleep_ns(int64_t ns) {
 /* Reads a whole small file (procfs) into a NUL-terminated PPROF_MALLOC buffer. */
 PPROF__FN char *pprof__os_read_file(const char *path, size_t *len_out);
 
-/* Starts one of the profiler's own threads with the profiling signal blocked (threads it
-   starts inherit that). Returns pthread_create's result. */
+/* Starts one of the profiler's own threads (the drain thread, the listener, which starts
+   the request threads, libpprof.so's writer) with every signal blocked for its whole life,
+   threads it starts too: a signal the program sends to the process (SIGTERM for a sigwait
+   loop, SIGUSR1, SIGINT) always goes to one of the program's threads, and the profiler's
+   threads are never sampled. Only faults stay open (SIGSEGV, SIGBUS, SIGILL, SIGFPE,
+   SIGTRAP, SIGSYS: they are the thread's own, and the program's crash handler must see
+   them). Returns pthread_create's result. */
 PPROF__FN int pprof__os_thread(pthread_t *th, void *(*fn)(void *)) {
+    static const int faults[] = {SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGTRAP, SIGSYS};
     sigset_t block, old;
+    size_t i;
     int rc;
-    sigemptyset(&block);
-    sigaddset(&block, PPROF_SIGNAL);
+    sigfillset(&block);
+    for (i = 0; i < sizeof faults / sizeof faults[0]; i++) sigdelset(&block, faults[i]);
     pthread_sigmask(SIG_BLOCK, &block, &old);
     rc = pthread_create(th, NULL, fn, NULL);
     pthread_sigmask(SIG_SETMASK, &old, NULL);
     return rc;
 }
+
+/* THE LOCK ORDER. Every process-wide lock of the implementation, in the one order in which
+   they may nest: a thread holding one takes only locks further down the list. A thread
+   that waits for another (a join, a dump's answers) while holding one counts as holding it
+   for what the other takes. The single fork handler (>>fork) takes them all in this order,
+   so the child finds each free and the state it guards whole. Built with
+   PPROF_DEBUG_LOCKS, every acquisition is checked against it (the runner's sanitizer
+   build is).
+      1  pprof__http_mu        listen and shutdown                          >>http
+      2  pprof__http_conn_mu   the listener's connections                   >>http
+      3  pprof__dump_mu        one thread dump at a time                    >>dump
+      4  pprof__cpu_mu         CPU profile start and stop                   >>cpu
+      5  pprof__unw_mu         region snapshots and unwind tables           >>cfi
+      6  pprof__sym_mu         symbol tables                                >>sym
+      7  pprof__lbl.mu         label sets                                   >>labels
+      8  pprof__heap.mu, pprof__block.mu, pprof__mutex.mu, pprof__tcreate.mu:
+                               record tables (leaves: nothing is taken under them) >>heap
+      9  pprof__http_token_mu  the access token (a leaf)                    >>http
+   Below all of them: the C library's own (malloc's arenas, stdio's, the dynamic linker's),
+   which fork takes after the handlers have run. The spin words (>>sync's wait slots, the
+   refresh claim) are held across no call that takes a lock. */
+#ifdef PPROF_DEBUG_LOCKS
+PPROF__FN void pprof__lock(pthread_mutex_t *m);   /* checked: defined in >>fork */
+PPROF__FN void pprof__unlock(pthread_mutex_t *m);
+#else
+#  define pprof__lock(m) ((void)pthread_mutex_lock(m))
+#  define pprof__unlock(m) ((void)pthread_mutex_unlock(m))
+#endif
+PPROF__FN void pprof__fork_init(void); /* registers the fork handler once (>>fork) */
 #endif
 
 // =========================================================================================
@@ -819,8 +855,7 @@ static struct pprof__lbl_state {
     size_t n, cap;
     uint32_t *idx;    /* open addressing over ids (0 empty) */
     size_t icap;
-    int atfork_done;
-} pprof__lbl = {PTHREAD_MUTEX_INITIALIZER, NULL, 0, 0, NULL, 0, 0};
+} pprof__lbl = {PTHREAD_MUTEX_INITIALIZER, NULL, 0, 0, NULL, 0}; /* mu: lock 7 (>>os) */
 typedef struct pprof__ltls_t {
     uint32_t cur;     /* the set samples of this thread carry now (0: none) */
     uint32_t depth;
@@ -835,8 +870,8 @@ PPROF__FN uint64_t pprof__lbl_hash(uint32_t parent, const char *k, const char *v
     for (; *v; v++) h = (h ^ (unsigned char)*v) * 0x100000001b3ull;
     return h;
 }
-PPROF__FN void pprof__lbl_lock(void) { pthread_mutex_lock(&pprof__lbl.mu); }
-PPROF__FN void pprof__lbl_unlock(void) { pthread_mutex_unlock(&pprof__lbl.mu); }
+PPROF__FN void pprof__lbl_lock(void) { pprof__lock(&pprof__lbl.mu); }
+PPROF__FN void pprof__lbl_unlock(void) { pprof__unlock(&pprof__lbl.mu); }
 
 /* The id of set (parent, k, v), made on first sight; 0 if the table is full or out of
    memory. Under lbl.mu. */
@@ -3925,21 +3960,21 @@ PPROF__FN int pprof__cfi_publish(const pprof__maps *m, unsigned unmaps) {
     size_t i, nsorted = 0;
     int next, spins = 0, fresh = 0;
     int cfi = __atomic_load_n(&pprof__unw_mode, __ATOMIC_RELAXED) == PPROF_UNWIND_CFI;
-    pthread_mutex_lock(&pprof__unw_mu);
+    pprof__lock(&pprof__unw_mu);
     if ((unmaps & 1) || __atomic_load_n(&pprof__unw.unmaps, __ATOMIC_ACQUIRE) != unmaps) {
-        pthread_mutex_unlock(&pprof__unw_mu); /* an object went away since m was read */
+        pprof__unlock(&pprof__unw_mu); /* an object went away since m was read */
         return -2;
     }
     if (!pprof__sig.snap) {
         pprof__snap *two = (pprof__snap *)pprof__mem_map(2 * sizeof(pprof__snap));
-        if (!two) { pthread_mutex_unlock(&pprof__unw_mu); return -1; }
+        if (!two) { pprof__unlock(&pprof__unw_mu); return -1; }
         __atomic_store_n(&pprof__sig.snap, two, __ATOMIC_SEQ_CST); /* both empty: nx = 0 */
     }
     next = 1 - __atomic_load_n(&pprof__sig.snap_cur, __ATOMIC_SEQ_CST);
     s = &pprof__sig.snap[next];
     old = &pprof__sig.snap[1 - next]; /* published: handlers only read it */
     while (__atomic_load_n(&s->readers, __ATOMIC_SEQ_CST) != 0) {
-        if (++spins > 1000) { pthread_mutex_unlock(&pprof__unw_mu); return -1; }
+        if (++spins > 1000) { pprof__unlock(&pprof__unw_mu); return -1; }
         pprof__os_sleep_ns(100000);
     }
     if (!pprof__unw.pinned) {
@@ -3988,7 +4023,7 @@ PPROF__FN int pprof__cfi_publish(const pprof__maps *m, unsigned unmaps) {
     __atomic_store_n(&pprof__sig.snap_cur, next, __ATOMIC_SEQ_CST);
     pprof__unw.pubs++;
     pprof__cfi_retire();
-    pthread_mutex_unlock(&pprof__unw_mu);
+    pprof__unlock(&pprof__unw_mu);
     return fresh;
 }
 
@@ -4040,12 +4075,12 @@ PPROF__FN int pprof__cfi_refresh(void (*log)(const pprof__maps *)) {
 PPROF__FN void pprof__cfi_comment(char *buf, size_t n) {
     const pprof__cfitab *t;
     size_t objs = 0;
-    pthread_mutex_lock(&pprof__unw_mu);
+    pprof__lock(&pprof__unw_mu);
     for (t = pprof__unw.tabs; t; t = t->next) objs += t->nrow > 0;
     snprintf(buf, n, "unwind tables: %zu objects, %.0f KiB from %.0f KiB of .eh_frame, built in "
              "%.1f ms in all", objs, (double)pprof__unw.bytes / 1024,
              (double)pprof__unw.eh_bytes / 1024, (double)pprof__unw.build_ns / 1e6);
-    pthread_mutex_unlock(&pprof__unw_mu);
+    pprof__unlock(&pprof__unw_mu);
 }
 
 /* A refresh for a heap or lock event that met code the snapshot lacks (force: there is no
@@ -4067,17 +4102,9 @@ PPROF__FN int pprof__cfi_event_refresh(int force) {
     return fresh;
 }
 
-/* fork: unw_mu is held across it (after pprof__cpu_mu, as the lock order wants: prepare
-   handlers run newest first, and these are registered at load), so the child finds it
-   free and no snapshot half written. */
-PPROF__FN void pprof__unw_prefork(void) { pthread_mutex_lock(&pprof__unw_mu); }
-PPROF__FN void pprof__unw_postfork_parent(void) { pthread_mutex_unlock(&pprof__unw_mu); }
-PPROF__FN void pprof__unw_postfork_child(void) {
-    __atomic_store_n(&pprof__unw.event_ns, (int64_t)0, __ATOMIC_RELAXED); /* no claim is held */
-    pthread_mutex_unlock(&pprof__unw_mu);
-}
-__attribute__((constructor)) static void pprof__unw_ctor(void) {
-    pthread_atfork(pprof__unw_prefork, pprof__unw_postfork_parent, pprof__unw_postfork_child);
+/* fork, in the child (>>fork holds unw_mu across it): no refresh claim is held there. */
+PPROF__FN void pprof__unw_fork_child(void) {
+    __atomic_store_n(&pprof__unw.event_ns, (int64_t)0, __ATOMIC_RELAXED);
 }
 
 /* The registers of its caller as they will be when this call returns. */
@@ -4210,7 +4237,6 @@ static struct pprof__cpu_state {
     uint64_t ends[PPROF__END_N]; /* samples by why their stack ends (PPROF__END_*) */
     uint64_t by[PPROF__BY_N];    /* frames by how the walk found them (PPROF__BY_*) */
     uint64_t rng;
-    int atfork_done;
     int signal_installed;
 } pprof__cpu;
 
@@ -4498,32 +4524,12 @@ PPROF__FN void pprof__cpu_itimer(int64_t period_ns) {
     setitimer(ITIMER_PROF, &it, NULL);
 }
 
-static PPROF__TLS int pprof__fork_masked;
-static PPROF__TLS sigset_t pprof__fork_oldmask;
-
-/* fork: block the signal around it (a fork slower than a period would be restarted
-   forever), hold our locks so the child inherits them released, reset the child. */
-PPROF__FN void pprof__cpu_prefork(void) {
-    sigset_t s;
-    sigemptyset(&s);
-    sigaddset(&s, PPROF_SIGNAL);
-    pprof__fork_masked = pthread_sigmask(SIG_BLOCK, &s, &pprof__fork_oldmask) == 0;
-    pthread_mutex_lock(&pprof__cpu_mu);
-    pthread_mutex_lock(&pprof__sym_mu);
-}
-PPROF__FN void pprof__cpu_postfork_parent(void) {
-    pthread_mutex_unlock(&pprof__sym_mu);
-    pthread_mutex_unlock(&pprof__cpu_mu);
-    if (pprof__fork_masked) pthread_sigmask(SIG_SETMASK, &pprof__fork_oldmask, NULL);
-}
-static pthread_mutex_t pprof__dump_mu = PTHREAD_MUTEX_INITIALIZER; /* one thread dump at a time */
-PPROF__FN void pprof__cpu_postfork_child(void) {
-    /* the child has no timers, no drain thread and only this thread */
-    {   /* nor a dump in progress (its thread may have held the lock at the fork) */
-        pthread_mutex_t fresh = PTHREAD_MUTEX_INITIALIZER;
-        memcpy(&pprof__dump_mu, &fresh, sizeof fresh);
-        __atomic_store_n(&pprof__dump.active, 0, __ATOMIC_SEQ_CST);
-    }
+static pthread_mutex_t pprof__dump_mu = PTHREAD_MUTEX_INITIALIZER; /* one thread dump at a
+                                                                      time (lock 3, >>os) */
+/* fork, in the child (>>fork holds cpu_mu and dump_mu across it): no timers, no drain
+   thread, no dump in progress, only this thread. */
+PPROF__FN void pprof__cpu_fork_child(void) {
+    __atomic_store_n(&pprof__dump.active, 0, __ATOMIC_SEQ_CST);
     __atomic_store_n(&pprof__sig.active, 0, __ATOMIC_SEQ_CST);
     pprof__sig.inflight = 0;
     if (pprof__sig.snap) pprof__sig.snap[0].readers = pprof__sig.snap[1].readers = 0;
@@ -4543,9 +4549,6 @@ PPROF__FN void pprof__cpu_postfork_child(void) {
     pprof__cpu.tlog = NULL;
     pprof__cpu.ntlog = pprof__cpu.captlog = 0;
     memset(&pprof__cpu.agg, 0, sizeof pprof__cpu.agg);
-    pthread_mutex_unlock(&pprof__sym_mu);
-    pthread_mutex_unlock(&pprof__cpu_mu);
-    if (pprof__fork_masked) pthread_sigmask(SIG_SETMASK, &pprof__fork_oldmask, NULL);
 }
 
 /* Calls once, outside any handler, the C library functions a handler calls, so a program
@@ -4589,25 +4592,18 @@ PPROF__FN int pprof__cpu_install(void) {
 /* Starts a profile that pprof__cpu_stop writes to fp (NULL: the caller takes a buffer). */
 PPROF__FN int pprof__cpu_start(FILE *fp, int *gen_out, int trace) {
     int rc, hz;
-    pthread_mutex_lock(&pprof__cpu_mu);
-    if (pprof__cpu.running) { pthread_mutex_unlock(&pprof__cpu_mu); return PPROF_ERR_BUSY; }
-    if (!pprof__cpu.atfork_done) {
-        if (pthread_atfork(pprof__cpu_prefork, pprof__cpu_postfork_parent,
-                           pprof__cpu_postfork_child) != 0) {
-            pthread_mutex_unlock(&pprof__cpu_mu);
-            return PPROF_ERR_NOMEM;
-        }
-        pprof__cpu.atfork_done = 1;
-    }
+    pprof__fork_init();
+    pprof__lock(&pprof__cpu_mu);
+    if (pprof__cpu.running) { pprof__unlock(&pprof__cpu_mu); return PPROF_ERR_BUSY; }
     if (!pprof__sig.ring) { /* (the snapshots: >>cfi, at the first publish) */
         pprof__sig.ring = (pprof__slot *)pprof__mem_map(PPROF_RING_SLOTS * sizeof(pprof__slot));
         if (!pprof__sig.ring) {
-            pthread_mutex_unlock(&pprof__cpu_mu);
+            pprof__unlock(&pprof__cpu_mu);
             return PPROF_ERR_NOMEM;
         }
     }
     rc = pprof__cpu_install();
-    if (rc != PPROF_OK) { pthread_mutex_unlock(&pprof__cpu_mu); return rc; }
+    if (rc != PPROF_OK) { pprof__unlock(&pprof__cpu_mu); return rc; }
     {   /* Handlers record nothing now (active is 0). One still in flight (a thread frozen
            inside the handler since the last profile) may yet write to the ring it took:
            give this profile a fresh ring then, starting at positions past all of the old
@@ -4619,7 +4615,7 @@ PPROF__FN int pprof__cpu_start(FILE *fp, int *gen_out, int trace) {
             pprof__os_sleep_ns(100000);
         if (spins >= 100) {
             ring = (pprof__slot *)pprof__mem_map(PPROF_RING_SLOTS * sizeof(pprof__slot));
-            if (!ring) { pthread_mutex_unlock(&pprof__cpu_mu); return PPROF_ERR_NOMEM; }
+            if (!ring) { pprof__unlock(&pprof__cpu_mu); return PPROF_ERR_NOMEM; }
             base += 2 * PPROF_RING_SLOTS;
         }
         for (i = 0; i < PPROF_RING_SLOTS; i++) ring[(base + i) & PPROF__RING_MASK].seq = base + i;
@@ -4641,7 +4637,7 @@ PPROF__FN int pprof__cpu_start(FILE *fp, int *gen_out, int trace) {
     memset(pprof__cpu.by, 0, sizeof pprof__cpu.by);
     pprof__cpu_log_free();
     if (pprof__cpu_refresh() < 0) {
-        pthread_mutex_unlock(&pprof__cpu_mu);
+        pprof__unlock(&pprof__cpu_mu);
         __atomic_store_n(&pprof__os_errno, errno, __ATOMIC_RELAXED);
         return PPROF_ERR_OS;
     }
@@ -4678,13 +4674,13 @@ PPROF__FN int pprof__cpu_start(FILE *fp, int *gen_out, int trace) {
         pprof__cpu.ntmr = 0;
         pprof__cpu.itimer = 0;
         __atomic_store_n(&pprof__os_errno, rc, __ATOMIC_RELAXED);
-        pthread_mutex_unlock(&pprof__cpu_mu);
+        pprof__unlock(&pprof__cpu_mu);
         return PPROF_ERR_OS;
     }
     pprof__cpu.out = fp;
     pprof__cpu.running = 1;
     if (gen_out) *gen_out = pprof__sig.gen;
-    pthread_mutex_unlock(&pprof__cpu_mu);
+    pprof__unlock(&pprof__cpu_mu);
     return PPROF_OK;
 }
 
@@ -4808,7 +4804,7 @@ PPROF__FN void pprof__enc(pprof__buf *pb, const pprof__spec *sp, const pprof__sm
         pprof__pb_close(pb);
     }
 
-    pthread_mutex_lock(&pprof__sym_mu);
+    pprof__lock(&pprof__sym_mu);
     for (i = 0; i < nsmp; i++) {
         const uintptr_t *pc = smp[i].pc;
         uint32_t n = smp[i].n, f, nid = 0;
@@ -4916,13 +4912,13 @@ PPROF__FN void pprof__enc(pprof__buf *pb, const pprof__spec *sp, const pprof__sm
         }
         pprof__pb_close(pb);
     }
-    pthread_mutex_unlock(&pprof__sym_mu);
+    pprof__unlock(&pprof__sym_mu);
 
     for (i = 0; i < nxm + nxl; i++) {
         const pprof__mapent *e = i < nxm ? &maps.e[xm[i]] : &sp->xlog[xl[i - nxm]];
         const char *bid = "";
         pprof__obj *o;
-        pthread_mutex_lock(&pprof__sym_mu);
+        pprof__lock(&pprof__sym_mu);
         o = e->path[0] == '/' || strcmp(e->path, "[vdso]") == 0 ? pprof__sym_obj(e, &exe)
                                                                  : NULL;
         if (o) bid = o->build_id;
@@ -4937,7 +4933,7 @@ PPROF__FN void pprof__enc(pprof__buf *pb, const pprof__spec *sp, const pprof__sm
            otherwise leave has_* false so pprof adds file:line where it has DWARF */
         pprof__pb_u64(pb, 7, (uint64_t)e->deleted);         //   Mapping.has_functions = 7
         pprof__pb_close(pb);
-        pthread_mutex_unlock(&pprof__sym_mu);
+        pprof__unlock(&pprof__sym_mu);
     }
     {   /* code outside every executable mapping (JIT code, a library unloaded since):
            one last mapping spans it, so every Location has one (Pyroscope needs it) */
@@ -5151,7 +5147,7 @@ PPROF__FN void pprof__cpu_trace_json(pprof__buf *b) {
     if (pprof__cpu.ntlog)
         qsort(pprof__cpu.tlog, pprof__cpu.ntlog, sizeof *pprof__cpu.tlog, pprof__cpu_tev_cmp);
     pprof__pb_raw(b, head, hlen);
-    pthread_mutex_lock(&pprof__sym_mu);
+    pprof__lock(&pprof__sym_mu);
     for (i = 0; i <= pprof__cpu.ntlog; i++) {
         const pprof__tev *ev = i < pprof__cpu.ntlog ? &pprof__cpu.tlog[i] : NULL;
         const uintptr_t *pc = ev ? pprof__cpu.agg.pcs + ev->off : NULL;
@@ -5199,7 +5195,7 @@ PPROF__FN void pprof__cpu_trace_json(pprof__buf *b) {
         cur_tid = ev->tid;
         last_t = ev->t;
     }
-    pthread_mutex_unlock(&pprof__sym_mu);
+    pprof__unlock(&pprof__sym_mu);
     pprof__pb_raw(b, "]}\n", 3);
     pprof__maps_free(&maps);
 }
@@ -5227,15 +5223,15 @@ PPROF__FN int pprof__write_gz(FILE *fp, const pprof__buf *raw) {
 PPROF__FN int pprof__cpu_stop(int gen, pprof__buf *to) {
     pprof__buf pb;
     int rc;
-    pthread_mutex_lock(&pprof__cpu_mu);
+    pprof__lock(&pprof__cpu_mu);
     if (pprof__cpu.running != 1 || (gen && gen != pprof__sig.gen) ||
         (!to && !pprof__cpu.out)) { /* the HTTP endpoint's profile is the endpoint's to stop */
-        pthread_mutex_unlock(&pprof__cpu_mu);
+        pprof__unlock(&pprof__cpu_mu);
         return PPROF_ERR_NOT_RUNNING;
     }
     pprof__cpu_halt();
     pprof__cpu.running = 2;
-    pthread_mutex_unlock(&pprof__cpu_mu);
+    pprof__unlock(&pprof__cpu_mu);
     memset(&pb, 0, sizeof pb);
     if (pprof__cpu.trace == 1) pprof__cpu_trace_json(&pb);
     else pprof__cpu_encode(&pb);
@@ -5251,14 +5247,14 @@ PPROF__FN int pprof__cpu_stop(int gen, pprof__buf *to) {
         rc = pprof__write_gz(pprof__cpu.out, &pb);
     }
     PPROF_FREE(pb.p);
-    pthread_mutex_lock(&pprof__cpu_mu);
+    pprof__lock(&pprof__cpu_mu);
     pprof__agg_free(&pprof__cpu.agg);
     PPROF_FREE(pprof__cpu.tlog);
     pprof__cpu.tlog = NULL;
     pprof__cpu.ntlog = pprof__cpu.captlog = 0;
     pprof__cpu.running = 0;
     pprof__cpu.out = NULL;
-    pthread_mutex_unlock(&pprof__cpu_mu);
+    pprof__unlock(&pprof__cpu_mu);
     return rc;
 }
 
@@ -5299,7 +5295,7 @@ typedef struct pprof__rtab {
     size_t cap, n;
     pprof__hrec lost;        /* events whose record could not be allocated */
 } pprof__rtab;
-static pprof__rtab pprof__heap, pprof__block, pprof__mutex, pprof__tcreate;
+static pprof__rtab pprof__heap, pprof__block, pprof__mutex, pprof__tcreate; /* mu: lock 8 */
 
 #define PPROF__FPW ((uintptr_t)__builtin_frame_address(0)) /* a public entry's frame */
 /* The interposed libc functions: exported even under -fvisibility=hidden, never inlined
@@ -5453,32 +5449,6 @@ PPROF__FN int pprof__heap_stack(pprof__htls *t, uintptr_t fpw, uintptr_t *out) {
     return pprof__cfi_stack(fpw, 0, out);
 }
 
-/* fork: the table is held across it, so the child gets it whole; the forking thread
-   samples nothing meanwhile (other fork handlers may allocate). */
-PPROF__FN void pprof__heap_prefork(void) {
-    pprof__heap_t.busy++;
-    pthread_mutex_lock(&pprof__heap.mu);
-    pthread_mutex_lock(&pprof__block.mu);
-    pthread_mutex_lock(&pprof__mutex.mu);
-    pthread_mutex_lock(&pprof__tcreate.mu);
-}
-PPROF__FN void pprof__heap_postfork(void) {
-    pthread_mutex_unlock(&pprof__tcreate.mu);
-    pthread_mutex_unlock(&pprof__mutex.mu);
-    pthread_mutex_unlock(&pprof__block.mu);
-    pthread_mutex_unlock(&pprof__heap.mu);
-    pprof__heap_t.busy--;
-}
-/* Registered at load time: from inside malloc it could meet glibc's fork-handler lock held
-   (a program's own prepare handler allocating during fork). */
-PPROF__FN void pprof__sync_postfork_child(void);
-PPROF__FN void pprof__heap_postfork_child(void) {
-    pprof__sync_postfork_child();
-    pprof__heap_postfork();
-}
-__attribute__((constructor)) static void pprof__heap_ctor(void) {
-    pthread_atfork(pprof__heap_prefork, pprof__heap_postfork, pprof__heap_postfork_child);
-}
 
 /* The record of a stack in T, made on first sight. Never NULL (out of memory: `lost`).
    Callers have the thread marked busy: the lock may be a wrapped one. */
@@ -5487,7 +5457,7 @@ PPROF__FN pprof__hrec *pprof__rec(pprof__rtab *T, const uintptr_t *pc, uint32_t 
     uint64_t h = pprof__agg_hash(pc, n, lset);
     pprof__hrec *r = NULL;
     size_t i;
-    pthread_mutex_lock(&T->mu);
+    pprof__lock(&T->mu);
     if (T->n * 2 >= T->cap) { /* grow to keep probes short */
         size_t ncap = T->cap ? T->cap * 2 : 1024, j;
         pprof__hrec **nt = (pprof__hrec **)PPROF_MALLOC(ncap * sizeof *nt);
@@ -5524,7 +5494,7 @@ PPROF__FN pprof__hrec *pprof__rec(pprof__rtab *T, const uintptr_t *pc, uint32_t 
     T->tab[i] = r;
     T->n++;
 out:
-    pthread_mutex_unlock(&T->mu);
+    pprof__unlock(&T->mu);
     return r;
 }
 
@@ -5625,14 +5595,14 @@ typedef struct pprof__hval { const pprof__hrec *r; uint64_t ao, ab, io, ib, avg;
 PPROF__FN pprof__hval *pprof__rec_snapshot(pprof__rtab *T, size_t *n_out) {
     pprof__hval *v;
     size_t i, n = 0;
-    pthread_mutex_lock(&T->mu);
+    pprof__lock(&T->mu);
     v = (pprof__hval *)PPROF_MALLOC((T->n + 2) * sizeof *v);
     if (v) {
         for (i = 0; i < T->cap; i++)
             if (T->tab[i]) v[n++].r = T->tab[i];
         v[n++].r = &T->lost;
     }
-    pthread_mutex_unlock(&T->mu);
+    pprof__unlock(&T->mu);
     for (i = 0; i < n; i++) {
         pprof__hrec *r = (pprof__hrec *)(uintptr_t)v[i].r;
         uint64_t fo = __atomic_load_n(&r->frees, __ATOMIC_ACQUIRE);
@@ -5740,8 +5710,8 @@ PPROF__FN pprof__wslot *pprof__wslot_of(const void *lock) {
 }
 PPROF__FN void pprof__wslot_done(pprof__wslot *s) { __atomic_store_n(&s->spin, 0, __ATOMIC_RELEASE); }
 
-/* fork: the child's waiters are not the parent's, and no slot is held there. */
-PPROF__FN void pprof__sync_postfork_child(void) { memset(pprof__wslots, 0, sizeof pprof__wslots); }
+/* fork, in the child: its waiters are not the parent's, and no slot is held there. */
+PPROF__FN void pprof__sync_fork_child(void) { memset(pprof__wslots, 0, sizeof pprof__wslots); }
 
 /* A thread starts waiting for lock at t0: registered for the unlocker to charge. */
 PPROF__FN pprof__wslot *pprof__wait_begin(const void *lock, int64_t t0) {
@@ -6105,7 +6075,7 @@ PPROF__FN void pprof__heap_text(pprof__buf *b, pprof__hval *v, size_t n) {
     qsort(v, n, sizeof *v, pprof__heap_inuse_cmp);
     if (pprof__maps_read(&maps) != 0) memset(&maps, 0, sizeof maps);
     pprof__sym_exe(&exe);
-    pthread_mutex_lock(&pprof__sym_mu);
+    pprof__lock(&pprof__sym_mu);
     for (i = 0; i < n; i++) {
         const pprof__hrec *r = v[i].r;
         if (!(v[i].ao | v[i].ab | v[i].io | v[i].ib)) continue;
@@ -6114,7 +6084,7 @@ PPROF__FN void pprof__heap_text(pprof__buf *b, pprof__hval *v, size_t n) {
                  (unsigned long long)v[i].ab);
         pprof__text_record(b, line, r, &maps, &exe);
     }
-    pthread_mutex_unlock(&pprof__sym_mu);
+    pprof__unlock(&pprof__sym_mu);
     pprof__maps_free(&maps);
     memset(&ru, 0, sizeof ru);
     getrusage(RUSAGE_SELF, &ru);
@@ -6189,7 +6159,7 @@ PPROF__FN void pprof__sync_text(pprof__buf *b, const char *name, pprof__hval *v,
     qsort(v, n, sizeof *v, pprof__sync_delay_cmp);
     if (pprof__maps_read(&maps) != 0) memset(&maps, 0, sizeof maps);
     pprof__sym_exe(&exe);
-    pthread_mutex_lock(&pprof__sym_mu);
+    pprof__lock(&pprof__sym_mu);
     for (i = 0; i < n; i++) {
         const pprof__hrec *r = v[i].r;
         if (!(v[i].ao | v[i].ab)) continue;
@@ -6198,7 +6168,7 @@ PPROF__FN void pprof__sync_text(pprof__buf *b, const char *name, pprof__hval *v,
                       (unsigned long long)v[i].ao);
         pprof__text_record(b, line, r, &maps, &exe);
     }
-    pthread_mutex_unlock(&pprof__sym_mu);
+    pprof__unlock(&pprof__sym_mu);
     pprof__maps_free(&maps);
 }
 #endif
@@ -6387,11 +6357,9 @@ PPROF__FN pprof__dslot *pprof__dump_take(size_t *n_out) {
         }
     }
     PPROF_FREE(tids.p);
-    pthread_mutex_lock(&pprof__dump_mu);
-    pthread_mutex_lock(&pprof__cpu_mu); /* no CPU profile starts (and publishes) meanwhile */
-    if (!pprof__cpu.atfork_done && pthread_atfork(pprof__cpu_prefork, pprof__cpu_postfork_parent,
-                                                  pprof__cpu_postfork_child) == 0)
-        pprof__cpu.atfork_done = 1; /* a fork child must find the dump lock free */
+    pprof__fork_init();
+    pprof__lock(&pprof__dump_mu);
+    pprof__lock(&pprof__cpu_mu); /* no CPU profile starts (and publishes) meanwhile */
     /* the drain thread keeps the snapshot fresh during a profile */
     snap = pprof__cpu.running ? pprof__sig.snap != NULL : pprof__cfi_refresh(NULL) >= 0;
     if (me != (size_t)-1)
@@ -6457,8 +6425,8 @@ PPROF__FN pprof__dslot *pprof__dump_take(size_t *n_out) {
             s = c;
         }
     }
-    pthread_mutex_unlock(&pprof__cpu_mu);
-    pthread_mutex_unlock(&pprof__dump_mu);
+    pprof__unlock(&pprof__cpu_mu);
+    pprof__unlock(&pprof__dump_mu);
     for (i = 0; s && i < n; i++)
         if (s[i].state == 1 || s[i].state == 4) { /* 4: a handler that never finished */
             s[i].state = 0;
@@ -6509,7 +6477,7 @@ PPROF__FN void pprof__dump_write(pprof__buf *out, pprof__buf *pb, pprof__dslot *
         pprof__exe exe;
         if (pprof__maps_read(&maps) != 0) memset(&maps, 0, sizeof maps);
         pprof__sym_exe(&exe);
-        pthread_mutex_lock(&pprof__sym_mu);
+        pprof__lock(&pprof__sym_mu);
         for (i = 0; i < n; i++) {
             snprintf(line, sizeof line, "thread %d [%s, %s]:\n", s[i].tid, s[i].name, s[i].run ? s[i].run : "?");
             pprof__pb_raw(out, line, strlen(line));
@@ -6527,7 +6495,7 @@ PPROF__FN void pprof__dump_write(pprof__buf *out, pprof__buf *pb, pprof__dslot *
             }
             pprof__pb_raw(out, "\n", 1);
         }
-        pthread_mutex_unlock(&pprof__sym_mu);
+        pprof__unlock(&pprof__sym_mu);
         pprof__maps_free(&maps);
     } else {
         pprof__smp *smp = (pprof__smp *)PPROF_MALLOC((n + 1) * sizeof *smp);
@@ -6566,7 +6534,7 @@ PPROF__FN void pprof__dump_write(pprof__buf *out, pprof__buf *pb, pprof__dslot *
             pprof__pb_raw(out, line, strlen(line));
             if (pprof__maps_read(&maps) != 0) memset(&maps, 0, sizeof maps);
             pprof__sym_exe(&exe);
-            pthread_mutex_lock(&pprof__sym_mu);
+            pprof__lock(&pprof__sym_mu);
             for (i = 0; i < k; i++) {
                 snprintf(line, sizeof line, "%lld @", (long long)smp[i].v[0]);
                 pprof__pb_raw(out, line, strlen(line));
@@ -6583,7 +6551,7 @@ PPROF__FN void pprof__dump_write(pprof__buf *out, pprof__buf *pb, pprof__dslot *
                 }
                 pprof__pb_raw(out, "\n", 1);
             }
-            pthread_mutex_unlock(&pprof__sym_mu);
+            pprof__unlock(&pprof__sym_mu);
             pprof__maps_free(&maps);
         }
         PPROF_FREE(smp);
@@ -7098,9 +7066,9 @@ PPROF__FN void pprof__http_index(int fd, int head) {
         pprof__cpu_list_tids_into(&tids); /* goroutine's count: the threads */
         int records = 0; /* heap and allocs: Go counts the profile's records */
 #if PPROF__HEAP
-        pthread_mutex_lock(&pprof__heap.mu);
+        pprof__lock(&pprof__heap.mu);
         records = (int)pprof__heap.n;
-        pthread_mutex_unlock(&pprof__heap.mu);
+        pprof__unlock(&pprof__heap.mu);
 #endif
         for (i = 0; i < sizeof pprof__http_profiles / sizeof pprof__http_profiles[0]; i++) {
             const char *nm = pprof__http_profiles[i][0];
@@ -7317,7 +7285,7 @@ PPROF__FN void pprof__http_symbol(const pprof__req *r, int head) {
     if (*in && pprof__maps_read(&maps) == 0) {
         const char *p = in;
         pprof__sym_exe(&exe);
-        pthread_mutex_lock(&pprof__sym_mu);
+        pprof__lock(&pprof__sym_mu);
         while (*p) {
             unsigned long long a = pprof__http_symbol_next(&p);
             size_t i;
@@ -7338,7 +7306,7 @@ PPROF__FN void pprof__http_symbol(const pprof__req *r, int head) {
                 }
             }
         }
-        pthread_mutex_unlock(&pprof__sym_mu);
+        pprof__unlock(&pprof__sym_mu);
         pprof__maps_free(&maps);
     }
     if (out.oom) pprof__http_error(r->fd, 500, "out of memory");
@@ -7517,9 +7485,9 @@ PPROF__FN int pprof__http_authorized(const pprof__req *r) {
     size_t tl, al, i;
     const char *a;
     unsigned diff;
-    pthread_mutex_lock(&pprof__http_token_mu);
+    pprof__lock(&pprof__http_token_mu);
     memcpy(tok, pprof__http_token, sizeof tok);
-    pthread_mutex_unlock(&pprof__http_token_mu);
+    pprof__unlock(&pprof__http_token_mu);
     tl = strlen(tok);
     if (tl == 0) return 1;
     if (!r->auth || r->auth_len < 7 || !pprof__http_ci(r->auth, r->auth_len, "bearer ")) return 0;
@@ -7589,13 +7557,13 @@ PPROF__FN void *pprof__http_conn_main(void *arg) {
     int fd;
     prctl(PR_SET_NAME, "pprof-http-req", 0, 0, 0);
     pprof__http_serve(c);
-    pthread_mutex_lock(&pprof__http_conn_mu);
+    pprof__lock(&pprof__http_conn_mu);
     fd = c->fd; /* done before the client sees the close: its next request finds a slot */
     c->fd = -1;
     PPROF_FREE(c->buf);
     c->buf = NULL;
     c->state = 2;
-    pthread_mutex_unlock(&pprof__http_conn_mu);
+    pprof__unlock(&pprof__http_conn_mu);
     shutdown(fd, SHUT_RDWR);
     close(fd);
     return NULL;
@@ -7616,9 +7584,9 @@ PPROF__FN void pprof__http_dispatch(pprof__pend *p) {
     for (i = 0; i < PPROF_HTTP_MAX_CONN; i++) {
         pprof__conn *c = &pprof__http.conn[i];
         if (c->state == 2) { /* finished: reap it (it has let go of the lock) */
-            pthread_mutex_unlock(&pprof__http_conn_mu);
+            pprof__unlock(&pprof__http_conn_mu);
             pthread_join(c->th, NULL);
-            pthread_mutex_lock(&pprof__http_conn_mu);
+            pprof__lock(&pprof__http_conn_mu);
             c->state = 0;
         }
         if (c->state == 0 && slot < 0) slot = i;
@@ -7683,7 +7651,7 @@ PPROF__FN void pprof__http_accept(int fd) {
     tv.tv_sec = 0;
     tv.tv_usec = 100000; /* the listener's own short answers never wait long */
     setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
-    pthread_mutex_lock(&pprof__http_conn_mu);
+    pprof__lock(&pprof__http_conn_mu);
     for (i = 0; i < PPROF_HTTP_MAX_PENDING; i++) {
         pprof__pend *p = &pprof__http.pend[i];
         if (p->fd < 0) { slot = i; break; }
@@ -7698,7 +7666,7 @@ PPROF__FN void pprof__http_accept(int fd) {
     } else {
         close(fd);
     }
-    pthread_mutex_unlock(&pprof__http_conn_mu);
+    pprof__unlock(&pprof__http_conn_mu);
 }
 
 /* The listener: one poll over the listening socket, the wake pipe and every pending
@@ -7716,7 +7684,7 @@ PPROF__FN void *pprof__http_main(void *arg) {
         int64_t now = pprof__os_mono_ns();
         pf[0].fd = pprof__http.wake[0];
         pf[1].fd = pprof__http.fd;
-        pthread_mutex_lock(&pprof__http_conn_mu);
+        pprof__lock(&pprof__http_conn_mu);
         for (i = 0; i < PPROF_HTTP_MAX_PENDING; i++) {
             pprof__pend *p = &pprof__http.pend[i];
             int64_t left;
@@ -7733,7 +7701,7 @@ PPROF__FN void *pprof__http_main(void *arg) {
             pf[n].fd = p->fd;
             idx[n++] = i;
         }
-        pthread_mutex_unlock(&pprof__http_conn_mu);
+        pprof__unlock(&pprof__http_conn_mu);
         for (k = 0; k < n; k++) {
             pf[k].events = POLLIN;
             pf[k].revents = 0;
@@ -7744,11 +7712,11 @@ PPROF__FN void *pprof__http_main(void *arg) {
             while (read(pprof__http.wake[0], junk, sizeof junk) > 0) {}
             continue;
         }
-        pthread_mutex_lock(&pprof__http_conn_mu);
+        pprof__lock(&pprof__http_conn_mu);
         for (k = 2; k < n; k++)
             if (pf[k].revents && pprof__http.pend[idx[k]].fd == pf[k].fd)
                 pprof__http_pend_read(&pprof__http.pend[idx[k]]);
-        pthread_mutex_unlock(&pprof__http_conn_mu);
+        pprof__unlock(&pprof__http_conn_mu);
         if (pf[1].revents) {
             for (k = 0; k < 16; k++) { /* a burst, then the pending ones get their turn */
                 int fd = accept(pprof__http.fd, NULL, NULL);
@@ -7760,10 +7728,10 @@ PPROF__FN void *pprof__http_main(void *arg) {
             }
         }
     }
-    pthread_mutex_lock(&pprof__http_conn_mu);
+    pprof__lock(&pprof__http_conn_mu);
     for (int i = 0; i < PPROF_HTTP_MAX_PENDING; i++)
         if (pprof__http.pend[i].fd >= 0) pprof__http_pend_drop(&pprof__http.pend[i]);
-    pthread_mutex_unlock(&pprof__http_conn_mu);
+    pprof__unlock(&pprof__http_conn_mu);
     return NULL;
 }
 
@@ -7808,17 +7776,10 @@ PPROF__FN int pprof__http_addr(const char *addr, struct sockaddr_storage *ss, so
     return 0;
 }
 
-/* fork: the child has none of the listener's threads; it closes the inherited sockets
-   and starts out not listening (it may listen itself). */
-PPROF__FN void pprof__http_prefork(void) {
-    pthread_mutex_lock(&pprof__http_mu);
-    pthread_mutex_lock(&pprof__http_conn_mu);
-}
-PPROF__FN void pprof__http_postfork_parent(void) {
-    pthread_mutex_unlock(&pprof__http_conn_mu);
-    pthread_mutex_unlock(&pprof__http_mu);
-}
-PPROF__FN void pprof__http_postfork_child(void) {
+/* fork, in the child (>>fork holds http_mu and conn_mu across it): none of the listener's
+   threads are there; it closes the inherited sockets and starts out not listening (it may
+   listen itself). */
+PPROF__FN void pprof__http_fork_child(void) {
     int i;
     if (pprof__http.listening) {
         close(pprof__http.fd);
@@ -7833,15 +7794,13 @@ PPROF__FN void pprof__http_postfork_child(void) {
     }
     pprof__http.listening = 0;
     pprof__http.port = 0;
-    pthread_mutex_unlock(&pprof__http_conn_mu);
-    pthread_mutex_unlock(&pprof__http_mu);
 }
 
 /* At listen: PPROF_TOKEN when pprof_set_token was never called; a warning on stderr when
    the address is not loopback and no token guards it. */
 PPROF__FN void pprof__http_token_check(const struct sockaddr_storage *ss) {
     int loopback, have;
-    pthread_mutex_lock(&pprof__http_token_mu);
+    pprof__lock(&pprof__http_token_mu);
     if (!pprof__http_token_set) {
         const char *env = getenv("PPROF_TOKEN");
         size_t n = env ? strlen(env) : 0;
@@ -7854,7 +7813,7 @@ PPROF__FN void pprof__http_token_check(const struct sockaddr_storage *ss) {
         pprof__http_token[n] = 0;
     }
     have = pprof__http_token[0] != 0;
-    pthread_mutex_unlock(&pprof__http_token_mu);
+    pprof__unlock(&pprof__http_token_mu);
     if (ss->ss_family == AF_INET) {
         const unsigned char *a =
             (const unsigned char *)&((const struct sockaddr_in *)ss)->sin_addr;
@@ -7870,20 +7829,17 @@ PPROF__FN void pprof__http_token_check(const struct sockaddr_storage *ss) {
 }
 
 PPROF__FN int pprof__http_listen(const char *addr) {
-    static int atfork_done;
     struct sockaddr_storage ss;
     socklen_t len = 0;
     int fd, one = 1, rc;
     if (pprof__http_addr(addr, &ss, &len) != 0) return PPROF_ERR_ADDRESS;
-    pthread_mutex_lock(&pprof__http_mu);
-    if (!atfork_done && pthread_atfork(pprof__http_prefork, pprof__http_postfork_parent,
-                                       pprof__http_postfork_child) == 0)
-        atfork_done = 1;
-    if (pprof__http.listening) { pthread_mutex_unlock(&pprof__http_mu); return PPROF_ERR_LISTENING; }
+    pprof__fork_init();
+    pprof__lock(&pprof__http_mu);
+    if (pprof__http.listening) { pprof__unlock(&pprof__http_mu); return PPROF_ERR_LISTENING; }
     fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
     if (fd < 0) {
         __atomic_store_n(&pprof__os_errno, errno, __ATOMIC_RELAXED);
-        pthread_mutex_unlock(&pprof__http_mu);
+        pprof__unlock(&pprof__http_mu);
         return PPROF_ERR_OS;
     }
     setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
@@ -7892,7 +7848,7 @@ PPROF__FN int pprof__http_listen(const char *addr) {
         int e = errno;
         close(fd);
         __atomic_store_n(&pprof__os_errno, e, __ATOMIC_RELAXED);
-        pthread_mutex_unlock(&pprof__http_mu);
+        pprof__unlock(&pprof__http_mu);
         return e == EADDRINUSE ? PPROF_ERR_ADDR_IN_USE
              : e == EADDRNOTAVAIL || e == EAFNOSUPPORT ? PPROF_ERR_ADDRESS : PPROF_ERR_OS;
     }
@@ -7917,17 +7873,17 @@ PPROF__FN int pprof__http_listen(const char *addr) {
         close(pprof__http.wake[1]);
         pprof__http.listening = 0;
         __atomic_store_n(&pprof__os_errno, rc, __ATOMIC_RELAXED);
-        pthread_mutex_unlock(&pprof__http_mu);
+        pprof__unlock(&pprof__http_mu);
         return PPROF_ERR_OS;
     }
-    pthread_mutex_unlock(&pprof__http_mu);
+    pprof__unlock(&pprof__http_mu);
     return PPROF_OK;
 }
 
 PPROF__FN int pprof__http_shutdown(void) {
     int i, live[PPROF_HTTP_MAX_CONN];
-    pthread_mutex_lock(&pprof__http_mu);
-    if (!pprof__http.listening) { pthread_mutex_unlock(&pprof__http_mu); return PPROF_ERR_NOT_LISTENING; }
+    pprof__lock(&pprof__http_mu);
+    if (!pprof__http.listening) { pprof__unlock(&pprof__http_mu); return PPROF_ERR_NOT_LISTENING; }
     __atomic_store_n(&pprof__http.stopping, 1, __ATOMIC_RELEASE);
     if (write(pprof__http.wake[1], "x", 1) < 0) {} /* wakes its poll (full: awake anyway) */
     pthread_join(pprof__http.th, NULL);
@@ -7935,22 +7891,110 @@ PPROF__FN int pprof__http_shutdown(void) {
     close(pprof__http.wake[0]);
     close(pprof__http.wake[1]);
     pprof__http.listening = 0;
-    pthread_mutex_lock(&pprof__http_conn_mu);
+    pprof__lock(&pprof__http_conn_mu);
     for (i = 0; i < PPROF_HTTP_MAX_CONN; i++) { /* abort requests in flight */
         live[i] = pprof__http.conn[i].state != 0;
         if (pprof__http.conn[i].state == 1) shutdown(pprof__http.conn[i].fd, SHUT_RDWR);
     }
-    pthread_mutex_unlock(&pprof__http_conn_mu);
+    pprof__unlock(&pprof__http_conn_mu);
     for (i = 0; i < PPROF_HTTP_MAX_CONN; i++)
         if (live[i]) pthread_join(pprof__http.conn[i].th, NULL); /* each ends within ~100 ms */
-    pthread_mutex_lock(&pprof__http_conn_mu);
+    pprof__lock(&pprof__http_conn_mu);
     for (i = 0; i < PPROF_HTTP_MAX_CONN; i++) pprof__http.conn[i].state = 0;
-    pthread_mutex_unlock(&pprof__http_conn_mu);
+    pprof__unlock(&pprof__http_conn_mu);
     pprof__http.port = 0;
-    pthread_mutex_unlock(&pprof__http_mu);
+    pprof__unlock(&pprof__http_mu);
     return PPROF_OK;
 }
 #endif /* PPROF_NO_HTTP */
+
+// =========================================================================================
+// >>fork: the one fork handler. Registered once, at load or at the first call that starts
+// something (whichever comes first), it takes every lock in the order >>os lists, so the
+// child inherits each free with the state it guards whole, then resets what the child does
+// not have: timers, the drain thread, the listener and its sockets, waiters.
+// =========================================================================================
+static pthread_mutex_t *const pprof__locks[] = { /* the lock order (>>os) */
+#ifndef PPROF_NO_HTTP
+    &pprof__http_mu, &pprof__http_conn_mu,
+#endif
+    &pprof__dump_mu, &pprof__cpu_mu, &pprof__unw_mu, &pprof__sym_mu, &pprof__lbl.mu,
+#if PPROF__HEAP
+    &pprof__heap.mu, &pprof__block.mu, &pprof__mutex.mu, &pprof__tcreate.mu,
+#endif
+#ifndef PPROF_NO_HTTP
+    &pprof__http_token_mu,
+#endif
+};
+#define PPROF__NLOCKS (sizeof pprof__locks / sizeof pprof__locks[0])
+
+#ifdef PPROF_DEBUG_LOCKS
+static PPROF__TLS unsigned pprof__locks_held; /* bit k: pprof__locks[k] is held */
+PPROF__FN int pprof__lock_rank(const pthread_mutex_t *m) {
+    int k;
+    for (k = 0; k < (int)PPROF__NLOCKS; k++)
+        if (pprof__locks[k] == m) return k;
+    return -1;
+}
+/* A lock taken against the order (one further down the list is held) aborts. */
+PPROF__FN void pprof__lock(pthread_mutex_t *m) {
+    int k = pprof__lock_rank(m);
+    if (k < 0 || (pprof__locks_held >> k) != 0) {
+        fprintf(stderr, "pprof.h: lock order broken: lock %d taken while holding 0x%x\n", k,
+                pprof__locks_held);
+        abort();
+    }
+    pthread_mutex_lock(m);
+    pprof__locks_held |= 1u << k;
+}
+PPROF__FN void pprof__unlock(pthread_mutex_t *m) {
+    int k = pprof__lock_rank(m);
+    pprof__locks_held &= ~(1u << k);
+    pthread_mutex_unlock(m);
+}
+#endif
+
+/* Set by prepare for the parent and child handlers of the same fork (the forking thread). */
+static PPROF__TLS int pprof__fork_masked;
+static PPROF__TLS sigset_t pprof__fork_oldmask;
+
+/* The forking thread blocks the profiling signal across the fork (a fork slower than a
+   period would be restarted forever) and samples none of its allocations (fork handlers
+   the program registered earlier run after this one and may allocate). */
+PPROF__FN void pprof__fork_prepare(void) {
+    sigset_t s;
+    size_t k;
+    sigemptyset(&s);
+    sigaddset(&s, PPROF_SIGNAL);
+    pprof__fork_masked = pthread_sigmask(SIG_BLOCK, &s, &pprof__fork_oldmask) == 0;
+    PPROF__HEAP_ENTER();
+    for (k = 0; k < PPROF__NLOCKS; k++) pprof__lock(pprof__locks[k]);
+}
+PPROF__FN void pprof__fork_release(void) {
+    size_t k;
+    for (k = PPROF__NLOCKS; k-- > 0;) pprof__unlock(pprof__locks[k]);
+    PPROF__HEAP_LEAVE();
+    if (pprof__fork_masked) pthread_sigmask(SIG_SETMASK, &pprof__fork_oldmask, NULL);
+}
+PPROF__FN void pprof__fork_parent(void) { pprof__fork_release(); }
+PPROF__FN void pprof__fork_child(void) {
+#ifndef PPROF_NO_HTTP
+    pprof__http_fork_child();
+#endif
+    pprof__cpu_fork_child();
+    pprof__unw_fork_child();
+#if PPROF__HEAP
+    pprof__sync_fork_child();
+#endif
+    pprof__fork_release();
+}
+
+static pthread_once_t pprof__fork_once = PTHREAD_ONCE_INIT;
+PPROF__FN void pprof__fork_register(void) {
+    pthread_atfork(pprof__fork_prepare, pprof__fork_parent, pprof__fork_child);
+}
+PPROF__FN void pprof__fork_init(void) { pthread_once(&pprof__fork_once, pprof__fork_register); }
+__attribute__((constructor)) static void pprof__fork_ctor(void) { pprof__fork_init(); }
 #endif /* PPROF__SUPPORTED */
 
 // =========================================================================================
@@ -7975,10 +8019,8 @@ PPROF_API int pprof_label_push(const char *key, const char *value) {
     if (!key || !value) return PPROF_ERR_NULL;
     if (t->depth >= PPROF__LABEL_DEPTH) return PPROF_ERR_LABELS;
     PPROF__HEAP_ENTER();
+    pprof__fork_init();
     pprof__lbl_lock();
-    if (!pprof__lbl.atfork_done && /* a fork child must find the table's lock free */
-        pthread_atfork(pprof__lbl_lock, pprof__lbl_unlock, pprof__lbl_unlock) == 0)
-        pprof__lbl.atfork_done = 1;
     id = pprof__lbl_intern(t->cur, key, value);
     pprof__lbl_unlock();
     PPROF__HEAP_LEAVE();
@@ -8150,9 +8192,9 @@ PPROF_API int pprof_listen(int port) {
 }
 PPROF_API int pprof_listen_port(void) {
     int port;
-    pthread_mutex_lock(&pprof__http_mu);
+    pprof__lock(&pprof__http_mu);
     port = pprof__http.listening ? pprof__http.port : 0;
-    pthread_mutex_unlock(&pprof__http_mu);
+    pprof__unlock(&pprof__http_mu);
     return port;
 }
 PPROF_API int pprof_shutdown(void) {
@@ -8167,11 +8209,11 @@ PPROF_API int pprof_set_token(const char *token) {
     if (n > PPROF__TOKEN_MAX) return PPROF_ERR_TOKEN;
     for (i = 0; i < n; i++)
         if (token[i] < '!' || token[i] > '~') return PPROF_ERR_TOKEN;
-    pthread_mutex_lock(&pprof__http_token_mu);
+    pprof__lock(&pprof__http_token_mu);
     memcpy(pprof__http_token, token ? token : "", n);
     pprof__http_token[n] = 0;
     pprof__http_token_set = 1;
-    pthread_mutex_unlock(&pprof__http_token_mu);
+    pprof__unlock(&pprof__http_token_mu);
     return PPROF_OK;
 }
 #else

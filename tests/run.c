@@ -65,6 +65,7 @@ static void t_skip(const char *fmt, ...) {
 #include "t_fault.c"
 #include "t_label.c"
 #include "t_cfi.c"
+#include "t_host.c"
 
 static const t_case t_cases[] = {
     T_PB_CASES
@@ -80,6 +81,7 @@ static const t_case t_cases[] = {
     T_FAULT_CASES
     T_LABEL_CASES
     T_CFI_CASES
+    T_HOST_CASES
 };
 
 static int t_run_one(const t_case *c, int strict) {

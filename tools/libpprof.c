@@ -45,9 +45,11 @@
 
 static struct {
     pid_t pid;                 /* the profiling process; 0: this library does nothing */
-    FILE *cpu;                 /* the running CPU profile's file */
-    char cpu_path[PATH_MAX], heap_path[PATH_MAX];
-    int wake[2];               /* a terminating signal's number, for the writer thread */
+    int cpu_gen;               /* the CPU profile this library runs (0: none) */
+    char cpu_path[PATH_MAX], heap_path[PATH_MAX]; /* absolute: the program may chdir */
+    int final;                 /* atomic: 0 profiles not written, 1 being written, 2 written */
+    int sig;                   /* atomic: the terminating signal caught, to raise again */
+    int wake;                  /* atomic futex word: the writer thread has a signal to act on */
 } pprof__pre;
 static void pprof__pre_catch(void);
 
@@ -84,10 +86,15 @@ static const char *pprof__pre_env(const char *name) {
 
 /* Takes pprof__pre_vars out of environ by moving the pointers after them, in the array
    itself, which is also main's envp: a program that hands envp to its children (bash)
-   passes them on no more than one that uses environ. The strings stay where they are. */
+   passes them on no more than one that uses environ. The strings stay where they are.
+   The k slots freed at the end, up to and with the old terminating NULL, are filled so
+   that a program that finds the auxiliary vector by walking past envp's first NULL (the Go
+   runtime, so every cgo binary) still finds it: with k even, k/2 pairs (AT_IGNORE, 0) and
+   then the real vector; with k odd no pairing can line up, so an empty vector (AT_NULL
+   first), which sends Go to /proc/self/auxv, as it does wherever a loader passed none. */
 static void pprof__pre_unset(void) {
-    char **r, **w;
-    size_t i;
+    char **r, **w, **end;
+    size_t i, k;
     for (r = w = environ; r && *r; r++) {
         for (i = 0; i < PPROF__PRE_NVARS; i++) {
             size_t n = strlen(pprof__pre_vars[i]);
@@ -95,7 +102,12 @@ static void pprof__pre_unset(void) {
         }
         if (i == PPROF__PRE_NVARS) *w++ = *r;
     }
-    if (w) *w = NULL;
+    if (!w) return;
+    end = r; /* the old NULL */
+    *w = NULL;
+    k = (size_t)(end - w);
+    for (i = 1; i <= k; i++) /* w[1] .. w[k] == end */
+        w[i] = (k % 2 == 0 && i % 2 == 1) ? (char *)(uintptr_t)AT_IGNORE : NULL;
 }
 
 /* A decimal integer in [lo, hi]: 1 and *out, or 0 after a warning. */
@@ -113,14 +125,38 @@ static int pprof__pre_num(const char *name, const char *v, long long lo, long lo
     return 1;
 }
 
-/* path, or path.<pid> for a descendant under PPROF_CHILDREN=1. 0 if it does not fit. */
+/* path, or path.<pid> for a descendant under PPROF_CHILDREN=1, made absolute against the
+   directory the program starts in (it may chdir before the profiles are written). 0 if it
+   does not fit. */
 static int pprof__pre_path(char *out, const char *name, const char *path, int child) {
-    int n = child ? snprintf(out, PATH_MAX, "%s.%ld", path, (long)getpid())
-                  : snprintf(out, PATH_MAX, "%s", path);
+    char cwd[PATH_MAX];
+    int n;
+    if (path[0] != '/' && !getcwd(cwd, sizeof cwd)) {
+        pprof__pre_warn("%s=%s: the current directory is unknown (%s); ignored", name, path,
+                        strerror(errno));
+        return 0;
+    }
+    n = snprintf(out, PATH_MAX, "%s%s%s", path[0] == '/' ? "" : cwd,
+                 path[0] == '/' || strcmp(cwd, "/") == 0 ? "" : "/", path);
+    if (n >= 0 && n < PATH_MAX && child)
+        n += snprintf(out + n, (size_t)(PATH_MAX - n), ".%ld", (long)getpid());
     if (n < 0 || n >= PATH_MAX) {
         pprof__pre_warn("%s: path too long; ignored", name);
         return 0;
     }
+    return 1;
+}
+
+/* Creates or empties path now, as Go's -cpuprofile does, so a bad path is reported at
+   start. Nothing stays open: the program may close every descriptor and reuse the
+   numbers (daemons do); the profile is opened again by name when it is written. */
+static int pprof__pre_touch(const char *name, const char *path) {
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+    if (fd < 0) {
+        pprof__pre_warn("%s=%s: %s; no profile", name, path, strerror(errno));
+        return 0;
+    }
+    close(fd);
     return 1;
 }
 
@@ -176,8 +212,10 @@ __attribute__((constructor(102))) static void pprof__pre_init(void) {
         else if (strcmp(v, "0") != 0) pprof__pre_warn("PPROF_HEAP=%s: want 1 or 0; ignored", v);
     }
     if ((v = val[PPROF__PRE_HEAP_PROFILE]) != NULL &&
-        pprof__pre_path(pprof__pre.heap_path, "PPROF_HEAP_PROFILE", v, child))
-        heap = 1;
+        pprof__pre_path(pprof__pre.heap_path, "PPROF_HEAP_PROFILE", v, child)) {
+        if (pprof__pre_touch("PPROF_HEAP_PROFILE", pprof__pre.heap_path)) heap = 1;
+        else pprof__pre.heap_path[0] = 0;
+    }
     if (heap) {
         size_t rate = 524288;
         if ((v = val[PPROF__PRE_HEAP_RATE]) != NULL &&
@@ -199,18 +237,18 @@ __attribute__((constructor(102))) static void pprof__pre_init(void) {
         const char *hz = val[PPROF__PRE_CPU_HZ];
         int rc;
         if (hz && pprof__pre_num("PPROF_CPU_HZ", hz, 1, 10000, &n)) pprof_set_cpu_rate((int)n);
-        pprof__pre.cpu = fopen(pprof__pre.cpu_path, "wbe"); /* e: not inherited by exec */
-        if (!pprof__pre.cpu) {
-            pprof__pre_warn("PPROF_CPU=%s: %s; no CPU profile", pprof__pre.cpu_path,
-                            strerror(errno));
-        } else if ((rc = pprof_cpu_start(pprof__pre.cpu)) != PPROF_OK) {
-            pprof__pre_warn("PPROF_CPU: %s; no CPU profile", pprof_strerror(rc));
-            fclose(pprof__pre.cpu);
-            pprof__pre.cpu = NULL;
+        if (pprof__pre_touch("PPROF_CPU", pprof__pre.cpu_path)) {
+            PPROF__HEAP_ENTER();
+            rc = pprof__cpu_start(NULL, &pprof__pre.cpu_gen, 0); /* kept in memory */
+            PPROF__HEAP_LEAVE();
+            if (rc != PPROF_OK) {
+                pprof__pre_warn("PPROF_CPU: %s; no CPU profile", pprof_strerror(rc));
+                pprof__pre.cpu_gen = 0;
+            }
         }
     }
     if ((v = val[PPROF__PRE_LISTEN]) != NULL) pprof__pre_listen(v, val[PPROF__PRE_TOKEN]);
-    if (pprof__pre.cpu || pprof__pre.heap_path[0]) pprof__pre_catch();
+    if (pprof__pre.cpu_gen || pprof__pre.heap_path[0]) pprof__pre_catch();
 }
 
 static void pprof__pre_fini(void);
@@ -238,79 +276,121 @@ __attribute__((visibility("default"))) int dlclose(void *handle) {
     return rc;
 }
 
+/* The profiles are written once, by whichever comes first: the exit path (main returned,
+   exit() in any thread) or the writer thread (a terminating signal). The other waits until
+   they are written; then, if a signal was caught, the process ends by it. */
+static void pprof__pre_write(void);
+static void pprof__pre_final(void) {
+    int idle = 0, sig;
+    if (__atomic_compare_exchange_n(&pprof__pre.final, &idle, 1, 0, __ATOMIC_SEQ_CST,
+                                    __ATOMIC_SEQ_CST)) {
+        pprof__pre_write();
+        __atomic_store_n(&pprof__pre.final, 2, __ATOMIC_SEQ_CST);
+    }
+    while (__atomic_load_n(&pprof__pre.final, __ATOMIC_SEQ_CST) != 2) pprof__os_sleep_ns(1000000);
+    if ((sig = __atomic_load_n(&pprof__pre.sig, __ATOMIC_SEQ_CST)) != 0) {
+        sigset_t s;
+        signal(sig, SIG_DFL);
+        sigemptyset(&s);
+        sigaddset(&s, sig);
+        pthread_sigmask(SIG_UNBLOCK, &s, NULL); /* (the writer thread blocks everything:
+                                                   another thread takes it there) */
+        kill(getpid(), sig); /* at its default, fatal at once: the whole process ends here */
+    }
+}
+
 /* sigsafe: SIGINT, SIGTERM or SIGHUP at their default: the writer thread writes the profiles
-   and raises the signal again. Elsewhere (a forked child: no writer there) at once. */
+   and raises the signal again. In a forked child (no writer there), or once the profiles
+   are written, the signal acts at once, as it would have. No descriptor: the program may
+   close them all. */
 static void pprof__pre_on_signal(int sig) {
-    int saved = errno;
-    unsigned char c = (unsigned char)sig;
-    if (getpid() != pprof__pre.pid || write(pprof__pre.wake[1], &c, 1) != 1) {
+    int saved = errno, none = 0;
+    if (getpid() != pprof__pre.pid || __atomic_load_n(&pprof__pre.final, __ATOMIC_SEQ_CST) == 2) {
         signal(sig, SIG_DFL);
         kill(getpid(), sig);
+    } else if (__atomic_compare_exchange_n(&pprof__pre.sig, &none, sig, 0, __ATOMIC_SEQ_CST,
+                                           __ATOMIC_SEQ_CST)) {
+        pprof__os_wake(&pprof__pre.wake);
     }
     errno = saved;
 }
 static void *pprof__pre_writer(void *arg) {
-    unsigned char c;
     (void)arg;
-    while (read(pprof__pre.wake[0], &c, 1) < 0 && errno == EINTR) {}
-    pprof__pre_fini();
-    signal(c, SIG_DFL);
-    kill(getpid(), c); /* ends the process as the signal would have */
+    while (!__atomic_load_n(&pprof__pre.wake, __ATOMIC_ACQUIRE))
+        pprof__os_wait_ns(&pprof__pre.wake, 1000000000);
+    pprof__pre_final(); /* ends the process as the signal would have */
     return NULL;
 }
 /* For the signals the program leaves at their default (checked now; a handler the program
    installs later replaces ours, and then the program decides how it ends). */
 static void pprof__pre_catch(void) {
     static const int sigs[] = {SIGINT, SIGTERM, SIGHUP};
-    sigset_t all, old;
     pthread_t th;
     size_t i;
-    if (pipe(pprof__pre.wake) != 0) return;
-    fcntl(pprof__pre.wake[0], F_SETFD, FD_CLOEXEC);
-    fcntl(pprof__pre.wake[1], F_SETFD, FD_CLOEXEC);
-    fcntl(pprof__pre.wake[1], F_SETFL, O_NONBLOCK);
-    sigfillset(&all);
-    pthread_sigmask(SIG_BLOCK, &all, &old); /* the writer never takes a signal itself */
-    if (pthread_create(&th, NULL, pprof__pre_writer, NULL) == 0) {
-        pthread_detach(th);
-        for (i = 0; i < sizeof sigs / sizeof sigs[0]; i++) {
-            struct sigaction now, sa;
-            if (sigaction(sigs[i], NULL, &now) != 0 || now.sa_handler != SIG_DFL ||
-                (now.sa_flags & SA_SIGINFO))
-                continue;
-            memset(&sa, 0, sizeof sa);
-            sa.sa_handler = pprof__pre_on_signal;
-            sa.sa_flags = SA_RESTART;
-            sigemptyset(&sa.sa_mask);
-            sigaction(sigs[i], &sa, NULL);
-        }
+    if (pprof__os_thread(&th, pprof__pre_writer) != 0) return; /* it takes no signal */
+    pthread_detach(th);
+    for (i = 0; i < sizeof sigs / sizeof sigs[0]; i++) {
+        struct sigaction now, sa;
+        if (sigaction(sigs[i], NULL, &now) != 0 || now.sa_handler != SIG_DFL ||
+            (now.sa_flags & SA_SIGINFO))
+            continue;
+        memset(&sa, 0, sizeof sa);
+        sa.sa_handler = pprof__pre_on_signal;
+        sa.sa_flags = SA_RESTART;
+        sigemptyset(&sa.sa_mask);
+        sigaction(sigs[i], &sa, NULL);
     }
-    pthread_sigmask(SIG_SETMASK, &old, NULL);
+}
+
+/* Writes data to path (made or emptied at start), opened now by name. */
+static void pprof__pre_put(const char *name, const char *path, const pprof__buf *data) {
+    size_t off = 0;
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+    if (fd < 0) {
+        pprof__pre_warn("%s=%s: %s", name, path, strerror(errno));
+        return;
+    }
+    while (off < data->len) {
+        ssize_t n = write(fd, data->p + off, data->len - off);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) {
+            pprof__pre_warn("%s=%s: %s", name, path, n < 0 ? strerror(errno) : "short write");
+            break;
+        }
+        off += (size_t)n;
+    }
+    if (close(fd) != 0 && off == data->len)
+        pprof__pre_warn("%s=%s: %s", name, path, strerror(errno));
+}
+
+static void pprof__pre_write(void) {
+    pprof__buf b;
+    int rc;
+    PPROF__HEAP_ENTER();
+    if (pprof__pre.cpu_gen) {
+        memset(&b, 0, sizeof b);
+        if ((rc = pprof__cpu_stop(pprof__pre.cpu_gen, &b)) != PPROF_OK)
+            pprof__pre_warn("PPROF_CPU=%s: %s", pprof__pre.cpu_path, pprof_strerror(rc));
+        else
+            pprof__pre_put("PPROF_CPU", pprof__pre.cpu_path, &b);
+        PPROF_FREE(b.p);
+        pprof__pre.cpu_gen = 0;
+    }
+    if (pprof__pre.heap_path[0]) {
+        memset(&b, 0, sizeof b);
+        if ((rc = pprof__named("heap", 0, NULL, 0, 0, &b)) != PPROF_OK)
+            pprof__pre_warn("PPROF_HEAP_PROFILE=%s: %s", pprof__pre.heap_path, pprof_strerror(rc));
+        else
+            pprof__pre_put("PPROF_HEAP_PROFILE", pprof__pre.heap_path, &b);
+        PPROF_FREE(b.p);
+        pprof__pre.heap_path[0] = 0;
+    }
+    PPROF__HEAP_LEAVE();
 }
 
 /* At exit (main returned, or exit() in any thread), in the profiling process only: a forked
    child has the same memory but no profile of its own. */
 __attribute__((destructor)) static void pprof__pre_fini(void) {
-    int rc;
     if (pprof__pre.pid == 0 || pprof__pre.pid != getpid()) return;
-    if (pprof__pre.cpu) {
-        if ((rc = pprof_cpu_stop()) != PPROF_OK)
-            pprof__pre_warn("PPROF_CPU=%s: %s", pprof__pre.cpu_path, pprof_strerror(rc));
-        if (fclose(pprof__pre.cpu) != 0 && rc == PPROF_OK)
-            pprof__pre_warn("PPROF_CPU=%s: %s", pprof__pre.cpu_path, strerror(errno));
-        pprof__pre.cpu = NULL;
-    }
-    if (pprof__pre.heap_path[0]) {
-        FILE *fp = fopen(pprof__pre.heap_path, "wbe");
-        if (!fp) {
-            pprof__pre_warn("PPROF_HEAP_PROFILE=%s: %s", pprof__pre.heap_path, strerror(errno));
-        } else {
-            if ((rc = pprof_write_heap(fp)) != PPROF_OK)
-                pprof__pre_warn("PPROF_HEAP_PROFILE=%s: %s", pprof__pre.heap_path,
-                                pprof_strerror(rc));
-            fclose(fp);
-        }
-        pprof__pre.heap_path[0] = 0;
-    }
-    pprof__pre.pid = 0;
+    pprof__pre_final();
 }

@@ -1,0 +1,228 @@
+/* Never hurt the host (issue 14): the process model. fork while every kind of profile is
+   being written (the single fork handler takes every lock in the one order), and the lock
+   order checker of PPROF_DEBUG_LOCKS itself. */
+
+static volatile int t_host_stop;
+static FILE *t_host_null(void) {
+    FILE *f = fopen("/dev/null", "wb");
+    T_CHECK(f != NULL, "/dev/null: %s", strerror(errno));
+    return f;
+}
+
+/* Waits for child pid at most 20 s (a child stuck on a lock held at the fork never ends):
+   its exit status, or -1 after killing it. */
+static int t_host_wait(pid_t pid) {
+    int status, i;
+    for (i = 0; i < 20000; i++) {
+        pid_t r = waitpid(pid, &status, WNOHANG);
+        if (r == pid) return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+        if (r < 0 && errno != EINTR) return -2;
+        pprof__os_sleep_ns(1000000);
+    }
+    kill(pid, SIGKILL);
+    waitpid(pid, &status, 0);
+    return -1;
+}
+
+/* What a child does to prove it inherited every lock free and the state whole. */
+static int t_host_child_work(int deep) {
+    FILE *f = fopen("/dev/null", "wb");
+    if (!f) return 20;
+    if (pprof_label_push("child", "yes") != PPROF_OK) return 21;
+    if (pprof_write_heap(f) != PPROF_OK) return 22;
+    if (pprof_write_profile("mutex", f, 1) != PPROF_OK) return 23;
+    pprof_label_pop();
+    if (deep) {
+        if (pprof_write_profile("goroutine", f, 2) != PPROF_OK) return 24;
+        if (pprof_cpu_start(f) != PPROF_OK) return 25;
+        if (pprof_cpu_stop() != PPROF_OK) return 26;
+#ifndef PPROF_NO_HTTP
+        if (pprof_listen(0) != PPROF_OK) return 27;
+        if (pprof_shutdown() != PPROF_OK) return 28;
+#endif
+    }
+    fclose(f);
+    return 0;
+}
+
+static void *t_host_heap_writer(void *arg) {
+    FILE *f = t_host_null();
+    char val[16];
+    long i = 0;
+    while (!t_host_stop) {
+        snprintf(val, sizeof val, "%ld", (long)(intptr_t)arg * 1000 + i++ % 7);
+        pprof_label_push("writer", val);
+        free(malloc(1000 + (size_t)(i % 300)));
+        T_CHECK(pprof_write_heap(f) == PPROF_OK, "heap write");
+        pprof_label_pop();
+    }
+    fclose(f);
+    return NULL;
+}
+
+/* Case 1 of the issue, as it was found: the first label push comes after the first CPU
+   profile and thread dump; two threads write labelled heap profiles; the main thread
+   forks. (Lazily registered fork handlers took the label lock before the symbol lock, the
+   writers the other way round: a deadlock within a second.) */
+static void t_host_fork_labelled_heap(void) {
+    pthread_t w[2];
+    FILE *f = t_host_null();
+    int i, rc;
+    pprof_set_heap_rate(4096);
+    T_CHECK(pprof_cpu_start(f) == PPROF_OK, "cpu start");
+    t_run_threads(1, t_calibrate(0.05));
+    T_CHECK(pprof_cpu_stop() == PPROF_OK, "cpu stop");
+    T_CHECK(pprof_write_profile("goroutine", f, 2) == PPROF_OK, "dump");
+    t_host_stop = 0;
+    for (i = 0; i < 2; i++) pthread_create(&w[i], NULL, t_host_heap_writer, (void *)(intptr_t)(i + 1));
+    for (i = 0; i < 400; i++) {
+        pid_t pid = fork();
+        if (pid == 0) _exit(t_host_child_work(i % 50 == 0));
+        T_CHECK(pid > 0, "fork %d: %s", i, strerror(errno));
+        rc = t_host_wait(pid);
+        T_CHECK(rc == 0, "fork %d: child %s (%d)", i, rc == -1 ? "hung: killed after 20 s" : "failed", rc);
+    }
+    t_host_stop = 1;
+    for (i = 0; i < 2; i++) pthread_join(w[i], NULL);
+    fclose(f);
+}
+
+/* The writers of every profile, each looping in a thread of its own. */
+static void *t_host_w_cpu(void *arg) {
+    FILE *f = t_host_null();
+    (void)arg;
+    while (!t_host_stop) { /* start/stop; BUSY while an HTTP profile runs */
+        if (pprof_cpu_start(f) == PPROF_OK) {
+            t_run_threads(1, t_calibrate(0.002) + 1);
+            pprof_cpu_stop();
+        } else {
+            pprof__os_sleep_ns(2000000);
+        }
+    }
+    fclose(f);
+    return NULL;
+}
+static void *t_host_w_profile(void *arg) {
+    static const char *const names[] = {"heap", "allocs", "block", "mutex", "goroutine", "threadcreate"};
+    FILE *f = t_host_null();
+    long i = 0;
+    (void)arg;
+    while (!t_host_stop) {
+        const char *nm = names[i % 6];
+        pprof_label_push("profile", nm);
+        T_CHECK(pprof_write_profile(nm, f, (int)(i / 6 % 3)) == PPROF_OK, "write %s", nm);
+        pprof_label_pop();
+        i++;
+    }
+    fclose(f);
+    return NULL;
+}
+static pthread_mutex_t t_host_mu = PTHREAD_MUTEX_INITIALIZER;
+static void *t_host_w_contend(void *arg) { /* block and mutex events, labelled allocations */
+    long i = 0;
+    (void)arg;
+    while (!t_host_stop) {
+        pthread_mutex_lock(&t_host_mu);
+        free(malloc(64 + (size_t)(i++ % 512)));
+        pthread_mutex_unlock(&t_host_mu);
+    }
+    return NULL;
+}
+#ifndef PPROF_NO_HTTP
+static int t_host_port;
+static void *t_host_w_http(void *arg) {
+    static const char *const paths[] = {
+        "/debug/pprof/heap", "/debug/pprof/goroutine?debug=2", "/debug/pprof/trace?seconds=1",
+        "/debug/pprof/profile?seconds=1", "/debug/pprof/mutex?debug=1", "/debug/pprof/",
+        "/debug/pprof/allocs?debug=3", "/debug/pprof/cmdline"};
+    long i = 0;
+    (void)arg;
+    while (!t_host_stop) {
+        t_resp r;
+        t_http_get(t_host_port, "GET", paths[i++ % 8], &r);
+        free(r.raw);
+    }
+    return NULL;
+}
+#endif
+
+/* Forks under every writer at once (CPU stop, heap/allocs/block/mutex/goroutine/
+   threadcreate, the trace and profile endpoints), with sampling, labels, block and mutex
+   profiles on: thousands of forks, no hang, and every child can use every lock. */
+static void t_host_fork_every_writer(void) {
+    pthread_t th[6];
+    int nth = 0, i, rc, forks = 2000;
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+    forks = 400; /* a sanitizer's fork copies its shadow's page tables */
+#elif defined(__has_feature)
+#  if __has_feature(address_sanitizer)
+    forks = 400;
+#  endif
+#endif
+    pprof_set_heap_rate(512);
+    pprof_set_block_rate(1000);
+    pprof_set_mutex_fraction(1);
+    t_host_stop = 0;
+#ifndef PPROF_NO_HTTP
+    t_host_port = t_http_start();
+    pthread_create(&th[nth++], NULL, t_host_w_http, NULL);
+#endif
+    pthread_create(&th[nth++], NULL, t_host_w_cpu, NULL);
+    pthread_create(&th[nth++], NULL, t_host_w_profile, NULL);
+    pthread_create(&th[nth++], NULL, t_host_w_contend, NULL);
+    pthread_create(&th[nth++], NULL, t_host_w_contend, NULL);
+    for (i = 0; i < forks; i++) {
+        pid_t pid = fork();
+        if (pid == 0) _exit(t_host_child_work(i % 100 == 0));
+        T_CHECK(pid > 0, "fork %d: %s", i, strerror(errno));
+        rc = t_host_wait(pid);
+        T_CHECK(rc == 0, "fork %d: child %s (%d)", i, rc == -1 ? "hung: killed after 20 s" : "failed", rc);
+    }
+    t_host_stop = 1;
+    for (i = 0; i < nth; i++) pthread_join(th[i], NULL);
+#ifndef PPROF_NO_HTTP
+    {   /* the listener still serves */
+        t_resp r;
+        t_http_get(t_host_port, "GET", "/debug/pprof/goroutine?debug=1", &r);
+        T_CHECK(r.status == 200, "after the forks: status %d", r.status);
+        free(r.raw);
+        T_CHECK(pprof_shutdown() == PPROF_OK, "shutdown");
+    }
+#endif
+    fprintf(stderr, "note: %d forks\n", forks);
+}
+
+#ifdef PPROF_DEBUG_LOCKS
+/* The checker: a lock taken while one later in the order is held aborts the process. */
+static void t_host_lock_order_checked(void) {
+    pid_t pid = fork();
+    int status;
+    if (pid == 0) {
+        close(2); /* its message is expected */
+        pprof__lock(&pprof__sym_mu);
+        pprof__lock(&pprof__cpu_mu); /* 4 after 6: against the order */
+        _exit(0);
+    }
+    T_CHECK(pid > 0, "fork");
+    waitpid(pid, &status, 0);
+    T_CHECK(WIFSIGNALED(status) && WTERMSIG(status) == SIGABRT, "status %d: not aborted", status);
+    pid = fork();
+    if (pid == 0) { /* in order: fine */
+        pprof__lock(&pprof__cpu_mu);
+        pprof__lock(&pprof__sym_mu);
+        pprof__unlock(&pprof__sym_mu);
+        pprof__unlock(&pprof__cpu_mu);
+        _exit(0);
+    }
+    waitpid(pid, &status, 0);
+    T_CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0, "status %d", status);
+}
+#  define T_HOST_DEBUG_CASES {"host_lock_order_checker_aborts", t_host_lock_order_checked, 20},
+#else
+#  define T_HOST_DEBUG_CASES
+#endif
+
+#define T_HOST_CASES \
+    {"host_fork_while_labelled_heap_writers", t_host_fork_labelled_heap, 120}, \
+    {"host_fork_under_every_writer", t_host_fork_every_writer, 240}, \
+    T_HOST_DEBUG_CASES
