@@ -733,6 +733,21 @@ PPROF__FN void pprof__os_sleep_ns(int64_t ns) {
 /* Reads a whole small file (procfs) into a NUL-terminated PPROF_MALLOC buffer. */
 PPROF__FN char *pprof__os_read_file(const char *path, size_t *len_out);
 
+/* The process's procfs file `what` as the calling thread sees it: /proc/thread-self/what.
+   /proc/self's maps, exe and cmdline read empty once the main thread has ended
+   (pthread_exit in main while other threads run); the thread's own view never does.
+   /proc/self before Linux 3.17, which has no thread-self. */
+PPROF__FN const char *pprof__os_self(char *buf, size_t n, const char *what) {
+    static int have; /* atomic: 0 unknown, 1 thread-self, 2 self */
+    int h = __atomic_load_n(&have, __ATOMIC_RELAXED);
+    if (!h) {
+        h = access("/proc/thread-self/maps", R_OK) == 0 ? 1 : 2;
+        __atomic_store_n(&have, h, __ATOMIC_RELAXED);
+    }
+    snprintf(buf, n, "%s/%s", h == 1 ? "/proc/thread-self" : "/proc/self", what);
+    return buf;
+}
+
 /* Starts one of the profiler's own threads (the drain thread, the listener, which starts
    the request threads, libpprof.so's writer) with every signal blocked for its whole life,
    threads it starts too: a signal the program sends to the process (SIGTERM for a sigwait
@@ -751,6 +766,29 @@ PPROF__FN int pprof__os_thread(pthread_t *th, void *(*fn)(void *)) {
     rc = pthread_create(th, NULL, fn, NULL);
     pthread_sigmask(SIG_SETMASK, &old, NULL);
     return rc;
+}
+
+/* A descriptor the profiler opened, with the object behind it. The program may close any
+   descriptor and get its number again for something else (daemons close 3..1023 at start,
+   servers run out): the profiler reads, writes, polls or closes one only while fstat says
+   it is still the same object, and a lost one is never touched again. */
+typedef struct pprof__fdid { int fd; dev_t dev; ino_t ino; } pprof__fdid;
+PPROF__FN pprof__fdid pprof__fd_id(int fd) {
+    pprof__fdid id;
+    struct stat sb;
+    memset(&id, 0, sizeof id);
+    id.fd = fd >= 0 && fstat(fd, &sb) == 0 ? fd : -1;
+    if (id.fd >= 0) { id.dev = sb.st_dev; id.ino = sb.st_ino; }
+    return id;
+}
+PPROF__FN int pprof__fd_ours(const pprof__fdid *id) {
+    struct stat sb;
+    return id->fd >= 0 && fstat(id->fd, &sb) == 0 && sb.st_dev == id->dev && sb.st_ino == id->ino;
+}
+/* Closes id's descriptor if it is still the profiler's; forgets it either way. */
+PPROF__FN void pprof__fd_close(pprof__fdid *id) {
+    if (pprof__fd_ours(id)) close(id->fd);
+    id->fd = -1;
 }
 
 /* THE LOCK ORDER. Every process-wide lock of the implementation, in the one order in which
@@ -1905,7 +1943,8 @@ PPROF__FN int pprof__maps_parse(pprof__maps *m, char *text) {
 
 /* Parses /proc/self/maps. Returns 0, or -1 with nothing allocated. */
 PPROF__FN int pprof__maps_read(pprof__maps *m) {
-    return pprof__maps_parse(m, pprof__os_read_file("/proc/self/maps", NULL));
+    char path[32];
+    return pprof__maps_parse(m, pprof__os_read_file(pprof__os_self(path, sizeof path, "maps"), NULL));
 }
 
 /* Code of objects never unloaded (see pprof__sym_pin), as mapped when pinned, and the
@@ -2863,10 +2902,11 @@ typedef struct pprof__exe { unsigned long long inode; char path[4096]; } pprof__
 
 PPROF__FN void pprof__sym_exe(pprof__exe *x) {
     struct stat sb;
-    ssize_t n = readlink("/proc/self/exe", x->path, sizeof x->path - 1);
+    char self[32];
+    ssize_t n = readlink(pprof__os_self(self, sizeof self, "exe"), x->path, sizeof x->path - 1);
     x->path[n > 0 ? n : 0] = 0;
     if (n > 10 && strcmp(x->path + n - 10, " (deleted)") == 0) x->path[n - 10] = 0;
-    x->inode = stat("/proc/self/exe", &sb) == 0 ? (unsigned long long)sb.st_ino : 0;
+    x->inode = stat(self, &sb) == 0 ? (unsigned long long)sb.st_ino : 0;
 }
 PPROF__FN int pprof__sym_is_exe(const pprof__exe *x, const pprof__mapent *e) {
     return x->inode && e->inode == x->inode && strcmp(e->path, x->path) == 0;
@@ -2890,7 +2930,7 @@ PPROF__FN int pprof__img_open(const pprof__mapent *e, const pprof__exe *exe, ppr
         return 0;
     }
     if (e->path[0] != '/') return -1;
-    if (pprof__sym_is_exe(exe, e)) open_path = "/proc/self/exe";
+    if (pprof__sym_is_exe(exe, e)) open_path = pprof__os_self(path, sizeof path, "exe");
     else if (e->deleted) {
         snprintf(path, sizeof path, "/proc/self/map_files/%lx-%lx", (unsigned long)e->lo,
                  (unsigned long)e->hi);
@@ -6827,7 +6867,7 @@ PPROF__WRAP void *operator new[](std::size_t n, std::align_val_t a, const std::n
 
 /* A request being served, by a thread of its own. */
 typedef struct pprof__conn {
-    int fd;
+    pprof__fdid id;
     int state;  /* 0 free, 1 serving, 2 done (to be joined) */
     pthread_t th;
     char *buf;  /* the request as the listener read it (head, maybe some body); the
@@ -6838,7 +6878,7 @@ typedef struct pprof__conn {
 /* A connection whose request is still arriving. The listener reads these in its poll
    loop, so idle and byte-at-a-time clients hold no thread and cannot starve others. */
 typedef struct pprof__pend {
-    int fd;     /* -1: free */
+    pprof__fdid id; /* id.fd -1: free */
     char *buf;  /* PPROF_HTTP_MAX_HEADER + 1 bytes */
     size_t len;
     int64_t t0; /* accepted at (monotonic ns) */
@@ -6848,8 +6888,9 @@ static pthread_mutex_t pprof__http_mu = PTHREAD_MUTEX_INITIALIZER;   /* listen/s
 static pthread_mutex_t pprof__http_conn_mu = PTHREAD_MUTEX_INITIALIZER; /* conn[], pend[] */
 static struct pprof__http_state {
     int listening;
-    int fd;           /* the listening socket (non-blocking) */
-    int wake[2];      /* a pipe: a byte in it wakes the listener's poll (shutdown) */
+    pprof__fdid lsn;  /* the listening socket (non-blocking); shutdown(2) on it wakes the
+                         listener's poll (pprof_shutdown) */
+    int lost;         /* atomic: the program closed or replaced it: no longer served */
     int port;
     int stopping;     /* shutdown asked: connections end, long waits return */
     pthread_t th;
@@ -6878,9 +6919,17 @@ typedef struct pprof__req {
 /* Sends a then b (either may be empty) whole, in as few system calls as the socket takes:
    an answer that fits the send buffer goes out in one, so a shutdown racing with it (see
    pprof__http_shutdown) leaves the client all of it or none, never headers alone. */
+/* The connection a request thread serves: every read and write on it checks it is still
+   the socket accepted (the program may have closed the number and reused it). */
+static PPROF__TLS pprof__fdid pprof__http_cur = {-1, 0, 0};
+PPROF__FN int pprof__http_fd_ok(int fd) {
+    return fd != pprof__http_cur.fd || pprof__fd_ours(&pprof__http_cur);
+}
+
 PPROF__FN int pprof__http_send2(int fd, const void *a, size_t na, const void *b, size_t nb) {
     struct iovec v[2];
     struct msghdr mh;
+    if (!pprof__http_fd_ok(fd)) { errno = EBADF; return -1; }
     v[0].iov_base = (void *)(uintptr_t)a;
     v[0].iov_len = na;
     v[1].iov_base = (void *)(uintptr_t)b;
@@ -7024,6 +7073,7 @@ PPROF__FN int pprof__http_wait(int fd, int64_t ns) {
         char buf[512];
         if (__atomic_load_n(&pprof__http.stopping, __ATOMIC_ACQUIRE)) return -1;
         if (left <= 0) return 0;
+        if (!pprof__http_fd_ok(fd)) return -1;
         p.fd = fd;
         p.events = POLLIN;
         p.revents = 0;
@@ -7316,7 +7366,8 @@ PPROF__FN void pprof__http_symbol(const pprof__req *r, int head) {
 
 PPROF__FN void pprof__http_cmdline(int fd, int head) {
     size_t len = 0;
-    char *c = pprof__os_read_file("/proc/self/cmdline", &len);
+    char path[32];
+    char *c = pprof__os_read_file(pprof__os_self(path, sizeof path, "cmdline"), &len);
     if (!c) { pprof__http_error(fd, 500, "cannot read /proc/self/cmdline"); return; }
     if (len > 0 && c[len - 1] == 0) len--; /* NUL-joined, no trailing NUL, as Go */
     pprof__http_reply(fd, 200, "text/plain; charset=utf-8", NULL, c, len, head);
@@ -7498,7 +7549,8 @@ PPROF__FN int pprof__http_authorized(const pprof__req *r) {
     return diff == 0;
 }
 
-/* Answers status and closes, letting the answer arrive before the close (not a reset). */
+/* Answers status and closes, letting the answer arrive before the close (not a reset).
+   fd is a pending connection the caller has just checked is still its own. */
 PPROF__FN void pprof__http_refuse(int fd, int status, const char *msg) {
     char junk[512];
     if (status == 401)
@@ -7521,9 +7573,9 @@ PPROF__FN void pprof__http_serve(pprof__conn *c) {
     int64_t deadline = pprof__os_mono_ns() + (int64_t)PPROF_HTTP_TIMEOUT_S * 1000000000;
     tv.tv_sec = PPROF_HTTP_TIMEOUT_S;
     tv.tv_usec = 0;
-    setsockopt(c->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-    setsockopt(c->fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
-    r.fd = c->fd;
+    setsockopt(c->id.fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    setsockopt(c->id.fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+    r.fd = c->id.fd;
     if (pprof__http_parse(c->buf, c->len, &r, &used, &why) != 0) return; /* parsed before */
     if (strcmp(r.method, "POST") == 0) { /* the body: Content-Length bytes, at most the limit */
         size_t want = r.content_length > 0 ? (size_t)r.content_length : 0;
@@ -7534,6 +7586,7 @@ PPROF__FN void pprof__http_serve(pprof__conn *c) {
         while (have < want) {
             ssize_t n = pprof__os_mono_ns() > deadline
                             ? (errno = EAGAIN, -1) /* the whole body has one deadline */
+                            : !pprof__http_fd_ok(r.fd) ? (errno = EBADF, -1)
                             : recv(r.fd, r.body + have, want - have, 0);
             if (n < 0 && errno == EINTR) continue;
             if (n <= 0) {
@@ -7554,25 +7607,26 @@ PPROF__FN void pprof__http_serve(pprof__conn *c) {
 PPROF__FN void *pprof__http_conn_main(void *arg) {
     PPROF__HEAP_SELF(); /* the profiler's own allocations are not the program's */
     pprof__conn *c = (pprof__conn *)arg;
-    int fd;
+    pprof__fdid id;
     prctl(PR_SET_NAME, "pprof-http-req", 0, 0, 0);
-    pprof__http_serve(c);
+    pprof__http_cur = c->id;
+    if (pprof__fd_ours(&c->id)) pprof__http_serve(c);
     pprof__lock(&pprof__http_conn_mu);
-    fd = c->fd; /* done before the client sees the close: its next request finds a slot */
-    c->fd = -1;
+    id = c->id; /* done before the client sees the close: its next request finds a slot */
+    c->id.fd = -1;
     PPROF_FREE(c->buf);
     c->buf = NULL;
     c->state = 2;
     pprof__unlock(&pprof__http_conn_mu);
-    shutdown(fd, SHUT_RDWR);
-    close(fd);
+    if (pprof__fd_ours(&id)) shutdown(id.fd, SHUT_RDWR);
+    pprof__fd_close(&id);
     return NULL;
 }
 
 PPROF__FN void pprof__http_pend_drop(pprof__pend *p) {
-    if (p->fd >= 0) close(p->fd);
+    pprof__fd_close(&p->id);
     PPROF_FREE(p->buf);
-    p->fd = -1;
+    p->id.fd = -1;
     p->buf = NULL;
     p->len = 0;
 }
@@ -7594,27 +7648,27 @@ PPROF__FN void pprof__http_dispatch(pprof__pend *p) {
     if (slot >= 0) {
         pprof__conn *c = &pprof__http.conn[slot];
         pthread_attr_t at;
-        c->fd = p->fd;
+        c->id = p->id;
         c->buf = p->buf;
         c->len = p->len;
         c->state = 1;
         pthread_attr_init(&at);
         pthread_attr_setstacksize(&at, 256 * 1024); /* a request needs little */
         if (pthread_create(&c->th, &at, pprof__http_conn_main, c) == 0) {
-            p->fd = -1;
+            p->id.fd = -1;
             p->buf = NULL;
             p->len = 0;
         } else {
             c->state = 0;
-            c->fd = -1;
+            c->id.fd = -1;
             c->buf = NULL;
             slot = -1;
         }
         pthread_attr_destroy(&at);
     }
-    if (slot < 0) { /* every worker busy: refuse at once rather than queue */
-        pprof__http_refuse(p->fd, 503, "too many concurrent requests");
-        p->fd = -1;
+    if (slot < 0 && pprof__fd_ours(&p->id)) { /* every worker busy: refuse at once */
+        pprof__http_refuse(p->id.fd, 503, "too many concurrent requests");
+        p->id.fd = -1;
         pprof__http_pend_drop(p);
     }
 }
@@ -7626,19 +7680,20 @@ PPROF__FN void pprof__http_pend_read(pprof__pend *p) {
     size_t used;
     const char *why;
     int rc;
-    ssize_t n = recv(p->fd, p->buf + p->len, PPROF_HTTP_MAX_HEADER - p->len, MSG_DONTWAIT);
+    ssize_t n = !pprof__fd_ours(&p->id) ? 0 /* lost: dropped, never touched */
+              : recv(p->id.fd, p->buf + p->len, PPROF_HTTP_MAX_HEADER - p->len, MSG_DONTWAIT);
     if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) return;
     if (n <= 0) { pprof__http_pend_drop(p); return; } /* gone before it asked anything */
     p->len += (size_t)n;
     p->buf[p->len] = 0;
-    r.fd = p->fd;
+    r.fd = p->id.fd;
     rc = pprof__http_parse(p->buf, p->len, &r, &used, &why);
     if (rc < 0 && p->len >= PPROF_HTTP_MAX_HEADER) { rc = 431; why = "Request Header Fields Too Large"; }
     if (rc < 0) return;
     if (rc == 0 && !pprof__http_authorized(&r)) rc = 401;
     if (rc == 0) { pprof__http_dispatch(p); return; }
-    pprof__http_refuse(p->fd, rc, why);
-    p->fd = -1;
+    pprof__http_refuse(p->id.fd, rc, why);
+    p->id.fd = -1;
     pprof__http_pend_drop(p);
 }
 
@@ -7654,13 +7709,13 @@ PPROF__FN void pprof__http_accept(int fd) {
     pprof__lock(&pprof__http_conn_mu);
     for (i = 0; i < PPROF_HTTP_MAX_PENDING; i++) {
         pprof__pend *p = &pprof__http.pend[i];
-        if (p->fd < 0) { slot = i; break; }
+        if (p->id.fd < 0) { slot = i; break; }
         if (slot < 0 || p->t0 < pprof__http.pend[slot].t0) slot = i;
     }
-    if (pprof__http.pend[slot].fd >= 0) pprof__http_pend_drop(&pprof__http.pend[slot]);
+    if (pprof__http.pend[slot].id.fd >= 0) pprof__http_pend_drop(&pprof__http.pend[slot]);
     pprof__http.pend[slot].buf = (char *)PPROF_MALLOC(PPROF_HTTP_MAX_HEADER + 1);
     if (pprof__http.pend[slot].buf) {
-        pprof__http.pend[slot].fd = fd;
+        pprof__http.pend[slot].id = pprof__fd_id(fd);
         pprof__http.pend[slot].len = 0;
         pprof__http.pend[slot].t0 = pprof__os_mono_ns();
     } else {
@@ -7669,36 +7724,50 @@ PPROF__FN void pprof__http_accept(int fd) {
     pprof__unlock(&pprof__http_conn_mu);
 }
 
-/* The listener: one poll over the listening socket, the wake pipe and every pending
-   connection. A pending connection is served once its request head is whole, refused
-   when it is malformed, and gets 408 when it is not whole within PPROF_HTTP_TIMEOUT_S. */
+/* The listener: one poll over the listening socket and every pending connection. A
+   pending connection is served once its request head is whole, refused when it is
+   malformed, and gets 408 when it is not whole within PPROF_HTTP_TIMEOUT_S. Each round
+   checks the listening socket is still the one it bound: if the program closed it (or
+   its number is now the program's file, pipe or socket), the listener says so once on
+   stderr and stops, touching nothing of it. */
 PPROF__FN void *pprof__http_main(void *arg) {
     PPROF__HEAP_SELF(); /* the profiler's own allocations are not the program's */
-    static struct pollfd pf[PPROF_HTTP_MAX_PENDING + 2]; /* only this thread uses it */
-    int idx[PPROF_HTTP_MAX_PENDING + 2];
+    static struct pollfd pf[PPROF_HTTP_MAX_PENDING + 1]; /* only this thread uses it */
+    int idx[PPROF_HTTP_MAX_PENDING + 1];
     const int64_t limit = (int64_t)PPROF_HTTP_TIMEOUT_S * 1000000000;
     (void)arg;
     prctl(PR_SET_NAME, "pprof-http", 0, 0, 0);
     while (!__atomic_load_n(&pprof__http.stopping, __ATOMIC_ACQUIRE)) {
-        int i, n = 2, k, ms = 1000;
+        int i, n = 1, k, ms = 1000;
         int64_t now = pprof__os_mono_ns();
-        pf[0].fd = pprof__http.wake[0];
-        pf[1].fd = pprof__http.fd;
+        if (!pprof__fd_ours(&pprof__http.lsn)) {
+            __atomic_store_n(&pprof__http.lost, 1, __ATOMIC_RELEASE);
+            fprintf(stderr, "pprof.h: the program closed or reused descriptor %d, the "
+                            "/debug/pprof/ listener's socket (port %d): no longer serving\n",
+                    pprof__http.lsn.fd, pprof__http.port);
+            break;
+        }
+        pf[0].fd = pprof__http.lsn.fd;
         pprof__lock(&pprof__http_conn_mu);
         for (i = 0; i < PPROF_HTTP_MAX_PENDING; i++) {
             pprof__pend *p = &pprof__http.pend[i];
             int64_t left;
-            if (p->fd < 0) continue;
+            if (p->id.fd < 0) continue;
             left = p->t0 + limit - now;
             if (left <= 0) { /* too slow: 408 if it sent anything, else just close */
-                if (p->len) pprof__http_refuse(p->fd, 408, "Request Timeout");
-                else close(p->fd);
-                p->fd = -1;
+                if (p->len && pprof__fd_ours(&p->id)) {
+                    pprof__http_refuse(p->id.fd, 408, "Request Timeout");
+                    p->id.fd = -1;
+                }
+                pprof__http_pend_drop(p);
+                continue;
+            }
+            if (!pprof__fd_ours(&p->id)) { /* the program's now: forget it */
                 pprof__http_pend_drop(p);
                 continue;
             }
             if (left / 1000000 + 1 < ms) ms = (int)(left / 1000000 + 1);
-            pf[n].fd = p->fd;
+            pf[n].fd = p->id.fd;
             idx[n++] = i;
         }
         pprof__unlock(&pprof__http_conn_mu);
@@ -7707,19 +7776,15 @@ PPROF__FN void *pprof__http_main(void *arg) {
             pf[k].revents = 0;
         }
         if (poll(pf, (nfds_t)n, ms) <= 0) continue; /* EINTR or the next deadline */
-        if (pf[0].revents) {
-            char junk[16];
-            while (read(pprof__http.wake[0], junk, sizeof junk) > 0) {}
-            continue;
-        }
+        if (__atomic_load_n(&pprof__http.stopping, __ATOMIC_ACQUIRE)) break;
         pprof__lock(&pprof__http_conn_mu);
-        for (k = 2; k < n; k++)
-            if (pf[k].revents && pprof__http.pend[idx[k]].fd == pf[k].fd)
+        for (k = 1; k < n; k++)
+            if (pf[k].revents && pprof__http.pend[idx[k]].id.fd == pf[k].fd)
                 pprof__http_pend_read(&pprof__http.pend[idx[k]]);
         pprof__unlock(&pprof__http_conn_mu);
-        if (pf[1].revents) {
+        if (pf[0].revents && pprof__fd_ours(&pprof__http.lsn)) {
             for (k = 0; k < 16; k++) { /* a burst, then the pending ones get their turn */
-                int fd = accept(pprof__http.fd, NULL, NULL);
+                int fd = accept(pprof__http.lsn.fd, NULL, NULL);
                 if (fd >= 0) { pprof__http_accept(fd); continue; }
                 if (errno == EINTR || errno == ECONNABORTED) continue;
                 if (errno != EAGAIN && errno != EWOULDBLOCK) /* out of descriptors or */
@@ -7730,7 +7795,7 @@ PPROF__FN void *pprof__http_main(void *arg) {
     }
     pprof__lock(&pprof__http_conn_mu);
     for (int i = 0; i < PPROF_HTTP_MAX_PENDING; i++)
-        if (pprof__http.pend[i].fd >= 0) pprof__http_pend_drop(&pprof__http.pend[i]);
+        if (pprof__http.pend[i].id.fd >= 0) pprof__http_pend_drop(&pprof__http.pend[i]);
     pprof__unlock(&pprof__http_conn_mu);
     return NULL;
 }
@@ -7782,16 +7847,14 @@ PPROF__FN int pprof__http_addr(const char *addr, struct sockaddr_storage *ss, so
 PPROF__FN void pprof__http_fork_child(void) {
     int i;
     if (pprof__http.listening) {
-        close(pprof__http.fd);
-        close(pprof__http.wake[0]);
-        close(pprof__http.wake[1]);
+        pprof__fd_close(&pprof__http.lsn);
         for (i = 0; i < PPROF_HTTP_MAX_PENDING; i++) pprof__http_pend_drop(&pprof__http.pend[i]);
     }
     for (i = 0; i < PPROF_HTTP_MAX_CONN; i++) {
-        if (pprof__http.conn[i].state == 1 && pprof__http.conn[i].fd >= 0)
-            close(pprof__http.conn[i].fd);
+        if (pprof__http.conn[i].state == 1) pprof__fd_close(&pprof__http.conn[i].id);
         pprof__http.conn[i].state = 0;
     }
+    pprof__http.lost = 0;
     pprof__http.listening = 0;
     pprof__http.port = 0;
 }
@@ -7844,7 +7907,7 @@ PPROF__FN int pprof__http_listen(const char *addr) {
     }
     setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
     if (bind(fd, (struct sockaddr *)&ss, len) != 0 || listen(fd, 128) != 0 ||
-        fcntl(fd, F_SETFL, O_NONBLOCK) != 0 || pipe(pprof__http.wake) != 0) {
+        fcntl(fd, F_SETFL, O_NONBLOCK) != 0) {
         int e = errno;
         close(fd);
         __atomic_store_n(&pprof__os_errno, e, __ATOMIC_RELAXED);
@@ -7856,21 +7919,17 @@ PPROF__FN int pprof__http_listen(const char *addr) {
     getsockname(fd, (struct sockaddr *)&ss, &len);
     pprof__http.port = ntohs(ss.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&ss)->sin6_port
                                                       : ((struct sockaddr_in *)&ss)->sin_port);
-    for (one = 0; one < 2; one++) {
-        fcntl(pprof__http.wake[one], F_SETFD, FD_CLOEXEC);
-        fcntl(pprof__http.wake[one], F_SETFL, O_NONBLOCK);
-    }
-    for (one = 0; one < PPROF_HTTP_MAX_PENDING; one++) pprof__http.pend[one].fd = -1;
+    for (one = 0; one < PPROF_HTTP_MAX_PENDING; one++) pprof__http.pend[one].id.fd = -1;
     pprof__http_token_check(&ss);
-    pprof__http.fd = fd;
+    pprof__http.lsn = pprof__fd_id(fd);
+    __atomic_store_n(&pprof__http.lost, 0, __ATOMIC_RELEASE);
     pprof__http.listening = 1;
     __atomic_store_n(&pprof__http.stopping, 0, __ATOMIC_RELEASE);
     /* the listener's threads (and the request threads it starts) never take the signal */
     rc = pprof__os_thread(&pprof__http.th, pprof__http_main);
     if (rc != 0) {
         close(fd);
-        close(pprof__http.wake[0]);
-        close(pprof__http.wake[1]);
+        pprof__http.lsn.fd = -1;
         pprof__http.listening = 0;
         __atomic_store_n(&pprof__os_errno, rc, __ATOMIC_RELAXED);
         pprof__unlock(&pprof__http_mu);
@@ -7885,16 +7944,16 @@ PPROF__FN int pprof__http_shutdown(void) {
     pprof__lock(&pprof__http_mu);
     if (!pprof__http.listening) { pprof__unlock(&pprof__http_mu); return PPROF_ERR_NOT_LISTENING; }
     __atomic_store_n(&pprof__http.stopping, 1, __ATOMIC_RELEASE);
-    if (write(pprof__http.wake[1], "x", 1) < 0) {} /* wakes its poll (full: awake anyway) */
+    if (pprof__fd_ours(&pprof__http.lsn)) /* wakes its poll (POLLHUP; it waits 1 s at most) */
+        shutdown(pprof__http.lsn.fd, SHUT_RDWR);
     pthread_join(pprof__http.th, NULL);
-    close(pprof__http.fd);
-    close(pprof__http.wake[0]);
-    close(pprof__http.wake[1]);
+    pprof__fd_close(&pprof__http.lsn);
     pprof__http.listening = 0;
     pprof__lock(&pprof__http_conn_mu);
     for (i = 0; i < PPROF_HTTP_MAX_CONN; i++) { /* abort requests in flight */
         live[i] = pprof__http.conn[i].state != 0;
-        if (pprof__http.conn[i].state == 1) shutdown(pprof__http.conn[i].fd, SHUT_RDWR);
+        if (pprof__http.conn[i].state == 1 && pprof__fd_ours(&pprof__http.conn[i].id))
+            shutdown(pprof__http.conn[i].id.fd, SHUT_RDWR);
     }
     pprof__unlock(&pprof__http_conn_mu);
     for (i = 0; i < PPROF_HTTP_MAX_CONN; i++)

@@ -192,6 +192,149 @@ static void t_host_fork_every_writer(void) {
     fprintf(stderr, "note: %d forks\n", forks);
 }
 
+#ifndef PPROF_NO_HTTP
+/* Case 2, with the header: a daemon closes every descriptor after pprof_listen and opens
+   a pipe that gets the listening socket's number. The listener must neither read the
+   pipe, nor spin on it, nor close it; it stops and pprof_shutdown touches nothing. */
+static void t_host_listener_fd_reused(void) {
+    int port = t_http_start(), fd, p[2], i;
+    const char msg[] = "the program's own bytes";
+    char got[64];
+    int64_t c0, c1;
+    fd = pprof__http.lsn.fd;
+    for (i = 3; i < 1024; i++) close(i); /* as a daemon does */
+    T_CHECK(pipe(p) == 0 && (p[0] == fd || p[1] == fd), "pipe %d %d, listener had %d", p[0], p[1], fd);
+    T_CHECK(write(p[1], msg, sizeof msg) == (ssize_t)sizeof msg, "write");
+    c0 = t_cpu_ns();
+    for (i = 0; i < 40 && !__atomic_load_n(&pprof__http.lost, __ATOMIC_ACQUIRE); i++)
+        pprof__os_sleep_ns(50000000);
+    pprof__os_sleep_ns(300000000);
+    c1 = t_cpu_ns();
+    T_CHECK(__atomic_load_n(&pprof__http.lost, __ATOMIC_ACQUIRE), "the listener never noticed");
+    T_CHECK(c1 - c0 < 150000000, "%.2f s of CPU while idle: the listener spins", (double)(c1 - c0) / 1e9);
+    T_CHECK(pprof_shutdown() == PPROF_OK, "shutdown");
+    T_CHECK(read(p[0], got, sizeof got) == (ssize_t)sizeof msg && memcmp(got, msg, sizeof msg) == 0,
+            "the pipe lost its bytes");
+    T_CHECK(fcntl(p[0], F_GETFD) >= 0 && fcntl(p[1], F_GETFD) >= 0, "the pipe was closed");
+    (void)port;
+}
+
+/* The program closes a request's connection (its number then its pipe) during a 2-second
+   CPU profile: the answer must not go into the pipe, nor the pipe be closed. */
+static int t_host_conn_port;
+static void *t_host_slow_get(void *arg) {
+    t_resp r;
+    (void)arg;
+    t_http_get(t_host_conn_port, "GET", "/debug/pprof/profile?seconds=2", &r);
+    free(r.raw);
+    return NULL;
+}
+static void t_host_conn_fd_reused(void) {
+    pthread_t th;
+    int fd = -1, i, p[2];
+    char got[256];
+    ssize_t n;
+    t_host_conn_port = t_http_start();
+    pthread_create(&th, NULL, t_host_slow_get, NULL);
+    for (i = 0; i < 200 && fd < 0; i++) {
+        int k;
+        pprof__os_sleep_ns(10000000);
+        pprof__lock(&pprof__http_conn_mu);
+        for (k = 0; k < PPROF_HTTP_MAX_CONN; k++)
+            if (pprof__http.conn[k].state == 1) fd = pprof__http.conn[k].id.fd;
+        pprof__unlock(&pprof__http_conn_mu);
+    }
+    T_CHECK(fd >= 0, "no request thread");
+    close(fd);
+    T_CHECK(pipe(p) == 0 && (p[0] == fd || p[1] == fd), "pipe %d %d, the connection had %d", p[0], p[1], fd);
+    T_CHECK(fcntl(p[0], F_SETFL, O_NONBLOCK) == 0, "fcntl");
+    pthread_join(th, NULL); /* the client sees the request end: its socket closed with the fd */
+    pprof__os_sleep_ns(2500000000LL); /* the profile's 2 s are over: its answer is written */
+    n = read(p[0], got, sizeof got);
+    T_CHECK(n < 0 && errno == EAGAIN, "the pipe holds %zd bytes: %.40s", n, n > 0 ? got : "");
+    T_CHECK(fcntl(p[0], F_GETFD) >= 0 && fcntl(p[1], F_GETFD) >= 0, "the pipe was closed");
+    T_CHECK(pprof_shutdown() == PPROF_OK, "shutdown");
+    T_CHECK(fcntl(p[0], F_GETFD) >= 0 && fcntl(p[1], F_GETFD) >= 0, "shutdown closed the pipe");
+}
+#  define T_HOST_HTTP_CASES \
+    {"host_listener_socket_reused_by_program", t_host_listener_fd_reused, 30}, \
+    {"host_request_socket_reused_by_program", t_host_conn_fd_reused, 30},
+#else
+#  define T_HOST_HTTP_CASES
+#endif
+
+/* Case 7: the main thread ends with pthread_exit while others run (procfs's /proc/self
+   then reads empty maps, exe and cmdline). CPU, heap and goroutine profiles taken after
+   must still name the workers' functions. */
+static volatile int t_host_burn_stop;
+static void *t_host_burner(void *arg) {
+    unsigned long x = 1;
+    (void)arg;
+    while (!t_host_burn_stop) { x = hot_a(x, 1000); T_OPAQUE(x); }
+    return NULL;
+}
+static void *t_host_after_leader(void *arg) {
+    pthread_t leader = *(pthread_t *)arg, burner;
+    char path[64], hpath[64], *text;
+    FILE *fp, *hp, *dp;
+    prd_profile p;
+    void *keep[64];
+    size_t len = 0, i;
+    pthread_create(&burner, NULL, t_host_burner, NULL);
+    for (i = 0; i < 500; i++) { /* the leader is gone once /proc/self/maps reads empty */
+        free(pprof__os_read_file("/proc/self/maps", &len));
+        if (len == 0) break;
+        pprof__os_sleep_ns(10000000);
+    }
+    T_CHECK(len == 0, "the main thread never ended (/proc/self/maps still reads)");
+    (void)leader;
+    fp = t_tmpfile(path, sizeof path);
+    T_CHECK(pprof_cpu_start(fp) == PPROF_OK, "cpu start");
+    pprof__os_sleep_ns(500000000);
+    T_CHECK(pprof_cpu_stop() == PPROF_OK, "cpu stop");
+    fclose(fp);
+    memset(&p, 0, sizeof p);
+    t_load(path, &p);
+    T_CHECK(t_flat(&p, "hot_a", 1) > 0, "CPU profile: hot_a not named after the main thread ended");
+    T_CHECK(t_flat(&p, "[unmapped]", 1) == 0, "CPU profile: [unmapped] frames");
+    prd_free(&p);
+    pprof_set_heap_rate(1);
+    for (i = 0; i < 64; i++) keep[i] = t_site_m(1000);
+    hp = t_tmpfile(hpath, sizeof hpath);
+    T_CHECK(pprof_write_heap(hp) == PPROF_OK, "heap write");
+    fclose(hp);
+    memset(&p, 0, sizeof p);
+    t_load(hpath, &p);
+    T_CHECK(t_flat(&p, "t_site_m", 1) >= 64000, "heap profile: t_site_m has %lld bytes",
+            (long long)t_flat(&p, "t_site_m", 1));
+    prd_free(&p);
+    for (i = 0; i < 64; i++) free(keep[i]);
+    dp = tmpfile();
+    T_CHECK(pprof_write_profile("goroutine", dp, 2) == PPROF_OK, "dump");
+    len = (size_t)ftell(dp);
+    rewind(dp);
+    text = (char *)calloc(1, len + 1);
+    T_CHECK(fread(text, 1, len, dp) == len, "read dump");
+    fclose(dp);
+    T_CHECK(strstr(text, "hot_a") != NULL && strstr(text, "t_host_after_leader") != NULL,
+            "dump lacks the workers' functions:\n%.1500s", text);
+    T_CHECK(strstr(text, "\t?") == NULL && strstr(text, "[unmapped]") == NULL,
+            "dump has unnamed frames:\n%.1500s", text);
+    free(text);
+    t_host_burn_stop = 1;
+    pthread_join(burner, NULL);
+    unlink(path);
+    unlink(hpath);
+    fflush(stdout);
+    _exit(0); /* the test's end: the runner reads the status */
+    return NULL;
+}
+static void t_host_leader_exits(void) {
+    pthread_t self = pthread_self(), th;
+    pthread_create(&th, NULL, t_host_after_leader, &self);
+    pthread_exit(NULL);
+}
+
 #ifdef PPROF_DEBUG_LOCKS
 /* The checker: a lock taken while one later in the order is held aborts the process. */
 static void t_host_lock_order_checked(void) {
@@ -225,4 +368,6 @@ static void t_host_lock_order_checked(void) {
 #define T_HOST_CASES \
     {"host_fork_while_labelled_heap_writers", t_host_fork_labelled_heap, 120}, \
     {"host_fork_under_every_writer", t_host_fork_every_writer, 240}, \
+    T_HOST_HTTP_CASES \
+    {"host_main_thread_pthread_exit", t_host_leader_exits, 60}, \
     T_HOST_DEBUG_CASES
