@@ -36,6 +36,11 @@ $(B)/run_asan: $(TESTSRC) | $(B)
 	$(CLANG) -std=c11 -O1 -g $(WARN) $(FP) -DPPROF_DEBUG_LOCKS -fsanitize=address,undefined -fno-sanitize-recover=all \
 	    -pthread tests/run.c -o $@ -lm
 
+# the lock order checked at every acquisition, without a sanitizer's allocator (which is
+# not fork-safe in clang 14)
+$(B)/run_locks: $(TESTSRC) | $(B)
+	$(CC) -std=c11 -O1 -g $(WARN) $(FP) -DPPROF_DEBUG_LOCKS -pthread tests/run.c -o $@ -lm
+
 $(B)/run_tsan: $(TESTSRC) | $(B)
 	$(CLANG) -std=c11 -O1 -g $(WARN) $(FP) -fsanitize=thread -pthread tests/run.c -o $@ -lm
 

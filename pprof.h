@@ -673,6 +673,12 @@ PPROF__FN int64_t pprof__os_wall_ns(void) {
     clock_gettime(CLOCK_REALTIME, &ts);
     return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
+/* The CPU time of the whole process (every thread, live or ended). */
+PPROF__FN int64_t pprof__os_cpu_ns(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
 // sigsafe: a raw system call.
 PPROF__FN int pprof__os_gettid(void) { return (int)syscall(SYS_gettid); }
 
@@ -733,18 +739,16 @@ PPROF__FN void pprof__os_sleep_ns(int64_t ns) {
 /* Reads a whole small file (procfs) into a NUL-terminated PPROF_MALLOC buffer. */
 PPROF__FN char *pprof__os_read_file(const char *path, size_t *len_out);
 
-/* The process's procfs file `what` as the calling thread sees it: /proc/thread-self/what.
-   /proc/self's maps, exe and cmdline read empty once the main thread has ended
-   (pthread_exit in main while other threads run); the thread's own view never does.
-   /proc/self before Linux 3.17, which has no thread-self. */
+/* The process's procfs file `what`: /proc/self/what while the main thread lives, else
+   /proc/thread-self/what (Linux 3.17). /proc/self's maps, exe and cmdline read as gone once
+   main has called pthread_exit while other threads run; the calling thread's own view never
+   does. /proc/self first, as tools that run the program emulate only its names (valgrind
+   answers /proc/self/exe with the program, /proc/thread-self/exe with itself). */
 PPROF__FN const char *pprof__os_self(char *buf, size_t n, const char *what) {
-    static int have; /* atomic: 0 unknown, 1 thread-self, 2 self */
-    int h = __atomic_load_n(&have, __ATOMIC_RELAXED);
-    if (!h) {
-        h = access("/proc/thread-self/maps", R_OK) == 0 ? 1 : 2;
-        __atomic_store_n(&have, h, __ATOMIC_RELAXED);
-    }
-    snprintf(buf, n, "%s/%s", h == 1 ? "/proc/thread-self" : "/proc/self", what);
+    const char *dir = "/proc/self";
+    if (access("/proc/self/exe", F_OK) != 0 && access("/proc/thread-self/exe", F_OK) == 0)
+        dir = "/proc/thread-self";
+    snprintf(buf, n, "%s/%s", dir, what);
     return buf;
 }
 
@@ -4272,6 +4276,10 @@ static struct pprof__cpu_state {
     size_t nstart_tids;
     uint64_t threads_seen; /* threads given a timer */
     uint64_t timer_fail;   /* threads timer_create refused (e.g. RLIMIT_SIGPENDING) */
+    pprof__fdid taskdir;  /* /proc/self/task, held by the drain thread for the profile */
+    uint64_t scan_fail;   /* thread scans that could not list the threads */
+    int scan_errno;       /* why the last one could not */
+    int64_t cpu0_ns, cpu1_ns; /* the process's CPU clock at start and stop */
     uint64_t agg_oom;     /* periods lost to out-of-memory while aggregating */
     int64_t unsampled_ns; /* CPU of new threads before their first scan */
     uint64_t ends[PPROF__END_N]; /* samples by why their stack ends (PPROF__END_*) */
@@ -4329,12 +4337,18 @@ PPROF__FN int pprof__cpu_int_cmp(const void *a, const void *b) {
 }
 
 /* Lists /proc/self/task into b as ints, in directory order (getdents64: no libc malloc,
-   so no self-profiling once allocations are wrapped). 0, or -1. */
-PPROF__FN int pprof__cpu_list_tids_into(pprof__buf *b) {
+   so no self-profiling once allocations are wrapped). 0, or -1. With `held` (the drain
+   thread's, kept for the profile) the directory is read again from its start through
+   that descriptor, so a process out of descriptors (EMFILE) still has its new threads
+   timed; reopened if the program closed it. */
+PPROF__FN int pprof__cpu_list_tids_into(pprof__buf *b, pprof__fdid *held) {
     char buf[4096];
     long n;
-    int fd = open("/proc/self/task", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    int fd = -1;
+    if (held && pprof__fd_ours(held) && lseek(held->fd, 0, SEEK_SET) == 0) fd = held->fd;
+    if (fd < 0) fd = open("/proc/self/task", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (fd < 0) return -1;
+    if (held && fd != held->fd) *held = pprof__fd_id(fd); /* (first, or the old one lost) */
     while ((n = syscall(SYS_getdents64, fd, buf, sizeof buf)) > 0) {
         long at = 0;
         while (at + 19 < n) {
@@ -4348,8 +4362,8 @@ PPROF__FN int pprof__cpu_list_tids_into(pprof__buf *b) {
             if (tid > 0 && !*name) pprof__pb_raw(b, &tid, sizeof tid);
         }
     }
-    close(fd);
-    return b->oom ? -1 : 0;
+    if (!held || fd != held->fd) close(fd);
+    return n < 0 || b->oom ? -1 : 0;
 }
 
 /* Lists /proc/self/task into pprof__cpu.tids, sorted. */
@@ -4357,7 +4371,11 @@ PPROF__FN int pprof__cpu_list_tids(void) {
     pprof__buf b;
     int rc;
     memset(&b, 0, sizeof b);
-    rc = pprof__cpu_list_tids_into(&b);
+    rc = pprof__cpu_list_tids_into(&b, &pprof__cpu.taskdir);
+    if (rc != 0) { /* the profile says so: new threads are not timed until a scan works */
+        pprof__cpu.scan_fail++;
+        pprof__cpu.scan_errno = errno;
+    }
     pprof__cpu.ntids = 0;
     if (rc == 0 && pprof__mem_grow((void **)&pprof__cpu.tids, &pprof__cpu.captids,
                                    b.len / sizeof(int) + 1, sizeof(int)) == 0) {
@@ -4574,6 +4592,7 @@ PPROF__FN void pprof__cpu_fork_child(void) {
     pprof__sig.inflight = 0;
     if (pprof__sig.snap) pprof__sig.snap[0].readers = pprof__sig.snap[1].readers = 0;
     pprof__sig_tid = 0;
+    if (pprof__cpu.running) pprof__fd_close(&pprof__cpu.taskdir); /* (the parent's drain's) */
     pprof__cpu.running = 0;
     pprof__cpu.itimer = 0;
     pprof__cpu.out = NULL;
@@ -4693,6 +4712,10 @@ PPROF__FN int pprof__cpu_start(FILE *fp, int *gen_out, int trace) {
     pprof__cpu.timer_errno = 0;
     pprof__cpu.drain_tid = 0;
     pprof__cpu.timer_fail = 0;
+    pprof__cpu.scan_fail = 0;
+    pprof__cpu.scan_errno = 0;
+    pprof__cpu.taskdir.fd = -1;
+    pprof__cpu.cpu0_ns = pprof__os_cpu_ns();
     __atomic_store_n(&pprof__sig.main_tid, (int)getpid(), __ATOMIC_RELAXED);
     __atomic_store_n(&pprof__sig.itimer_only, 0, __ATOMIC_SEQ_CST);
     __atomic_store_n(&pprof__sig.active, 1, __ATOMIC_SEQ_CST);
@@ -4713,6 +4736,7 @@ PPROF__FN int pprof__cpu_start(FILE *fp, int *gen_out, int trace) {
         for (i = 0; i < pprof__cpu.ntmr; i++) syscall(SYS_timer_delete, pprof__cpu.tmr[i].id);
         pprof__cpu.ntmr = 0;
         pprof__cpu.itimer = 0;
+        pprof__fd_close(&pprof__cpu.taskdir);
         __atomic_store_n(&pprof__os_errno, rc, __ATOMIC_RELAXED);
         pprof__unlock(&pprof__cpu_mu);
         return PPROF_ERR_OS;
@@ -4737,6 +4761,8 @@ PPROF__FN void pprof__cpu_halt(void) {
     for (i = 0; i < pprof__cpu.ntmr; i++) syscall(SYS_timer_delete, pprof__cpu.tmr[i].id);
     pprof__cpu.ntmr = 0;
     pprof__cpu.t1_mono = pprof__os_mono_ns();
+    pprof__cpu.cpu1_ns = pprof__os_cpu_ns();
+    pprof__fd_close(&pprof__cpu.taskdir);
     while (__atomic_load_n(&pprof__sig.inflight, __ATOMIC_SEQ_CST) != 0 && ++spins < 10000)
         pprof__os_sleep_ns(100000); /* a handler that started before active went 0 */
     pprof__cpu_drain();
@@ -5043,7 +5069,7 @@ PPROF__FN void pprof__cpu_encode(pprof__buf *pb) {
     uintptr_t lost_pc = (uintptr_t)&pprof__lost_samples;
     uintptr_t new_pc = (uintptr_t)&pprof__thread_before_timer;
     const int64_t period = pprof__cpu.period_ns;
-    char c0[256], c1[256], c2[512], c3[256];
+    char c0[256], c1[512], c2[512], c3[256];
     pprof__spec sp;
     pprof__smp *smp;
     size_t i, n = 0;
@@ -5090,10 +5116,15 @@ PPROF__FN void pprof__cpu_encode(pprof__buf *pb) {
     snprintf(c1, sizeof c1,
              "samples %llu, lost %llu (ring full), on stacks newer than the region snapshot %llu, "
              "threads timed %llu, refused a timer %llu, new threads' CPU before their timer "
-             "%.3f s", (unsigned long long)pprof__sig.taken,
+             "%.3f s, thread scans failed %llu%s%s%s, the process's CPU in the window %.3f s",
+             (unsigned long long)pprof__sig.taken,
              (unsigned long long)pprof__sig.lost_n, (unsigned long long)pprof__sig.nostack,
              (unsigned long long)pprof__cpu.threads_seen,
-             (unsigned long long)pprof__cpu.timer_fail, (double)pprof__cpu.unsampled_ns / 1e9);
+             (unsigned long long)pprof__cpu.timer_fail, (double)pprof__cpu.unsampled_ns / 1e9,
+             (unsigned long long)pprof__cpu.scan_fail, pprof__cpu.scan_fail ? " (" : "",
+             pprof__cpu.scan_fail ? strerror(pprof__cpu.scan_errno) : "",
+             pprof__cpu.scan_fail ? ": threads started meanwhile were timed late or never)" : "",
+             (double)(pprof__cpu.cpu1_ns - pprof__cpu.cpu0_ns) / 1e9);
     pprof__unw_comment(c2, sizeof c2, pprof__cpu.ends, pprof__cpu.by);
     pprof__cfi_comment(c3, sizeof c3);
     sp.comment[0] = c0;
@@ -6376,7 +6407,7 @@ PPROF__FN pprof__dslot *pprof__dump_take(size_t *n_out) {
     int self = pprof__os_gettid(), pid = (int)getpid(), can = 0, snap = 0;
     size_t me = (size_t)-1;
     memset(&tids, 0, sizeof tids);
-    if (pprof__cpu_list_tids_into(&tids) != 0) { PPROF_FREE(tids.p); return NULL; }
+    if (pprof__cpu_list_tids_into(&tids, NULL) != 0) { PPROF_FREE(tids.p); return NULL; }
     n = tids.len / sizeof(int);
     s = (pprof__dslot *)PPROF_MALLOC((n + 1) * sizeof *s);
     if (!s) { PPROF_FREE(tids.p); return NULL; }
@@ -7113,7 +7144,7 @@ PPROF__FN void pprof__http_index(int fd, int head) {
     {
         pprof__buf tids;
         memset(&tids, 0, sizeof tids);
-        pprof__cpu_list_tids_into(&tids); /* goroutine's count: the threads */
+        pprof__cpu_list_tids_into(&tids, NULL); /* goroutine's count: the threads */
         int records = 0; /* heap and allocs: Go counts the profile's records */
 #if PPROF__HEAP
         pprof__lock(&pprof__heap.mu);

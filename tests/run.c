@@ -164,6 +164,9 @@ int main(int argc, char **argv) {
             match = 0;
             if (strstr(t_cases[i].name, argv[a])) { match = 1; break; }
         }
+        for (a = 1; a < argc; a++) /* -xNAME: leave out the cases whose name holds NAME */
+            if (strncmp(argv[a], "-x", 2) == 0 && argv[a][2] && strstr(t_cases[i].name, argv[a] + 2))
+                match = 0;
         if (!match) continue;
         if (list) { printf("%s\n", t_cases[i].name); continue; }
         rc = t_run_one(&t_cases[i], strict);

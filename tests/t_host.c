@@ -275,7 +275,7 @@ static void *t_host_burner(void *arg) {
 }
 static void *t_host_after_leader(void *arg) {
     pthread_t leader = *(pthread_t *)arg, burner;
-    char path[64], hpath[64], *text;
+    char path[64], hpath[64] = "", *text;
     FILE *fp, *hp, *dp;
     prd_profile p;
     void *keep[64];
@@ -298,6 +298,7 @@ static void *t_host_after_leader(void *arg) {
     T_CHECK(t_flat(&p, "hot_a", 1) > 0, "CPU profile: hot_a not named after the main thread ended");
     T_CHECK(t_flat(&p, "[unmapped]", 1) == 0, "CPU profile: [unmapped] frames");
     prd_free(&p);
+#ifdef T_HEAP_WRAP /* the malloc wrappers exist (not in sanitizer builds) */
     pprof_set_heap_rate(1);
     for (i = 0; i < 64; i++) keep[i] = t_site_m(1000);
     hp = t_tmpfile(hpath, sizeof hpath);
@@ -309,6 +310,9 @@ static void *t_host_after_leader(void *arg) {
             (long long)t_flat(&p, "t_site_m", 1));
     prd_free(&p);
     for (i = 0; i < 64; i++) free(keep[i]);
+#else
+    (void)keep; (void)hp;
+#endif
     dp = tmpfile();
     T_CHECK(pprof_write_profile("goroutine", dp, 2) == PPROF_OK, "dump");
     len = (size_t)ftell(dp);
@@ -324,7 +328,7 @@ static void *t_host_after_leader(void *arg) {
     t_host_burn_stop = 1;
     pthread_join(burner, NULL);
     unlink(path);
-    unlink(hpath);
+    if (hpath[0]) unlink(hpath);
     fflush(stdout);
     _exit(0); /* the test's end: the runner reads the status */
     return NULL;
@@ -333,6 +337,54 @@ static void t_host_leader_exits(void) {
     pthread_t self = pthread_self(), th;
     pthread_create(&th, NULL, t_host_after_leader, &self);
     pthread_exit(NULL);
+}
+
+/* Case 9: threads start while the process is out of descriptors (EMFILE), during a CPU
+   profile. They must be timed (the drain thread holds /proc/self/task for the profile):
+   their CPU, measured by their own clocks, appears in the profile. */
+static void *t_host_burn_c(void *arg) {
+    int64_t *used = (int64_t *)arg;
+    struct timespec ts;
+    unsigned long x = 1;
+    do {
+        x = hot_c(x, 2000);
+        T_OPAQUE(x);
+        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    } while ((int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec < 400000000);
+    *used = (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+    return NULL;
+}
+static void t_host_emfile_threads(void) {
+    char path[64];
+    FILE *fp = t_tmpfile(path, sizeof path);
+    struct rlimit rl;
+    pthread_t th[2];
+    int64_t used[2], truth, got;
+    int fds[512], nfd = 0, i;
+    prd_profile p;
+    pprof_set_cpu_rate(1000);
+    T_CHECK(pprof_cpu_start(fp) == PPROF_OK, "start");
+    getrlimit(RLIMIT_NOFILE, &rl);
+    rl.rlim_cur = 256;
+    T_CHECK(setrlimit(RLIMIT_NOFILE, &rl) == 0, "setrlimit");
+    while (nfd < 512 && (fds[nfd] = open("/dev/null", O_RDONLY)) >= 0) nfd++;
+    T_CHECK(nfd < 512 && errno == EMFILE, "descriptors not exhausted (%d)", nfd);
+    for (i = 0; i < 2; i++) T_CHECK(pthread_create(&th[i], NULL, t_host_burn_c, &used[i]) == 0, "create");
+    for (i = 0; i < 2; i++) pthread_join(th[i], NULL);
+    pprof__os_sleep_ns(50000000);
+    while (nfd > 0) close(fds[--nfd]);
+    T_CHECK(pprof_cpu_stop() == PPROF_OK, "stop");
+    fclose(fp);
+    memset(&p, 0, sizeof p);
+    t_load(path, &p);
+    truth = used[0] + used[1];
+    got = t_flat(&p, "hot_c", 1) + t_flat(&p, "pprof__thread_before_timer", 1);
+    T_CHECK(got >= truth * 85 / 100 && got <= truth * 115 / 100,
+            "threads started out of descriptors: %.3f s in the profile, %.3f s used",
+            (double)got / 1e9, (double)truth / 1e9);
+    fprintf(stderr, "note: %.3f s profiled of %.3f s used\n", (double)got / 1e9, (double)truth / 1e9);
+    prd_free(&p);
+    unlink(path);
 }
 
 #ifdef PPROF_DEBUG_LOCKS
@@ -370,4 +422,5 @@ static void t_host_lock_order_checked(void) {
     {"host_fork_under_every_writer", t_host_fork_every_writer, 240}, \
     T_HOST_HTTP_CASES \
     {"host_main_thread_pthread_exit", t_host_leader_exits, 60}, \
+    {"host_threads_start_out_of_descriptors", t_host_emfile_threads, 60}, \
     T_HOST_DEBUG_CASES
