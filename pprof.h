@@ -29,13 +29,15 @@
      PPROF_HTTP_TIMEOUT_S   a client stalled this long mid-request: 408    impl TU     10
      PPROF_HTTP_MAX_PENDING connections still sending a request (then the   impl TU     128
                             oldest is closed)
-     PPROF_SIGNAL           the profiling signal                           impl TU     SIGPROF
+     PPROF_SIGNAL           the profiling signal                           impl TU     SIGRTMAX-8
      PPROF_MAX_FRAMES       stack depth kept per sample (8..512)           impl TU     128
      PPROF_UNWIND           the stack walker: PPROF_UNWIND_CFI or _FP       impl TU     CFI
      PPROF_RING_SLOTS       samples buffered between drains (power of 2)   impl TU     2048
      PPROF_MAX_MAPS         memory regions the unwinder knows per kind     impl TU     8192
      PPROF_WRAP_MALLOC      sample every malloc of the process (see HEAP)   impl TU     off
      PPROF_WRAP_PTHREAD     mutex/block/threadcreate events (see LOCKS)    impl TU     off
+     PPROF_WRAP_SIGNAL      the program's sigaction/signal on the profiling impl TU     off
+                            signal keep it sampling (see WHAT IT DOES)
      PPROF_MALLOC/REALLOC/FREE  the profiler's own allocator (all or none) impl TU     libc
 
    API (every call returns PPROF_OK = 0 or a negative pprof_result; pprof_strerror names it)
@@ -489,7 +491,9 @@ static inline int pprof_set_unwind(int mode) { (void)mode; return 0; }
 // >>config
 // =========================================================================================
 #ifndef PPROF_SIGNAL
-#define PPROF_SIGNAL SIGPROF
+#define PPROF_SIGNAL (SIGRTMAX - 8) /* a real-time signal no common program or library
+                                       takes (GNU sort, shells and "reset every signal"
+                                       code do take SIGPROF); not SIGRTMAX: valgrind's */
 #endif
 #ifndef PPROF_MAX_FRAMES
 #define PPROF_MAX_FRAMES 128   /* deeper stacks are cut (Go keeps 128 too); 8 bytes per
@@ -644,6 +648,11 @@ static inline int pprof_set_unwind(int mode) { (void)mode; return 0; }
 #else
 #  define PPROF__WRAPSYNC 0
 #endif
+#if PPROF__HEAP && defined(PPROF_WRAP_SIGNAL) && !PPROF__SANITIZED
+#  define PPROF__WRAPSIG 1
+#else
+#  define PPROF__WRAPSIG 0
+#endif
 #if PPROF__HEAP
 #ifdef __cplusplus
 extern "C" {
@@ -740,17 +749,49 @@ PPROF__FN void pprof__os_sleep_ns(int64_t ns) {
 PPROF__FN char *pprof__os_read_file(const char *path, size_t *len_out);
 
 /* The process's procfs file `what`: /proc/self/what while the main thread lives, else
-   /proc/thread-self/what (Linux 3.17). /proc/self's maps, exe and cmdline read as gone once
+   (/proc/self/stat says zombie) /proc/thread-self/what (Linux 3.17). /proc/self's maps, exe and cmdline read as gone once
    main has called pthread_exit while other threads run; the calling thread's own view never
    does. /proc/self first, as tools that run the program emulate only its names (valgrind
    answers /proc/self/exe with the program, /proc/thread-self/exe with itself). */
 PPROF__FN const char *pprof__os_self(char *buf, size_t n, const char *what) {
     const char *dir = "/proc/self";
-    if (access("/proc/self/exe", F_OK) != 0 && access("/proc/thread-self/exe", F_OK) == 0)
-        dir = "/proc/thread-self";
+    char st[512];
+    ssize_t k = 0;
+    int fd = open("/proc/self/stat", O_RDONLY | O_CLOEXEC); /* "pid (comm) S ...": Z once */
+    if (fd >= 0) {                                           /* the main thread has ended */
+        k = read(fd, st, sizeof st - 1);
+        close(fd);
+    }
+    if (k > 0) {
+        const char *close_paren;
+        st[k] = 0;
+        close_paren = strrchr(st, ')');
+        if (close_paren && close_paren[1] == ' ' && close_paren[2] == 'Z' &&
+            access("/proc/thread-self", F_OK) == 0)
+            dir = "/proc/thread-self";
+    }
     snprintf(buf, n, "%s/%s", dir, what);
     return buf;
 }
+
+#if PPROF__WRAPSIG
+/* The C library's sigaction: with PPROF_WRAP_SIGNAL the program's goes to pprof.h's. */
+#include <dlfcn.h>
+typedef int (*pprof__fn_sigaction)(int, const struct sigaction *, struct sigaction *);
+PPROF__FN int pprof__os_sigaction(int sig, const struct sigaction *act, struct sigaction *old) {
+    static pprof__fn_sigaction real; /* atomic */
+    pprof__fn_sigaction f = __atomic_load_n(&real, __ATOMIC_ACQUIRE);
+    if (!f) {
+        void *v = dlsym((void *)-1l /* RTLD_NEXT */, "sigaction");
+        if (!v) abort(); /* libc always has it */
+        memcpy(&f, &v, sizeof f);
+        __atomic_store_n(&real, f, __ATOMIC_RELEASE);
+    }
+    return f(sig, act, old);
+}
+#else
+#define pprof__os_sigaction sigaction
+#endif
 
 /* Starts one of the profiler's own threads (the drain thread, the listener, which starts
    the request threads, libpprof.so's writer) with every signal blocked for its whole life,
@@ -1090,10 +1131,90 @@ PPROF__FN void pprof__dump_here(const void *uc);
 
 PPROF__FN void pprof__ring_push(uint64_t weight, const void *uc);
 
+/* The program's view of a signal pprof.h handles (PPROF_SIGNAL; SIGPROF too where the
+   setitimer fallback runs): the disposition sigaction would report had pprof.h never
+   installed its handler. It starts as what the handler replaced (SIG_DFL or SIG_IGN);
+   with PPROF_WRAP_SIGNAL (libpprof.so) the program's sigaction and signal on the signal
+   change it instead of the real one. A signal pprof.h did not send (kill, sigqueue, a
+   timer of the program's) gets that disposition from the handler: ignored, the default
+   action, or the program's handler as the kernel would call it; so the program sees the
+   signals it would have seen without pprof.h, and never a sampling timer's. A sequence
+   count (odd while written) lets handlers read it while any thread, or a handler, writes. */
+typedef struct pprof__sigview {
+    int signo;           /* atomic: 0 while unused */
+    unsigned seq;        /* atomic */
+    struct sigaction sa;
+} pprof__sigview;
+static pprof__sigview pprof__sigv[2];
+
+// sigsafe: sig's view, or NULL when pprof.h never installed its handler for sig.
+PPROF__FN pprof__sigview *pprof__sig_view(int sig) {
+    int i;
+    for (i = 0; i < 2; i++)
+        if (sig > 0 && __atomic_load_n(&pprof__sigv[i].signo, __ATOMIC_ACQUIRE) == sig)
+            return &pprof__sigv[i];
+    return NULL;
+}
+// sigsafe: a consistent copy of v's disposition (SIG_DFL if writers never let go).
+PPROF__FN PPROF__NO_SANITIZE void pprof__sig_view_get(pprof__sigview *v, struct sigaction *out) {
+    int tries;
+    for (tries = 0; tries < 100000; tries++) {
+        unsigned s0 = __atomic_load_n(&v->seq, __ATOMIC_ACQUIRE);
+        if (s0 & 1) continue;
+        memcpy(out, &v->sa, sizeof *out);
+        __atomic_thread_fence(__ATOMIC_ACQUIRE);
+        if (__atomic_load_n(&v->seq, __ATOMIC_RELAXED) == s0) return;
+    }
+    memset(out, 0, sizeof *out);
+    out->sa_handler = SIG_DFL;
+}
+// sigsafe: sets v's disposition. Writers take turns by the odd count; one that waited
+// too long (a handler interrupted a writer of its own thread) writes anyway.
+PPROF__FN PPROF__NO_SANITIZE void pprof__sig_view_put(pprof__sigview *v, const struct sigaction *in) {
+    unsigned s0 = __atomic_load_n(&v->seq, __ATOMIC_RELAXED);
+    int tries = 0;
+    while (((s0 & 1) || !__atomic_compare_exchange_n(&v->seq, &s0, s0 + 1, 0, __ATOMIC_ACQUIRE,
+                                                     __ATOMIC_RELAXED)) && ++tries < 1000000)
+        s0 = __atomic_load_n(&v->seq, __ATOMIC_RELAXED);
+    if (tries >= 1000000) __atomic_store_n(&v->seq, (s0 | 1u), __ATOMIC_RELAXED);
+    __atomic_thread_fence(__ATOMIC_RELEASE);
+    memcpy(&v->sa, in, sizeof *in);
+    __atomic_store_n(&v->seq, (__atomic_load_n(&v->seq, __ATOMIC_RELAXED) | 1u) + 1, __ATOMIC_RELEASE);
+}
+
+// sigsafe: signal sig, which pprof.h did not send, as the program's view says (see above).
+PPROF__FN void pprof__sig_foreign(int sig, siginfo_t *si, void *uc) {
+    pprof__sigview *v = pprof__sig_view(sig);
+    struct sigaction sa;
+    sigset_t old;
+    if (!v) return;
+    pprof__sig_view_get(v, &sa);
+    if (!(sa.sa_flags & SA_SIGINFO) && sa.sa_handler == SIG_IGN) return;
+    if (!(sa.sa_flags & SA_SIGINFO) && sa.sa_handler == SIG_DFL) {
+        /* the default action of SIGPROF and of a real-time signal: the process ends. The
+           real disposition becomes SIG_DFL and the signal, blocked in this handler, is
+           sent again: delivered as this handler returns */
+        struct { void *h; unsigned long flags; void *restorer; uint64_t mask; } k;
+        memset(&k, 0, sizeof k);
+        syscall(SYS_rt_sigaction, (long)sig, &k, NULL, 8L);
+        syscall(SYS_tgkill, (long)getpid(), (long)pprof__os_gettid(), (long)sig);
+        return;
+    }
+    if ((unsigned)sa.sa_flags & (unsigned)SA_RESETHAND) { /* one-shot: the view is SIG_DFL now */
+        struct sigaction d;
+        memset(&d, 0, sizeof d);
+        d.sa_handler = SIG_DFL;
+        pprof__sig_view_put(v, &d);
+    }
+    pthread_sigmask(SIG_BLOCK, &sa.sa_mask, &old);
+    if (sa.sa_flags & SA_SIGINFO) sa.sa_sigaction(sig, si, uc);
+    else sa.sa_handler(sig);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+}
+
 // sigsafe: the profiling signal's entry point.
 PPROF__FN void pprof__sig_handler(int sig, siginfo_t *si, void *uc) {
-    int saved_errno = errno;
-    (void)sig;
+    int saved_errno = errno, foreign = 0;
     PPROF__ADD(&pprof__sig.inflight, 1);
     if (__atomic_load_n(&pprof__dump.active, __ATOMIC_SEQ_CST))
         pprof__dump_here(uc); /* a dump asked this thread (its tgkill may have merged with a
@@ -1101,25 +1222,28 @@ PPROF__FN void pprof__sig_handler(int sig, siginfo_t *si, void *uc) {
     if (si->si_code == SI_TKILL &&
         si->si_pid == __atomic_load_n(&pprof__dump.pid, __ATOMIC_RELAXED)) {
         /* the dump's own signal: no CPU sample */
-    } else if (__atomic_load_n(&pprof__sig.active, __ATOMIC_SEQ_CST)) {
+    } else if (si->si_code == SI_TIMER) {        /* this thread's own CPU timer */
         int gen = PPROF__LOAD(&pprof__sig.gen);
-        uint64_t weight = 0;
-        if (si->si_code == SI_TIMER) {           /* this thread's own CPU timer */
-            if (si->si_value.sival_int == gen) {
-                long ov = (long)si->si_overrun;  /* expirations the kernel tick swallowed */
-                if (ov < 0) ov = 0;
-                if (ov > 1000000) ov = 1000000;
-                weight = 1 + (uint64_t)ov;
-            }
-        } else if (si->si_code == SI_KERNEL) {   /* setitimer, armed only as the fallback */
-            if (PPROF__LOAD(&pprof__sig.itimer_only)) weight = 1;
-        } else if (PPROF__LOAD(&pprof__sig.accept_user)) {
-            weight = 1;
+        if (__atomic_load_n(&pprof__sig.active, __ATOMIC_SEQ_CST) && si->si_value.sival_int == gen) {
+            long ov = (long)si->si_overrun;      /* expirations the kernel tick swallowed */
+            if (ov < 0) ov = 0;
+            if (ov > 1000000) ov = 1000000;
+            pprof__ring_push(1 + (uint64_t)ov, uc);
         }
-        if (weight) pprof__ring_push(weight, uc);
+    } else if (si->si_code == SI_KERNEL && sig == SIGPROF &&
+               PPROF__LOAD(&pprof__sig.itimer_only)) { /* setitimer, only as the fallback */
+        if (__atomic_load_n(&pprof__sig.active, __ATOMIC_SEQ_CST)) pprof__ring_push(1, uc);
+    } else if (PPROF__LOAD(&pprof__sig.accept_user)) { /* tests and bench: kill/tgkill */
+        if (__atomic_load_n(&pprof__sig.active, __ATOMIC_SEQ_CST)) pprof__ring_push(1, uc);
+    } else {
+        foreign = 1;
     }
     PPROF__ADD(&pprof__sig.inflight, -1);
     errno = saved_errno;
+    if (foreign) { /* after leaving: the program's handler may never return (siglongjmp) */
+        pprof__sig_foreign(sig, si, uc);
+        errno = saved_errno;
+    }
 }
 
 // =========================================================================================
@@ -4285,7 +4409,10 @@ static struct pprof__cpu_state {
     uint64_t ends[PPROF__END_N]; /* samples by why their stack ends (PPROF__END_*) */
     uint64_t by[PPROF__BY_N];    /* frames by how the walk found them (PPROF__BY_*) */
     uint64_t rng;
-    int signal_installed;
+    int paused;           /* the program set its own disposition for the signal: timers */
+    int pause_sig;        /* disarmed until pprof.h's handler is back (drain thread) */
+    unsigned pauses;
+    int64_t paused_at, paused_ns;
 } pprof__cpu;
 
 /* Pseudo frames: their addresses and names stand for CPU the profile could not place.
@@ -4536,6 +4663,44 @@ PPROF__FN int pprof__cpu_refresh(void) {
     return pprof__cfi_refresh(pprof__cpu_log_maps);
 }
 
+PPROF__FN void pprof__cpu_itimer(int64_t period_ns);
+PPROF__FN int pprof__cpu_sig_ours(int sig);
+
+/* Arms (period > 0) or disarms every timer of the profile. */
+PPROF__FN void pprof__cpu_arm_all(int64_t period_ns) {
+    size_t i;
+    for (i = 0; i < pprof__cpu.ntmr; i++) {
+        struct itimerspec its;
+        int64_t first = period_ns > 0 ? 1 + (int64_t)(pprof__cpu_rand() % (uint64_t)period_ns) : 0;
+        its.it_interval.tv_sec = (time_t)(period_ns / 1000000000);
+        its.it_interval.tv_nsec = (long)(period_ns % 1000000000);
+        its.it_value.tv_sec = (time_t)(first / 1000000000);
+        its.it_value.tv_nsec = (long)(first % 1000000000);
+        syscall(SYS_timer_settime, pprof__cpu.tmr[i].id, 0, &its, NULL);
+    }
+    if (pprof__cpu.itimer) pprof__cpu_itimer(period_ns);
+}
+
+/* Every drain: is pprof.h's handler still the one installed? A program that sets its own
+   disposition for the signal without PPROF_WRAP_SIGNAL (sigaction in the header build, a
+   raw system call) pauses sampling: every timer is disarmed, so its handler, SIG_DFL or
+   SIG_IGN gets no more timer signals (at most those of the last 20 ms). Sampling resumes
+   when the handler is back; the profile says how long it paused. Drain thread. */
+PPROF__FN void pprof__cpu_sig_check(void) {
+    int sig = pprof__cpu.itimer ? SIGPROF : PPROF_SIGNAL, ours = pprof__cpu_sig_ours(sig);
+    if (ours == 0 && !pprof__cpu.paused) {
+        pprof__cpu_arm_all(0);
+        pprof__cpu.paused = 1;
+        pprof__cpu.pause_sig = sig;
+        pprof__cpu.pauses++;
+        pprof__cpu.paused_at = pprof__os_mono_ns();
+    } else if (ours == 1 && pprof__cpu.paused) {
+        pprof__cpu.paused = 0;
+        pprof__cpu.paused_ns += pprof__os_mono_ns() - pprof__cpu.paused_at;
+        pprof__cpu_arm_all(pprof__cpu.period_ns);
+    }
+}
+
 /* Every 20 ms: drain the ring, arm timers for new threads. Every 500 ms, within 20 ms of a
    dlopen or dlclose, and at once when a handler meets a stack or code the snapshot lacks
    (it wakes this thread): refresh the snapshot and build the new code's unwind tables. The next such refresh waits 5 ms, or
@@ -4553,7 +4718,8 @@ PPROF__FN void *pprof__cpu_thread(void *arg) {
         now = pprof__os_mono_ns();
         if (now >= next) {
             if (!__atomic_load_n(&pprof__cpu.drain_paused, __ATOMIC_ACQUIRE)) pprof__cpu_drain();
-            pprof__cpu_scan();
+            pprof__cpu_sig_check();
+            if (!pprof__cpu.paused) pprof__cpu_scan(); /* (a disarmed timer looks dead) */
             next = now + PPROF__DRAIN_NS;
             if ((l = pprof__dl_changes()) != loads) { /* dlopen, dlclose: maybe other code at */
                 loads = l;                            /* an address the tables know */
@@ -4630,20 +4796,37 @@ PPROF__FN void pprof__sig_warm(void) {
     syscall(SYS_process_vm_readv, (long)pprof__os_gettid(), &l, 1L, &r, 1L, 0L);
 }
 
-/* Installs the handler unless a foreign one is there. Under cpu_mu. */
-PPROF__FN int pprof__cpu_install(void) {
+/* Is pprof.h's handler the one installed for sig? 1 yes, 0 no, -1 unknown (errno). */
+PPROF__FN int pprof__cpu_sig_ours(int sig) {
+    struct sigaction cur;
+    if (pprof__os_sigaction(sig, NULL, &cur) != 0) return -1;
+    return (cur.sa_flags & SA_SIGINFO) && cur.sa_sigaction == pprof__sig_handler;
+}
+
+/* Installs the handler for sig unless the program's own is there, keeping what it
+   replaced as the program's view (>>sig). Under cpu_mu. */
+PPROF__FN int pprof__cpu_install(int sig) {
     struct sigaction sa, old;
+    int i;
     pprof__sig_warm();
-    if (sigaction(PPROF_SIGNAL, NULL, &old) != 0) { __atomic_store_n(&pprof__os_errno, errno, __ATOMIC_RELAXED); return PPROF_ERR_OS; }
+    if (pprof__os_sigaction(sig, NULL, &old) != 0) { __atomic_store_n(&pprof__os_errno, errno, __ATOMIC_RELAXED); return PPROF_ERR_OS; }
     if ((old.sa_flags & SA_SIGINFO) && old.sa_sigaction == pprof__sig_handler) return PPROF_OK;
     if (!(old.sa_flags & SA_SIGINFO) && old.sa_handler != SIG_DFL && old.sa_handler != SIG_IGN)
         return PPROF_ERR_SIGNAL_BUSY;
     if ((old.sa_flags & SA_SIGINFO) && old.sa_sigaction != NULL) return PPROF_ERR_SIGNAL_BUSY;
+    if (!pprof__sig_view(sig)) { /* its view slot, once for the process's life */
+        for (i = 0; i < 2 && __atomic_load_n(&pprof__sigv[i].signo, __ATOMIC_RELAXED); i++) {}
+        if (i == 2) return PPROF_ERR_SIGNAL_BUSY; /* (cannot happen: two signals at most) */
+        pprof__sig_view_put(&pprof__sigv[i], &old);
+        __atomic_store_n(&pprof__sigv[i].signo, sig, __ATOMIC_RELEASE);
+    } else {
+        pprof__sig_view_put(pprof__sig_view(sig), &old);
+    }
     memset(&sa, 0, sizeof sa);
     sa.sa_sigaction = pprof__sig_handler;
     sa.sa_flags = SA_SIGINFO | SA_RESTART;
     sigemptyset(&sa.sa_mask);
-    if (sigaction(PPROF_SIGNAL, &sa, NULL) != 0) { __atomic_store_n(&pprof__os_errno, errno, __ATOMIC_RELAXED); return PPROF_ERR_OS; }
+    if (pprof__os_sigaction(sig, &sa, NULL) != 0) { __atomic_store_n(&pprof__os_errno, errno, __ATOMIC_RELAXED); return PPROF_ERR_OS; }
     /* stays installed after stop: a late signal must meet an idle handler, never SIG_DFL */
     return PPROF_OK;
 }
@@ -4661,7 +4844,7 @@ PPROF__FN int pprof__cpu_start(FILE *fp, int *gen_out, int trace) {
             return PPROF_ERR_NOMEM;
         }
     }
-    rc = pprof__cpu_install();
+    rc = pprof__cpu_install(PPROF_SIGNAL);
     if (rc != PPROF_OK) { pprof__unlock(&pprof__cpu_mu); return rc; }
     {   /* Handlers record nothing now (active is 0). One still in flight (a thread frozen
            inside the handler since the last profile) may yet write to the ring it took:
@@ -4716,6 +4899,9 @@ PPROF__FN int pprof__cpu_start(FILE *fp, int *gen_out, int trace) {
     pprof__cpu.scan_errno = 0;
     pprof__cpu.taskdir.fd = -1;
     pprof__cpu.cpu0_ns = pprof__os_cpu_ns();
+    pprof__cpu.paused = 0;
+    pprof__cpu.pauses = 0;
+    pprof__cpu.paused_ns = 0;
     __atomic_store_n(&pprof__sig.main_tid, (int)getpid(), __ATOMIC_RELAXED);
     __atomic_store_n(&pprof__sig.itimer_only, 0, __ATOMIC_SEQ_CST);
     __atomic_store_n(&pprof__sig.active, 1, __ATOMIC_SEQ_CST);
@@ -4724,8 +4910,15 @@ PPROF__FN int pprof__cpu_start(FILE *fp, int *gen_out, int trace) {
         /* fallback: one process-wide timer; no overrun count, uneven across threads */
         pprof__cpu.per_thread = 0;
         __atomic_store_n(&pprof__sig.itimer_only, 1, __ATOMIC_SEQ_CST);
-        pprof__cpu_itimer(pprof__cpu.period_ns);
-        pprof__cpu.itimer = 1;
+        if (PPROF_SIGNAL == SIGPROF || pprof__cpu_install(SIGPROF) == PPROF_OK) {
+            pprof__cpu_itimer(pprof__cpu.period_ns); /* (setitimer sends SIGPROF) */
+            pprof__cpu.itimer = 1;
+        } else { /* the program's SIGPROF: no sampling at all, as the profile says */
+            pprof__cpu.paused = 1;
+            pprof__cpu.pause_sig = SIGPROF;
+            pprof__cpu.pauses = 1;
+            pprof__cpu.paused_at = pprof__os_mono_ns();
+        }
     }
     /* the drain thread starts with the signal blocked and never samples itself */
     rc = pprof__os_thread(&pprof__cpu.drain, pprof__cpu_thread);
@@ -4761,6 +4954,8 @@ PPROF__FN void pprof__cpu_halt(void) {
     for (i = 0; i < pprof__cpu.ntmr; i++) syscall(SYS_timer_delete, pprof__cpu.tmr[i].id);
     pprof__cpu.ntmr = 0;
     pprof__cpu.t1_mono = pprof__os_mono_ns();
+    if (pprof__cpu.paused) pprof__cpu.paused_ns += pprof__cpu.t1_mono - pprof__cpu.paused_at;
+    pprof__cpu.paused = 0;
     pprof__cpu.cpu1_ns = pprof__os_cpu_ns();
     pprof__fd_close(&pprof__cpu.taskdir);
     while (__atomic_load_n(&pprof__sig.inflight, __ATOMIC_SEQ_CST) != 0 && ++spins < 10000)
@@ -5069,7 +5264,7 @@ PPROF__FN void pprof__cpu_encode(pprof__buf *pb) {
     uintptr_t lost_pc = (uintptr_t)&pprof__lost_samples;
     uintptr_t new_pc = (uintptr_t)&pprof__thread_before_timer;
     const int64_t period = pprof__cpu.period_ns;
-    char c0[256], c1[512], c2[512], c3[256];
+    char c0[384], c1[512], c2[512], c3[256];
     pprof__spec sp;
     pprof__smp *smp;
     size_t i, n = 0;
@@ -5109,10 +5304,18 @@ PPROF__FN void pprof__cpu_encode(pprof__buf *pb) {
     sp.duration_nanos = pprof__cpu.t1_mono - pprof__cpu.t0_mono;
     sp.xlog = pprof__cpu.xlog;
     sp.nxlog = pprof__cpu.nxlog;
-    snprintf(c0, sizeof c0, "pprof.h %s: %d Hz asked, %s", PPROF_VERSION_STRING,
+    snprintf(c0, sizeof c0, "pprof.h %s: %d Hz asked, %s, signal %d%s", PPROF_VERSION_STRING,
              pprof__cpu.hz, pprof__cpu.per_thread
                  ? "per-thread CPU timers, weighted by overruns"
-                 : "process-wide setitimer (per-thread timers unavailable here)");
+                 : "process-wide setitimer (per-thread timers unavailable here)",
+             pprof__cpu.itimer || !pprof__cpu.per_thread ? SIGPROF : PPROF_SIGNAL, "");
+    if (pprof__cpu.pauses) {
+        size_t l = strlen(c0);
+        snprintf(c0 + l, sizeof c0 - l, "; sampling paused %u time%s, %.3f s in all: the "
+                 "program set its own disposition for signal %d (PPROF_WRAP_SIGNAL keeps it "
+                 "sampling)", pprof__cpu.pauses, pprof__cpu.pauses == 1 ? "" : "s",
+                 (double)pprof__cpu.paused_ns / 1e9, pprof__cpu.pause_sig);
+    }
     snprintf(c1, sizeof c1,
              "samples %llu, lost %llu (ring full), on stacks newer than the region snapshot %llu, "
              "threads timed %llu, refused a timer %llu, new threads' CPU before their timer "
@@ -6020,6 +6223,52 @@ PPROF__WRAP int pthread_create(pthread_t *th, const pthread_attr_t *attr, void *
 #endif
 #endif /* PPROF__WRAPSYNC */
 
+#if PPROF__WRAPSIG
+/* PPROF_WRAP_SIGNAL: the program's sigaction and signal (bsd_signal, sysv_signal) on a
+   signal pprof.h handles change the program's view of it (>>sig), never pprof.h's
+   handler: a program that resets every signal at start, ignores the profiling signal or
+   installs its own handler for it keeps being sampled, and gets exactly the signals it
+   would have got without pprof.h. Any other signal goes straight to the C library. */
+typedef void (*pprof__sighandler)(int);
+PPROF__FN int pprof__sig_wrap(int sig, const struct sigaction *act, struct sigaction *old) {
+    pprof__sigview *v = pprof__sig_view(sig);
+    struct sigaction prev;
+    if (!v) return pprof__os_sigaction(sig, act, old);
+    pprof__sig_view_get(v, &prev);
+    if (act) pprof__sig_view_put(v, act);
+    if (old) *old = prev;
+    return 0;
+}
+PPROF__WRAP int sigaction(int sig, const struct sigaction *act, struct sigaction *old) PPROF__THROW {
+    return pprof__sig_wrap(sig, act, old);
+}
+/* signal() with flags: BSD semantics (glibc's signal and bsd_signal) or System V's. */
+PPROF__FN pprof__sighandler pprof__sig_wrap_signal(int sig, pprof__sighandler h, int flags) {
+    struct sigaction sa, old;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = h;
+    sa.sa_flags = flags;
+    sigemptyset(&sa.sa_mask);
+    if (!(flags & SA_NODEFER) && sigaddset(&sa.sa_mask, sig) != 0) return SIG_ERR;
+    if (pprof__sig_wrap(sig, &sa, &old) != 0) return SIG_ERR;
+    if (old.sa_flags & SA_SIGINFO) {
+        pprof__sighandler f;
+        memcpy(&f, &old.sa_sigaction, sizeof f);
+        return f;
+    }
+    return old.sa_handler;
+}
+PPROF__WRAP pprof__sighandler signal(int sig, pprof__sighandler h) PPROF__THROW {
+    return pprof__sig_wrap_signal(sig, h, SA_RESTART);
+}
+PPROF__WRAP pprof__sighandler bsd_signal(int sig, pprof__sighandler h) PPROF__THROW {
+    return pprof__sig_wrap_signal(sig, h, SA_RESTART);
+}
+PPROF__WRAP pprof__sighandler sysv_signal(int sig, pprof__sighandler h) PPROF__THROW {
+    return pprof__sig_wrap_signal(sig, h, (int)((unsigned)SA_RESETHAND | (unsigned)SA_NODEFER));
+}
+#endif /* PPROF__WRAPSIG */
+
 /* Go's "#" lines for a stack of return addresses: "#\t0x<ret-1>\t<func>+0x<offset>", or
    just the address when no symbol covers it. Under sym_mu. */
 PPROF__FN void pprof__text_frames(pprof__buf *b, const uintptr_t *pc, uint32_t n,
@@ -6344,7 +6593,7 @@ PPROF__FN int pprof__dump_scan(uintptr_t pc, uintptr_t sp, uintptr_t *out, int m
         l.iov_len = (hi - sp) / W < SCAN ? (size_t)(hi - sp) : SCAN * W;
         r.iov_base = (void *)sp;
         r.iov_len = l.iov_len;
-        if (syscall(SYS_process_vm_readv, (long)getpid(), &l, 1L, &r, 1L, 0L) == (long)l.iov_len)
+        if (syscall(SYS_process_vm_readv, (long)pprof__os_gettid(), &l, 1L, &r, 1L, 0L) == (long)l.iov_len)
             got = l.iov_len / W;
     }
     w.s = s;
@@ -6435,7 +6684,7 @@ PPROF__FN pprof__dslot *pprof__dump_take(size_t *n_out) {
     snap = pprof__cpu.running ? pprof__sig.snap != NULL : pprof__cfi_refresh(NULL) >= 0;
     if (me != (size_t)-1)
         s[me].n = (uint32_t)pprof__cfi_stack((uintptr_t)__builtin_frame_address(0), 0, s[me].pc);
-    if (asked && snap && pprof__cpu_install() == PPROF_OK) {
+    if (asked && snap && pprof__cpu_install(PPROF_SIGNAL) == PPROF_OK) {
         can = 1;
         __atomic_store_n(&pprof__sig.main_tid, pid, __ATOMIC_RELAXED);
         pprof__dump.slot = s;

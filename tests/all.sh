@@ -78,6 +78,10 @@ compile compile_wrap_pthread_clang++_c++17 clang++ -x c++ -std=c++17 $HWARN -pth
     -DPPROF_WRAP_PTHREAD tests/compile/impl.c tests/compile/user.c -o "$B/compile_wrapp_cxx17"
 compile compile_wrap_pthread_g++_c++11 g++ -x c++ -std=c++11 $HWARN -fno-exceptions -pthread \
     -DPPROF_WRAP_PTHREAD tests/compile/impl.c tests/compile/user.c -o "$B/compile_wrapp_cxx11"
+compile compile_wrap_signal_clang_c99 clang -std=c99 $CHWARN -pthread \
+    -DPPROF_WRAP_SIGNAL -DPPROF_WRAP_PTHREAD -DPPROF_WRAP_MALLOC tests/compile/impl.c tests/compile/user.c -o "$B/compile_wraps_c99"
+compile compile_wrap_signal_g++_c++17 g++ -x c++ -std=c++17 $HWARN -pthread \
+    -DPPROF_WRAP_SIGNAL tests/compile/impl.c tests/compile/user.c -o "$B/compile_wraps_cxx17"
 compile compile_static_c99 gcc -std=c99 $CHWARN -DPPROF_STATIC -pthread -c tests/compile/impl.c -o "$B/static.o"
 if [ -e /usr/include/zlib.h ]; then
     compile compile_zlib_c99 gcc -std=c99 $CHWARN -DPPROF_USE_ZLIB -pthread tests/compile/impl.c \

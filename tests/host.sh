@@ -107,6 +107,8 @@ build exitterm $CC tests/host/exitterm.c &
 build sigreset $CC tests/host/sigreset.c &
 build sigprof_own $CC tests/host/sigprof_own.c &
 build sigprof_own_h $CC -I. -DUSE_HEADER tests/host/sigprof_own.c &
+build sigours $CC tests/host/sigours.c &
+build sigours_h $CC -I. -DUSE_HEADER tests/host/sigours.c -ldl &
 wait
 build leader $CC tests/host/leader.c &
 build leader_h $CC -I. -DUSE_HEADER tests/host/leader.c &
@@ -390,6 +392,28 @@ for kind in header preload; do
             fail $T "exit $rc (155: SIGPROF killed it, 4: its handler ran, 6: its disposition changed, 7: pprof_cpu_stop failed), out '$out', profile $(what "$p"), stderr: $(head -c 300 "$D/$T.err")"
         fi
     done
+done
+
+# case 6d: the program uses the profiling signal itself (SIGRTMAX-8: a handler, SIG_IGN, a
+# one-shot handler; tests/host/sigours.c) during a CPU profile, under LD_PRELOAD and with the
+# header's PPROF_WRAP_SIGNAL: it gets exactly the 8 signals it sent itself, never a timer's,
+# its queries report what it set, and sampling never stopped (>= 0.4 s of its 0.65 s of CPU
+# in the profile).
+for kind in header preload; do
+    T=host_profiling_signal_used_by_program_$kind
+    p="$D/sigours_$kind.pb.gz"
+    if [ $kind = header ]; then bin=sigours_h; else bin=sigours; fi
+    if ! built $bin; then fail $T "$(buildlog $bin)"; continue; fi
+    if [ $kind = header ]; then out=$(run "$D/$T.err" timeout 30 "$D/$bin" "$p")
+    else out=$(run "$D/$T.err" timeout 30 env LD_PRELOAD="$L" PPROF_CPU="$p" "$D/$bin"); fi
+    rc=$?
+    n=$(top "$p" | total)
+    if [ $rc = 0 ] && [ "$out" = "ok calls=8" ] && valid "$p" cpu &&
+       awk -v n="${n:-0}" 'BEGIN { exit !(n >= 0.4) }' && quiet_stderr "$D/$T.err" 2; then
+        pass "$T (${n}s sampled)"
+    else
+        fail $T "exit $rc, out '$out', ${n:-no} s sampled, profile $(what "$p"), stderr: $(head -c 300 "$D/$T.err")"
+    fi
 done
 
 # ---------------------------------------------------------------------------------------

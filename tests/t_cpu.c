@@ -268,7 +268,7 @@ static void t_cpu_lost_samples(void) {
     T_CHECK(pprof_cpu_start(fp) == PPROF_OK, "start");
     __atomic_store_n(&pprof__cpu.drain_paused, 1, __ATOMIC_SEQ_CST);
     __atomic_store_n(&pprof__sig.accept_user, 1, __ATOMIC_SEQ_CST);
-    for (i = 0; i < 3 * PPROF_RING_SLOTS; i++) syscall(SYS_tgkill, getpid(), tid, SIGPROF);
+    for (i = 0; i < 3 * PPROF_RING_SLOTS; i++) syscall(SYS_tgkill, getpid(), tid, PPROF_SIGNAL);
     __atomic_store_n(&pprof__sig.accept_user, 0, __ATOMIC_SEQ_CST);
     __atomic_store_n(&pprof__cpu.drain_paused, 0, __ATOMIC_SEQ_CST);
     T_CHECK(pprof_cpu_stop() == PPROF_OK, "stop");
@@ -464,7 +464,7 @@ static void t_cpu_dlclose_dlopen(void) {
     unlink(libb);
 }
 
-/* After stop nothing is armed: with SIGPROF back at SIG_DFL (which would kill the
+/* After stop nothing is armed: with the signal back at SIG_DFL (which would kill the
    process), busy threads must run on unharmed, after many short profiles at 1000 Hz. */
 static void t_cpu_no_stray_signal(void) {
     pthread_t a, c;
@@ -482,7 +482,7 @@ static void t_cpu_no_stray_signal(void) {
     }
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = SIG_DFL;
-    sigaction(SIGPROF, &sa, NULL);
+    sigaction(PPROF_SIGNAL, &sa, NULL);
     pprof__os_sleep_ns(300000000);
     __atomic_store_n(&t_spin_stop, 1, __ATOMIC_RELAXED);
     pthread_join(a, NULL);

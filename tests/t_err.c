@@ -73,23 +73,36 @@ static void t_err_dev_full(void) {
     unlink(path);
 }
 
-static void t_err_foreign_handler_fn(int sig) { (void)sig; }
+static volatile int t_err_sigprof_calls;
+static void t_err_foreign_handler_fn(int sig) { (void)sig; t_err_sigprof_calls++; }
 
-/* A SIGPROF handler of the program's own is never replaced. */
+/* A handler of the program's own for the profiling signal is never replaced; the program's
+   SIGPROF (GNU sort's cleanup, a profiler of its own) is not the profiling signal and gets
+   no signal from a profile. */
 static void t_err_foreign_handler(void) {
     struct sigaction sa, now;
     FILE *fp = tmpfile();
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = t_err_foreign_handler_fn;
-    sigaction(SIGPROF, &sa, NULL);
+    sigaction(PPROF_SIGNAL, &sa, NULL);
     T_CHECK(pprof_cpu_start(fp) == PPROF_ERR_SIGNAL_BUSY, "foreign handler replaced");
     T_CHECK(pprof_write_cpu(fp, 1) == PPROF_ERR_SIGNAL_BUSY, "write_cpu");
-    sigaction(SIGPROF, NULL, &now);
+    sigaction(PPROF_SIGNAL, NULL, &now);
     T_CHECK(now.sa_handler == t_err_foreign_handler_fn, "the program's handler is gone");
+    T_CHECK(t_err_sigprof_calls == 0, "its handler ran");
     /* SIG_IGN is taken over, like SIG_DFL */
     sa.sa_handler = SIG_IGN;
-    sigaction(SIGPROF, &sa, NULL);
+    sigaction(PPROF_SIGNAL, &sa, NULL);
     T_CHECK(pprof_write_cpu(fp, 1) == PPROF_OK, "SIG_IGN");
+    /* the program's SIGPROF handler, while a profile of a busy thread runs */
+    sa.sa_handler = t_err_foreign_handler_fn;
+    sigaction(SIGPROF, &sa, NULL);
+    T_CHECK(pprof_cpu_start(fp) == PPROF_OK, "start beside a SIGPROF handler");
+    t_run_threads(1, t_calibrate(0.3));
+    T_CHECK(pprof_cpu_stop() == PPROF_OK, "stop");
+    T_CHECK(t_err_sigprof_calls == 0, "the program's SIGPROF handler ran %d times", t_err_sigprof_calls);
+    sigaction(SIGPROF, NULL, &now);
+    T_CHECK(now.sa_handler == t_err_foreign_handler_fn, "the program's SIGPROF handler is gone");
     fclose(fp);
 }
 

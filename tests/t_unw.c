@@ -513,7 +513,7 @@ static void t_unw_coroutine_stack(void) {
 /* The real handler on this thread: a tgkill'd sample holds this very call chain. */
 T_NOINLINE static void t_unw_signal_here(void) {
     int tid = pprof__os_gettid();
-    syscall(SYS_tgkill, getpid(), tid, SIGPROF);
+    syscall(SYS_tgkill, getpid(), tid, PPROF_SIGNAL);
     __asm__ __volatile__("");
 }
 T_NOINLINE static void t_unw_signal_outer(void) {

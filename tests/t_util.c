@@ -126,6 +126,14 @@ static const char *t_frame(const prd_profile *p, const prd_sample *s, int i) {
 static int t_streq(const char *a, const char *b) { return a && b && strcmp(a, b) == 0; }
 
 /* Sum of value[vi] over samples whose leaf is fn (NULL: all samples). */
+/* Does one of the profile's comments hold text? */
+static int t_has_comment(const prd_profile *p, const char *text) {
+    int i;
+    for (i = 0; i < p->ncomment; i++)
+        if (strstr(prd_str(p, p->comment[i]), text)) return 1;
+    return 0;
+}
+
 static int64_t t_flat(const prd_profile *p, const char *fn, int vi) {
     int64_t sum = 0;
     int i;

@@ -33,6 +33,7 @@
 #define PPROF_IMPLEMENTATION
 #define PPROF_WRAP_MALLOC
 #define PPROF_WRAP_PTHREAD
+#define PPROF_WRAP_SIGNAL
 #include "../pprof.h"
 
 #include <dlfcn.h>
