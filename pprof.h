@@ -5561,6 +5561,133 @@ typedef struct pprof__hhdr { /* the 32 bytes before a sampled block */
 
 static size_t pprof__heap_rate = PPROF__HEAP_RATE; /* atomic */
 static uint32_t pprof__heap_epoch = 1;             /* atomic; a rate change bumps it */
+
+#if PPROF__INTERPOSE
+/* The allocator beneath the wrappers: the malloc family of the next object after this one
+   that defines it (dlsym RTLD_NEXT): glibc's, or jemalloc, tcmalloc or mimalloc when the
+   program links one, so a block always goes back to the allocator that made it. Resolved
+   at the first allocation; dlsym may allocate meanwhile, from a static arena that is never
+   freed. A sampled block is marked in glibc's chunk header, so heap sampling works on
+   glibc's allocator only: over another one, every call goes straight to it and the heap
+   profile says why it is empty. */
+#include <dlfcn.h>
+typedef struct pprof__alloc {
+    void *(*malloc_)(size_t);
+    void *(*calloc_)(size_t, size_t);
+    void *(*realloc_)(void *, size_t);
+    void (*free_)(void *);
+    void *(*memalign_)(size_t, size_t);
+    size_t (*usable_)(void *);
+    int glibc;       /* they are glibc's */
+    int state;       /* atomic: 0 unresolved, 1 being resolved, 2 resolved */
+    size_t boot_used; /* atomic: bytes of the arena handed out */
+} pprof__alloc;
+static unsigned char pprof__boot_arena[64 * 1024] __attribute__((aligned(64)));
+PPROF__FN void *pprof__boot_malloc(size_t n);
+PPROF__FN void *pprof__boot_calloc(size_t count, size_t size);
+PPROF__FN void *pprof__boot_realloc(void *p, size_t n);
+PPROF__FN void pprof__boot_free(void *p);
+PPROF__FN void *pprof__boot_memalign(size_t a, size_t n);
+PPROF__FN size_t pprof__boot_usable(void *p);
+static pprof__alloc pprof__next = {pprof__boot_malloc, pprof__boot_calloc, pprof__boot_realloc,
+                                   pprof__boot_free, pprof__boot_memalign, pprof__boot_usable,
+                                   1, 0, 0};
+
+static inline __attribute__((always_inline)) int pprof__boot_has(const void *p) {
+    return (uintptr_t)p - (uintptr_t)pprof__boot_arena < sizeof pprof__boot_arena;
+}
+/* n bytes of the arena (zeroed, 16-aligned, their size in the 16 bytes before), or NULL. */
+PPROF__FN void *pprof__boot_take(size_t n) {
+    size_t need, at;
+    if (n > sizeof pprof__boot_arena) return NULL;
+    need = (n + 31) & ~(size_t)15;
+    at = __atomic_fetch_add(&pprof__next.boot_used, need, __ATOMIC_RELAXED);
+    if (at + need > sizeof pprof__boot_arena) { errno = ENOMEM; return NULL; }
+    memcpy(pprof__boot_arena + at, &n, sizeof n);
+    return pprof__boot_arena + at + 16;
+}
+PPROF__FN size_t pprof__boot_size(const void *p) {
+    size_t n;
+    memcpy(&n, (const unsigned char *)p - 16, sizeof n);
+    return n;
+}
+PPROF__FN void *pprof__next_sym(const char *name) {
+    return dlsym((void *)-1l /* RTLD_NEXT */, name);
+}
+/* Resolves pprof__next: 1 once it holds the real functions, 0 while another thread (or
+   this one, inside dlsym) resolves them. */
+PPROF__FN int pprof__next_resolve(void) {
+    int z = 0;
+    void *m, *c, *r, *f, *ma, *u;
+    if (__atomic_load_n(&pprof__next.state, __ATOMIC_ACQUIRE) == 2) return 1;
+    if (!__atomic_compare_exchange_n(&pprof__next.state, &z, 1, 0, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
+        return __atomic_load_n(&pprof__next.state, __ATOMIC_ACQUIRE) == 2;
+    m = pprof__next_sym("malloc");
+    c = pprof__next_sym("calloc");
+    r = pprof__next_sym("realloc");
+    f = pprof__next_sym("free");
+    ma = pprof__next_sym("memalign");
+    if (!ma) ma = pprof__next_sym("aligned_alloc");
+    u = pprof__next_sym("malloc_usable_size");
+    if (!m || !c || !r || !f || !ma) { /* none beneath (a static program): glibc's own */
+        m = (void *)(uintptr_t)&__libc_malloc;
+        c = (void *)(uintptr_t)&__libc_calloc;
+        r = (void *)(uintptr_t)&__libc_realloc;
+        f = (void *)(uintptr_t)&__libc_free;
+        ma = (void *)(uintptr_t)&__libc_memalign;
+        u = NULL;
+    }
+    memcpy(&pprof__next.malloc_, &m, sizeof m);
+    memcpy(&pprof__next.calloc_, &c, sizeof c);
+    memcpy(&pprof__next.realloc_, &r, sizeof r);
+    memcpy(&pprof__next.free_, &f, sizeof f);
+    memcpy(&pprof__next.memalign_, &ma, sizeof ma);
+    if (u) memcpy(&pprof__next.usable_, &u, sizeof u);
+    else pprof__next.usable_ = NULL;
+    __atomic_store_n(&pprof__next.glibc, m == (void *)(uintptr_t)&__libc_malloc &&
+                     f == (void *)(uintptr_t)&__libc_free, __ATOMIC_RELEASE);
+    __atomic_store_n(&pprof__next.state, 2, __ATOMIC_RELEASE);
+    return 1;
+}
+PPROF__FN void *pprof__boot_malloc(size_t n) {
+    return pprof__next_resolve() ? pprof__next.malloc_(n) : pprof__boot_take(n);
+}
+PPROF__FN void *pprof__boot_calloc(size_t count, size_t size) {
+    size_t n;
+    if (pprof__next_resolve()) return pprof__next.calloc_(count, size);
+    if (__builtin_mul_overflow(count, size, &n)) { errno = ENOMEM; return NULL; }
+    return pprof__boot_take(n); /* (the arena is zero and never reused) */
+}
+PPROF__FN void *pprof__boot_realloc(void *p, size_t n) {
+    return pprof__next_resolve() ? pprof__next.realloc_(p, n) : NULL; /* (p: never the arena's) */
+}
+PPROF__FN void pprof__boot_free(void *p) {
+    if (pprof__next_resolve()) pprof__next.free_(p);
+}
+PPROF__FN void *pprof__boot_memalign(size_t a, size_t n) {
+    void *p;
+    if (pprof__next_resolve()) return pprof__next.memalign_(a, n);
+    if (a > 4096 || !(p = pprof__boot_take(n + a))) return NULL;
+    return (void *)(((uintptr_t)p + a - 1) & ~(uintptr_t)(a - 1)); /* (never freed) */
+}
+PPROF__FN size_t pprof__boot_usable(void *p) {
+    return pprof__next_resolve() && pprof__next.usable_ ? pprof__next.usable_(p) : 0;
+}
+#define PPROF__A_MALLOC(n) pprof__next.malloc_(n)
+#define PPROF__A_CALLOC(c, n) pprof__next.calloc_(c, n)
+#define PPROF__A_REALLOC(p, n) pprof__next.realloc_(p, n)
+#define PPROF__A_FREE(p) pprof__next.free_(p)
+#define PPROF__A_MEMALIGN(a, n) pprof__next.memalign_(a, n)
+#define PPROF__A_GLIBC() __atomic_load_n(&pprof__next.glibc, __ATOMIC_RELAXED)
+#else
+#define PPROF__A_MALLOC(n) __libc_malloc(n)
+#define PPROF__A_CALLOC(c, n) __libc_calloc(c, n)
+#define PPROF__A_REALLOC(p, n) __libc_realloc(p, n)
+#define PPROF__A_FREE(p) __libc_free(p)
+#define PPROF__A_MEMALIGN(a, n) __libc_memalign(a, n)
+#define PPROF__A_GLIBC() 1
+static inline __attribute__((always_inline)) int pprof__boot_has(const void *p) { (void)p; return 0; }
+#endif
 /* A table of records by stack: heap, block, mutex, threadcreate. Zero-initialised (an
    all-zero pthread_mutex_t is PTHREAD_MUTEX_INITIALIZER in glibc, where all of this runs). */
 typedef struct pprof__rtab {
@@ -5647,7 +5774,7 @@ PPROF__FN PPROF__NOINLINE int pprof__heap_tick(size_t n) {
     uint32_t ep = __atomic_load_n(&pprof__heap_epoch, __ATOMIC_ACQUIRE); /* then its rate */
     size_t rate = __atomic_load_n(&pprof__heap_rate, __ATOMIC_RELAXED);
     if (t->busy) return 0;
-    if (t->self || rate == 0) { t->left = SIZE_MAX; t->epoch = ep; return 0; }
+    if (t->self || rate == 0 || !PPROF__A_GLIBC()) { t->left = SIZE_MAX; t->epoch = ep; return 0; }
     if (t->epoch != ep) { /* a new thread, or the rate changed: a fresh countdown */
         t->epoch = ep;
         t->left = pprof__heap_draw(t, rate);
@@ -5678,7 +5805,7 @@ static inline __attribute__((always_inline)) uint64_t pprof__heap_word(const voi
 /* The header of p if p is a sampled block, else NULL. */
 static inline __attribute__((always_inline)) pprof__hhdr *pprof__heap_hdr(void *p) {
     pprof__hhdr *h;
-    if (PPROF__LIKELY(!(pprof__heap_word(p) & 8))) return NULL;
+    if (!PPROF__A_GLIBC() || pprof__boot_has(p) || PPROF__LIKELY(!(pprof__heap_word(p) & 8))) return NULL;
     h = (pprof__hhdr *)(uintptr_t)((uintptr_t)p - sizeof *h);
     return h->check == pprof__heap_check((uintptr_t)p, h) ? h : NULL;
 }
@@ -5781,7 +5908,7 @@ PPROF__FN PPROF__NOINLINE void *pprof__heap_sampled(size_t n, size_t a, int zero
     int saved = errno; /* a successful malloc leaves errno alone, whatever the walk met */
     if (extra > (size_t)PTRDIFF_MAX || n > (size_t)PTRDIFF_MAX - extra) { errno = ENOMEM; return NULL; }
     t->busy++;
-    base = (unsigned char *)(zero ? __libc_calloc(1, n + extra) : __libc_malloc(n + extra));
+    base = (unsigned char *)(zero ? PPROF__A_CALLOC(1, n + extra) : PPROF__A_MALLOC(n + extra));
     if (base) {
         int depth = pprof__heap_stack(t, fpw, pcs);
         pprof__hhdr *h;
@@ -5800,22 +5927,23 @@ PPROF__FN PPROF__NOINLINE void *pprof__heap_sampled(size_t n, size_t a, int zero
 }
 
 PPROF__FN PPROF__NOINLINE void *pprof__heap_alloc(size_t n, int zero, uintptr_t fpw) {
-    if (!pprof__heap_tick(n)) return zero ? __libc_calloc(1, n) : __libc_malloc(n);
+    if (!pprof__heap_tick(n)) return zero ? PPROF__A_CALLOC(1, n) : PPROF__A_MALLOC(n);
     return pprof__heap_sampled(n, 16, zero, fpw);
 }
 
 PPROF__FN PPROF__NOINLINE void pprof__heap_free_sampled(void *p) {
     pprof__hhdr *h = pprof__heap_hdr(p);
-    if (!h) { __libc_free(p); return; } /* not a block of ours: glibc judges it */
+    if (!h) { PPROF__A_FREE(p); return; } /* not a block of ours: glibc judges it */
     __atomic_add_fetch(&h->rec->frees, 1, __ATOMIC_RELAXED);
     __atomic_add_fetch(&h->rec->free_bytes, h->size, __ATOMIC_RELAXED);
     h->check = 0; /* a second free of p meets glibc's checks, not ours */
-    __libc_free((unsigned char *)p - h->off);
+    PPROF__A_FREE((unsigned char *)p - h->off);
 }
 
 static inline __attribute__((always_inline)) void pprof__heap_free(void *p) {
-    if (p && PPROF__UNLIKELY(pprof__heap_word(p) & 8)) pprof__heap_free_sampled(p);
-    else __libc_free(p);
+    if (PPROF__UNLIKELY(pprof__boot_has(p))) return; /* (dlsym's, while resolving) */
+    if (p && PPROF__A_GLIBC() && PPROF__UNLIKELY(pprof__heap_word(p) & 8)) pprof__heap_free_sampled(p);
+    else PPROF__A_FREE(p);
 }
 
 /* glibc's usable size of a block of its own: its chunk size less the header word(s). */
@@ -5823,6 +5951,10 @@ PPROF__FN size_t pprof__heap_usable(void *p) {
     uint64_t w;
     pprof__hhdr *h;
     if (!p) return 0;
+#if PPROF__INTERPOSE
+    if (pprof__boot_has(p)) return pprof__boot_size(p);
+    if (!PPROF__A_GLIBC()) return pprof__next.usable_ ? pprof__next.usable_(p) : 0;
+#endif
     if ((h = pprof__heap_hdr(p)) != NULL) return (size_t)h->size;
     w = pprof__heap_word(p);
     return (size_t)((w & ~(uint64_t)7) - ((w & 2) ? 16 : 8)); /* 2: IS_MMAPPED */
@@ -5835,13 +5967,13 @@ PPROF__FN PPROF__NOINLINE void *pprof__heap_realloc(void *p, size_t n, uintptr_t
     size_t old;
     int sample;
     void *q;
-    if (!p) return pprof__heap_quick(n) ? __libc_malloc(n) : pprof__heap_alloc(n, 0, fpw);
+    if (!p) return pprof__heap_quick(n) ? PPROF__A_MALLOC(n) : pprof__heap_alloc(n, 0, fpw);
     if (n == 0) { pprof__heap_free(p); return NULL; }
     h = pprof__heap_hdr(p);
     sample = pprof__heap_quick(n) ? 0 : pprof__heap_tick(n);
-    if (!h && !sample) return __libc_realloc(p, n);
+    if (!h && !sample && !pprof__boot_has(p)) return PPROF__A_REALLOC(p, n);
     old = h ? (size_t)h->size : pprof__heap_usable(p);
-    q = sample ? pprof__heap_sampled(n, 16, 0, fpw) : __libc_malloc(n);
+    q = sample ? pprof__heap_sampled(n, 16, 0, fpw) : PPROF__A_MALLOC(n);
     if (!q) return NULL;
     memcpy(q, p, old < n ? old : n);
     pprof__heap_free(p);
@@ -5853,10 +5985,10 @@ PPROF__FN PPROF__NOINLINE void *pprof__heap_realloc(void *p, size_t n, uintptr_t
    up, more than half the address space is EINVAL. */
 PPROF__FN PPROF__NOINLINE void *pprof__heap_memalign(size_t align, size_t n, uintptr_t fpw) {
     size_t a;
-    if (align <= 16) return pprof__heap_quick(n) ? __libc_malloc(n) : pprof__heap_alloc(n, 0, fpw);
+    if (align <= 16) return pprof__heap_quick(n) ? PPROF__A_MALLOC(n) : pprof__heap_alloc(n, 0, fpw);
     if (align > SIZE_MAX / 2 + 1) { errno = EINVAL; return NULL; }
     for (a = 32; a < align; a <<= 1) {}
-    if (pprof__heap_quick(n) || !pprof__heap_tick(n)) return __libc_memalign(a, n);
+    if (pprof__heap_quick(n) || !pprof__heap_tick(n)) return PPROF__A_MEMALIGN(a, n);
     return pprof__heap_sampled(n, a, 0, fpw);
 }
 #endif
@@ -6369,6 +6501,12 @@ PPROF__FN void pprof__heap_encode(pprof__buf *pb, const pprof__hval *v, size_t n
     sp.duration_nanos = duration;
     pprof__unw_comment(c, sizeof c, pprof__unw.ends, pprof__unw.by);
     sp.comment[0] = c;
+#if PPROF__INTERPOSE
+    if (!PPROF__A_GLIBC()) /* (>>heap: sampled blocks are marked in glibc's chunks only) */
+        sp.comment[1] = "heap sampling off: the malloc beneath pprof.h's wrappers is not "
+                        "glibc's (another allocator is linked or preloaded); every allocation "
+                        "goes to it unsampled";
+#endif
     pprof__enc(pb, &sp, smp, k);
     PPROF_FREE(smp);
 }
@@ -6984,22 +7122,74 @@ PPROF__FN void *pprof__named_base(const char *name, size_t *n) {
 extern "C" {
 #endif
 PPROF__WRAP void *malloc(size_t n) PPROF__THROW {
-    if (pprof__heap_quick(n)) return __libc_malloc(n);
+    if (pprof__heap_quick(n)) return PPROF__A_MALLOC(n);
     return pprof__heap_alloc(n, 0, PPROF__FPW);
 }
 PPROF__WRAP void free(void *p) PPROF__THROW { pprof__heap_free(p); }
 PPROF__WRAP void *calloc(size_t count, size_t size) PPROF__THROW {
     size_t n;
     if (__builtin_mul_overflow(count, size, &n)) { errno = ENOMEM; return NULL; }
-    if (pprof__heap_quick(n)) return __libc_calloc(count, size);
+    if (pprof__heap_quick(n)) return PPROF__A_CALLOC(count, size);
     return pprof__heap_alloc(n, 1, PPROF__FPW);
 }
 PPROF__WRAP void *realloc(void *p, size_t n) PPROF__THROW {
     return pprof__heap_realloc(p, n, PPROF__FPW);
 }
+#ifdef __cplusplus
+} /* extern "C" */
+#endif
+
+/* The process's malloc, free, realloc and memalign (the first definitions in the global
+   scope, dlsym RTLD_DEFAULT), for what else this file defines (reallocarray, operator new
+   and delete): they are these wrappers where this object comes first (the program's own
+   file, or LD_PRELOAD=libpprof.so alone), else another allocator's (preloaded before
+   libpprof.so, like libc_malloc_debug.so or jemalloc), whose blocks only it may free. */
+__asm__(".set pprof__malloc_self, malloc"); /* this file's malloc, by an address no other */
+extern char pprof__malloc_self_at[] __asm__("pprof__malloc_self") /* definition interposes */
+    __attribute__((visibility("hidden")));
+static struct pprof__proc_state {
+    void *(*malloc_)(size_t);
+    void (*free_)(void *);
+    void *(*realloc_)(void *, size_t);
+    void *(*memalign_)(size_t, size_t);
+    int state; /* atomic: 0, 1 resolving, 2 ours, 3 another allocator's */
+} pprof__proc;
+/* 1 when the process's malloc family is this file's. */
+PPROF__FN int pprof__proc_ours(void) {
+    int st = __atomic_load_n(&pprof__proc.state, __ATOMIC_ACQUIRE), z = 0;
+    void *m, *f, *r, *a;
+    if (st >= 2) return st == 2;
+    if (!__atomic_compare_exchange_n(&pprof__proc.state, &z, 1, 0, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
+        return 1; /* being resolved (by dlsym's own allocations, even): ours meanwhile */
+    m = dlsym(NULL /* RTLD_DEFAULT */, "malloc");
+    f = dlsym(NULL, "free");
+    r = dlsym(NULL, "realloc");
+    a = dlsym(NULL, "memalign");
+    if (!a) a = dlsym(NULL, "aligned_alloc");
+    if (!m || !f || !r || !a || m == (void *)pprof__malloc_self_at) {
+        __atomic_store_n(&pprof__proc.state, 2, __ATOMIC_RELEASE);
+        return 1;
+    }
+    memcpy(&pprof__proc.malloc_, &m, sizeof m);
+    memcpy(&pprof__proc.free_, &f, sizeof f);
+    memcpy(&pprof__proc.realloc_, &r, sizeof r);
+    memcpy(&pprof__proc.memalign_, &a, sizeof a);
+    __atomic_store_n(&pprof__proc.state, 3, __ATOMIC_RELEASE);
+    return 0;
+}
+/* operator delete, all of its forms: the process's free. */
+PPROF__FN void pprof__proc_free(void *p) {
+    if (pprof__proc_ours()) pprof__heap_free(p);
+    else pprof__proc.free_(p);
+}
+
+#ifdef __cplusplus
+extern "C" {
+#endif
 PPROF__WRAP void *reallocarray(void *p, size_t count, size_t size) PPROF__THROW {
     size_t n;
     if (__builtin_mul_overflow(count, size, &n)) { errno = ENOMEM; return NULL; }
+    if (!pprof__proc_ours()) return pprof__proc.realloc_(p, n);
     return pprof__heap_realloc(p, n, PPROF__FPW);
 }
 PPROF__WRAP void *memalign(size_t align, size_t n) PPROF__THROW {
@@ -7040,8 +7230,10 @@ PPROF__WRAP size_t malloc_usable_size(void *p) PPROF__THROW { return pprof__heap
    std::bad_alloc or returns NULL; the exception unwinds through this frame (.eh_frame). */
 #include <dlfcn.h>
 PPROF__FN void *pprof__cnew(size_t n, size_t align, uintptr_t fpw) {
+    if (!pprof__proc_ours())
+        return align > 16 ? pprof__proc.memalign_(align, n) : pprof__proc.malloc_(n ? n : 1);
     if (align > 16) return pprof__heap_memalign(align, n, fpw);
-    return pprof__heap_quick(n) ? __libc_malloc(n) : pprof__heap_alloc(n, 0, fpw);
+    return pprof__heap_quick(n) ? PPROF__A_MALLOC(n) : pprof__heap_alloc(n, 0, fpw);
 }
 typedef void *(*pprof__new1)(size_t);
 typedef void *(*pprof__new2)(size_t, size_t); /* the second: align_val_t, or &std::nothrow */
@@ -7076,6 +7268,24 @@ PPROF__CNEW(pprof__cnew_wa(size_t n, size_t al), "_ZnwmSt11align_val_t",
 PPROF__CNEW(pprof__cnew_aa(size_t n, size_t al), "_ZnamSt11align_val_t",
             pprof__cnew_next2("_ZnamSt11align_val_t")(n, al), al)
 #undef PPROF__CNEW
+/* operator delete in every form, so that no other allocator's delete (jemalloc's,
+   tcmalloc's) meets a block of this new */
+#define PPROF__CDEL(fn, sym, args) \
+    PPROF__WRAP void fn args __asm__(sym); \
+    PPROF__WRAP void fn args { pprof__proc_free(p); }
+PPROF__CDEL(pprof__cdel_w, "_ZdlPv", (void *p))
+PPROF__CDEL(pprof__cdel_a, "_ZdaPv", (void *p))
+PPROF__CDEL(pprof__cdel_ws, "_ZdlPvm", (void *p, size_t n __attribute__((unused))))
+PPROF__CDEL(pprof__cdel_as, "_ZdaPvm", (void *p, size_t n __attribute__((unused))))
+PPROF__CDEL(pprof__cdel_wn, "_ZdlPvRKSt9nothrow_t", (void *p, const void *t __attribute__((unused))))
+PPROF__CDEL(pprof__cdel_an, "_ZdaPvRKSt9nothrow_t", (void *p, const void *t __attribute__((unused))))
+PPROF__CDEL(pprof__cdel_wa, "_ZdlPvSt11align_val_t", (void *p, size_t al __attribute__((unused))))
+PPROF__CDEL(pprof__cdel_aa, "_ZdaPvSt11align_val_t", (void *p, size_t al __attribute__((unused))))
+PPROF__CDEL(pprof__cdel_wsa, "_ZdlPvmSt11align_val_t", (void *p, size_t n __attribute__((unused)), size_t al __attribute__((unused))))
+PPROF__CDEL(pprof__cdel_asa, "_ZdaPvmSt11align_val_t", (void *p, size_t n __attribute__((unused)), size_t al __attribute__((unused))))
+PPROF__CDEL(pprof__cdel_wan, "_ZdlPvSt11align_val_tRKSt9nothrow_t", (void *p, size_t al __attribute__((unused)), const void *t __attribute__((unused))))
+PPROF__CDEL(pprof__cdel_aan, "_ZdaPvSt11align_val_tRKSt9nothrow_t", (void *p, size_t al __attribute__((unused)), const void *t __attribute__((unused))))
+#undef PPROF__CDEL
 #endif
 #if PPROF__INTERPOSE && defined(__cplusplus) && __cplusplus >= 201103L
 /* The C++ runtime's operator new saves no frame pointer: wrapping only its malloc would
@@ -7083,8 +7293,10 @@ PPROF__CNEW(pprof__cnew_aa(size_t n, size_t al), "_ZnamSt11align_val_t",
 #include <new>
 PPROF__FN void *pprof__heap_new(std::size_t n, std::size_t align, bool nothrow, uintptr_t fpw) {
     for (;;) {
-        void *p = align > 16 ? pprof__heap_memalign(align, n, fpw)
-                  : pprof__heap_quick(n) ? __libc_malloc(n) : pprof__heap_alloc(n, 0, fpw);
+        void *p = !pprof__proc_ours()
+                      ? (align > 16 ? pprof__proc.memalign_(align, n) : pprof__proc.malloc_(n ? n : 1))
+                  : align > 16 ? pprof__heap_memalign(align, n, fpw)
+                  : pprof__heap_quick(n) ? PPROF__A_MALLOC(n) : pprof__heap_alloc(n, 0, fpw);
         std::new_handler h;
         if (p) return p;
         h = std::get_new_handler();
@@ -7127,6 +7339,28 @@ PPROF__WRAP void *operator new(std::size_t n, std::align_val_t a, const std::not
 }
 PPROF__WRAP void *operator new[](std::size_t n, std::align_val_t a, const std::nothrow_t &) PPROF__THROW {
     return pprof__heap_new(n, (std::size_t)a, true, PPROF__FPW);
+}
+#endif
+/* operator delete in every form, so that no other allocator's delete (jemalloc's,
+   tcmalloc's) meets a block of this new */
+PPROF__WRAP void operator delete(void *p) PPROF__THROW { pprof__proc_free(p); }
+PPROF__WRAP void operator delete[](void *p) PPROF__THROW { pprof__proc_free(p); }
+PPROF__WRAP void operator delete(void *p, const std::nothrow_t &) PPROF__THROW { pprof__proc_free(p); }
+PPROF__WRAP void operator delete[](void *p, const std::nothrow_t &) PPROF__THROW { pprof__proc_free(p); }
+#if defined(__cpp_sized_deallocation)
+PPROF__WRAP void operator delete(void *p, std::size_t) PPROF__THROW { pprof__proc_free(p); }
+PPROF__WRAP void operator delete[](void *p, std::size_t) PPROF__THROW { pprof__proc_free(p); }
+#endif
+#if defined(__cpp_aligned_new)
+PPROF__WRAP void operator delete(void *p, std::align_val_t) PPROF__THROW { pprof__proc_free(p); }
+PPROF__WRAP void operator delete[](void *p, std::align_val_t) PPROF__THROW { pprof__proc_free(p); }
+PPROF__WRAP void operator delete(void *p, std::size_t, std::align_val_t) PPROF__THROW { pprof__proc_free(p); }
+PPROF__WRAP void operator delete[](void *p, std::size_t, std::align_val_t) PPROF__THROW { pprof__proc_free(p); }
+PPROF__WRAP void operator delete(void *p, std::align_val_t, const std::nothrow_t &) PPROF__THROW {
+    pprof__proc_free(p);
+}
+PPROF__WRAP void operator delete[](void *p, std::align_val_t, const std::nothrow_t &) PPROF__THROW {
+    pprof__proc_free(p);
 }
 #endif
 #endif
@@ -8495,13 +8729,13 @@ PPROF_API int pprof_set_heap_rate(size_t bytes) {
     return PPROF_OK;
 }
 PPROF_API __attribute__((noinline)) void *pprof_malloc(size_t n) {
-    if (pprof__heap_quick(n)) return __libc_malloc(n);
+    if (pprof__heap_quick(n)) return PPROF__A_MALLOC(n);
     return pprof__heap_alloc(n, 0, PPROF__FPW);
 }
 PPROF_API __attribute__((noinline)) void *pprof_calloc(size_t count, size_t size) {
     size_t n;
     if (__builtin_mul_overflow(count, size, &n)) { errno = ENOMEM; return NULL; }
-    if (pprof__heap_quick(n)) return __libc_calloc(count, size);
+    if (pprof__heap_quick(n)) return PPROF__A_CALLOC(count, size);
     return pprof__heap_alloc(n, 1, PPROF__FPW);
 }
 PPROF_API __attribute__((noinline)) void *pprof_realloc(void *p, size_t n) {
