@@ -38,6 +38,8 @@
      PPROF_WRAP_PTHREAD     mutex/block/threadcreate events (see LOCKS)    impl TU     off
      PPROF_WRAP_SIGNAL      the program's sigaction/signal on the profiling impl TU     off
                             signal keep it sampling (see WHAT IT DOES)
+     PPROF_DEBUG_LOCKS      abort on any lock taken against the order in    impl TU     off
+                            >>os (the sanitizer test builds define it)
      PPROF_MALLOC/REALLOC/FREE  the profiler's own allocator (all or none) impl TU     libc
 
    API (every call returns PPROF_OK = 0 or a negative pprof_result; pprof_strerror names it)
@@ -104,11 +106,14 @@
      Define PPROF_WRAP_MALLOC with PPROF_IMPLEMENTATION and every malloc, calloc, realloc,
      reallocarray, free, posix_memalign, aligned_alloc, memalign, valloc, pvalloc and
      malloc_usable_size of the process goes through pprof.h first (symbol interposition:
-     the program's calls and its libraries'), then to glibc's allocator. It also defines
-     operator new (plain, array, nothrow, aligned; C++11 or later when the file is C++,
-     glibc 2.34 or later when it is C), whose caller the C++ runtime's own new would hide;
-     delete reaches free. Without it, pprof_malloc & co. are the sampled allocator for the
-     calls you route through them.
+     the program's calls and its libraries'), then to the allocator beneath: the next
+     malloc after this file (dlsym RTLD_NEXT): glibc's, or jemalloc, tcmalloc or mimalloc
+     when the program links one. It also defines operator new (plain, array, nothrow,
+     aligned; C++11 or later when the file is C++, glibc 2.34 or later when it is C), whose
+     caller the C++ runtime's own new would hide, and operator delete in every form, so no
+     other allocator's delete meets its blocks. Sampling marks glibc's chunks: over another
+     allocator it is off, and the heap profile says so. Without it, pprof_malloc & co. are
+     the sampled allocator for the calls you route through them.
      - Sampling as Go's: each thread counts requested bytes down from an exponential draw
        (mean = the rate); the allocation that crosses zero is recorded whole with its stack
        (from the allocating call, see STACKS). Unsampled: a thread-local compare.
@@ -156,11 +161,17 @@
      pprof::pprof. README: "Unmodified programs (LD_PRELOAD)" and "Install".
 
    WHAT IT DOES TO YOUR PROCESS (only while a CPU profile runs)
-     - Installs a handler for PPROF_SIGNAL (SIGPROF) with SA_RESTART, unless another handler
-       is installed, in which case pprof_cpu_start fails with PPROF_ERR_SIGNAL_BUSY. After a
-       profile the handler stays installed and ignores the signal, so a late signal can never
-       kill the process. Signals sent with kill/tgkill are ignored by it, except a thread
-       dump's own (see LOCKS, WAITS AND THREADS).
+     - Installs a handler for PPROF_SIGNAL (SIGRTMAX-8; SIGPROF only for the setitimer
+       fallback) with SA_RESTART, unless the program has its own handler there, in which
+       case pprof_cpu_start fails with PPROF_ERR_SIGNAL_BUSY. After a profile the handler
+       stays installed, so a late signal can never kill the process. The disposition it
+       replaced stays the program's view: a signal pprof.h did not send (kill, sigqueue)
+       gets that (ignored, the default action, or the program's handler), never a timer's.
+       With PPROF_WRAP_SIGNAL (libpprof.so has it) the program's sigaction, signal,
+       bsd_signal and sysv_signal on the signal change that view, not the handler: a program
+       that resets every signal keeps being sampled, its own handler sees only its signals.
+       Without it, a program that replaces the handler pauses sampling: within 20 ms every
+       timer is disarmed, re-armed when the handler is back; the profile says how long.
      - Arms one CPU-time timer per thread (timer_create on the thread's CPU clock, delivered
        to that thread), for the threads in /proc/self/task, rescanned every 20 ms: a new
        thread is sampled from its first scan on. A signal with k overruns counts as 1 + k
@@ -170,15 +181,23 @@
        CPU a new thread used before its first scan is measured from its CPU clock and shown
        as the pseudo frame pprof__thread_before_timer, so totals stay right.
        Blocking calls that SA_RESTART does not restart (sleeps, poll, epoll_wait) can see
-       EINTR in a thread that is running when its timer fires, as with any SIGPROF profiler.
+       EINTR in a thread that is running when its timer fires, as with any signal profiler.
      - Starts one thread, "pprof-cpu", that drains samples and rescans threads every 20 ms,
        refreshes the region snapshot every 500 ms and as soon as a sample meets code or a
        stack it lacks, and is not profiled. Memory: a 2.1 MiB sample ring and 1.1 MiB of
        region tables (mmap, mapped once and reused, touched only as far as used), the unwind
        tables (about 1.2 bytes per byte of .eh_frame: 180 KiB for libc, 6 MiB for libLLVM;
        kept while the code stays mapped), the aggregated stacks and cached symbol tables.
-     - fork: the calling thread blocks the signal during fork (a long fork is never restarted
-       forever); the child starts with no profile running and may start its own.
+     - fork: one pthread_atfork triple (>>fork), registered once at load or first use, takes
+       every internal lock in the process-wide order written in >>os and releases them
+       (PPROF_DEBUG_LOCKS checks that order at every acquisition). The calling thread blocks
+       the signal during fork (a long fork is never restarted forever); the child starts
+       with no profile running and may start its own.
+     - Its threads (drain, listener, request threads, libpprof.so's writer) block every
+       signal but faults for life. It trusts no descriptor number after opening it: the
+       listener checks its sockets by fstat identity before each use; libpprof.so keeps none
+       (profiles are written by name at exit, relative paths against the start directory).
+       procfs is read through /proc/self, /proc/thread-self once main has pthread_exit'ed.
 
    STACKS
      Every profile's stacks (CPU, heap, block, mutex, threadcreate, goroutine) come from one
@@ -5547,6 +5566,8 @@ PPROF__FN int pprof__cpu_stop(int gen, pprof__buf *to) {
 typedef struct pprof__hrec {
     uint64_t hash;
     uint64_t allocs, alloc_bytes, frees, free_bytes; /* atomic; raw sampled numbers */
+    uint64_t wallocs, walloc_bytes, wfrees, wfree_bytes; /* atomic; heap: the estimate each
+                                   sample stands for (counts in 1/256), fixed when taken */
     uint32_t n;
     uint32_t lset;  /* the recording thread's labels (>>labels): part of the key */
     uintptr_t *pc;  /* return addresses, the allocating call first */
@@ -5555,7 +5576,8 @@ typedef struct pprof__hrec {
 typedef struct pprof__hhdr { /* the 32 bytes before a sampled block */
     uint64_t size;           /* bytes requested */
     pprof__hrec *rec;
-    uint64_t off;            /* from glibc's block to the pointer returned */
+    uint64_t off;            /* from glibc's block to the pointer returned; bits 32..63:
+                                the rate the block was sampled at (its weight) */
     uint64_t check;          /* pprof__heap_check; bit 3 set: "sampled" */
 } pprof__hhdr;
 
@@ -5802,6 +5824,23 @@ static inline __attribute__((always_inline)) uint64_t pprof__heap_word(const voi
     return ((const uint64_t *)(const void *)q)[-1];
 }
 
+/* What one sample of a block of n bytes taken at rate R stands for, as Go unsamples:
+   1/(1 - e^(-n/R)) blocks (in 1/256) and that many times n bytes. Fixed when the sample is
+   taken, so a later rate change or other sizes on the same stack never bias it. */
+PPROF__FN void pprof__heap_weight(uint64_t n, uint64_t rate, uint64_t *objs256, uint64_t *bytes) {
+    double w = rate <= 1 || n == 0 ? 1.0 : 1.0 / (1.0 - pprof__heap_exp_neg((double)n / (double)rate));
+    *objs256 = (uint64_t)(w * 256.0 + 0.5);
+    *bytes = (uint64_t)(w * (double)n + 0.5);
+}
+PPROF__FN void pprof__heap_count(pprof__hrec *r, uint64_t n, uint64_t rate, int is_free) {
+    uint64_t wo, wb;
+    pprof__heap_weight(n, rate, &wo, &wb);
+    __atomic_add_fetch(is_free ? &r->frees : &r->allocs, 1, __ATOMIC_RELAXED);
+    __atomic_add_fetch(is_free ? &r->free_bytes : &r->alloc_bytes, n, __ATOMIC_RELAXED);
+    __atomic_add_fetch(is_free ? &r->wfrees : &r->wallocs, wo, __ATOMIC_RELAXED);
+    __atomic_add_fetch(is_free ? &r->wfree_bytes : &r->walloc_bytes, wb, __ATOMIC_RELAXED);
+}
+
 /* The header of p if p is a sampled block, else NULL. */
 static inline __attribute__((always_inline)) pprof__hhdr *pprof__heap_hdr(void *p) {
     pprof__hhdr *h;
@@ -5916,10 +5955,13 @@ PPROF__FN PPROF__NOINLINE void *pprof__heap_sampled(size_t n, size_t a, int zero
         h = (pprof__hhdr *)p - 1;
         h->size = n;
         h->rec = pprof__rec(&pprof__heap, pcs, (uint32_t)depth);
-        h->off = p - (uintptr_t)base;
+        {
+            size_t rate = __atomic_load_n(&pprof__heap_rate, __ATOMIC_RELAXED);
+            uint64_t r32 = rate > 0xFFFFFFFFu ? 0xFFFFFFFFu : (uint64_t)rate;
+            h->off = (p - (uintptr_t)base) | r32 << 32;
+            pprof__heap_count(h->rec, n, r32, 0);
+        }
         h->check = pprof__heap_check(p, h);
-        __atomic_add_fetch(&h->rec->allocs, 1, __ATOMIC_RELAXED);
-        __atomic_add_fetch(&h->rec->alloc_bytes, (uint64_t)n, __ATOMIC_RELAXED);
         errno = saved;
     }
     t->busy--;
@@ -5934,10 +5976,9 @@ PPROF__FN PPROF__NOINLINE void *pprof__heap_alloc(size_t n, int zero, uintptr_t 
 PPROF__FN PPROF__NOINLINE void pprof__heap_free_sampled(void *p) {
     pprof__hhdr *h = pprof__heap_hdr(p);
     if (!h) { PPROF__A_FREE(p); return; } /* not a block of ours: glibc judges it */
-    __atomic_add_fetch(&h->rec->frees, 1, __ATOMIC_RELAXED);
-    __atomic_add_fetch(&h->rec->free_bytes, h->size, __ATOMIC_RELAXED);
+    pprof__heap_count(h->rec, h->size, h->off >> 32, 1);
     h->check = 0; /* a second free of p meets glibc's checks, not ours */
-    PPROF__A_FREE((unsigned char *)p - h->off);
+    PPROF__A_FREE((unsigned char *)p - (h->off & 0xFFFFFFFFu));
 }
 
 static inline __attribute__((always_inline)) void pprof__heap_free(void *p) {
@@ -5995,7 +6036,11 @@ PPROF__FN PPROF__NOINLINE void *pprof__heap_memalign(size_t align, size_t n, uin
 
 /* A record's counters as read: allocations (cumulative, or a window's after _delta) and
    what is still in use; avg = raw bytes per allocation, the `bytes` label. */
-typedef struct pprof__hval { const pprof__hrec *r; uint64_t ao, ab, io, ib, avg; } pprof__hval;
+typedef struct pprof__hval {
+    const pprof__hrec *r;
+    uint64_t ao, ab, io, ib, avg;
+    uint64_t wao, wab, wio, wib; /* heap: the estimates (objects in 1/256) */
+} pprof__hval;
 
 /* Every record's counters (frees read first: a counted free's allocation is counted). */
 PPROF__FN pprof__hval *pprof__rec_snapshot(pprof__rtab *T, size_t *n_out) {
@@ -6013,11 +6058,17 @@ PPROF__FN pprof__hval *pprof__rec_snapshot(pprof__rtab *T, size_t *n_out) {
         pprof__hrec *r = (pprof__hrec *)(uintptr_t)v[i].r;
         uint64_t fo = __atomic_load_n(&r->frees, __ATOMIC_ACQUIRE);
         uint64_t fb = __atomic_load_n(&r->free_bytes, __ATOMIC_ACQUIRE);
+        uint64_t wfo = __atomic_load_n(&r->wfrees, __ATOMIC_ACQUIRE);
+        uint64_t wfb = __atomic_load_n(&r->wfree_bytes, __ATOMIC_ACQUIRE);
         v[i].ao = __atomic_load_n(&r->allocs, __ATOMIC_ACQUIRE);
         v[i].ab = __atomic_load_n(&r->alloc_bytes, __ATOMIC_ACQUIRE);
         v[i].io = v[i].ao - (fo < v[i].ao ? fo : v[i].ao);
         v[i].ib = v[i].ab - (fb < v[i].ab ? fb : v[i].ab);
         v[i].avg = v[i].ao ? v[i].ab / v[i].ao : 0;
+        v[i].wao = __atomic_load_n(&r->wallocs, __ATOMIC_ACQUIRE);
+        v[i].wab = __atomic_load_n(&r->walloc_bytes, __ATOMIC_ACQUIRE);
+        v[i].wio = v[i].wao - (wfo < v[i].wao ? wfo : v[i].wao);
+        v[i].wib = v[i].wab - (wfb < v[i].wab ? wfb : v[i].wab);
     }
     *n_out = n;
     return v;
@@ -6039,19 +6090,11 @@ PPROF__FN void pprof__heap_delta(pprof__hval *v, size_t n, const pprof__hval *ba
         if (!b) continue;
         v[i].ao -= b->ao < v[i].ao ? b->ao : v[i].ao;
         v[i].ab -= b->ab < v[i].ab ? b->ab : v[i].ab;
+        v[i].wao -= b->wao < v[i].wao ? b->wao : v[i].wao;
+        v[i].wab -= b->wab < v[i].wab ? b->wab : v[i].wab;
     }
 }
 
-/* Go's unsampling of one (count, bytes) pair at rate R: scale by 1/(1 - e^(-avg/R)). */
-PPROF__FN void pprof__heap_scale(uint64_t count, uint64_t bytes, size_t rate, int64_t *oc,
-                                 int64_t *ob) {
-    double scale;
-    if (count == 0 || bytes == 0) { *oc = *ob = 0; return; }
-    if (rate <= 1) { *oc = (int64_t)count; *ob = (int64_t)bytes; return; }
-    scale = 1 / (1 - pprof__heap_exp_neg((double)bytes / (double)count / (double)rate));
-    *oc = (int64_t)((double)count * scale);
-    *ob = (int64_t)((double)bytes * scale);
-}
 #endif /* PPROF__HEAP */
 
 // =========================================================================================
@@ -6484,8 +6527,10 @@ PPROF__FN void pprof__heap_encode(pprof__buf *pb, const pprof__hval *v, size_t n
         s->pc = v[i].r->pc;
         s->n = v[i].r->n;
         s->lset = v[i].r->lset;
-        pprof__heap_scale(v[i].ao, v[i].ab, rate, &s->v[0], &s->v[1]);
-        pprof__heap_scale(v[i].io, v[i].ib, rate, &s->v[2], &s->v[3]);
+        s->v[0] = (int64_t)(v[i].wao / 256); /* each sample's own weight (Go truncates) */
+        s->v[1] = (int64_t)v[i].wab;
+        s->v[2] = (int64_t)(v[i].wio / 256);
+        s->v[3] = (int64_t)v[i].wib;
         s->label = (int64_t)v[i].avg;
         k++;
     }
@@ -6675,13 +6720,23 @@ PPROF__FN void pprof__dump_thread_info(pprof__dslot *d, int sig) {
     }
 }
 
-/* A thread asleep in a system call: 1 with its pc and sp from /proc (0 if it is not). */
-PPROF__FN int pprof__dump_in_syscall(int tid, uintptr_t *pc, uintptr_t *sp) {
-    char path[64], *txt, *q;
+/* /proc/self/task/<tid>/syscall, opened (-1 if it cannot be). */
+PPROF__FN int pprof__dump_sys_open(int tid) {
+    char path[64];
+    snprintf(path, sizeof path, "/proc/self/task/%d/syscall", tid);
+    return open(path, O_RDONLY | O_CLOEXEC);
+}
+
+/* A thread asleep in a system call: 1 with its pc and sp from its syscall file, opened as
+   fd (0 if it is not). One pread: the moment it is read is as close as can be to the
+   signal that follows when the thread runs. */
+PPROF__FN int pprof__dump_in_syscall_fd(int fd, uintptr_t *pc, uintptr_t *sp) {
+    char txt[256], *q;
     unsigned long long v[8];
     int i, ok = 0;
-    snprintf(path, sizeof path, "/proc/self/task/%d/syscall", tid);
-    if ((txt = pprof__os_read_file(path, NULL)) == NULL) return 0;
+    ssize_t k = fd >= 0 ? pread(fd, txt, sizeof txt - 1, 0) : -1;
+    if (k <= 0) return 0;
+    txt[k] = 0;
     q = txt;
     if (*q >= '0' && *q <= '9') { /* "nr arg1..arg6 sp pc"; "running" or "-1 sp pc" else */
         while (*q >= '0' && *q <= '9') q++;
@@ -6697,7 +6752,11 @@ PPROF__FN int pprof__dump_in_syscall(int tid, uintptr_t *pc, uintptr_t *sp) {
             ok = 1;
         }
     }
-    PPROF_FREE(txt);
+    return ok;
+}
+PPROF__FN int pprof__dump_in_syscall(int tid, uintptr_t *pc, uintptr_t *sp) {
+    int fd = pprof__dump_sys_open(tid), ok = pprof__dump_in_syscall_fd(fd, pc, sp);
+    if (fd >= 0) close(fd);
     return ok;
 }
 
@@ -6836,9 +6895,17 @@ PPROF__FN pprof__dslot *pprof__dump_take(size_t *n_out) {
        Slots are claimed by compare-and-swap (a thread answers any profiling signal). */
     for (i = 0; i < n; i++) {
         uintptr_t pc, sp;
-        int claim = 1;
+        int claim = 1, fd, asleep;
         if (__atomic_load_n(&s[i].state, __ATOMIC_ACQUIRE) != 1) continue;
-        if (pprof__dump_in_syscall(s[i].tid, &pc, &sp) &&
+        fd = pprof__dump_sys_open(s[i].tid); /* opened first: read, then signalled at once */
+        asleep = pprof__dump_in_syscall_fd(fd, &pc, &sp);
+        if (!asleep && claim == 1 && !s[i].why && can &&
+            syscall(SYS_tgkill, (long)pid, (long)s[i].tid, (long)PPROF_SIGNAL) != 0) {
+            s[i].state = 0;
+            s[i].why = "it exited";
+        }
+        if (fd >= 0) close(fd);
+        if (asleep &&
             __atomic_compare_exchange_n(&s[i].state, &claim, 4, 0, __ATOMIC_ACQUIRE,
                                         __ATOMIC_RELAXED)) {
             uintptr_t pc2, sp2;
@@ -6857,13 +6924,10 @@ PPROF__FN pprof__dslot *pprof__dump_take(size_t *n_out) {
             s[i].why = NULL;
             s[i].run = "sleeping in a system call";
             __atomic_store_n(&s[i].state, 2, __ATOMIC_RELEASE);
-        } else if (claim == 1 && s[i].why) { /* it blocks the signal: not asked */
+        } else if (!asleep && s[i].why && __atomic_load_n(&s[i].state, __ATOMIC_RELAXED) == 1) {
+            /* it blocks the signal: not asked */
             __atomic_compare_exchange_n(&s[i].state, &claim, 0, 0, __ATOMIC_RELAXED,
                                         __ATOMIC_RELAXED);
-        } else if (claim == 1 && can &&
-                   syscall(SYS_tgkill, (long)pid, (long)s[i].tid, (long)PPROF_SIGNAL) != 0) {
-            s[i].state = 0;
-            s[i].why = "it exited";
         }
     }
     if (can) {

@@ -93,20 +93,25 @@ static void t_heap_explicit_exact(void) {
     }
 }
 
-/* Go's unsampling, checked against Go's own output for 11 sampled 4096-byte objects. */
+/* Go's unsampling, checked against Go's own output for 11 sampled 4096-byte objects (each
+   sample's weight is fixed when it is taken, as the sum of 11 such samples). */
 static void t_heap_go_scaling(void) {
-    int64_t c, b;
-    pprof__heap_scale(11, 11 * 4096, 524288, &c, &b);
-    T_CHECK(c == 1413 && b == 5789725, "got %lld objects %lld bytes, Go says 1413 5789725",
-            (long long)c, (long long)b);
-    pprof__heap_scale(5, 0, 524288, &c, &b);
-    T_CHECK(c == 0 && b == 0, "zero bytes: 0 0");
-    pprof__heap_scale(7, 700, 1, &c, &b);
-    T_CHECK(c == 7 && b == 700, "rate 1 unscaled");
+    uint64_t o = 0, b = 0, wo, wb;
+    int i;
+    for (i = 0; i < 11; i++) {
+        pprof__heap_weight(4096, 524288, &wo, &wb);
+        o += wo;
+        b += wb;
+    }
+    T_CHECK(o / 256 == 1413 && b >= 5789725 - 11 && b <= 5789725 + 11,
+            "got %llu objects %llu bytes, Go says 1413 5789725", (unsigned long long)(o / 256),
+            (unsigned long long)b);
+    pprof__heap_weight(700, 1, &wo, &wb);
+    T_CHECK(wo == 256 && wb == 700, "rate 1: one block of 700 bytes, got %llu/256 %llu",
+            (unsigned long long)wo, (unsigned long long)wb);
     {   /* the exponential draw has mean rate */
         pprof__htls t;
         double sum = 0;
-        int i;
         memset(&t, 0, sizeof t);
         for (i = 0; i < 200000; i++) sum += (double)pprof__heap_draw(&t, 65536);
         sum /= 200000 * 65536.0;

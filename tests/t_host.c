@@ -417,10 +417,69 @@ static void t_host_lock_order_checked(void) {
 #  define T_HOST_DEBUG_CASES
 #endif
 
+#ifdef T_HEAP_WRAP
+/* inuse_space and inuse_objects of fn in a heap profile written now */
+static void t_host_heap_now(const char *fn, int64_t *bytes, int64_t *objs) {
+    char path[64];
+    FILE *f = t_tmpfile(path, sizeof path);
+    prd_profile p;
+    T_CHECK(pprof_write_heap(f) == PPROF_OK, "heap write");
+    fclose(f);
+    memset(&p, 0, sizeof p);
+    t_load(path, &p);
+    *objs = t_flat(&p, fn, 2);
+    *bytes = t_flat(&p, fn, 3);
+    prd_free(&p);
+    unlink(path);
+}
+
+/* Case 8: pprof_set_heap_rate changed while sampled blocks live (default, 0, 1, default).
+   64 MiB live at t_site_m from the default rate (about 128 samples: 30% is 3.4 standard
+   deviations), 1000 blocks of 1000 bytes at t_site_c at rate 1 (exact). After every change
+   both sites report their live set: each sample keeps the weight of the rate it was taken
+   at. (Scaled by the rate at write time, t_site_m read 100x too small at 0 and t_site_c
+   500x too big back at the default.) */
+static void t_host_heap_rate_changes(void) {
+    enum { NA = 16384, NB = 1000 };
+    static void *a[NA], *b[NB];
+    const double want_a = (double)NA * 4096;
+    int64_t ab, ao, bb, bo;
+    int i, step;
+    pprof_set_heap_rate(524288);
+    for (i = 0; i < NA; i++) a[i] = t_site_m(4096);
+    for (step = 0; step < 3; step++) {
+        if (step == 0) pprof_set_heap_rate(0);
+        if (step == 1) {
+            pprof_set_heap_rate(1);
+            for (i = 0; i < NB; i++) b[i] = t_site_c(1, 1000);
+        }
+        if (step == 2) pprof_set_heap_rate(524288);
+        t_host_heap_now("t_site_m", &ab, &ao);
+        T_CHECK(ab > 0.7 * want_a && ab < 1.3 * want_a,
+                "after change %d: t_site_m in use %lld bytes, %.0f live", step, (long long)ab, want_a);
+        T_CHECK(ao > 0.7 * NA && ao < 1.3 * NA, "after change %d: t_site_m %lld objects, %d live",
+                step, (long long)ao, NA);
+        t_host_heap_now("t_site_c", &bb, &bo);
+        T_CHECK(step == 0 ? bb == 0 : bb == (int64_t)NB * 1000 && bo == NB,
+                "after change %d: t_site_c in use %lld bytes %lld objects", step, (long long)bb,
+                (long long)bo);
+    }
+    fprintf(stderr, "note: t_site_m %lld bytes of %.0f at the end\n", (long long)ab, want_a);
+    for (i = 0; i < NA; i++) free(a[i]);
+    for (i = 0; i < NB; i++) free(b[i]);
+    t_host_heap_now("t_site_m", &ab, &ao);
+    T_CHECK(ab == 0 && ao == 0, "all freed: t_site_m %lld bytes %lld objects", (long long)ab, (long long)ao);
+}
+#  define T_HOST_HEAP_CASES {"host_heap_rate_changes_keep_each_samples_weight", t_host_heap_rate_changes, 60},
+#else
+#  define T_HOST_HEAP_CASES
+#endif
+
 #define T_HOST_CASES \
     {"host_fork_while_labelled_heap_writers", t_host_fork_labelled_heap, 120}, \
     {"host_fork_under_every_writer", t_host_fork_every_writer, 240}, \
     T_HOST_HTTP_CASES \
     {"host_main_thread_pthread_exit", t_host_leader_exits, 60}, \
     {"host_threads_start_out_of_descriptors", t_host_emfile_threads, 60}, \
+    T_HOST_HEAP_CASES \
     T_HOST_DEBUG_CASES
