@@ -143,7 +143,8 @@
      - goroutine (alias threads): a thread dump. A running thread gets a directed
        PPROF_SIGNAL (tgkill) and records its own stack in the handler; the dump waits at
        most 100 ms. A thread asleep in a system call gets no signal (which would end a
-       nanosleep, poll or epoll_wait with EINTR): its pc and sp come from
+       nanosleep, poll or epoll_wait with EINTR; one that falls asleep between the read of
+       its state and the signal does see EINTR, once per dump at most): its pc and sp come from
        /proc/self/task/<tid>/syscall and its stack is read with checked reads, every
        return address from sp up to the first frame record (glibc keeps none), then the
        frame records. A running thread that blocks the signal is listed without a stack.

@@ -417,6 +417,66 @@ static void t_host_lock_order_checked(void) {
 #  define T_HOST_DEBUG_CASES
 #endif
 
+/* Case 10: thread dumps and sleeping threads. 4 threads each make 10,000 calls of 100 us
+   (2 nanosleep, 2 select with a timeout) while dumps run back to back, then again with one
+   dump every 100 ms. A sleeping thread is read, not signalled; a running one is signalled
+   once per dump, and if it enters a sleep between the read of its state and the signal,
+   that sleep ends with EINTR (no design avoids this for a thread that runs). The counts
+   are reported; what holds every time: at most one EINTR per thread per dump, and every
+   EINTR'd nanosleep resumed for its remaining time slept its whole 100 us. */
+static long t_host_eintr[4], t_host_calls[4], t_host_short;
+static void *t_host_sleeper(void *arg) {
+    int k = (int)(intptr_t)arg, i;
+    for (i = 0; i < 10000; i++) {
+        int rc;
+        if (k < 2) {
+            struct timespec ts = {0, 100000}, rem;
+            int64_t t0 = pprof__os_mono_ns();
+            rc = nanosleep(&ts, &rem);
+            if (rc != 0 && errno == EINTR) {
+                t_host_eintr[k]++;
+                while (nanosleep(&rem, &rem) != 0 && errno == EINTR) {}
+                if (pprof__os_mono_ns() - t0 < 100000) __atomic_add_fetch(&t_host_short, 1, __ATOMIC_RELAXED);
+            }
+        } else {
+            struct timeval tv = {0, 100};
+            rc = select(0, NULL, NULL, NULL, &tv);
+            if (rc < 0 && errno == EINTR) t_host_eintr[k]++;
+        }
+        __atomic_store_n(&t_host_calls[k], i + 1, __ATOMIC_RELEASE);
+    }
+    return NULL;
+}
+static void t_host_dumps_eintr(void) {
+    FILE *f = t_host_null();
+    int mode;
+    for (mode = 0; mode < 2; mode++) {
+        pthread_t th[4];
+        long dumps = 0, total = 0;
+        int i, done = 0;
+        memset(t_host_eintr, 0, sizeof t_host_eintr);
+        memset(t_host_calls, 0, sizeof t_host_calls);
+        for (i = 0; i < 4; i++) pthread_create(&th[i], NULL, t_host_sleeper, (void *)(intptr_t)i);
+        while (!done) {
+            T_CHECK(pprof_write_profile("goroutine", f, 2) == PPROF_OK, "dump");
+            dumps++;
+            if (mode == 1) pprof__os_sleep_ns(100000000);
+            for (i = 0, done = 1; i < 4; i++)
+                if (__atomic_load_n(&t_host_calls[i], __ATOMIC_ACQUIRE) < 10000) done = 0;
+        }
+        for (i = 0; i < 4; i++) pthread_join(th[i], NULL);
+        for (i = 0; i < 4; i++) {
+            T_CHECK(t_host_eintr[i] <= dumps, "thread %d: %ld EINTR in %ld dumps", i, t_host_eintr[i], dumps);
+            total += t_host_eintr[i];
+        }
+        fprintf(stderr, "note: %s: %ld dumps, EINTR in %ld of 40000 calls (nanosleep %ld, select %ld)\n",
+                mode ? "a dump every 100 ms" : "dumps back to back", dumps, total,
+                t_host_eintr[0] + t_host_eintr[1], t_host_eintr[2] + t_host_eintr[3]);
+    }
+    T_CHECK(t_host_short == 0, "%ld nanosleeps resumed after EINTR slept short", t_host_short);
+    fclose(f);
+}
+
 #ifdef T_HEAP_WRAP
 /* inuse_space and inuse_objects of fn in a heap profile written now */
 static void t_host_heap_now(const char *fn, int64_t *bytes, int64_t *objs) {
@@ -481,5 +541,6 @@ static void t_host_heap_rate_changes(void) {
     T_HOST_HTTP_CASES \
     {"host_main_thread_pthread_exit", t_host_leader_exits, 60}, \
     {"host_threads_start_out_of_descriptors", t_host_emfile_threads, 60}, \
+    {"host_thread_dumps_and_sleeping_threads_eintr", t_host_dumps_eintr, 180}, \
     T_HOST_HEAP_CASES \
     T_HOST_DEBUG_CASES
