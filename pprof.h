@@ -4424,6 +4424,7 @@ static struct pprof__cpu_state {
     uint64_t scan_fail;   /* thread scans that could not list the threads */
     int scan_errno;       /* why the last one could not */
     int64_t cpu0_ns, cpu1_ns; /* the process's CPU clock at start and stop */
+    uint64_t blockers;    /* times a thread was found blocking the signal (not timed then) */
     uint64_t agg_oom;     /* periods lost to out-of-memory while aggregating */
     int64_t unsampled_ns; /* CPU of new threads before their first scan */
     uint64_t ends[PPROF__END_N]; /* samples by why their stack ends (PPROF__END_*) */
@@ -4476,6 +4477,20 @@ PPROF__FN int pprof__cpu_timer_arm(int tid) {
         return -1;
     }
     return id;
+}
+
+/* Does thread tid block the profiling signal (its SigBlk in /proc)? Such a thread gets no
+   timer: a signal it blocks stays pending, and a sigwaitinfo, sigtimedwait or signalfd on
+   a full set (servers that block every signal in their threads do this) would take it. */
+PPROF__FN int pprof__cpu_blocks(int tid) {
+    char path[64], *txt, *q;
+    int blocks = 0;
+    snprintf(path, sizeof path, "/proc/self/task/%d/status", tid);
+    if ((txt = pprof__os_read_file(path, NULL)) == NULL) return 0;
+    if ((q = strstr(txt, "\nSigBlk:")) != NULL)
+        blocks = (int)((strtoull(q + 8, NULL, 16) >> (PPROF_SIGNAL - 1)) & 1);
+    PPROF_FREE(txt);
+    return blocks;
 }
 
 PPROF__FN int pprof__cpu_int_cmp(const void *a, const void *b) {
@@ -4550,14 +4565,27 @@ PPROF__FN void pprof__cpu_scan(void) {
         if (pprof__cpu.start_tids)
             memcpy(pprof__cpu.start_tids, pprof__cpu.tids, pprof__cpu.ntids * sizeof(int));
     }
-    if (pprof__cpu.scans++ % 10 != 0) nk = pprof__cpu.ntmr; /* dead-timer checks: 200 ms */
+    if (pprof__cpu.scans++ % 10 != 0) nk = pprof__cpu.ntmr; /* checks: every 200 ms */
     for (k = 0; k < 16 && k < pprof__cpu.ntmr - nk; k++) {
         struct itimerspec cur;
         size_t at = pprof__cpu.check_at++ % pprof__cpu.ntmr;
-        if (syscall(SYS_timer_gettime, pprof__cpu.tmr[at].id, &cur) == 0 &&
+        pprof__tmr *t = &pprof__cpu.tmr[at];
+        if (t->id == -2) { /* it blocked the signal: timed once it no longer does */
+            if (!pprof__cpu_blocks(t->tid)) {
+                int id = pprof__cpu_timer_arm(t->tid);
+                t->id = id >= 0 ? id : -1;
+            }
+            continue;
+        }
+        if (t->id < 0) continue;
+        if (syscall(SYS_timer_gettime, t->id, &cur) == 0 &&
             cur.it_value.tv_sec == 0 && cur.it_value.tv_nsec == 0) {
-            syscall(SYS_timer_delete, pprof__cpu.tmr[at].id); /* its thread is gone */
-            pprof__cpu.tmr[at].id = -1;
+            syscall(SYS_timer_delete, t->id); /* its thread is gone */
+            t->id = -1;
+        } else if (pprof__cpu_blocks(t->tid)) { /* it blocks the signal now */
+            syscall(SYS_timer_delete, t->id);
+            t->id = -2;
+            pprof__cpu.blockers++;
         }
     }
     /* merge the sorted timer list with the sorted tid list into a new timer list */
@@ -4579,8 +4607,12 @@ PPROF__FN void pprof__cpu_scan(void) {
             i++;
             continue;
         }
-        if (i < nold && old[i].tid == tid && old[i].id >= 0) {
+        if (i < nold && old[i].tid == tid && (old[i].id >= 0 || old[i].id == -2)) {
             pprof__cpu.tmr[nk++] = old[i];
+        } else if (tid != pprof__cpu.drain_tid && pprof__cpu_blocks(tid)) {
+            pprof__cpu.tmr[nk].tid = tid; /* no timer while it blocks the signal */
+            pprof__cpu.tmr[nk++].id = -2;
+            pprof__cpu.blockers++;
         } else if (tid != pprof__cpu.drain_tid) {
             struct timespec used;
             clockid_t clk = (clockid_t)(((~(unsigned)tid) << 3) | 6u); /* tid's CPU clock */
@@ -4696,7 +4728,7 @@ PPROF__FN void pprof__cpu_arm_all(int64_t period_ns) {
         its.it_interval.tv_nsec = (long)(period_ns % 1000000000);
         its.it_value.tv_sec = (time_t)(first / 1000000000);
         its.it_value.tv_nsec = (long)(first % 1000000000);
-        syscall(SYS_timer_settime, pprof__cpu.tmr[i].id, 0, &its, NULL);
+        if (pprof__cpu.tmr[i].id >= 0) syscall(SYS_timer_settime, pprof__cpu.tmr[i].id, 0, &its, NULL);
     }
     if (pprof__cpu.itimer) pprof__cpu_itimer(period_ns);
 }
@@ -4917,6 +4949,7 @@ PPROF__FN int pprof__cpu_start(FILE *fp, int *gen_out, int trace) {
     pprof__cpu.timer_fail = 0;
     pprof__cpu.scan_fail = 0;
     pprof__cpu.scan_errno = 0;
+    pprof__cpu.blockers = 0;
     pprof__cpu.taskdir.fd = -1;
     pprof__cpu.cpu0_ns = pprof__os_cpu_ns();
     pprof__cpu.paused = 0;
@@ -4946,7 +4979,8 @@ PPROF__FN int pprof__cpu_start(FILE *fp, int *gen_out, int trace) {
         size_t i;
         __atomic_store_n(&pprof__sig.active, 0, __ATOMIC_SEQ_CST);
         if (pprof__cpu.itimer) pprof__cpu_itimer(0);
-        for (i = 0; i < pprof__cpu.ntmr; i++) syscall(SYS_timer_delete, pprof__cpu.tmr[i].id);
+        for (i = 0; i < pprof__cpu.ntmr; i++)
+            if (pprof__cpu.tmr[i].id >= 0) syscall(SYS_timer_delete, pprof__cpu.tmr[i].id);
         pprof__cpu.ntmr = 0;
         pprof__cpu.itimer = 0;
         pprof__fd_close(&pprof__cpu.taskdir);
@@ -4971,7 +5005,8 @@ PPROF__FN void pprof__cpu_halt(void) {
     pthread_join(pprof__cpu.drain, NULL);
     if (pprof__cpu.itimer) pprof__cpu_itimer(0);
     pprof__cpu.itimer = 0;
-    for (i = 0; i < pprof__cpu.ntmr; i++) syscall(SYS_timer_delete, pprof__cpu.tmr[i].id);
+    for (i = 0; i < pprof__cpu.ntmr; i++)
+        if (pprof__cpu.tmr[i].id >= 0) syscall(SYS_timer_delete, pprof__cpu.tmr[i].id);
     pprof__cpu.ntmr = 0;
     pprof__cpu.t1_mono = pprof__os_mono_ns();
     if (pprof__cpu.paused) pprof__cpu.paused_ns += pprof__cpu.t1_mono - pprof__cpu.paused_at;
@@ -5339,7 +5374,8 @@ PPROF__FN void pprof__cpu_encode(pprof__buf *pb) {
     snprintf(c1, sizeof c1,
              "samples %llu, lost %llu (ring full), on stacks newer than the region snapshot %llu, "
              "threads timed %llu, refused a timer %llu, new threads' CPU before their timer "
-             "%.3f s, thread scans failed %llu%s%s%s, the process's CPU in the window %.3f s",
+             "%.3f s, thread scans failed %llu%s%s%s, the process's CPU in the window %.3f s, "
+             "threads found blocking the signal (untimed while they do) %llu",
              (unsigned long long)pprof__sig.taken,
              (unsigned long long)pprof__sig.lost_n, (unsigned long long)pprof__sig.nostack,
              (unsigned long long)pprof__cpu.threads_seen,
@@ -5347,7 +5383,8 @@ PPROF__FN void pprof__cpu_encode(pprof__buf *pb) {
              (unsigned long long)pprof__cpu.scan_fail, pprof__cpu.scan_fail ? " (" : "",
              pprof__cpu.scan_fail ? strerror(pprof__cpu.scan_errno) : "",
              pprof__cpu.scan_fail ? ": threads started meanwhile were timed late or never)" : "",
-             (double)(pprof__cpu.cpu1_ns - pprof__cpu.cpu0_ns) / 1e9);
+             (double)(pprof__cpu.cpu1_ns - pprof__cpu.cpu0_ns) / 1e9,
+             (unsigned long long)pprof__cpu.blockers);
     pprof__unw_comment(c2, sizeof c2, pprof__cpu.ends, pprof__cpu.by);
     pprof__cfi_comment(c3, sizeof c3);
     sp.comment[0] = c0;
@@ -8213,7 +8250,7 @@ PPROF__FN void pprof__http_pend_drop(pprof__pend *p) {
 /* Gives p's complete request to a thread of its own (the slot is then free), or refuses
    it with 503 when PPROF_HTTP_MAX_CONN are busy. Under conn_mu. */
 PPROF__FN void pprof__http_dispatch(pprof__pend *p) {
-    int i, slot = -1;
+    int i, slot = -1, failed = 0;
     for (i = 0; i < PPROF_HTTP_MAX_CONN; i++) {
         pprof__conn *c = &pprof__http.conn[i];
         if (c->state == 2) { /* finished: reap it (it has let go of the lock) */
@@ -8237,16 +8274,18 @@ PPROF__FN void pprof__http_dispatch(pprof__pend *p) {
             p->id.fd = -1;
             p->buf = NULL;
             p->len = 0;
-        } else {
+        } else { /* (the system's thread limit, memory) */
             c->state = 0;
             c->id.fd = -1;
             c->buf = NULL;
             slot = -1;
+            failed = 1;
         }
         pthread_attr_destroy(&at);
     }
     if (slot < 0 && pprof__fd_ours(&p->id)) { /* every worker busy: refuse at once */
-        pprof__http_refuse(p->id.fd, 503, "too many concurrent requests");
+        pprof__http_refuse(p->id.fd, 503, failed ? "no thread could be started for the request"
+                                                 : "too many concurrent requests");
         p->id.fd = -1;
         pprof__http_pend_drop(p);
     }
