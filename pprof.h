@@ -1164,13 +1164,15 @@ typedef struct pprof__sigview {
     int signo;           /* atomic: 0 while unused */
     unsigned seq;        /* atomic */
     struct sigaction sa;
+    int kind;            /* 0 the profiling signal; 1 an exit catcher (pprof__sig_catch) */
+    struct sigaction mine; /* kind 1: the catcher, live while the program's view is SIG_DFL */
 } pprof__sigview;
-static pprof__sigview pprof__sigv[2];
+static pprof__sigview pprof__sigv[5];
 
 // sigsafe: sig's view, or NULL when pprof.h never installed its handler for sig.
 PPROF__FN pprof__sigview *pprof__sig_view(int sig) {
     int i;
-    for (i = 0; i < 2; i++)
+    for (i = 0; i < 5; i++)
         if (sig > 0 && __atomic_load_n(&pprof__sigv[i].signo, __ATOMIC_ACQUIRE) == sig)
             return &pprof__sigv[i];
     return NULL;
@@ -1207,7 +1209,7 @@ PPROF__FN void pprof__sig_foreign(int sig, siginfo_t *si, void *uc) {
     pprof__sigview *v = pprof__sig_view(sig);
     struct sigaction sa;
     sigset_t old;
-    if (!v) return;
+    if (!v || v->kind != 0) return;
     pprof__sig_view_get(v, &sa);
     if (!(sa.sa_flags & SA_SIGINFO) && sa.sa_handler == SIG_IGN) return;
     if (!(sa.sa_flags & SA_SIGINFO) && sa.sa_handler == SIG_DFL) {
@@ -4867,8 +4869,8 @@ PPROF__FN int pprof__cpu_install(int sig) {
         return PPROF_ERR_SIGNAL_BUSY;
     if ((old.sa_flags & SA_SIGINFO) && old.sa_sigaction != NULL) return PPROF_ERR_SIGNAL_BUSY;
     if (!pprof__sig_view(sig)) { /* its view slot, once for the process's life */
-        for (i = 0; i < 2 && __atomic_load_n(&pprof__sigv[i].signo, __ATOMIC_RELAXED); i++) {}
-        if (i == 2) return PPROF_ERR_SIGNAL_BUSY; /* (cannot happen: two signals at most) */
+        for (i = 0; i < 5 && __atomic_load_n(&pprof__sigv[i].signo, __ATOMIC_RELAXED); i++) {}
+        if (i == 5) return PPROF_ERR_SIGNAL_BUSY; /* (cannot happen: five signals at most) */
         pprof__sig_view_put(&pprof__sigv[i], &old);
         __atomic_store_n(&pprof__sigv[i].signo, sig, __ATOMIC_RELEASE);
     } else {
@@ -6448,9 +6450,38 @@ PPROF__FN int pprof__sig_wrap(int sig, const struct sigaction *act, struct sigac
     struct sigaction prev;
     if (!v) return pprof__os_sigaction(sig, act, old);
     pprof__sig_view_get(v, &prev);
+    if (act && v->kind == 1) { /* an exit catcher: the program's handler or SIG_IGN goes
+                                  live, SIG_DFL puts the catcher back */
+        int dfl = !(act->sa_flags & SA_SIGINFO) && act->sa_handler == SIG_DFL;
+        if (pprof__os_sigaction(sig, dfl ? &v->mine : act, NULL) != 0) return -1;
+    }
     if (act) pprof__sig_view_put(v, act);
     if (old) *old = prev;
     return 0;
+}
+
+/* Installs h for sig (SIGINT, SIGTERM, SIGHUP: libpprof.so writes its profiles before
+   the process ends by them) if the program leaves sig at SIG_DFL, which stays what the
+   program sees: a program that asks (CPython installs its KeyboardInterrupt handler only
+   over SIG_DFL) finds SIG_DFL, one that installs its own handler replaces h, and h is back
+   when it sets SIG_DFL again. 1 if installed. */
+PPROF__FN int pprof__sig_catch(int sig, void (*h)(int)) {
+    struct sigaction now;
+    int i;
+    if (pprof__sig_view(sig) || pprof__os_sigaction(sig, NULL, &now) != 0 ||
+        (now.sa_flags & SA_SIGINFO) || now.sa_handler != SIG_DFL)
+        return 0;
+    for (i = 0; i < 5 && __atomic_load_n(&pprof__sigv[i].signo, __ATOMIC_RELAXED); i++) {}
+    if (i == 5) return 0;
+    memset(&pprof__sigv[i].mine, 0, sizeof pprof__sigv[i].mine);
+    pprof__sigv[i].mine.sa_handler = h;
+    pprof__sigv[i].mine.sa_flags = SA_RESTART;
+    sigemptyset(&pprof__sigv[i].mine.sa_mask);
+    pprof__sigv[i].kind = 1;
+    pprof__sig_view_put(&pprof__sigv[i], &now);
+    if (pprof__os_sigaction(sig, &pprof__sigv[i].mine, NULL) != 0) return 0;
+    __atomic_store_n(&pprof__sigv[i].signo, sig, __ATOMIC_RELEASE);
+    return 1;
 }
 PPROF__WRAP int sigaction(int sig, const struct sigaction *act, struct sigaction *old) PPROF__THROW {
     return pprof__sig_wrap(sig, act, old);

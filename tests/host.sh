@@ -292,6 +292,46 @@ else
     fi
 fi
 
+# After the final write's catcher: a program that asks sees SIG_DFL (CPython installs its
+# KeyboardInterrupt handler only over SIG_DFL, and saves and restores handlers), and a
+# fatal signal stops the program where it is (bash after kill -TERM $$ runs no further
+# line), both with PPROF_CPU; output and status as without the library.
+T=host_python_keyboardinterrupt_and_handlers
+if [ ! -x /usr/bin/python3 ]; then
+    skip $T "python3 not found (Debian package python3)"
+else
+    cat > "$D/pyki.py" <<'PY'
+import os, signal, sys, time
+print(signal.getsignal(signal.SIGINT).__name__, signal.getsignal(signal.SIGTERM))
+old = signal.getsignal(signal.SIGTERM)
+signal.signal(signal.SIGTERM, lambda s, f: None)
+signal.signal(signal.SIGTERM, old)
+try:
+    os.kill(os.getpid(), signal.SIGINT)
+    time.sleep(5)
+    print("no KeyboardInterrupt")
+except KeyboardInterrupt:
+    print("KeyboardInterrupt caught")
+sys.exit(0)
+PY
+    want=$(timeout 20 /usr/bin/python3 "$D/pyki.py" 2>&1); rc0=$?
+    out=$(run "$D/pyki.err" timeout 20 env LD_PRELOAD="$L" PPROF_CPU="$D/pyki.pb.gz" /usr/bin/python3 "$D/pyki.py"); rc=$?
+    if [ $rc = 0 ] && [ $rc0 = 0 ] && [ "$out" = "$want" ] && valid "$D/pyki.pb.gz" cpu && quiet_stderr "$D/pyki.err" 2; then
+        pass "$T ($(echo $out))"
+    else
+        fail $T "exit $rc (alone $rc0), out '$(echo $out)' (alone '$(echo $want)'), profile $(what "$D/pyki.pb.gz"), stderr: $(head -c 300 "$D/pyki.err")"
+    fi
+fi
+T=host_fatal_signal_stops_the_program
+bad=""
+for sig in TERM INT HUP; do
+    want=$(timeout 20 bash -c "echo a; kill -$sig \$\$; echo survived" 2>/dev/null); rc0=$?
+    out=$(run "$D/fatal_$sig.err" timeout 20 env LD_PRELOAD="$L" PPROF_CPU="$D/fatal_$sig.pb.gz" bash -c "echo a; kill -$sig \$\$; echo survived"); rc=$?
+    [ $rc = $rc0 ] && [ "$out" = "$want" ] && [ "$out" = a ] && valid "$D/fatal_$sig.pb.gz" cpu ||
+        bad="$bad SIG$sig: exit $rc (alone $rc0), out '$(echo $out)' (alone '$(echo $want)'), profile $(what "$D/fatal_$sig.pb.gz");"
+done
+if [ -z "$bad" ]; then pass "$T (SIGTERM, SIGINT, SIGHUP: no line after the kill)"; else fail $T "$bad"; fi
+
 # ---------------------------------------------------------------------------------------
 # case 5: a Go program with cgo (the Go runtime reads the auxiliary vector after envp's NULL)
 # with 1..4 PPROF_* variables: its own output exactly (the page size it found equals

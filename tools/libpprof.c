@@ -51,6 +51,7 @@ static struct {
     int final;                 /* atomic: 0 profiles not written, 1 being written, 2 written */
     int sig;                   /* atomic: the terminating signal caught, to raise again */
     int wake;                  /* atomic futex word: the writer thread has a signal to act on */
+    int writer_tid;            /* atomic: the thread writing the profiles */
 } pprof__pre;
 static void pprof__pre_catch(void);
 
@@ -281,17 +282,19 @@ __attribute__((visibility("default"))) int dlclose(void *handle) {
    exit() in any thread) or the writer thread (a terminating signal). The other waits until
    they are written; then, if a signal was caught, the process ends by it. */
 static void pprof__pre_write(void);
+static void pprof__pre_default(int sig);
 static void pprof__pre_final(void) {
     int idle = 0, sig;
     if (__atomic_compare_exchange_n(&pprof__pre.final, &idle, 1, 0, __ATOMIC_SEQ_CST,
                                     __ATOMIC_SEQ_CST)) {
+        __atomic_store_n(&pprof__pre.writer_tid, pprof__os_gettid(), __ATOMIC_SEQ_CST);
         pprof__pre_write();
         __atomic_store_n(&pprof__pre.final, 2, __ATOMIC_SEQ_CST);
     }
     while (__atomic_load_n(&pprof__pre.final, __ATOMIC_SEQ_CST) != 2) pprof__os_sleep_ns(1000000);
     if ((sig = __atomic_load_n(&pprof__pre.sig, __ATOMIC_SEQ_CST)) != 0) {
         sigset_t s;
-        signal(sig, SIG_DFL);
+        pprof__pre_default(sig);
         sigemptyset(&s);
         sigaddset(&s, sig);
         pthread_sigmask(SIG_UNBLOCK, &s, NULL); /* (the writer thread blocks everything:
@@ -300,18 +303,33 @@ static void pprof__pre_final(void) {
     }
 }
 
+/* sigsafe: puts sig's real disposition back to SIG_DFL (not the program's view). */
+static void pprof__pre_default(int sig) {
+    struct sigaction d;
+    memset(&d, 0, sizeof d);
+    d.sa_handler = SIG_DFL;
+    sigemptyset(&d.sa_mask);
+    pprof__os_sigaction(sig, &d, NULL);
+}
 /* sigsafe: SIGINT, SIGTERM or SIGHUP at their default: the writer thread writes the profiles
-   and raises the signal again. In a forked child (no writer there), or once the profiles
-   are written, the signal acts at once, as it would have. No descriptor: the program may
-   close them all. */
+   and raises the signal again. The thread that took the signal waits here meanwhile (at
+   most 2 s: a lock it holds may be one the writer needs; then it goes on, as it would
+   have after a handler), so the program does not run on as if the signal had not come.
+   In a forked child (no writer there), or once the profiles are written, the signal acts
+   at once, as it would have. No descriptor: the program may close them all. */
 static void pprof__pre_on_signal(int sig) {
-    int saved = errno, none = 0;
+    int saved = errno, none = 0, i;
     if (getpid() != pprof__pre.pid || __atomic_load_n(&pprof__pre.final, __ATOMIC_SEQ_CST) == 2) {
-        signal(sig, SIG_DFL);
+        pprof__pre_default(sig);
         kill(getpid(), sig);
-    } else if (__atomic_compare_exchange_n(&pprof__pre.sig, &none, sig, 0, __ATOMIC_SEQ_CST,
-                                           __ATOMIC_SEQ_CST)) {
-        pprof__os_wake(&pprof__pre.wake);
+    } else {
+        if (__atomic_compare_exchange_n(&pprof__pre.sig, &none, sig, 0, __ATOMIC_SEQ_CST,
+                                        __ATOMIC_SEQ_CST))
+            pprof__os_wake(&pprof__pre.wake);
+        for (i = 0; i < 2000 && __atomic_load_n(&pprof__pre.final, __ATOMIC_SEQ_CST) != 2 &&
+                    __atomic_load_n(&pprof__pre.writer_tid, __ATOMIC_SEQ_CST) != pprof__os_gettid();
+             i++)
+            pprof__os_sleep_ns(1000000); /* (the writer's kill ends the process meanwhile) */
     }
     errno = saved;
 }
@@ -323,24 +341,16 @@ static void *pprof__pre_writer(void *arg) {
     return NULL;
 }
 /* For the signals the program leaves at their default (checked now; a handler the program
-   installs later replaces ours, and then the program decides how it ends). */
+   installs later replaces ours, and then the program decides how it ends; SIG_DFL set
+   again puts ours back). */
 static void pprof__pre_catch(void) {
     static const int sigs[] = {SIGINT, SIGTERM, SIGHUP};
     pthread_t th;
     size_t i;
     if (pprof__os_thread(&th, pprof__pre_writer) != 0) return; /* it takes no signal */
     pthread_detach(th);
-    for (i = 0; i < sizeof sigs / sizeof sigs[0]; i++) {
-        struct sigaction now, sa;
-        if (sigaction(sigs[i], NULL, &now) != 0 || now.sa_handler != SIG_DFL ||
-            (now.sa_flags & SA_SIGINFO))
-            continue;
-        memset(&sa, 0, sizeof sa);
-        sa.sa_handler = pprof__pre_on_signal;
-        sa.sa_flags = SA_RESTART;
-        sigemptyset(&sa.sa_mask);
-        sigaction(sigs[i], &sa, NULL);
-    }
+    for (i = 0; i < sizeof sigs / sizeof sigs[0]; i++) /* the program still sees SIG_DFL */
+        pprof__sig_catch(sigs[i], pprof__pre_on_signal);
 }
 
 /* Writes data to path (made or emptied at start), opened now by name. */
