@@ -170,7 +170,11 @@
        gets that (ignored, the default action, or the program's handler), never a timer's.
        With PPROF_WRAP_SIGNAL (libpprof.so has it) the program's sigaction, signal,
        bsd_signal and sysv_signal on the signal change that view, not the handler: a program
-       that resets every signal keeps being sampled, its own handler sees only its signals.
+       that resets every signal keeps being sampled, its own handler sees only its signals;
+       its masks and waits (pthread_sigmask, sigprocmask, sigwait, sigwaitinfo,
+       sigtimedwait, signalfd) leave the signal out, so threads that block every signal are
+       sampled too. Without it such threads get no timer (their full-set sigwaitinfo would
+       take its signals); the profile counts them.
        Without it, a program that replaces the handler pauses sampling: within 20 ms every
        timer is disarmed, re-armed when the handler is back; the profile says how long.
      - Arms one CPU-time timer per thread (timer_create on the thread's CPU clock, delivered
@@ -6511,6 +6515,70 @@ PPROF__WRAP pprof__sighandler bsd_signal(int sig, pprof__sighandler h) PPROF__TH
 PPROF__WRAP pprof__sighandler sysv_signal(int sig, pprof__sighandler h) PPROF__THROW {
     return pprof__sig_wrap_signal(sig, h, (int)((unsigned)SA_RESETHAND | (unsigned)SA_NODEFER));
 }
+
+/* The program's signal masks and waits never take the profiling signal (the one pprof.h
+   handles, once it does): a thread that blocks every signal (worker threads of xz, of most
+   servers, which leave signals to one thread) still gets its CPU timer's signals and is
+   sampled; a sigwait, sigwaitinfo, sigtimedwait or signalfd on a full set never returns
+   it. The timers' signals go to one thread each, never to the process, so no signal the
+   program routes changes its way. What is asked for every other signal is done as asked. */
+#include <sys/signalfd.h>
+PPROF__FN const sigset_t *pprof__sig_strip(const sigset_t *in, sigset_t *buf) {
+    if (!in || !pprof__sig_view(PPROF_SIGNAL) || sigismember(in, PPROF_SIGNAL) != 1) return in;
+    memcpy(buf, in, sizeof *buf);
+    sigdelset(buf, PPROF_SIGNAL);
+    return buf;
+}
+PPROF__FN void *pprof__sig_next(void **slot, const char *name) {
+    void *f = __atomic_load_n(slot, __ATOMIC_ACQUIRE);
+    if (!f) {
+        f = dlsym((void *)-1l /* RTLD_NEXT */, name);
+        if (!f) abort(); /* libc has them all */
+        __atomic_store_n(slot, f, __ATOMIC_RELEASE);
+    }
+    return f;
+}
+#define PPROF__SIG_NEXT(type, name) \
+    static void *slot_; \
+    type next_; \
+    void *v_ = pprof__sig_next(&slot_, name); \
+    memcpy(&next_, &v_, sizeof next_)
+typedef int (*pprof__fn_mask)(int, const sigset_t *, sigset_t *);
+PPROF__WRAP int pthread_sigmask(int how, const sigset_t *set, sigset_t *old) PPROF__THROW {
+    sigset_t b;
+    PPROF__SIG_NEXT(pprof__fn_mask, "pthread_sigmask");
+    return next_(how, how == SIG_UNBLOCK ? set : pprof__sig_strip(set, &b), old);
+}
+PPROF__WRAP int sigprocmask(int how, const sigset_t *set, sigset_t *old) PPROF__THROW {
+    sigset_t b;
+    PPROF__SIG_NEXT(pprof__fn_mask, "sigprocmask");
+    return next_(how, how == SIG_UNBLOCK ? set : pprof__sig_strip(set, &b), old);
+}
+typedef int (*pprof__fn_sigwait)(const sigset_t *, int *);
+PPROF__WRAP int sigwait(const sigset_t *set, int *sig) {
+    sigset_t b;
+    PPROF__SIG_NEXT(pprof__fn_sigwait, "sigwait");
+    return next_(pprof__sig_strip(set, &b), sig);
+}
+typedef int (*pprof__fn_sigwaitinfo)(const sigset_t *, siginfo_t *);
+PPROF__WRAP int sigwaitinfo(const sigset_t *set, siginfo_t *info) {
+    sigset_t b;
+    PPROF__SIG_NEXT(pprof__fn_sigwaitinfo, "sigwaitinfo");
+    return next_(pprof__sig_strip(set, &b), info);
+}
+typedef int (*pprof__fn_sigtimedwait)(const sigset_t *, siginfo_t *, const struct timespec *);
+PPROF__WRAP int sigtimedwait(const sigset_t *set, siginfo_t *info, const struct timespec *t) {
+    sigset_t b;
+    PPROF__SIG_NEXT(pprof__fn_sigtimedwait, "sigtimedwait");
+    return next_(pprof__sig_strip(set, &b), info, t);
+}
+typedef int (*pprof__fn_signalfd)(int, const sigset_t *, int);
+PPROF__WRAP int signalfd(int fd, const sigset_t *mask, int flags) PPROF__THROW {
+    sigset_t b;
+    PPROF__SIG_NEXT(pprof__fn_signalfd, "signalfd");
+    return next_(fd, pprof__sig_strip(mask, &b), flags);
+}
+#undef PPROF__SIG_NEXT
 #endif /* PPROF__WRAPSIG */
 
 /* Go's "#" lines for a stack of return addresses: "#\t0x<ret-1>\t<func>+0x<offset>", or

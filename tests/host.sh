@@ -108,6 +108,8 @@ build sigreset $CC tests/host/sigreset.c &
 build sigprof_own $CC tests/host/sigprof_own.c &
 build sigprof_own_h $CC -I. -DUSE_HEADER tests/host/sigprof_own.c &
 build sigours $CC tests/host/sigours.c &
+build sigmask $CC tests/host/sigmask.c &
+build sigmask_h $CC -I. -DUSE_HEADER tests/host/sigmask.c -ldl &
 build sigours_h $CC -I. -DUSE_HEADER tests/host/sigours.c -ldl &
 wait
 build leader $CC tests/host/leader.c &
@@ -454,6 +456,30 @@ for kind in header preload; do
     else
         fail $T "exit $rc, out '$out', ${n:-no} s sampled, profile $(what "$p"), stderr: $(head -c 300 "$D/$T.err")"
     fi
+done
+
+# case 6e: every signal blocked in all threads, taken with sigtimedwait or a signalfd on a
+# full set (tests/host/sigmask.c): the program gets only the SIGUSR1 it sent, never the
+# profiling signal, and its threads are sampled all the same (>= 70% of the CPU it used),
+# under LD_PRELOAD and with the header's PPROF_WRAP_SIGNAL.
+for kind in preload header; do
+    for mode in wait fd; do
+        T=host_all_signals_blocked_${kind}_$mode
+        p="$D/sigmask_${kind}_$mode.pb.gz"
+        if [ $kind = header ]; then bin=sigmask_h; else bin=sigmask; fi
+        if ! built $bin; then fail $T "$(buildlog $bin)"; continue; fi
+        if [ $kind = header ]; then out=$(run "$D/$T.err" timeout 30 "$D/$bin" $mode "$p")
+        else out=$(run "$D/$T.err" timeout 30 env LD_PRELOAD="$L" PPROF_CPU="$p" "$D/$bin" $mode); fi
+        rc=$?
+        used=$(echo "$out" | sed -n 's/^cpu //p')
+        n=$(top "$p" | total)
+        if [ $rc = 0 ] && [ "$(echo "$out" | grep '^got')" = "got 10 x1" ] && valid "$p" cpu &&
+           awk -v n="${n:-0}" -v u="${used:-1}" 'BEGIN { exit !(n >= 0.7 * u) }' && quiet_stderr "$D/$T.err" 2; then
+            pass "$T (${n}s sampled of ${used}s)"
+        else
+            fail $T "exit $rc, out '$(echo $out)' (want only 'got 10 x1'), ${n:-no} s sampled of ${used} s, profile $(what "$p"), stderr: $(head -c 300 "$D/$T.err")"
+        fi
+    done
 done
 
 # ---------------------------------------------------------------------------------------
