@@ -772,28 +772,21 @@ PPROF__FN void pprof__os_sleep_ns(int64_t ns) {
 /* Reads a whole small file (procfs) into a NUL-terminated PPROF_MALLOC buffer. */
 PPROF__FN char *pprof__os_read_file(const char *path, size_t *len_out);
 
-/* The process's procfs file `what`: /proc/self/what while the main thread lives, else
-   (/proc/self/stat says zombie) /proc/thread-self/what (Linux 3.17). /proc/self's maps, exe and cmdline read as gone once
-   main has called pthread_exit while other threads run; the calling thread's own view never
-   does. /proc/self first, as tools that run the program emulate only its names (valgrind
-   answers /proc/self/exe with the program, /proc/thread-self/exe with itself). */
+/* The process's procfs file `what` as the calling thread sees it. maps: always through
+   /proc/thread-self (Linux 3.17; /proc/self before): /proc/self/maps reads empty from the
+   moment main calls pthread_exit while other threads run. exe and cmdline: /proc/self while
+   it answers, as tools that run the program emulate only its names (valgrind answers
+   /proc/self/exe with the program, /proc/thread-self/exe with itself), else thread-self. */
 PPROF__FN const char *pprof__os_self(char *buf, size_t n, const char *what) {
+    static int ts; /* atomic: 0 not known yet, 1 /proc/thread-self exists, 2 it does not */
+    int t = __atomic_load_n(&ts, __ATOMIC_RELAXED);
     const char *dir = "/proc/self";
-    char st[512];
-    ssize_t k = 0;
-    int fd = open("/proc/self/stat", O_RDONLY | O_CLOEXEC); /* "pid (comm) S ...": Z once */
-    if (fd >= 0) {                                           /* the main thread has ended */
-        k = read(fd, st, sizeof st - 1);
-        close(fd);
+    if (!t) {
+        t = access("/proc/thread-self/maps", R_OK) == 0 ? 1 : 2;
+        __atomic_store_n(&ts, t, __ATOMIC_RELAXED);
     }
-    if (k > 0) {
-        const char *close_paren;
-        st[k] = 0;
-        close_paren = strrchr(st, ')');
-        if (close_paren && close_paren[1] == ' ' && close_paren[2] == 'Z' &&
-            access("/proc/thread-self", F_OK) == 0)
-            dir = "/proc/thread-self";
-    }
+    if (t == 1 && (strcmp(what, "maps") == 0 || access("/proc/self/exe", F_OK) != 0))
+        dir = "/proc/thread-self";
     snprintf(buf, n, "%s/%s", dir, what);
     return buf;
 }
@@ -5644,7 +5637,8 @@ typedef struct pprof__alloc {
     void (*free_)(void *);
     void *(*memalign_)(size_t, size_t);
     size_t (*usable_)(void *);
-    int glibc;       /* they are glibc's */
+    int glibc;       /* atomic: they are glibc's (0 until resolved: nothing is sampled
+                        before, so no sampled block can meet another allocator's free) */
     int state;       /* atomic: 0 unresolved, 1 being resolved, 2 resolved */
     size_t boot_used; /* atomic: bytes of the arena handed out */
 } pprof__alloc;
@@ -5657,7 +5651,7 @@ PPROF__FN void *pprof__boot_memalign(size_t a, size_t n);
 PPROF__FN size_t pprof__boot_usable(void *p);
 static pprof__alloc pprof__next = {pprof__boot_malloc, pprof__boot_calloc, pprof__boot_realloc,
                                    pprof__boot_free, pprof__boot_memalign, pprof__boot_usable,
-                                   1, 0, 0};
+                                   0, 0, 0};
 
 static inline __attribute__((always_inline)) int pprof__boot_has(const void *p) {
     return (uintptr_t)p - (uintptr_t)pprof__boot_arena < sizeof pprof__boot_arena;
@@ -5710,9 +5704,19 @@ PPROF__FN int pprof__next_resolve(void) {
     memcpy(&pprof__next.memalign_, &ma, sizeof ma);
     if (u) memcpy(&pprof__next.usable_, &u, sizeof u);
     else pprof__next.usable_ = NULL;
-    __atomic_store_n(&pprof__next.glibc, m == (void *)(uintptr_t)&__libc_malloc &&
-                     f == (void *)(uintptr_t)&__libc_free, __ATOMIC_RELEASE);
+    {   /* glibc's own malloc, asked of libc itself: &__libc_malloc will not do, as other
+           allocators (mimalloc) define __libc_malloc too */
+        void *libc = dlopen("libc.so.6", RTLD_LAZY | RTLD_NOLOAD), *gm = NULL, *gf = NULL;
+        if (libc) { /* (never closed: libc stays, and a wrapped dlclose takes locks that a
+                       caller of this malloc may hold) */
+            gm = dlsym(libc, "malloc");
+            gf = dlsym(libc, "free");
+        }
+        __atomic_store_n(&pprof__next.glibc, gm && m == gm && f == gf, __ATOMIC_RELEASE);
+    }
     __atomic_store_n(&pprof__next.state, 2, __ATOMIC_RELEASE);
+    __atomic_add_fetch(&pprof__heap_epoch, 1, __ATOMIC_RELEASE); /* countdowns drawn before
+                                                  (sampling off until now) are drawn again */
     return 1;
 }
 PPROF__FN void *pprof__boot_malloc(size_t n) {
@@ -5837,7 +5841,12 @@ PPROF__FN size_t pprof__heap_draw(pprof__htls *t, size_t rate) {
 /* The slow half of the countdown: 1 when this allocation of n bytes is sampled. */
 PPROF__FN PPROF__NOINLINE int pprof__heap_tick(size_t n) {
     pprof__htls *t = &pprof__heap_t;
-    uint32_t ep = __atomic_load_n(&pprof__heap_epoch, __ATOMIC_ACQUIRE); /* then its rate */
+    uint32_t ep;
+#if PPROF__INTERPOSE
+    if (!__atomic_load_n(&pprof__next.state, __ATOMIC_ACQUIRE)) /* the process's first */
+        pprof__next_resolve();                                 /* allocation: sampled too */
+#endif
+    ep = __atomic_load_n(&pprof__heap_epoch, __ATOMIC_ACQUIRE); /* then its rate */
     size_t rate = __atomic_load_n(&pprof__heap_rate, __ATOMIC_RELAXED);
     if (t->busy) return 0;
     if (t->self || rate == 0 || !PPROF__A_GLIBC()) { t->left = SIZE_MAX; t->epoch = ep; return 0; }

@@ -92,6 +92,8 @@ CXX="c++ -std=c++17 -O2 -g -Wall -Wextra -pthread"
 JEMALLOC=1 # libjemalloc-dev: the library to link and the one to preload
 [ "$(cc -print-file-name=libjemalloc.so)" != libjemalloc.so ] &&
     ldconfig -p 2>/dev/null | grep -q 'libjemalloc\.so\.2 ' || JEMALLOC=0
+MIMALLOC=1 # libmimalloc-dev (it defines __libc_malloc too: told from glibc's all the same)
+[ "$(cc -print-file-name=libmimalloc.so)" != libmimalloc.so ] || MIMALLOC=0
 MDEBUG=1 # glibc's libc_malloc_debug.so.0 (libc6, glibc 2.34 and later)
 ldconfig -p 2>/dev/null | grep -q 'libc_malloc_debug\.so\.0 ' || MDEBUG=0
 build() { # name command... (output $D/name; log $D/name.build)
@@ -121,6 +123,7 @@ if [ $JEMALLOC = 1 ]; then
     build allocs_je $CXX tests/host/allocs.cpp -ljemalloc &
     build allocs_je_h $CXX -I. -DUSE_HEADER tests/host/allocs.cpp -ljemalloc &
 fi
+[ $MIMALLOC = 1 ] && build allocs_mi $CXX tests/host/allocs.cpp -lmimalloc &
 wait
 
 # ---------------------------------------------------------------------------------------
@@ -586,8 +589,9 @@ alloc_case() { # name binary reference-binary heap(0|1) env-assignments...
     quiet_stderr "$D/$T.err" 2 || bad="$bad stderr: $(head -c 300 "$D/$T.err");"
     [ $heap = 1 ] && ! valid "$h" inuse_space && bad="$bad heap profile $(what "$h");"
     # over jemalloc (linked: it is the malloc beneath the wrappers) the profile says why it is empty
-    if [ $heap = 1 ] && [ "$bin" = allocs_je ] && ! "$B/pbdump" -raw "$h" 2>&1 | grep -q 'heap sampling off'; then
-        bad="$bad the heap profile does not say sampling is off over jemalloc;"
+    if [ $heap = 1 ] && { [ "$bin" = allocs_je ] || [ "$bin" = allocs_mi ]; } &&
+       ! "$B/pbdump" -raw "$h" 2>&1 | grep -q 'heap sampling off'; then
+        bad="$bad the heap profile does not say sampling is off over $bin's allocator;"
     fi
     if [ -z "$bad" ]; then pass "$T"; else fail "$T" "$bad"; fi
 }
@@ -604,6 +608,11 @@ else
         LD_PRELOAD="libjemalloc.so.2 $L"
     alloc_case host_other_allocators_jemalloc_preloaded_reallocarray_heap reallocarray reallocarray 1 \
         LD_PRELOAD="libjemalloc.so.2 $L"
+fi
+if [ $MIMALLOC = 0 ]; then
+    skip host_other_allocators_mimalloc_linked_heap "libmimalloc.so not found (Debian package libmimalloc-dev)"
+else
+    alloc_case host_other_allocators_mimalloc_linked_heap allocs_mi allocs_mi 1 LD_PRELOAD="$L"
 fi
 if [ $MDEBUG = 0 ]; then
     for t in malloc_debug malloc_debug_heap; do
