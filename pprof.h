@@ -245,6 +245,13 @@
      during the profile (dlclose, then dlopen at the same place) is named after neither.
 
    RECENT CHANGES
+     0.7.0  Never hurts the host: one lock order and one fork handler (PPROF_DEBUG_LOCKS
+            checks it); the profiling signal is SIGRTMAX-8 and stays the program's when it
+            asks (PPROF_WRAP_SIGNAL, on in libpprof.so: its sigaction, signal, masks and
+            waits); threads that block the signal get none; descriptors checked by
+            identity; procfs through /proc/thread-self after main's pthread_exit; the
+            malloc wrappers sit on whatever allocator is beneath (jemalloc, mimalloc),
+            operator delete beside new; heap samples keep their own rate's weight.
      0.6.0  Stacks through code without frame pointers: unwind tables from .eh_frame (the
             default walker), every return address checked, stack ends counted in each
             profile's comment; pprof_set_unwind, PPROF_UNWIND; PPROF_MAX_FRAMES 128.
@@ -274,11 +281,11 @@
 #include <stdlib.h>
 
 #define PPROF_VERSION_MAJOR 0
-#define PPROF_VERSION_MINOR 6
+#define PPROF_VERSION_MINOR 7
 #define PPROF_VERSION_PATCH 0
 #define PPROF_VERSION_NUMBER \
     (PPROF_VERSION_MAJOR * 10000 + PPROF_VERSION_MINOR * 100 + PPROF_VERSION_PATCH)
-#define PPROF_VERSION_STRING "0.6.0"
+#define PPROF_VERSION_STRING "0.7.0"
 
 #ifdef PPROF_STATIC
 #  if defined(__GNUC__)
@@ -4384,7 +4391,8 @@ typedef struct pprof__ksigevent {
     int pad[11];
 } pprof__ksigevent;
 
-typedef struct pprof__tmr { int tid, id; } pprof__tmr;
+typedef struct pprof__tmr { int tid, id; unsigned recheck; } pprof__tmr; /* id -2: it blocks
+                                                                           the signal */
 typedef struct pprof__tev { int64_t t; int32_t tid; uint32_t n; size_t off; } pprof__tev;
 
 static pthread_mutex_t pprof__cpu_mu = PTHREAD_MUTEX_INITIALIZER; /* start/stop/fork */
@@ -4600,18 +4608,23 @@ PPROF__FN void pprof__cpu_scan(void) {
         return;
     }
     while (i < nold || j < pprof__cpu.ntids) {
-        int tid = j < pprof__cpu.ntids ? pprof__cpu.tids[j] : 0;
+        int tid = j < pprof__cpu.ntids ? pprof__cpu.tids[j] : 0, seen;
         if (i < nold && (j == pprof__cpu.ntids || old[i].tid < tid)) { /* thread gone */
             if (old[i].id >= 0) syscall(SYS_timer_delete, old[i].id);
             i++;
             continue;
         }
-        if (i < nold && old[i].tid == tid && (old[i].id >= 0 || old[i].id == -2)) {
+        seen = i < nold && old[i].tid == tid;
+        if (seen && (old[i].id >= 0 || (old[i].id == -2 && old[i].recheck == 0))) {
             pprof__cpu.tmr[nk++] = old[i];
         } else if (tid != pprof__cpu.drain_tid && pprof__cpu_blocks(tid)) {
-            pprof__cpu.tmr[nk].tid = tid; /* no timer while it blocks the signal */
+            /* no timer while it blocks the signal. A new thread blocks every signal for a
+               moment as glibc starts it: looked at again in each of the next 10 scans,
+               then every 200 ms */
+            pprof__cpu.tmr[nk].tid = tid;
+            pprof__cpu.tmr[nk].recheck = seen && old[i].id == -2 ? old[i].recheck - 1 : 10;
             pprof__cpu.tmr[nk++].id = -2;
-            pprof__cpu.blockers++;
+            if (seen && old[i].id == -2 && old[i].recheck == 1) pprof__cpu.blockers++; /* for good */
         } else if (tid != pprof__cpu.drain_tid) {
             struct timespec used;
             clockid_t clk = (clockid_t)(((~(unsigned)tid) << 3) | 6u); /* tid's CPU clock */
@@ -4625,6 +4638,7 @@ PPROF__FN void pprof__cpu_scan(void) {
                 pprof__cpu.unsampled_ns += (int64_t)used.tv_sec * 1000000000 + used.tv_nsec;
             if (id >= 0) {
                 pprof__cpu.tmr[nk].tid = tid;
+                pprof__cpu.tmr[nk].recheck = 0;
                 pprof__cpu.tmr[nk++].id = id;
                 pprof__cpu.threads_seen++;
             } else if (errno != EINVAL && errno != ESRCH) { /* EINVAL/ESRCH: it exited */
