@@ -1,4 +1,4 @@
-/* pprof.h - v0.6.0 - Go-style pprof profiling for C and C++ - single header, MIT
+/* pprof.h - v0.7.0 - Go-style pprof profiling for C and C++ - single header, MIT
    SPDX-License-Identifier: MIT
 
    USAGE
