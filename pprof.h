@@ -5617,8 +5617,9 @@ PPROF__FN int pprof__cpu_stop(int gen, pprof__buf *to) {
 typedef struct pprof__hrec {
     uint64_t hash;
     uint64_t allocs, alloc_bytes, frees, free_bytes; /* atomic; raw sampled numbers */
-    uint64_t wallocs, walloc_bytes, wfrees, wfree_bytes; /* atomic; heap: the estimate each
-                                   sample stands for (counts in 1/256), fixed when taken */
+    uint64_t wallocs, walloc_bytes, wfrees, wfree_bytes; /* atomic; heap: what the samples
+                                   stand for beyond themselves (counts in 1/256), fixed
+                                   when each is taken (0 at rate 1: nothing to add) */
     uint32_t n;
     uint32_t lset;  /* the recording thread's labels (>>labels): part of the key */
     uintptr_t *pc;  /* return addresses, the allocating call first */
@@ -5904,8 +5905,8 @@ PPROF__FN void pprof__heap_count(pprof__hrec *r, uint64_t n, uint64_t rate, int 
     pprof__heap_weight(n, rate, &wo, &wb);
     __atomic_add_fetch(is_free ? &r->frees : &r->allocs, 1, __ATOMIC_RELAXED);
     __atomic_add_fetch(is_free ? &r->free_bytes : &r->alloc_bytes, n, __ATOMIC_RELAXED);
-    __atomic_add_fetch(is_free ? &r->wfrees : &r->wallocs, wo, __ATOMIC_RELAXED);
-    __atomic_add_fetch(is_free ? &r->wfree_bytes : &r->walloc_bytes, wb, __ATOMIC_RELAXED);
+    if (wo > 256) __atomic_add_fetch(is_free ? &r->wfrees : &r->wallocs, wo - 256, __ATOMIC_RELAXED);
+    if (wb > n) __atomic_add_fetch(is_free ? &r->wfree_bytes : &r->walloc_bytes, wb - n, __ATOMIC_RELAXED);
 }
 
 /* The header of p if p is a sampled block, else NULL. */
@@ -6125,15 +6126,15 @@ PPROF__FN pprof__hval *pprof__rec_snapshot(pprof__rtab *T, size_t *n_out) {
         pprof__hrec *r = (pprof__hrec *)(uintptr_t)v[i].r;
         uint64_t fo = __atomic_load_n(&r->frees, __ATOMIC_ACQUIRE);
         uint64_t fb = __atomic_load_n(&r->free_bytes, __ATOMIC_ACQUIRE);
-        uint64_t wfo = __atomic_load_n(&r->wfrees, __ATOMIC_ACQUIRE);
-        uint64_t wfb = __atomic_load_n(&r->wfree_bytes, __ATOMIC_ACQUIRE);
+        uint64_t wfo = fo * 256 + __atomic_load_n(&r->wfrees, __ATOMIC_ACQUIRE);
+        uint64_t wfb = fb + __atomic_load_n(&r->wfree_bytes, __ATOMIC_ACQUIRE);
         v[i].ao = __atomic_load_n(&r->allocs, __ATOMIC_ACQUIRE);
         v[i].ab = __atomic_load_n(&r->alloc_bytes, __ATOMIC_ACQUIRE);
         v[i].io = v[i].ao - (fo < v[i].ao ? fo : v[i].ao);
         v[i].ib = v[i].ab - (fb < v[i].ab ? fb : v[i].ab);
         v[i].avg = v[i].ao ? v[i].ab / v[i].ao : 0;
-        v[i].wao = __atomic_load_n(&r->wallocs, __ATOMIC_ACQUIRE);
-        v[i].wab = __atomic_load_n(&r->walloc_bytes, __ATOMIC_ACQUIRE);
+        v[i].wao = v[i].ao * 256 + __atomic_load_n(&r->wallocs, __ATOMIC_ACQUIRE);
+        v[i].wab = v[i].ab + __atomic_load_n(&r->walloc_bytes, __ATOMIC_ACQUIRE);
         v[i].wio = v[i].wao - (wfo < v[i].wao ? wfo : v[i].wao);
         v[i].wib = v[i].wab - (wfb < v[i].wab ? wfb : v[i].wab);
     }
