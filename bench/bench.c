@@ -283,10 +283,10 @@ static void handler_cost(const char *self) {
         for (r = 0; r < ROUNDS; r++) {
             e[r] = at_depth(depths[d] - 2, SIGUSR1, N);
             pprof_set_unwind(PPROF_UNWIND_FP);
-            f[r] = at_depth(depths[d] - 2, SIGPROF, N);
+            f[r] = at_depth(depths[d] - 2, PPROF_SIGNAL, N);
             pprof__os_sleep_ns(50000000); /* the drain empties the ring: no sample is lost */
             pprof_set_unwind(PPROF_UNWIND_CFI);
-            c[r] = at_depth(depths[d] - 2, SIGPROF, N);
+            c[r] = at_depth(depths[d] - 2, PPROF_SIGNAL, N);
             pprof__os_sleep_ns(50000000);
             df[r] = f[r] - e[r];
             dc[r] = c[r] - e[r];
