@@ -38,12 +38,21 @@ int main(int argc, char **argv) {
     if (rc != 0) { fprintf(stderr, "pprof_listen: %s\n", pprof_strerror(rc)); return 1; }
     printf("serving http://127.0.0.1:%d/debug/pprof/\n", pprof_listen_port());
     fflush(stdout);
-    for (i = 0; i < 2; i++) pthread_create(&t[i], NULL, worker, (void *)(size_t)(i + 1));
-    signal(SIGINT, on_stop);
-    signal(SIGTERM, on_stop);
-    if (seconds > 0) {
-        signal(SIGALRM, on_stop);
-        alarm((unsigned)seconds);
+    {   /* the workers never take the stop signals: they reach main, asleep in pause() */
+        sigset_t s;
+        sigemptyset(&s);
+        sigaddset(&s, SIGINT);
+        sigaddset(&s, SIGTERM);
+        sigaddset(&s, SIGALRM);
+        pthread_sigmask(SIG_BLOCK, &s, NULL);
+        for (i = 0; i < 2; i++) pthread_create(&t[i], NULL, worker, (void *)(size_t)(i + 1));
+        signal(SIGINT, on_stop);
+        signal(SIGTERM, on_stop);
+        if (seconds > 0) {
+            signal(SIGALRM, on_stop);
+            alarm((unsigned)seconds);
+        }
+        pthread_sigmask(SIG_UNBLOCK, &s, NULL);
     }
     while (!stop) pause();
     pprof_shutdown(); /* the listener's threads joined, its sockets closed */

@@ -136,7 +136,7 @@ else
     if gcc -std=c99 -O1 -g $CWARN -fno-omit-frame-pointer -pthread examples/server.c -o "$B/server" 2>"$B/server.err"; then
         # every endpoint over plain bash sockets while the server runs under memcheck, then
         # SIGTERM: it calls pprof_shutdown and returns from main (at most 120 s in all)
-        $vg "$B/server" 0 120 > "$B/vg_server.out" 2> "$B/vg_server.err" &
+        timeout -s KILL 200 $vg "$B/server" 0 120 > "$B/vg_server.out" 2> "$B/vg_server.err" &
         vpid=$!
         port=""
         for _ in $(seq 100); do
