@@ -4391,8 +4391,9 @@ typedef struct pprof__ksigevent {
     int pad[11];
 } pprof__ksigevent;
 
-typedef struct pprof__tmr { int tid, id; unsigned recheck; } pprof__tmr; /* id -2: it blocks
-                                                                           the signal */
+/* A thread's timer. id -2: none, as the thread blocked the signal when first seen;
+   recheck: the scans left that look again at once (then every 200 ms). */
+typedef struct pprof__tmr { int tid, id; unsigned recheck; } pprof__tmr;
 typedef struct pprof__tev { int64_t t; int32_t tid; uint32_t n; size_t off; } pprof__tev;
 
 static pthread_mutex_t pprof__cpu_mu = PTHREAD_MUTEX_INITIALIZER; /* start/stop/fork */
@@ -4589,11 +4590,10 @@ PPROF__FN void pprof__cpu_scan(void) {
             cur.it_value.tv_sec == 0 && cur.it_value.tv_nsec == 0) {
             syscall(SYS_timer_delete, t->id); /* its thread is gone */
             t->id = -1;
-        } else if (pprof__cpu_blocks(t->tid)) { /* it blocks the signal now */
-            syscall(SYS_timer_delete, t->id);
-            t->id = -2;
-            pprof__cpu.blockers++;
-        }
+        } /* (a timed thread that blocks the signal keeps its timer: glibc's raise,
+             pthread_create and fork block every signal for a moment, and a thread that
+             blocks them often would lose its samples; PPROF_WRAP_SIGNAL keeps the signal
+             out of its masks and waits) */
     }
     /* merge the sorted timer list with the sorted tid list into a new timer list */
     nk = 0;
