@@ -1238,6 +1238,8 @@ PPROF__FN void pprof__sig_foreign(int sig, siginfo_t *si, void *uc) {
     pthread_sigmask(SIG_SETMASK, &old, NULL);
 }
 
+#define PPROF__TIMER_TAG 0x70707266u /* the high half of each CPU timer's sigev_value */
+
 // sigsafe: the profiling signal's entry point.
 PPROF__FN void pprof__sig_handler(int sig, siginfo_t *si, void *uc) {
     int saved_errno = errno, foreign = 0;
@@ -1248,9 +1250,12 @@ PPROF__FN void pprof__sig_handler(int sig, siginfo_t *si, void *uc) {
     if (si->si_code == SI_TKILL &&
         si->si_pid == __atomic_load_n(&pprof__dump.pid, __ATOMIC_RELAXED)) {
         /* the dump's own signal: no CPU sample */
-    } else if (si->si_code == SI_TIMER) {        /* this thread's own CPU timer */
-        int gen = PPROF__LOAD(&pprof__sig.gen);
-        if (__atomic_load_n(&pprof__sig.active, __ATOMIC_SEQ_CST) && si->si_value.sival_int == gen) {
+    } else if (si->si_code == SI_TIMER && (uint64_t)(uintptr_t)si->si_value.sival_ptr >> 32 ==
+                                              PPROF__TIMER_TAG) { /* this thread's CPU timer (a
+                                              timer of the program's is the program's) */
+        uint32_t gen = (uint32_t)PPROF__LOAD(&pprof__sig.gen);
+        if (__atomic_load_n(&pprof__sig.active, __ATOMIC_SEQ_CST) &&
+            (uint32_t)(uintptr_t)si->si_value.sival_ptr == gen) {
             long ov = (long)si->si_overrun;      /* expirations the kernel tick swallowed */
             if (ov < 0) ov = 0;
             if (ov > 1000000) ov = 1000000;
@@ -4466,7 +4471,7 @@ PPROF__FN int pprof__cpu_timer_arm(int tid) {
     int id = -1;
     int64_t first;
     memset(&ev, 0, sizeof ev);
-    ev.value.sival_int = pprof__sig.gen;
+    ev.value.sival_ptr = (void *)(uintptr_t)((uint64_t)PPROF__TIMER_TAG << 32 | (uint32_t)pprof__sig.gen);
     ev.signo = PPROF_SIGNAL;
     ev.notify = 4; /* SIGEV_THREAD_ID */
     ev.tid = tid;

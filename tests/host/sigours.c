@@ -6,7 +6,8 @@
  *  2. it installs a counting SA_SIGINFO handler, sends itself 5 signals with kill and 3 with
  *     sigqueue while burning 0.6 s of CPU: its handler runs exactly 8 times, with SI_USER
  *     or SI_QUEUE and the values it queued, never SI_TIMER;
- *  3. sigaction(..., NULL, &now) reports its handler;
+ *  3. sigaction(..., NULL, &now) reports its handler; a POSIX timer of its own on the
+ *     signal (value 77, every 10 ms for 100 ms) reaches its handler (at least 3 times);
  *  4. SIG_IGN, then 3 more kills: nothing happens, it lives;
  *  5. a one-shot handler (SA_RESETHAND): one kill runs it, then the query says SIG_DFL.
  * Prints "ok calls=8" and exits 0; else a line saying what differed and exit 1.
@@ -22,12 +23,16 @@
 #include <time.h>
 #include <unistd.h>
 
-static volatile sig_atomic_t calls, timer_calls, bad_value, oneshot;
+static volatile sig_atomic_t calls, timer_calls, own_timer, bad_value, oneshot;
 static void count(int sig, siginfo_t *si, void *uc) {
     (void)sig;
     (void)uc;
+    if (si->si_code == SI_TIMER) {
+        if (si->si_value.sival_int == 77) own_timer++;
+        else timer_calls++;
+        return;
+    }
     calls++;
-    if (si->si_code == SI_TIMER) timer_calls++;
     if (si->si_code == SI_QUEUE && (si->si_value.sival_int < 100 || si->si_value.sival_int > 102))
         bad_value++;
 }
@@ -84,6 +89,29 @@ int main(int argc, char **argv) {
     if (!(now.sa_flags & SA_SIGINFO) || now.sa_sigaction != count) {
         printf("the query does not report the program's handler\n");
         return 1;
+    }
+    {   /* its own timer on the signal */
+        struct sigevent ev;
+        struct itimerspec its;
+        timer_t t;
+        struct timespec nap = {0, 10000000};
+        memset(&ev, 0, sizeof ev);
+        ev.sigev_notify = SIGEV_SIGNAL;
+        ev.sigev_signo = sig;
+        ev.sigev_value.sival_int = 77;
+        memset(&its, 0, sizeof its);
+        its.it_value.tv_nsec = its.it_interval.tv_nsec = 10000000;
+        if (timer_create(CLOCK_MONOTONIC, &ev, &t) != 0 || timer_settime(t, 0, &its, NULL) != 0) {
+            printf("timer_create failed\n");
+            return 1;
+        }
+        for (i = 0; i < 10; i++) nanosleep(&nap, NULL);
+        timer_delete(t);
+        if (own_timer < 3 || timer_calls) {
+            printf("its own timer reached its handler %d times, want >= 3 (%d other timer signals)\n",
+                   (int)own_timer, (int)timer_calls);
+            return 1;
+        }
     }
     sa.sa_handler = SIG_IGN;
     sa.sa_flags = 0;
