@@ -50,10 +50,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     check_table(t, codev);
     {   /* every row's rule is what a lookup inside the row finds */
         for (i = 0; i < t->nrow; i++) {
-            const pprof__cfirule *r = pprof__cfi_rule(t, codev + t->pc[i]);
+            const pprof__cfirule *r = pprof__cfi_rule(t, (uintptr_t)codev + t->pc[i]);
             FZ_CHECK(t->rule[i] == 0 ? r == NULL : r == &t->rules[t->rule[i]]);
         }
-        FZ_CHECK(pprof__cfi_rule(t, codev - 1) == NULL && pprof__cfi_rule(t, codev + CODE_SIZE) == NULL);
+        FZ_CHECK(pprof__cfi_rule(t, (uintptr_t)codev - 1) == NULL &&
+                 pprof__cfi_rule(t, (uintptr_t)codev + CODE_SIZE) == NULL); /* (no 32-bit wrap) */
     }
     {   /* walks by these rules over a stack of input words: every frame read stays in it */
         pprof__snap *s = (pprof__snap *)calloc(1, sizeof *s);
@@ -79,7 +80,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
             w.mode = PPROF_UNWIND_CFI;
             w.lo = (uintptr_t)&stack[0];
             w.hi = (uintptr_t)&stack[512];
-            st.pc = codev + t->pc[i];
+            st.pc = (uintptr_t)codev + t->pc[i];
             st.sp = (uintptr_t)&stack[i % 64];
             st.fp = (uintptr_t)&stack[(i * 5) % 512];
             st.known = PPROF__K_SP | PPROF__K_FP;
