@@ -4495,13 +4495,13 @@ PPROF__FN int pprof__cpu_timer_arm(int tid) {
 /* Does thread tid block the profiling signal (its SigBlk in /proc)? Such a thread gets no
    timer: a signal it blocks stays pending, and a sigwaitinfo, sigtimedwait or signalfd on
    a full set (servers that block every signal in their threads do this) would take it. */
-PPROF__FN int pprof__cpu_blocks(int tid) {
+PPROF__FN int pprof__cpu_blocks(int tid, int sig) {
     char path[64], *txt, *q;
     int blocks = 0;
     snprintf(path, sizeof path, "/proc/self/task/%d/status", tid);
     if ((txt = pprof__os_read_file(path, NULL)) == NULL) return 0;
     if ((q = strstr(txt, "\nSigBlk:")) != NULL)
-        blocks = (int)((strtoull(q + 8, NULL, 16) >> (PPROF_SIGNAL - 1)) & 1);
+        blocks = (int)((strtoull(q + 8, NULL, 16) >> (sig - 1)) & 1);
     PPROF_FREE(txt);
     return blocks;
 }
@@ -4584,7 +4584,7 @@ PPROF__FN void pprof__cpu_scan(void) {
         size_t at = pprof__cpu.check_at++ % pprof__cpu.ntmr;
         pprof__tmr *t = &pprof__cpu.tmr[at];
         if (t->id == -2) { /* it blocked the signal: timed once it no longer does */
-            if (!pprof__cpu_blocks(t->tid)) {
+            if (!pprof__cpu_blocks(t->tid, PPROF_SIGNAL)) {
                 int id = pprof__cpu_timer_arm(t->tid);
                 t->id = id >= 0 ? id : -1;
             }
@@ -4622,7 +4622,7 @@ PPROF__FN void pprof__cpu_scan(void) {
         seen = i < nold && old[i].tid == tid;
         if (seen && (old[i].id >= 0 || (old[i].id == -2 && old[i].recheck == 0))) {
             pprof__cpu.tmr[nk++] = old[i];
-        } else if (tid != pprof__cpu.drain_tid && pprof__cpu_blocks(tid)) {
+        } else if (tid != pprof__cpu.drain_tid && pprof__cpu_blocks(tid, PPROF_SIGNAL)) {
             /* no timer while it blocks the signal. A new thread blocks every signal for a
                moment as glibc starts it: looked at again in each of the next 10 scans,
                then every 200 ms */
@@ -6874,16 +6874,7 @@ PPROF__FN void pprof__dump_thread_info(pprof__dslot *d, int sig) {
         }
         PPROF_FREE(txt);
     }
-    snprintf(path, sizeof path, "/proc/self/task/%d/status", d->tid);
-    if ((txt = pprof__os_read_file(path, NULL)) != NULL) {
-        q = strstr(txt, "\nSigBlk:");
-        if (q) {
-            char *end;
-            unsigned long long mask = strtoull(q + 8, &end, 16);
-            if (mask & (1ull << (sig - 1))) d->why = "it blocks the profiling signal";
-        }
-        PPROF_FREE(txt);
-    }
+    if (pprof__cpu_blocks(d->tid, sig)) d->why = "it blocks the profiling signal";
 }
 
 /* /proc/self/task/<tid>/syscall, opened (-1 if it cannot be). */
