@@ -5610,11 +5610,14 @@ PPROF__FN int pprof__cpu_stop(int gen, pprof__buf *to) {
 // =========================================================================================
 // >>heap: sampled allocations, Go's MemProfileRate design. Each thread counts requested bytes
 // down from an exponential draw of mean `rate`; the allocation that reaches zero is sampled
-// whole. A sampled block carries a 32-byte header in front of the pointer it returns (size,
-// record, offset to glibc's block, check word). free() tells one by bit 3 of the word just
-// before the pointer: in glibc's chunks that is the size word, whose bit 3 is always clear
-// (sizes are multiples of 16), and glibc's free reads that word anyway. A record per stack
-// (never freed) holds the counters: sampled allocs/bytes and frees/bytes.
+// whole. A sampled block is allocated 48 bytes (or its alignment) larger from the allocator
+// beneath and carries a header in front of the pointer it returns: size, record, offset,
+// the rate it was sampled at, a check of all of these, and last a tag, the pointer xor a
+// process key. free() tells a sampled block by that tag in the word just before the pointer,
+// whatever the allocator: that word is in the block's own page unless the pointer is
+// page-aligned, and page-aligned sampled blocks (alignment 4096 or more) are also listed in
+// a small table that free consults instead. A record per stack and labels (never freed)
+// holds the counters: sampled allocs/bytes and frees/bytes, and what they stand for.
 // =========================================================================================
 #if PPROF__HEAP
 #define PPROF__HEAP_RATE 524288 /* Go's default MemProfileRate */
@@ -5630,12 +5633,13 @@ typedef struct pprof__hrec {
     uintptr_t *pc;  /* return addresses, the allocating call first */
 } pprof__hrec;
 
-typedef struct pprof__hhdr { /* the 32 bytes before a sampled block */
+typedef struct pprof__hhdr { /* the 48 bytes before a sampled block */
+    uint64_t check;          /* pprof__heap_check of the block and the fields below */
     uint64_t size;           /* bytes requested */
     pprof__hrec *rec;
-    uint64_t off;            /* from glibc's block to the pointer returned; bits 32..63:
-                                the rate the block was sampled at (its weight) */
-    uint64_t check;          /* pprof__heap_check; bit 3 set: "sampled" */
+    uint64_t off;            /* from the allocator's block to the pointer returned */
+    uint64_t rate;           /* the rate it was sampled at: its weight */
+    uint64_t tag;            /* the pointer ^ pprof__heap_key: "sampled"; 0 once freed */
 } pprof__hhdr;
 
 static size_t pprof__heap_rate = PPROF__HEAP_RATE; /* atomic */
@@ -5644,11 +5648,9 @@ static uint32_t pprof__heap_epoch = 1;             /* atomic; a rate change bump
 #if PPROF__INTERPOSE
 /* The allocator beneath the wrappers: the malloc family of the next object after this one
    that defines it (dlsym RTLD_NEXT): glibc's, or jemalloc, tcmalloc or mimalloc when the
-   program links one, so a block always goes back to the allocator that made it. Resolved
-   at the first allocation; dlsym may allocate meanwhile, from a static arena that is never
-   freed. A sampled block is marked in glibc's chunk header, so heap sampling works on
-   glibc's allocator only: over another one, every call goes straight to it and the heap
-   profile says why it is empty. */
+   program links or preloads one after this file, so a block always goes back to the
+   allocator that made it, sampled or not. Resolved at the first allocation; dlsym may
+   allocate meanwhile, from a static arena that is never freed. */
 #include <dlfcn.h>
 typedef struct pprof__alloc {
     void *(*malloc_)(size_t);
@@ -5778,6 +5780,9 @@ PPROF__FN size_t pprof__boot_usable(void *p) {
 #define PPROF__A_GLIBC() 1
 static inline __attribute__((always_inline)) int pprof__boot_has(const void *p) { (void)p; return 0; }
 #endif
+#if PPROF__INTERPOSE
+PPROF__FN int pprof__proc_ours(void); /* >>dump: is the process's malloc this file's? */
+#endif
 /* A table of records by stack: heap, block, mutex, threadcreate. Zero-initialised (an
    all-zero pthread_mutex_t is PTHREAD_MUTEX_INITIALIZER in glibc, where all of this runs). */
 typedef struct pprof__rtab {
@@ -5869,7 +5874,7 @@ PPROF__FN PPROF__NOINLINE int pprof__heap_tick(size_t n) {
     ep = __atomic_load_n(&pprof__heap_epoch, __ATOMIC_ACQUIRE); /* then its rate */
     size_t rate = __atomic_load_n(&pprof__heap_rate, __ATOMIC_RELAXED);
     if (t->busy) return 0;
-    if (t->self || rate == 0 || !PPROF__A_GLIBC()) { t->left = SIZE_MAX; t->epoch = ep; return 0; }
+    if (t->self || rate == 0) { t->left = SIZE_MAX; t->epoch = ep; return 0; }
     if (t->epoch != ep) { /* a new thread, or the rate changed: a fresh countdown */
         t->epoch = ep;
         t->left = pprof__heap_draw(t, rate);
@@ -5879,22 +5884,85 @@ PPROF__FN PPROF__NOINLINE int pprof__heap_tick(size_t n) {
     return 1;
 }
 
+/* The key of the tags: a constant until the first sample, then mixed once (before any
+   block is tagged with it) with the clock and this run's addresses. Its top bit is set, so
+   a tag is never an address or a size a program keeps next to its blocks. */
+#define PPROF__HEAP_KEY0 0xC6A4A7935BD1E995ull
+static uint64_t pprof__heap_key = PPROF__HEAP_KEY0; /* atomic */
+
+PPROF__FN uint64_t pprof__heap_key_get(void) {
+    uint64_t k = __atomic_load_n(&pprof__heap_key, __ATOMIC_ACQUIRE), z = PPROF__HEAP_KEY0;
+    if (PPROF__LIKELY(k != PPROF__HEAP_KEY0)) return k;
+    k = ((uint64_t)pprof__os_mono_ns() ^ (uint64_t)(uintptr_t)&k ^
+         (uint64_t)(uintptr_t)&pprof__heap_key << 17) * 0x9E3779B97F4A7C15ull | 1ull << 63;
+    __atomic_compare_exchange_n(&pprof__heap_key, &z, k, 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE);
+    return __atomic_load_n(&pprof__heap_key, __ATOMIC_ACQUIRE);
+}
+
 PPROF__FN uint64_t pprof__heap_check(uintptr_t p, const pprof__hhdr *h) {
     uint64_t x = (uint64_t)p ^ ((uint64_t)(uintptr_t)&pprof__heap_rate * 0x9E3779B97F4A7C15ull);
     x ^= h->size * 0xC2B2AE3D27D4EB4Full;
     x ^= (uint64_t)(uintptr_t)h->rec * 0x165667B19E3779F9ull;
     x ^= h->off * 0xFF51AFD7ED558CCDull;
+    x ^= h->rate * 0x27D4EB2F165667C5ull;
     x ^= x >> 33; x *= 0xFF51AFD7ED558CCDull; x ^= x >> 33; x *= 0xC4CEB9FE1A85EC53ull;
-    x ^= x >> 33;
-    return (x & ~(uint64_t)15) | 8;
+    return x ^ (x >> 33);
 }
 
-/* The word before block p: glibc's chunk size word, or a sampled block's check word. (The
-   empty asm keeps the compiler from judging the read by what it knows of p's allocation.) */
+/* The word before block p (its page is p's: callers make sure p is not page-aligned).
+   The empty asm keeps the compiler from judging the read by what it knows of p. */
 static inline __attribute__((always_inline)) uint64_t pprof__heap_word(const void *p) {
     const unsigned char *q = (const unsigned char *)p;
     __asm__("" : "+r"(q));
     return ((const uint64_t *)(const void *)q)[-1];
+}
+
+/* Sampled blocks at page-aligned addresses, where the word before an unsampled block of
+   another allocator may be unmapped: a set of their addresses (open addressing, 1 marks a
+   freed slot, probes bounded), which free looks in only while any lives. A block that
+   finds no slot is not sampled (thousands of live sampled blocks aligned to 4096 or more). */
+#define PPROF__HEAP_PAGED 16384
+#define PPROF__HEAP_PROBES 64
+static uintptr_t pprof__heap_paged[PPROF__HEAP_PAGED]; /* atomic; 0 never used, 1 freed */
+static int pprof__heap_npaged;                          /* atomic */
+
+static inline size_t pprof__heap_paged_slot(uintptr_t p) {
+    return (size_t)(((uint64_t)p >> 12) * 0x9E3779B97F4A7C15ull >> 50) & (PPROF__HEAP_PAGED - 1);
+}
+PPROF__FN int pprof__heap_paged_add(uintptr_t p) {
+    size_t i = pprof__heap_paged_slot(p), k;
+    for (k = 0; k < PPROF__HEAP_PROBES; k++, i = (i + 1) & (PPROF__HEAP_PAGED - 1)) {
+        uintptr_t v = __atomic_load_n(&pprof__heap_paged[i], __ATOMIC_RELAXED);
+        if (v > 1) continue;
+        if (__atomic_compare_exchange_n(&pprof__heap_paged[i], &v, p, 0, __ATOMIC_ACQ_REL, __ATOMIC_RELAXED)) {
+            __atomic_add_fetch(&pprof__heap_npaged, 1, __ATOMIC_RELEASE);
+            return 1;
+        }
+    }
+    return 0;
+}
+/* 1 if p is in the set; taken out too if `take`. */
+PPROF__FN PPROF__NOINLINE int pprof__heap_paged_has(uintptr_t p, int take) {
+    size_t i = pprof__heap_paged_slot(p), k;
+    if (!p || !__atomic_load_n(&pprof__heap_npaged, __ATOMIC_ACQUIRE)) return 0;
+    for (k = 0; k < PPROF__HEAP_PROBES; k++, i = (i + 1) & (PPROF__HEAP_PAGED - 1)) {
+        uintptr_t v = __atomic_load_n(&pprof__heap_paged[i], __ATOMIC_ACQUIRE);
+        if (v == 0) return 0;
+        if (v != p) continue;
+        if (take) {
+            __atomic_store_n(&pprof__heap_paged[i], 1, __ATOMIC_RELEASE);
+            __atomic_sub_fetch(&pprof__heap_npaged, 1, __ATOMIC_RELEASE);
+        }
+        return 1;
+    }
+    return 0;
+}
+
+/* Does p carry a sampled block's tag? (The fast test of every free.) */
+static inline __attribute__((always_inline)) int pprof__heap_tagged(const void *p) {
+    uintptr_t a = (uintptr_t)p;
+    if (PPROF__UNLIKELY((a & 4095) == 0)) return pprof__heap_paged_has(a, 0);
+    return pprof__heap_word(p) == ((uint64_t)a ^ __atomic_load_n(&pprof__heap_key, __ATOMIC_RELAXED));
 }
 
 /* What one sample of a block of n bytes taken at rate R stands for, as Go unsamples:
@@ -5917,7 +5985,7 @@ PPROF__FN void pprof__heap_count(pprof__hrec *r, uint64_t n, uint64_t rate, int 
 /* The header of p if p is a sampled block, else NULL. */
 static inline __attribute__((always_inline)) pprof__hhdr *pprof__heap_hdr(void *p) {
     pprof__hhdr *h;
-    if (!PPROF__A_GLIBC() || pprof__boot_has(p) || PPROF__LIKELY(!(pprof__heap_word(p) & 8))) return NULL;
+    if (PPROF__LIKELY(!pprof__heap_tagged(p)) || pprof__boot_has(p)) return NULL;
     h = (pprof__hhdr *)(uintptr_t)((uintptr_t)p - sizeof *h);
     return h->check == pprof__heap_check((uintptr_t)p, h) ? h : NULL;
 }
@@ -6011,30 +6079,41 @@ out:
     return r;
 }
 
-/* A sampled allocation of n bytes aligned to a (a power of two >= 16), zeroed if asked. */
+/* A sampled allocation of n bytes aligned to a (a power of two >= 16), zeroed if asked.
+   Below 4096 the block is a bytes larger than it needs, so it never starts a page. */
 PPROF__FN PPROF__NOINLINE void *pprof__heap_sampled(size_t n, size_t a, int zero, uintptr_t fpw) {
     pprof__htls *t = &pprof__heap_t;
     uintptr_t pcs[PPROF_MAX_FRAMES], p = 0;
-    size_t extra = 32 + (a - 16);
+    size_t extra = a < 4096 ? sizeof(pprof__hhdr) + 2 * a - 16 : a;
     unsigned char *base;
     int saved = errno; /* a successful malloc leaves errno alone, whatever the walk met */
-    if (extra > (size_t)PTRDIFF_MAX || n > (size_t)PTRDIFF_MAX - extra) { errno = ENOMEM; return NULL; }
+    if (a > (size_t)PTRDIFF_MAX / 4 || n > (size_t)PTRDIFF_MAX - extra) { errno = ENOMEM; return NULL; }
     t->busy++;
-    base = (unsigned char *)(zero ? PPROF__A_CALLOC(1, n + extra) : PPROF__A_MALLOC(n + extra));
+    base = (unsigned char *)(a >= 4096 ? PPROF__A_MEMALIGN(a, n + extra)
+                             : zero ? PPROF__A_CALLOC(1, n + extra) : PPROF__A_MALLOC(n + extra));
     if (base) {
-        int depth = pprof__heap_stack(t, fpw, pcs);
+        int depth;
         pprof__hhdr *h;
-        p = ((uintptr_t)base + 32 + a - 1) & ~(uintptr_t)(a - 1);
+        size_t rate = __atomic_load_n(&pprof__heap_rate, __ATOMIC_RELAXED);
+        p = ((uintptr_t)base + sizeof *h + a - 1) & ~(uintptr_t)(a - 1);
+        if ((p & 4095) == 0 && a < 4096) p += a;
+        if (a >= 4096 && zero) memset((void *)p, 0, n);
+        if (a >= 4096 && !pprof__heap_paged_add(p)) { /* the list is full: not sampled */
+            PPROF__A_FREE(base);
+            base = (unsigned char *)PPROF__A_MEMALIGN(a, n);
+            if (base && zero) memset(base, 0, n);
+            t->busy--;
+            return base;
+        }
+        depth = pprof__heap_stack(t, fpw, pcs);
         h = (pprof__hhdr *)p - 1;
         h->size = n;
         h->rec = pprof__rec(&pprof__heap, pcs, (uint32_t)depth);
-        {
-            size_t rate = __atomic_load_n(&pprof__heap_rate, __ATOMIC_RELAXED);
-            uint64_t r32 = rate > 0xFFFFFFFFu ? 0xFFFFFFFFu : (uint64_t)rate;
-            h->off = (p - (uintptr_t)base) | r32 << 32;
-            pprof__heap_count(h->rec, n, r32, 0);
-        }
+        h->off = p - (uintptr_t)base;
+        h->rate = rate;
+        pprof__heap_count(h->rec, n, rate, 0);
         h->check = pprof__heap_check(p, h);
+        h->tag = (uint64_t)p ^ pprof__heap_key_get();
         errno = saved;
     }
     t->busy--;
@@ -6046,36 +6125,47 @@ PPROF__FN PPROF__NOINLINE void *pprof__heap_alloc(size_t n, int zero, uintptr_t 
     return pprof__heap_sampled(n, 16, zero, fpw);
 }
 
+/* Frees sampled block p (header h): counted, then its allocator's block goes back. */
+PPROF__FN PPROF__NOINLINE void pprof__heap_release(void *p, pprof__hhdr *h) {
+    pprof__heap_count(h->rec, h->size, h->rate, 1);
+    h->tag = 0; /* a second free of p goes to the allocator, which judges it */
+    h->check = 0;
+    if (((uintptr_t)p & 4095) == 0) pprof__heap_paged_has((uintptr_t)p, 1);
+    PPROF__A_FREE((unsigned char *)p - h->off);
+}
 PPROF__FN PPROF__NOINLINE void pprof__heap_free_sampled(void *p) {
     pprof__hhdr *h = pprof__heap_hdr(p);
-    if (!h) { PPROF__A_FREE(p); return; } /* not a block of ours: glibc judges it */
-    pprof__heap_count(h->rec, h->size, h->off >> 32, 1);
-    h->check = 0; /* a second free of p meets glibc's checks, not ours */
-    PPROF__A_FREE((unsigned char *)p - (h->off & 0xFFFFFFFFu));
+    if (!h) { PPROF__A_FREE(p); return; } /* not a block of ours: its allocator judges it */
+    pprof__heap_release(p, h);
 }
 
 static inline __attribute__((always_inline)) void pprof__heap_free(void *p) {
     if (PPROF__UNLIKELY(pprof__boot_has(p))) return; /* (dlsym's, while resolving) */
-    if (p && PPROF__A_GLIBC() && PPROF__UNLIKELY(pprof__heap_word(p) & 8)) pprof__heap_free_sampled(p);
+    if (PPROF__UNLIKELY(pprof__heap_tagged(p))) pprof__heap_free_sampled(p);
     else PPROF__A_FREE(p);
 }
 
-/* glibc's usable size of a block of its own: its chunk size less the header word(s). */
+/* The usable size of p: a sampled block's requested size; glibc's from its chunk size
+   word (no call: a static program has no malloc_usable_size beneath); else the
+   allocator's own answer (0 if it has none). */
 PPROF__FN size_t pprof__heap_usable(void *p) {
     uint64_t w;
     pprof__hhdr *h;
     if (!p) return 0;
 #if PPROF__INTERPOSE
     if (pprof__boot_has(p)) return pprof__boot_size(p);
-    if (!PPROF__A_GLIBC()) return pprof__next.usable_ ? pprof__next.usable_(p) : 0;
 #endif
     if ((h = pprof__heap_hdr(p)) != NULL) return (size_t)h->size;
+#if PPROF__INTERPOSE
+    if (!PPROF__A_GLIBC()) return pprof__next.usable_ ? pprof__next.usable_(p) : 0;
+#endif
     w = pprof__heap_word(p);
     return (size_t)((w & ~(uint64_t)7) - ((w & 2) ? 16 : 8)); /* 2: IS_MMAPPED */
 }
 
 /* realloc as glibc: NULL allocates, size 0 frees and returns NULL; counts as a free of the
-   old block and an allocation of n at this call site. */
+   old block and an allocation of n at this call site. Over an allocator that cannot tell
+   a block's size, an unsampled block stays unsampled (realloc'd by it). */
 PPROF__FN PPROF__NOINLINE void *pprof__heap_realloc(void *p, size_t n, uintptr_t fpw) {
     pprof__hhdr *h;
     size_t old;
@@ -6085,7 +6175,8 @@ PPROF__FN PPROF__NOINLINE void *pprof__heap_realloc(void *p, size_t n, uintptr_t
     if (n == 0) { pprof__heap_free(p); return NULL; }
     h = pprof__heap_hdr(p);
     sample = pprof__heap_quick(n) ? 0 : pprof__heap_tick(n);
-    if (!h && !sample && !pprof__boot_has(p)) return PPROF__A_REALLOC(p, n);
+    if (!h && !pprof__boot_has(p) && (!sample || !(old = pprof__heap_usable(p))))
+        return PPROF__A_REALLOC(p, n);
     old = h ? (size_t)h->size : pprof__heap_usable(p);
     q = sample ? pprof__heap_sampled(n, 16, 0, fpw) : PPROF__A_MALLOC(n);
     if (!q) return NULL;
@@ -6713,10 +6804,9 @@ PPROF__FN void pprof__heap_encode(pprof__buf *pb, const pprof__hval *v, size_t n
     pprof__unw_comment(c, sizeof c, pprof__unw.ends, pprof__unw.by);
     sp.comment[0] = c;
 #if PPROF__INTERPOSE
-    if (!PPROF__A_GLIBC()) /* (>>heap: sampled blocks are marked in glibc's chunks only) */
-        sp.comment[1] = "heap sampling off: the malloc beneath pprof.h's wrappers is not "
-                        "glibc's (another allocator is linked or preloaded); every allocation "
-                        "goes to it unsampled";
+    if (!pprof__proc_ours()) /* (>>dump: the process's malloc) */
+        sp.comment[1] = "heap sampling off: the process's malloc is not pprof.h's (another "
+                        "allocator is preloaded before it: put libpprof.so first in LD_PRELOAD)";
 #endif
     pprof__enc(pb, &sp, smp, k);
     PPROF_FREE(smp);
@@ -7442,6 +7532,145 @@ PPROF__WRAP size_t malloc_usable_size(void *p) PPROF__THROW { return pprof__heap
 #ifdef __cplusplus
 } /* extern "C" */
 #endif
+
+/* The rest of the family: entries that take a block and that an allocator beneath may
+   export (C23's sized frees, cfree and malloc_size; jemalloc's *allocx, mimalloc's mi_*,
+   tcmalloc's tc_*), so that none meets a sampled block it did not make. A sampled block is
+   handled here; any other goes on to the next definition (dlsym RTLD_NEXT, looked up once),
+   or, where there is none, to what the name means for the allocator beneath. */
+PPROF__FN void *pprof__next_fn(void **slot, const char *name) {
+    void *f = __atomic_load_n(slot, __ATOMIC_ACQUIRE);
+    if (PPROF__LIKELY(f != NULL)) return f == (void *)slot ? NULL : f;
+    f = pprof__next_sym(name);
+    __atomic_store_n(slot, f ? f : (void *)slot, __ATOMIC_RELEASE);
+    return f;
+}
+/* The sampled block's header if p is one (boot arena blocks: *boot set). */
+static inline __attribute__((always_inline)) pprof__hhdr *pprof__heap_own(void *p, int *boot) {
+    *boot = pprof__boot_has(p);
+    return !*boot && PPROF__UNLIKELY(pprof__heap_tagged(p)) ? pprof__heap_hdr(p) : NULL;
+}
+typedef void (*pprof__fv_p)(void *);
+typedef void (*pprof__fv_pz)(void *, size_t);
+typedef void (*pprof__fv_pzz)(void *, size_t, size_t);
+typedef void (*pprof__fv_pi)(void *, int);
+typedef void (*pprof__fv_pzi)(void *, size_t, int);
+typedef size_t (*pprof__fz_p)(void *);
+typedef size_t (*pprof__fz_cpi)(const void *, int);
+typedef size_t (*pprof__fz_pzzi)(void *, size_t, size_t, int);
+typedef void *(*pprof__fp_pz)(void *, size_t);
+typedef void *(*pprof__fp_pzi)(void *, size_t, int);
+typedef void *(*pprof__fp_zi)(size_t, int);
+/* A free-like entry `name` of type T called with args; without a next one, free(p). */
+#define PPROF__FREE_LIKE(T, name, params, args, throws) \
+    PPROF__WRAP void name params throws { \
+        static void *next_; \
+        int boot; \
+        pprof__hhdr *h = pprof__heap_own(p, &boot); \
+        void *f; \
+        T fn; \
+        if (boot) return; \
+        if (h) { pprof__heap_release(p, h); return; } \
+        if (!(f = pprof__next_fn(&next_, #name))) { PPROF__A_FREE(p); return; } \
+        memcpy(&fn, &f, sizeof fn); \
+        fn args; \
+    }
+/* A size query `name`; without a next one, malloc_usable_size(p). */
+#define PPROF__SIZE_LIKE(T, name, params, args, throws) \
+    PPROF__WRAP size_t name params throws { \
+        static void *next_; \
+        int boot; \
+        pprof__hhdr *h = pprof__heap_own((void *)(uintptr_t)p, &boot); \
+        void *f; \
+        T fn; \
+        if (boot || h) return pprof__heap_usable((void *)(uintptr_t)p); \
+        if (!(f = pprof__next_fn(&next_, #name))) return pprof__heap_usable((void *)(uintptr_t)p); \
+        memcpy(&fn, &f, sizeof fn); \
+        return fn args; \
+    }
+/* A realloc `name` (p, n, ...): a sampled block moves to a block from alloc (the
+   allocator's own, honouring the call's flags), unsampled ones go on to the next. */
+PPROF__FN void *pprof__heap_move(void *p, pprof__hhdr *h, int boot, void *q, size_t n) {
+    size_t old = boot ? pprof__boot_size(p) : (size_t)h->size;
+    if (!q) return NULL;
+    memcpy(q, p, old < n ? old : n);
+    if (h) pprof__heap_release(p, h);
+    return q;
+}
+#ifdef __cplusplus
+extern "C" {
+#endif
+PPROF__FREE_LIKE(pprof__fv_p, cfree, (void *p), (p), PPROF__THROW)
+PPROF__FREE_LIKE(pprof__fv_pz, free_sized, (void *p, size_t n), (p, n), PPROF__THROW)
+PPROF__FREE_LIKE(pprof__fv_pzz, free_aligned_sized, (void *p, size_t a, size_t n), (p, a, n), PPROF__THROW)
+PPROF__SIZE_LIKE(pprof__fz_p, malloc_size, (const void *p), ((void *)(uintptr_t)p), PPROF__THROW)
+/* jemalloc */
+PPROF__FREE_LIKE(pprof__fv_pi, dallocx, (void *p, int flags), (p, flags), )
+PPROF__FREE_LIKE(pprof__fv_pzi, sdallocx, (void *p, size_t n, int flags), (p, n, flags), )
+PPROF__SIZE_LIKE(pprof__fz_cpi, sallocx, (const void *p, int flags), (p, flags), )
+PPROF__WRAP void *rallocx(void *p, size_t n, int flags) {
+    static void *next_, *mallocx_;
+    int boot;
+    pprof__hhdr *h = pprof__heap_own(p, &boot);
+    void *f = pprof__next_fn(h || boot ? &mallocx_ : &next_, h || boot ? "mallocx" : "rallocx");
+    pprof__fp_pzi re;
+    pprof__fp_zi al;
+    if (!f) return h || boot ? pprof__heap_move(p, h, boot, PPROF__A_MALLOC(n), n) : pprof__heap_realloc(p, n, PPROF__FPW);
+    if (!h && !boot) { memcpy(&re, &f, sizeof re); return re(p, n, flags); }
+    memcpy(&al, &f, sizeof al);
+    return pprof__heap_move(p, h, boot, al(n, flags), n);
+}
+PPROF__WRAP size_t xallocx(void *p, size_t n, size_t extra, int flags) {
+    static void *next_;
+    int boot;
+    pprof__hhdr *h = pprof__heap_own(p, &boot);
+    void *f;
+    pprof__fz_pzzi fn;
+    if (h || boot || !(f = pprof__next_fn(&next_, "xallocx"))) return pprof__heap_usable(p); /* not resized */
+    memcpy(&fn, &f, sizeof fn);
+    return fn(p, n, extra, flags);
+}
+/* mimalloc */
+PPROF__FREE_LIKE(pprof__fv_p, mi_free, (void *p), (p), PPROF__THROW)
+PPROF__FREE_LIKE(pprof__fv_pz, mi_free_size, (void *p, size_t n), (p, n), PPROF__THROW)
+PPROF__FREE_LIKE(pprof__fv_pz, mi_free_aligned, (void *p, size_t a), (p, a), PPROF__THROW)
+PPROF__FREE_LIKE(pprof__fv_pzz, mi_free_size_aligned, (void *p, size_t n, size_t a), (p, n, a), PPROF__THROW)
+PPROF__SIZE_LIKE(pprof__fz_p, mi_usable_size, (const void *p), ((void *)(uintptr_t)p), PPROF__THROW)
+/* tcmalloc */
+PPROF__FREE_LIKE(pprof__fv_p, tc_free, (void *p), (p), PPROF__THROW)
+PPROF__FREE_LIKE(pprof__fv_pz, tc_free_sized, (void *p, size_t n), (p, n), PPROF__THROW)
+PPROF__FREE_LIKE(pprof__fv_p, tc_cfree, (void *p), (p), PPROF__THROW)
+PPROF__FREE_LIKE(pprof__fv_p, tc_delete, (void *p), (p), PPROF__THROW)
+PPROF__FREE_LIKE(pprof__fv_p, tc_deletearray, (void *p), (p), PPROF__THROW)
+PPROF__FREE_LIKE(pprof__fv_pz, tc_delete_sized, (void *p, size_t n), (p, n), PPROF__THROW)
+PPROF__FREE_LIKE(pprof__fv_pz, tc_deletearray_sized, (void *p, size_t n), (p, n), PPROF__THROW)
+PPROF__SIZE_LIKE(pprof__fz_p, tc_malloc_size, (void *p), (p), PPROF__THROW)
+#ifdef __cplusplus
+} /* extern "C" */
+#endif
+/* mi_realloc and tc_realloc: realloc's meaning */
+#define PPROF__REALLOC_LIKE(name, throws) \
+    PPROF__WRAP void *name(void *p, size_t n) throws { \
+        static void *next_; \
+        int boot; \
+        pprof__hhdr *h = pprof__heap_own(p, &boot); \
+        void *f; \
+        pprof__fp_pz fn; \
+        if (h || boot || !(f = pprof__next_fn(&next_, #name))) return pprof__heap_realloc(p, n, PPROF__FPW); \
+        memcpy(&fn, &f, sizeof fn); \
+        return fn(p, n); \
+    }
+#ifdef __cplusplus
+extern "C" {
+#endif
+PPROF__REALLOC_LIKE(mi_realloc, PPROF__THROW)
+PPROF__REALLOC_LIKE(tc_realloc, PPROF__THROW)
+#ifdef __cplusplus
+} /* extern "C" */
+#endif
+#undef PPROF__FREE_LIKE
+#undef PPROF__SIZE_LIKE
+#undef PPROF__REALLOC_LIKE
 #endif /* PPROF__INTERPOSE */
 
 #if PPROF__INTERPOSE && !defined(__cplusplus) && (__GLIBC__ > 2 || __GLIBC_MINOR__ >= 34)

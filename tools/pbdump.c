@@ -1,7 +1,7 @@
 /* pbdump - print a pprof profile (gzipped profile.proto) without Go; part of pprof.h
  * Build: cc -std=c99 -O2 -o pbdump tools/pbdump.c   (add -DPRD_USE_ZLIB ... -lz to read
  *        zlib-compressed profiles; without it only raw protobuf and stored-block gzip)
- * Usage: pbdump [-top|-raw|-traces] [-sample_index=NAME] FILE   (FILE "-" reads stdin)
+ * Usage: pbdump [-top|-raw|-traces|-cum=FN,...] [-sample_index=NAME] FILE   (FILE "-": stdin)
  * Exit:  0 ok, 1 unreadable or invalid profile, 2 usage.
  */
 #define PPROF_READ_IMPLEMENTATION
@@ -12,15 +12,17 @@
 #include <string.h>
 #include <time.h>
 
-enum { MODE_TOP, MODE_RAW, MODE_TRACES };
+enum { MODE_TOP, MODE_RAW, MODE_TRACES, MODE_CUM };
 
 typedef struct node { char *name; int64_t flat, cum; int stamp; } node;
 
 static void usage(FILE *f) {
-    fprintf(f, "usage: pbdump [-top|-raw|-traces] [-sample_index=NAME] FILE\n"
+    fprintf(f, "usage: pbdump [-top|-raw|-traces|-cum=FN,...] [-sample_index=NAME] FILE\n"
                "  -top      functions by flat value, like go tool pprof -top (default)\n"
                "  -raw      every field of the profile\n"
                "  -traces   every sample with its stack, leaf first\n"
+               "  -cum=FN,...  per function: every value column, exact, summed over the\n"
+               "            samples with FN anywhere in their stack (once each)\n"
                "  -sample_index=NAME  value column for -top/-traces (type name or index)\n");
 }
 
@@ -232,6 +234,26 @@ static void traces(const prd_profile *p, int col) {
     printf("-----------+-------------------------------------------------------\n");
 }
 
+/* "FN v0 v1 ...": the exact cumulative values of function FN (each sample counted once). */
+static void cum(const prd_profile *p, const char *fn) {
+    int i, j, k, c;
+    char ab[32];
+    int64_t v[64] = {0};
+    for (i = 0; i < p->nsample; i++) {
+        const prd_sample *s = &p->sample[i];
+        int hit = 0;
+        for (j = 0; j < s->nlocation && !hit; j++) {
+            const prd_location *l = prd_loc(p, s->location_id[j]);
+            for (k = 0; l && k < nframes(l) && !hit; k++)
+                hit = strcmp(frame_name(p, l, k, ab, sizeof ab), fn) == 0;
+        }
+        for (c = 0; hit && c < s->nvalue && c < 64; c++) v[c] += s->value[c];
+    }
+    printf("%s", fn);
+    for (c = 0; c < p->nsample_type && c < 64; c++) printf(" %lld", (long long)v[c]);
+    printf("\n");
+}
+
 static void raw(const prd_profile *p) {
     int i, j;
     printf("encoding: %s\n", !p->was_gzip ? "raw protobuf"
@@ -288,7 +310,7 @@ static void raw(const prd_profile *p) {
 }
 
 int main(int argc, char **argv) {
-    const char *file = NULL, *sidx = NULL;
+    const char *file = NULL, *sidx = NULL, *fns = NULL;
     int i, mode = MODE_TOP, col = -1;
     char err[256];
     prd_profile p;
@@ -298,6 +320,7 @@ int main(int argc, char **argv) {
         if (strcmp(a, "-top") == 0) mode = MODE_TOP;
         else if (strcmp(a, "-raw") == 0) mode = MODE_RAW;
         else if (strcmp(a, "-traces") == 0) mode = MODE_TRACES;
+        else if (strncmp(a, "-cum=", 5) == 0) { mode = MODE_CUM; fns = a + 5; }
         else if (strncmp(a, "-sample_index=", 14) == 0) sidx = a + 14;
         else if (strcmp(a, "-sample_index") == 0 && i + 1 < argc) sidx = argv[++i];
         else if (strcmp(a, "-h") == 0 || strcmp(a, "-help") == 0) {
@@ -345,6 +368,16 @@ int main(int argc, char **argv) {
     if (col < 0) col = p.nsample_type - 1;
     if (mode == MODE_RAW) raw(&p);
     else if (mode == MODE_TRACES) traces(&p, col);
+    else if (mode == MODE_CUM) {
+        char *list = (char *)xmalloc(strlen(fns) + 2), *fn, *comma;
+        strcpy(list, fns);
+        for (fn = list; *fn; fn = comma + 1) {
+            if (!(comma = strchr(fn, ','))) comma = fn + strlen(fn) - 1 + 1, comma[1] = '\0';
+            *comma = '\0';
+            cum(&p, fn);
+        }
+        free(list);
+    }
     else top(&p, col);
     prd_free(&p);
     return 0;

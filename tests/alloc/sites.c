@@ -1,0 +1,253 @@
+/* sites.c - a C program that allocates every way a C program does, from call sites whose
+ * truth it counts itself, for tests/alloc.sh (issue 15). Each site_* function prints
+ *     site NAME alloc_objects alloc_space inuse_objects inuse_space  sd_ao sd_ab sd_io sd_ib
+ * where the four values are what it allocated (and still holds at exit) and the sd_* are
+ * the standard deviations of Go's sampling estimate of each at PPROF_HEAP_RATE (0 at rate
+ * 1: exact). It also names the allocator beneath it and checks that the memory it holds
+ * came from that allocator (its own statistics), printing "allocator NAME owns the memory".
+ * Built with -DUSE_HEADER it is pprof.h's implementation file with PPROF_WRAP_MALLOC and
+ * writes PPROF_HEAP_PROFILE itself; otherwise it runs under LD_PRELOAD=libpprof.so.
+ */
+#define _GNU_SOURCE
+#ifdef USE_HEADER
+#define PPROF_IMPLEMENTATION
+#define PPROF_WRAP_MALLOC
+#include "../../pprof.h"
+#endif
+#include <dlfcn.h>
+#include <malloc.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static double rate; /* PPROF_HEAP_RATE */
+typedef struct truth { double ao, ab, io, ib, vao, vab, vio, vib; } truth;
+
+/* one allocation of n bytes, live at exit or not, into t (and its sampling variance) */
+static void count(truth *t, size_t n, int live) {
+    double s = (double)n, p = rate <= 1 ? 1 : 1 - exp(-s / rate), v = (1 - p) / p;
+    t->ao += 1; t->ab += s; t->vao += v; t->vab += s * s * v;
+    if (live) { t->io += 1; t->ib += s; t->vio += v; t->vib += s * s * v; }
+}
+static void report(const char *name, const truth *t) {
+    printf("site %s %.0f %.0f %.0f %.0f %.1f %.1f %.1f %.1f\n", name, t->ao, t->ab, t->io, t->ib,
+           sqrt(t->vao), sqrt(t->vab), sqrt(t->vio), sqrt(t->vib));
+}
+#define KEEP(p) __asm__ volatile("" : : "r"(p) : "memory")
+
+/* the allocator's own functions, if it has them */
+static void *fn(const char *name) { return dlsym(RTLD_DEFAULT, name); }
+static const char *allocator;
+static double owned_before;
+/* bytes the allocator says are in use (jemalloc: what this thread allocated less what it freed; tcmalloc:
+   current allocated bytes; glibc: mallinfo2), -1 for mimalloc (asked block by block) */
+static double allocator_bytes(void) {
+    if (strcmp(allocator, "jemalloc") == 0) {
+        int (*ctl)(const char *, void *, size_t *, void *, size_t) = (int (*)(const char *, void *, size_t *, void *, size_t))fn("mallctl");
+        uint64_t a = 0, d = 0;
+        size_t len = sizeof a;
+        if (ctl("thread.allocated", &a, &len, NULL, 0) != 0 || ctl("thread.deallocated", &d, &len, NULL, 0) != 0)
+            return -2;
+        return (double)a - (double)d; /* what this thread holds */
+    }
+    if (strcmp(allocator, "tcmalloc") == 0) {
+        int (*get)(const char *, size_t *) = (int (*)(const char *, size_t *))fn("MallocExtension_GetNumericProperty");
+        size_t v = 0;
+        if (!get("generic.current_allocated_bytes", &v)) return -2;
+        return (double)v;
+    }
+    if (strcmp(allocator, "mimalloc") == 0) return -1;
+    {
+        struct mallinfo2 m = mallinfo2();
+        return (double)(m.uordblks + m.hblkhd);
+    }
+}
+
+enum { NSMALL = 1500000, NMIX = 1500000, NCALLOC = 100000, NREALLOC = 20000, NALIGN = 20000,
+       NPAGE = 2000, NDUP = 50000, NSIZED = 100000 };
+static void *live[NSMALL / 8 + NMIX / 8 + NCALLOC / 2 + NREALLOC / 2 + NALIGN + NPAGE / 2 + NDUP / 2];
+static size_t nlive;
+static double live_bytes;
+static void hold(void *p, size_t n) { live[nlive++] = p; live_bytes += (double)n; }
+
+__attribute__((noinline)) static void site_small(truth *tp) {
+    truth t = {0};
+    int i;
+    for (i = 0; i < NSMALL; i++) {
+        void *p = malloc(33);
+        KEEP(p);
+        count(&t, 33, i % 8 == 0);
+        if (i % 8 == 0) hold(p, 33); else free(p);
+    }
+    *tp = t;
+}
+/* 33-byte and 4 MiB blocks from one call site, in proportions that change as it goes */
+__attribute__((noinline)) static void *site_mixed_alloc(size_t n) { void *p = malloc(n); KEEP(p); return p; }
+__attribute__((noinline)) static void site_mixed(truth *tp) {
+    truth t = {0};
+    int i, big = 0;
+    for (i = 0; i < NMIX; i++) {
+        int is_big = i % (i < NMIX / 2 ? 10000 : 50000) == 0;
+        size_t n = is_big ? 4u << 20 : 33;
+        void *p = site_mixed_alloc(n);
+        if (is_big) { memset(p, 1, 64); big++; }
+        count(&t, n, !is_big && i % 8 == 1);
+        if (!is_big && i % 8 == 1) hold(p, n); else free(p);
+    }
+    *tp = t;
+}
+__attribute__((noinline)) static void site_calloc(truth *tp) {
+    truth t = {0};
+    int i;
+    for (i = 0; i < NCALLOC; i++) {
+        unsigned char *p = (unsigned char *)calloc(10, 100);
+        if (p[999] != 0) abort();
+        count(&t, 1000, i % 2 == 0);
+        if (i % 2 == 0) hold(p, 1000); else free(p);
+    }
+    *tp = t;
+}
+__attribute__((noinline)) static void site_realloc(truth *tp) {
+    truth t = {0};
+    int i;
+    for (i = 0; i < NREALLOC; i++) {
+        size_t n = 16;
+        char *p = (char *)malloc(n);
+        p[0] = 7;
+        count(&t, n, 0);
+        for (n = 32; n <= 4096; n *= 2) {
+            p = (char *)realloc(p, n);
+            if (p[0] != 7) abort();
+            count(&t, n, n == 4096 && i % 2 == 0);
+        }
+        if (i % 2 == 0) hold(p, 4096); else free(p);
+    }
+    *tp = t;
+}
+__attribute__((noinline)) static void site_aligned(truth *tp) {
+    truth t = {0};
+    int i;
+    for (i = 0; i < NALIGN; i++) {
+        void *p = NULL, *q;
+        size_t a = (size_t)64 << (i % 4);
+        if (posix_memalign(&p, a, 1000) != 0 || ((uintptr_t)p & (a - 1))) abort();
+        count(&t, 1000, i % 2 == 0);
+        if (i % 2 == 0) hold(p, 1000); else free(p);
+        q = memalign(256, 300);
+        if ((uintptr_t)q & 255) abort();
+        count(&t, 300, i % 2 == 1);
+        if (i % 2 == 1) hold(q, 300); else free(q);
+    }
+    *tp = t;
+}
+/* page-aligned blocks: the word before one may be in another mapping */
+__attribute__((noinline)) static void site_page(truth *tp) {
+    truth pg = {0};
+    int i;
+    for (i = 0; i < NPAGE; i++) {
+        void *p = aligned_alloc(4096, 8192);
+        if ((uintptr_t)p & 4095) abort();
+        memset(p, 3, 8192);
+        count(&pg, 8192, i % 2 == 0);
+        if (i % 2 == 0) hold(p, 8192); else free(p);
+    }
+    *tp = pg;
+}
+__attribute__((noinline)) static void site_strdup(truth *tp) {
+    truth t = {0};
+    const char *s = "a string of forty characters, exactly..";
+    int i;
+    for (i = 0; i < NDUP; i++) {
+        char *d = strdup(s);
+        if (strcmp(d, s) != 0) abort();
+        count(&t, strlen(s) + 1, i % 2 == 0);
+        if (i % 2 == 0) hold(d, strlen(s) + 1); else free(d);
+    }
+    *tp = t;
+}
+/* the allocator's own sized frees and size queries (looked up before any site: dlsym allocates) */
+static void (*f_sdallocx)(void *, size_t, int);
+static void (*f_mi_free_size)(void *, size_t);
+static void (*f_tc_free_sized)(void *, size_t);
+static size_t (*f_sallocx)(const void *, int);
+static size_t (*f_mi_usable)(const void *);
+static size_t (*f_tc_size)(void *);
+/* freed by the allocator's own sized free where it has one; sizes asked of it too */
+__attribute__((noinline)) static void site_sized(truth *tp, const char **howp) {
+    truth t = {0};
+    const char *how = "free";
+    int i;
+    for (i = 0; i < NSIZED; i++) {
+        size_t n = 200;
+        char *p = (char *)malloc(n);
+        memset(p, 5, n);
+        if (malloc_usable_size(p) < n) { printf("malloc_usable_size %zu < %zu\n", malloc_usable_size(p), n); exit(1); }
+        if (strcmp(allocator, "jemalloc") == 0 && f_sallocx(p, 0) < n) { printf("f_sallocx short\n"); exit(1); }
+        if (strcmp(allocator, "mimalloc") == 0 && f_mi_usable(p) < n) { printf("mi_usable_size short\n"); exit(1); }
+        if (strcmp(allocator, "tcmalloc") == 0 && f_tc_size(p) < n) { printf("tc_malloc_size short\n"); exit(1); }
+        count(&t, n, 0);
+        if (strcmp(allocator, "jemalloc") == 0) { f_sdallocx(p, n, 0); how = "sdallocx"; }
+        else if (strcmp(allocator, "mimalloc") == 0) { f_mi_free_size(p, n); how = "mi_free_size"; }
+        else if (strcmp(allocator, "tcmalloc") == 0) { f_tc_free_sized(p, n); how = "tc_free_sized"; }
+        else free(p);
+    }
+    *tp = t;
+    *howp = how;
+}
+
+int main(void) {
+    const char *r = getenv("PPROF_HEAP_RATE");
+    static const char *const names[8] = {"site_small", "site_mixed", "site_calloc", "site_realloc",
+                                          "site_aligned", "site_page", "site_strdup", "site_sized"};
+    truth t[8];
+    const char *how;
+    double after;
+    size_t i;
+    rate = r ? atof(r) : 524288;
+    allocator = fn("mallctl") ? "jemalloc" : fn("MallocExtension_GetNumericProperty") ? "tcmalloc"
+              : fn("mi_is_in_heap_region") ? "mimalloc" : "glibc";
+#ifdef USE_HEADER
+    pprof_set_heap_rate((size_t)rate);
+#endif
+    f_sdallocx = (void (*)(void *, size_t, int))fn("sdallocx");
+    f_mi_free_size = (void (*)(void *, size_t))fn("mi_free_size");
+    f_tc_free_sized = (void (*)(void *, size_t))fn("tc_free_sized");
+    f_sallocx = (size_t (*)(const void *, int))fn("sallocx");
+    f_mi_usable = (size_t (*)(const void *))fn("mi_usable_size");
+    f_tc_size = (size_t (*)(void *))fn("tc_malloc_size");
+    owned_before = allocator_bytes();
+    site_small(&t[0]);
+    site_mixed(&t[1]);
+    site_calloc(&t[2]);
+    site_realloc(&t[3]);
+    site_aligned(&t[4]);
+    site_page(&t[5]);
+    site_strdup(&t[6]);
+    site_sized(&t[7], &how);
+    for (i = 0; i < 8; i++) report(names[i], &t[i]);
+    printf("sized free: %s\n", how);
+    after = allocator_bytes();
+    if (after == -1) { /* mimalloc: every block held is in its heap */
+        int (*in)(const void *) = (int (*)(const void *))fn("mi_is_in_heap_region");
+        size_t bad = 0;
+        for (i = 0; i < nlive; i++) bad += !in(live[i]);
+        if (bad) printf("allocator mimalloc does not own %zu of %zu blocks\n", bad, nlive);
+        else printf("allocator mimalloc owns the memory\n");
+    } else if (after - owned_before >= live_bytes) {
+        printf("allocator %s owns the memory\n", allocator);
+    } else {
+        printf("allocator %s counts %.0f bytes more, the program holds %.0f\n", allocator,
+               after - owned_before, live_bytes);
+    }
+#ifdef USE_HEADER
+    {
+        const char *path = getenv("PPROF_HEAP_PROFILE");
+        FILE *f = path ? fopen(path, "wb") : NULL;
+        if (!f || pprof_write_heap(f) != PPROF_OK) { printf("heap profile not written\n"); return 1; }
+        fclose(f);
+    }
+#endif
+    return 0;
+}
