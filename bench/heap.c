@@ -1,8 +1,8 @@
 /* The heap benchmark's workload: malloc/free churn over 256 live blocks per thread, sizes
-   16..4096 bytes (mean ~900), the same sequence every run. Built twice by bench/run.sh:
-   plain (glibc, or whatever LD_PRELOAD brings) and with -DBENCH_WRAP (pprof.h's
-   PPROF_WRAP_MALLOC at the rate given). Prints "ns_per_pair <x>" (wall time per pair on
-   each thread; threads <= cores).
+   16..4096 bytes (mean ~900), the same sequence every run. Built twice per allocator by
+   bench/heap.sh: plain (glibc, the allocator linked, or whatever LD_PRELOAD brings) and with
+   -DBENCH_WRAP (pprof.h's PPROF_WRAP_MALLOC at the rate given, over that allocator). Prints
+   "ns_per_pair <x>" (wall time per pair on each thread; threads <= cores).
    usage: heap THREADS PAIRS_PER_THREAD [RATE]                                           */
 #ifdef BENCH_WRAP
 #define PPROF_IMPLEMENTATION

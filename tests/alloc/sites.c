@@ -2,7 +2,7 @@
  * truth it counts itself, for tests/alloc.sh (issue 15). Each site_* function prints
  *     site NAME alloc_objects alloc_space inuse_objects inuse_space  sd_ao sd_ab sd_io sd_ib
  * where the four values are what it allocated (and still holds at exit) and the sd_* are
- * the standard deviations of Go's sampling estimate of each at PPROF_HEAP_RATE (0 at rate
+ * the standard deviations of Go's sampling estimate of each at SITES_RATE, the profiler's rate (0 at rate
  * 1: exact). It also names the allocator beneath it and checks that the memory it holds
  * came from that allocator (its own statistics), printing "allocator NAME owns the memory".
  * Built with -DUSE_HEADER it is pprof.h's implementation file with PPROF_WRAP_MALLOC and
@@ -14,63 +14,11 @@
 #define PPROF_WRAP_MALLOC
 #include "../../pprof.h"
 #endif
-#include <dlfcn.h>
-#include <malloc.h>
-#include <math.h>
-#include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-
-static double rate; /* PPROF_HEAP_RATE */
-typedef struct truth { double ao, ab, io, ib, vao, vab, vio, vib; } truth;
-
-/* one allocation of n bytes, live at exit or not, into t (and its sampling variance) */
-static void count(truth *t, size_t n, int live) {
-    double s = (double)n, p = rate <= 1 ? 1 : 1 - exp(-s / rate), v = (1 - p) / p;
-    t->ao += 1; t->ab += s; t->vao += v; t->vab += s * s * v;
-    if (live) { t->io += 1; t->ib += s; t->vio += v; t->vib += s * s * v; }
-}
-static void report(const char *name, const truth *t) {
-    printf("site %s %.0f %.0f %.0f %.0f %.1f %.1f %.1f %.1f\n", name, t->ao, t->ab, t->io, t->ib,
-           sqrt(t->vao), sqrt(t->vab), sqrt(t->vio), sqrt(t->vib));
-}
-#define KEEP(p) __asm__ volatile("" : : "r"(p) : "memory")
-
-/* the allocator's own functions, if it has them */
-static void *fn(const char *name) { return dlsym(RTLD_DEFAULT, name); }
-static const char *allocator;
-static double owned_before;
-/* bytes the allocator says are in use (jemalloc: what this thread allocated less what it freed; tcmalloc:
-   current allocated bytes; glibc: mallinfo2), -1 for mimalloc (asked block by block) */
-static double allocator_bytes(void) {
-    if (strcmp(allocator, "jemalloc") == 0) {
-        int (*ctl)(const char *, void *, size_t *, void *, size_t) = (int (*)(const char *, void *, size_t *, void *, size_t))fn("mallctl");
-        uint64_t a = 0, d = 0;
-        size_t len = sizeof a;
-        if (ctl("thread.allocated", &a, &len, NULL, 0) != 0 || ctl("thread.deallocated", &d, &len, NULL, 0) != 0)
-            return -2;
-        return (double)a - (double)d; /* what this thread holds */
-    }
-    if (strcmp(allocator, "tcmalloc") == 0) {
-        int (*get)(const char *, size_t *) = (int (*)(const char *, size_t *))fn("MallocExtension_GetNumericProperty");
-        size_t v = 0;
-        if (!get("generic.current_allocated_bytes", &v)) return -2;
-        return (double)v;
-    }
-    if (strcmp(allocator, "mimalloc") == 0) return -1;
-    {
-        struct mallinfo2 m = mallinfo2();
-        return (double)(m.uordblks + m.hblkhd);
-    }
-}
 
 enum { NSMALL = 1500000, NMIX = 1500000, NCALLOC = 100000, NREALLOC = 20000, NALIGN = 20000,
        NPAGE = 2000, NDUP = 50000, NSIZED = 100000 };
-static void *live[NSMALL / 8 + NMIX / 8 + NCALLOC / 2 + NREALLOC / 2 + NALIGN + NPAGE / 2 + NDUP / 2];
-static size_t nlive;
-static double live_bytes;
-static void hold(void *p, size_t n) { live[nlive++] = p; live_bytes += (double)n; }
+#define TRUTH_LIVE (NSMALL / 8 + NMIX / 8 + NCALLOC / 2 + NREALLOC / 2 + NALIGN + NPAGE / 2 + NDUP / 2)
+#include "truth.h"
 
 __attribute__((noinline)) static void site_small(truth *tp) {
     truth t = {0};
@@ -198,26 +146,18 @@ __attribute__((noinline)) static void site_sized(truth *tp, const char **howp) {
 }
 
 int main(void) {
-    const char *r = getenv("PPROF_HEAP_RATE");
     static const char *const names[8] = {"site_small", "site_mixed", "site_calloc", "site_realloc",
                                           "site_aligned", "site_page", "site_strdup", "site_sized"};
     truth t[8];
     const char *how;
-    double after;
-    size_t i;
-    rate = r ? atof(r) : 524288;
-    allocator = fn("mallctl") ? "jemalloc" : fn("MallocExtension_GetNumericProperty") ? "tcmalloc"
-              : fn("mi_is_in_heap_region") ? "mimalloc" : "glibc";
-#ifdef USE_HEADER
-    pprof_set_heap_rate((size_t)rate);
-#endif
+    int i;
+    truth_start();
     f_sdallocx = (void (*)(void *, size_t, int))fn("sdallocx");
     f_mi_free_size = (void (*)(void *, size_t))fn("mi_free_size");
     f_tc_free_sized = (void (*)(void *, size_t))fn("tc_free_sized");
     f_sallocx = (size_t (*)(const void *, int))fn("sallocx");
     f_mi_usable = (size_t (*)(const void *))fn("mi_usable_size");
     f_tc_size = (size_t (*)(void *))fn("tc_malloc_size");
-    owned_before = allocator_bytes();
     site_small(&t[0]);
     site_mixed(&t[1]);
     site_calloc(&t[2]);
@@ -228,26 +168,6 @@ int main(void) {
     site_sized(&t[7], &how);
     for (i = 0; i < 8; i++) report(names[i], &t[i]);
     printf("sized free: %s\n", how);
-    after = allocator_bytes();
-    if (after == -1) { /* mimalloc: every block held is in its heap */
-        int (*in)(const void *) = (int (*)(const void *))fn("mi_is_in_heap_region");
-        size_t bad = 0;
-        for (i = 0; i < nlive; i++) bad += !in(live[i]);
-        if (bad) printf("allocator mimalloc does not own %zu of %zu blocks\n", bad, nlive);
-        else printf("allocator mimalloc owns the memory\n");
-    } else if (after - owned_before >= live_bytes) {
-        printf("allocator %s owns the memory\n", allocator);
-    } else {
-        printf("allocator %s counts %.0f bytes more, the program holds %.0f\n", allocator,
-               after - owned_before, live_bytes);
-    }
-#ifdef USE_HEADER
-    {
-        const char *path = getenv("PPROF_HEAP_PROFILE");
-        FILE *f = path ? fopen(path, "wb") : NULL;
-        if (!f || pprof_write_heap(f) != PPROF_OK) { printf("heap profile not written\n"); return 1; }
-        fclose(f);
-    }
-#endif
-    return 0;
+    truth_owned();
+    return truth_end();
 }
