@@ -102,26 +102,29 @@
      HTTP/2. Loopback unless pprof_listen_addr says otherwise; beyond it, set a token
      (a warning on stderr otherwise): the endpoints reveal the command line and code.
 
-   HEAP PROFILES (glibc)
+   HEAP PROFILES (any allocator beneath glibc's C library)
      Define PPROF_WRAP_MALLOC with PPROF_IMPLEMENTATION and every malloc, calloc, realloc,
-     reallocarray, free, posix_memalign, aligned_alloc, memalign, valloc, pvalloc and
-     malloc_usable_size of the process goes through pprof.h first (symbol interposition:
-     the program's calls and its libraries'), then to the allocator beneath: the next
-     malloc after this file (dlsym RTLD_NEXT): glibc's, or jemalloc, tcmalloc or mimalloc
-     when the program links one. It also defines operator new (plain, array, nothrow,
-     aligned; C++11 or later when the file is C++, glibc 2.34 or later when it is C), whose
-     caller the C++ runtime's own new would hide, and operator delete in every form, so no
-     other allocator's delete meets its blocks. Sampling marks glibc's chunks: over another
-     allocator it is off, and the heap profile says so. Without it, pprof_malloc & co. are
-     the sampled allocator for the calls you route through them.
+     reallocarray, free, posix_memalign, aligned_alloc, memalign, valloc, pvalloc,
+     malloc_usable_size, cfree, malloc_size, free_sized and free_aligned_sized of the
+     process goes through pprof.h first (symbol interposition: the program's calls and its
+     libraries'), then to the allocator beneath: the next malloc after this file (dlsym
+     RTLD_NEXT): glibc's, or jemalloc, tcmalloc or mimalloc when the program links one. It
+     also defines operator new (plain, array, nothrow, aligned; C++11 or later when the
+     file is C++, glibc 2.34 or later when it is C), whose caller the C++ runtime's own new
+     would hide, operator delete in every form, and the allocators' own entries that take a
+     block (jemalloc's dallocx, sdallocx, sallocx, rallocx, xallocx; mimalloc's mi_free*,
+     mi_usable_size, mi_realloc; tcmalloc's tc_free*, tc_delete*, tc_malloc_size,
+     tc_realloc), so none meets a sampled block it did not make. Without it, pprof_malloc &
+     co. are the sampled allocator for the calls you route through them.
      - Sampling as Go's: each thread counts requested bytes down from an exponential draw
        (mean = the rate); the allocation that crosses zero is recorded whole with its stack
-       (from the allocating call, see STACKS). Unsampled: a thread-local compare.
-     - A sampled block gets 32 bytes in front of it; free tells it by one bit of the word
-       before the pointer, which glibc's free reads anyway. Hence: memory from pprof_malloc
-       must be freed by pprof_free/pprof_realloc (free() would abort on a sampled block);
-       with PPROF_WRAP_MALLOC everything matches, and direct calls to __libc_free on
-       malloc'd memory are the one thing that breaks.
+       (from the allocating call, see STACKS), with the weight of its own size at the rate
+       of the moment. Unsampled: a thread-local compare.
+     - A sampled block gets 48 bytes (or its alignment) in front of it; free tells it by a
+       tag in the word before the pointer. Hence: memory from pprof_malloc must be freed
+       by pprof_free/pprof_realloc (free() would hand the allocator a pointer into its
+       block); with PPROF_WRAP_MALLOC everything matches, and direct calls to the
+       allocator's internals (__libc_free, je_free) on malloc'd memory are what breaks.
      - Profiles: Go's four types (alloc_objects, alloc_space, inuse_objects, inuse_space),
        values unsampled as Go does, numeric label "bytes" (mean size); in-use is live now,
        not as of a GC. An allocation made inside glibc or libstdc++ (strdup, fopen,
@@ -6818,7 +6821,11 @@ PPROF__FN int pprof__heap_inuse_cmp(const void *pa, const void *pb) {
     return a->ab > b->ab ? -1 : a->ab < b->ab;
 }
 
-/* Go's legacy text (debug=1): raw sampled numbers, records by in-use bytes. */
+/* Go's legacy text (debug=1), records by in-use bytes. Go prints raw sampled numbers and
+   its rate, which the reader unsamples by each record's average size; a record here holds
+   samples of many sizes, taken at whatever rate was set then, so it prints the estimates
+   themselves (the protobuf's numbers) as a rate-1 profile ("@ heap/2": nothing to
+   unsample), and the sampling rate in the trailer. (Decided: unbiased beats raw.) */
 PPROF__FN void pprof__heap_text(pprof__buf *b, pprof__hval *v, size_t n) {
     unsigned long long io = 0, ib = 0, ao = 0, ab = 0;
     size_t i, rate = __atomic_load_n(&pprof__heap_rate, __ATOMIC_RELAXED);
@@ -6826,10 +6833,16 @@ PPROF__FN void pprof__heap_text(pprof__buf *b, pprof__hval *v, size_t n) {
     pprof__maps maps;
     pprof__exe exe;
     struct rusage ru;
-    for (i = 0; i < n; i++) { io += v[i].io; ib += v[i].ib; ao += v[i].ao; ab += v[i].ab; }
+    for (i = 0; i < n; i++) { /* the estimates, objects truncated as in the protobuf */
+        v[i].io = v[i].wio / 256;
+        v[i].ao = v[i].wao / 256;
+        v[i].ib = v[i].wib;
+        v[i].ab = v[i].wab;
+        io += v[i].io; ib += v[i].ib; ao += v[i].ao; ab += v[i].ab;
+    }
     if (ab == ib) ab++; /* as newer Go: the legacy parser must not see two columns */
-    snprintf(line, sizeof line, "heap profile: %llu: %llu [%llu: %llu] @ heap/%llu\n", io, ib,
-             ao, ab, 2ull * rate);
+    snprintf(line, sizeof line, "heap profile: %llu: %llu [%llu: %llu] @ heap/2\n", io, ib,
+             ao, ab);
     pprof__pb_raw(b, line, strlen(line));
     qsort(v, n, sizeof *v, pprof__heap_inuse_cmp);
     if (pprof__maps_read(&maps) != 0) memset(&maps, 0, sizeof maps);

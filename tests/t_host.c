@@ -493,17 +493,36 @@ static void t_host_heap_now(const char *fn, int64_t *bytes, int64_t *objs) {
     unlink(path);
 }
 
+/* the in-use objects and bytes of the heap debug=1 text's record whose frames name fn */
+static void t_host_heap_text(const char *fn, int64_t *bytes, int64_t *objs) {
+    char *buf = NULL, *hit, *rec, *p;
+    size_t len = 0;
+    long long o = -1, b = -1;
+    FILE *f = open_memstream(&buf, &len);
+    T_CHECK(f != NULL && pprof_write_profile("heap", f, 1) == PPROF_OK, "heap debug=1 write");
+    if (f) fclose(f);
+    T_CHECK(buf && strstr(buf, " @ heap/2\n"), "debug=1 header: %.100s", buf ? buf : "");
+    if (buf && (hit = strstr(buf, fn)) != NULL) {
+        rec = strchr(buf, '\n') + 1; /* records: after the header line, then after blank lines */
+        for (p = rec; (p = strstr(p, "\n\n")) != NULL && p < hit; p += 2) rec = p + 2;
+        if (sscanf(rec, "%lld: %lld [", &o, &b) != 2) o = b = -1;
+    }
+    free(buf);
+    *objs = o;
+    *bytes = b;
+}
+
 /* Case 8: pprof_set_heap_rate changed while sampled blocks live (default, 0, 1, default).
    64 MiB live at t_site_m from the default rate (about 128 samples: 30% is 3.4 standard
    deviations), 1000 blocks of 1000 bytes at t_site_c at rate 1 (exact). After every change
    both sites report their live set: each sample keeps the weight of the rate it was taken
-   at. (Scaled by the rate at write time, t_site_m read 100x too small at 0 and t_site_c
+   at, in the protobuf and in the debug=1 text alike. (Scaled by the rate at write time, t_site_m read 100x too small at 0 and t_site_c
    500x too big back at the default.) */
 static void t_host_heap_rate_changes(void) {
     enum { NA = 16384, NB = 1000 };
     static void *a[NA], *b[NB];
     const double want_a = (double)NA * 4096;
-    int64_t ab, ao, bb, bo;
+    int64_t ab, ao, bb, bo, tb, to;
     int i, step;
     pprof_set_heap_rate(524288);
     for (i = 0; i < NA; i++) a[i] = t_site_m(4096);
@@ -519,6 +538,9 @@ static void t_host_heap_rate_changes(void) {
                 "after change %d: t_site_m in use %lld bytes, %.0f live", step, (long long)ab, want_a);
         T_CHECK(ao > 0.7 * NA && ao < 1.3 * NA, "after change %d: t_site_m %lld objects, %d live",
                 step, (long long)ao, NA);
+        t_host_heap_text("t_site_m", &tb, &to); /* the legacy text: the same estimates */
+        T_CHECK(tb == ab && to == ao, "after change %d: debug=1 text t_site_m %lld bytes %lld objects, "
+                "protobuf %lld %lld", step, (long long)tb, (long long)to, (long long)ab, (long long)ao);
         t_host_heap_now("t_site_c", &bb, &bo);
         T_CHECK(step == 0 ? bb == 0 : bb == (int64_t)NB * 1000 && bo == NB,
                 "after change %d: t_site_c in use %lld bytes %lld objects", step, (long long)bb,
