@@ -5961,11 +5961,14 @@ PPROF__FN PPROF__NOINLINE int pprof__heap_paged_has(uintptr_t p, int take) {
     return 0;
 }
 
-/* Does p carry a sampled block's tag? (The fast test of every free.) */
+/* Does p carry a sampled block's tag? (The fast test of every free: while nothing was
+   ever sampled the key is still the constant, and p's memory is not even read.) */
 static inline __attribute__((always_inline)) int pprof__heap_tagged(const void *p) {
     uintptr_t a = (uintptr_t)p;
+    uint64_t k = __atomic_load_n(&pprof__heap_key, __ATOMIC_RELAXED);
+    if (PPROF__LIKELY(k == PPROF__HEAP_KEY0)) return 0;
     if (PPROF__UNLIKELY((a & 4095) == 0)) return pprof__heap_paged_has(a, 0);
-    return pprof__heap_word(p) == ((uint64_t)a ^ __atomic_load_n(&pprof__heap_key, __ATOMIC_RELAXED));
+    return pprof__heap_word(p) == ((uint64_t)a ^ k);
 }
 
 /* What one sample of a block of n bytes taken at rate R stands for, as Go unsamples:
