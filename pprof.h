@@ -1,4 +1,4 @@
-/* pprof.h - v0.7.0 - Go-style pprof profiling for C and C++ - single header, MIT
+/* pprof.h - v0.8.0 - Go-style pprof profiling for C and C++ - single header, MIT
    SPDX-License-Identifier: MIT
 
    USAGE
@@ -248,6 +248,10 @@
      during the profile (dlclose, then dlopen at the same place) is named after neither.
 
    RECENT CHANGES
+     0.8.0  Heap profiles over any allocator beneath the wrappers (glibc, jemalloc,
+            tcmalloc, mimalloc): sampled blocks told by a tag, not glibc's chunk layout;
+            the allocators' own block-taking entries wrapped (sdallocx, mi_free, tc_free..);
+            debug=1 heap text prints the unbiased estimates.
      0.7.0  Never hurts the host: one lock order and one fork handler (PPROF_DEBUG_LOCKS
             checks it); the profiling signal is SIGRTMAX-8 and stays the program's when it
             asks (PPROF_WRAP_SIGNAL, on in libpprof.so: its sigaction, signal, masks and
@@ -284,7 +288,7 @@
 #include <stdlib.h>
 
 #define PPROF_VERSION_MAJOR 0
-#define PPROF_VERSION_MINOR 7
+#define PPROF_VERSION_MINOR 8
 #define PPROF_VERSION_PATCH 0
 #define PPROF_VERSION_NUMBER \
     (PPROF_VERSION_MAJOR * 10000 + PPROF_VERSION_MINOR * 100 + PPROF_VERSION_PATCH)
