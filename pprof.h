@@ -5743,6 +5743,11 @@ PPROF__FN int pprof__next_resolve(void) {
         }
         __atomic_store_n(&pprof__next.glibc, gm && m == gm && f == gf, __ATOMIC_RELEASE);
     }
+#ifdef PPROF__HEAP_RATE_AT_START
+    /* the rate from the process's first allocation on, before any constructor could set
+       it (libpprof.so: from PPROF_HEAP and PPROF_HEAP_RATE, read without allocating) */
+    __atomic_store_n(&pprof__heap_rate, PPROF__HEAP_RATE_AT_START(), __ATOMIC_RELAXED);
+#endif
     __atomic_store_n(&pprof__next.state, 2, __ATOMIC_RELEASE);
     __atomic_add_fetch(&pprof__heap_epoch, 1, __ATOMIC_RELEASE); /* countdowns drawn before
                                                   (sampling off until now) are drawn again */
@@ -5875,8 +5880,11 @@ PPROF__FN PPROF__NOINLINE int pprof__heap_tick(size_t n) {
     pprof__htls *t = &pprof__heap_t;
     uint32_t ep;
 #if PPROF__INTERPOSE
-    if (!__atomic_load_n(&pprof__next.state, __ATOMIC_ACQUIRE)) /* the process's first */
-        pprof__next_resolve();                                 /* allocation: sampled too */
+    if (!__atomic_load_n(&pprof__next.state, __ATOMIC_ACQUIRE)) { /* the process's first */
+        t->busy++;                 /* allocation (sampled too): dlsym's and dlopen's are not */
+        pprof__next_resolve();
+        t->busy--;
+    }
 #endif
     ep = __atomic_load_n(&pprof__heap_epoch, __ATOMIC_ACQUIRE); /* then its rate */
     size_t rate = __atomic_load_n(&pprof__heap_rate, __ATOMIC_RELAXED);

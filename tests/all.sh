@@ -235,8 +235,9 @@ relay < <(FUZZ_DIR="$B/fuzz" tools/fuzz.sh --smoke 2>&1)
 # that do what hosts do (tests/host.sh, issue 14: daemons, sigwait servers, cgo, sort, jemalloc);
 # their stacks against perf --call-graph dwarf on the same run; the packaging (make install +
 # pkg-config, CMake add_subdirectory, FetchContent, find_package)
-# the heap profile over glibc, jemalloc, tcmalloc and mimalloc (tests/alloc.sh, issue 15)
-for script in tests/preload.sh tests/host.sh tests/alloc.sh tests/realstacks.sh tests/install.sh; do
+# the heap profile over glibc, jemalloc, tcmalloc and mimalloc (tests/alloc.sh, issue 15), and of
+# perl, python3 and clang against heaptrack on the same workload (tests/realheap.sh)
+for script in tests/preload.sh tests/host.sh tests/alloc.sh tests/realheap.sh tests/realstacks.sh tests/install.sh; do
     relay < <(B="$B" timeout 300 "$script" 2>&1)
     [ $relay_end = 1 ] || result FAIL "$script" "ended before its last test (crash or timeout)"
 done

@@ -30,6 +30,9 @@
  * exec'd below profiles as well, and each writes path.<pid> (the first one too); they all
  * try the same PPROF_LISTEN address, so give port 0 (each prints its port).
  */
+#include <stddef.h>
+static size_t pprof__pre_heap_rate(void);
+#define PPROF__HEAP_RATE_AT_START pprof__pre_heap_rate /* the allocations before main's */
 #define PPROF_IMPLEMENTATION
 #define PPROF_WRAP_MALLOC
 #define PPROF_WRAP_PTHREAD
@@ -52,6 +55,7 @@ static struct {
     int sig;                   /* atomic: the terminating signal caught, to raise again */
     int wake;                  /* atomic futex word: the writer thread has a signal to act on */
     int writer_tid;            /* atomic: the thread writing the profiles */
+    int inited;                /* atomic: pprof__pre_init has begun (the rate is its) */
 } pprof__pre;
 static void pprof__pre_catch(void);
 
@@ -187,6 +191,21 @@ static void pprof__pre_listen(const char *v, const char *token) {
                         pprof_listen_port());
 }
 
+/* The heap rate from the process's first allocation (pprof.h asks before any constructor
+   runs; libraries' constructors allocate before this file's): what pprof__pre_init will
+   set, read from environ without allocating or warning; once that began, its rate. */
+static size_t pprof__pre_heap_rate(void) {
+    const char *heap = pprof__pre_env("PPROF_HEAP"), *r = pprof__pre_env("PPROF_HEAP_RATE");
+    char *end;
+    long long n;
+    if (__atomic_load_n(&pprof__pre.inited, __ATOMIC_ACQUIRE)) /* (environ cleaned since) */
+        return __atomic_load_n(&pprof__heap_rate, __ATOMIC_RELAXED);
+    if (!(heap && strcmp(heap, "1") == 0) && !pprof__pre_env("PPROF_HEAP_PROFILE")) return 0;
+    if (!r) return 524288;
+    n = strtoll(r, &end, 10);
+    return end != r && !*end && n >= 1 ? (size_t)n : 524288;
+}
+
 /* After pprof.h's own constructors (101, and the default ones that register fork handlers
    need nothing of this). */
 __attribute__((constructor(102))) static void pprof__pre_init(void) {
@@ -194,6 +213,7 @@ __attribute__((constructor(102))) static void pprof__pre_init(void) {
     long long n;
     int child, heap = 0;
     size_t i, any = 0;
+    __atomic_store_n(&pprof__pre.inited, 1, __ATOMIC_RELEASE);
     pprof_set_heap_rate(0); /* no sampling unless asked: malloc stays a compare */
     for (i = 0; i < PPROF__PRE_NVARS; i++) {
         val[i] = pprof__pre_env(pprof__pre_vars[i]);
@@ -250,7 +270,11 @@ __attribute__((constructor(102))) static void pprof__pre_init(void) {
         }
     }
     if ((v = val[PPROF__PRE_LISTEN]) != NULL) pprof__pre_listen(v, val[PPROF__PRE_TOKEN]);
-    if (pprof__pre.cpu_gen || pprof__pre.heap_path[0]) pprof__pre_catch();
+    if (pprof__pre.cpu_gen || pprof__pre.heap_path[0]) {
+        PPROF__HEAP_ENTER(); /* the catcher thread's memory is not the program's */
+        pprof__pre_catch();
+        PPROF__HEAP_LEAVE();
+    }
 }
 
 static void pprof__pre_fini(void);
