@@ -14,7 +14,7 @@ mkdir -p $B
 ${MAKE:-make} -s $B/libpprof.so # (d) measures this pprof.h
 for v in $(compgen -e); do case $v in PPROF_*) unset "$v" ;; esac; done # (d): none set
 CC=${CC:-cc}
-T=2 N=${HEAP_PAIRS:-8000000}
+T=2 N=${HEAP_PAIRS:-16000000}
 LIB=/usr/lib/$(gcc -print-multiarch 2>/dev/null || echo x86_64-linux-gnu)
 
 # name:library:Debian package. Linked --no-as-needed (heap.c names none of its symbols), so
