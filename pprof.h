@@ -5645,7 +5645,7 @@ typedef struct pprof__hhdr { /* the 48 bytes before a sampled block */
     uint64_t size;           /* bytes requested */
     pprof__hrec *rec;
     uint64_t off;            /* from the allocator's block to the pointer returned */
-    uint64_t rate;           /* the rate it was sampled at: its weight */
+    double w;                /* its weight (what the sample stands for), fixed when taken */
     uint64_t tag;            /* the pointer ^ pprof__heap_key: "sampled"; 0 once freed */
 } pprof__hhdr;
 
@@ -5919,7 +5919,11 @@ PPROF__FN uint64_t pprof__heap_check(uintptr_t p, const pprof__hhdr *h) {
     x ^= h->size * 0xC2B2AE3D27D4EB4Full;
     x ^= (uint64_t)(uintptr_t)h->rec * 0x165667B19E3779F9ull;
     x ^= h->off * 0xFF51AFD7ED558CCDull;
-    x ^= h->rate * 0x27D4EB2F165667C5ull;
+    {
+        uint64_t wb;
+        memcpy(&wb, &h->w, sizeof wb);
+        x ^= wb * 0x27D4EB2F165667C5ull;
+    }
     x ^= x >> 33; x *= 0xFF51AFD7ED558CCDull; x ^= x >> 33; x *= 0xC4CEB9FE1A85EC53ull;
     return x ^ (x >> 33);
 }
@@ -5973,27 +5977,43 @@ PPROF__FN PPROF__NOINLINE int pprof__heap_paged_has(uintptr_t p, int take) {
     return 0;
 }
 
+/* Live sampled blocks per hash of their address: free reads the word before a block only
+   where this says one may be sampled (another allocator's free does not touch the block:
+   the read would be a cache miss of its own). A count that reaches the top stays there. */
+#define PPROF__HEAP_FILTER 4096
+static uint16_t pprof__heap_filter[PPROF__HEAP_FILTER]; /* atomic */
+static inline __attribute__((always_inline)) uint16_t *pprof__heap_filter_of(uintptr_t p) {
+    return &pprof__heap_filter[((uint64_t)p >> 4) * 0x9E3779B97F4A7C15ull >> 52];
+}
+PPROF__FN void pprof__heap_filter_add(uintptr_t p, int d) {
+    uint16_t *c = pprof__heap_filter_of(p), v = __atomic_load_n(c, __ATOMIC_RELAXED);
+    do {
+        if (v == 0xFFFF) return;
+    } while (!__atomic_compare_exchange_n(c, &v, (uint16_t)(v + d), 1, __ATOMIC_RELEASE, __ATOMIC_RELAXED));
+}
+
 /* Does p carry a sampled block's tag? (The fast test of every free: while nothing was
    ever sampled the key is still the constant, and p's memory is not even read.) */
 static inline __attribute__((always_inline)) int pprof__heap_tagged(const void *p) {
     uintptr_t a = (uintptr_t)p;
     uint64_t k = __atomic_load_n(&pprof__heap_key, __ATOMIC_RELAXED);
     if (PPROF__LIKELY(k == PPROF__HEAP_KEY0)) return 0;
+    if (PPROF__LIKELY(!__atomic_load_n(pprof__heap_filter_of(a), __ATOMIC_ACQUIRE))) return 0;
     if (PPROF__UNLIKELY((a & 4095) == 0)) return pprof__heap_paged_has(a, 0);
     return pprof__heap_word(p) == ((uint64_t)a ^ k);
 }
 
 /* What one sample of a block of n bytes taken at rate R stands for, as Go unsamples:
-   1/(1 - e^(-n/R)) blocks (in 1/256) and that many times n bytes. Fixed when the sample is
-   taken, so a later rate change or other sizes on the same stack never bias it. */
-PPROF__FN void pprof__heap_weight(uint64_t n, uint64_t rate, uint64_t *objs256, uint64_t *bytes) {
-    double w = rate <= 1 || n == 0 ? 1.0 : 1.0 / (1.0 - pprof__heap_exp_neg((double)n / (double)rate));
-    *objs256 = (uint64_t)(w * 256.0 + 0.5);
-    *bytes = (uint64_t)(w * (double)n + 0.5);
+   1/(1 - e^(-n/R)) blocks, and that many times n bytes. Fixed when the sample is taken
+   (kept in the block's header), so a later rate change or other sizes on the same stack
+   never bias it. */
+PPROF__FN double pprof__heap_weight(uint64_t n, uint64_t rate) {
+    return rate <= 1 || n == 0 ? 1.0 : 1.0 / (1.0 - pprof__heap_exp_neg((double)n / (double)rate));
 }
-PPROF__FN void pprof__heap_count(pprof__hrec *r, uint64_t n, uint64_t rate, int is_free) {
-    uint64_t wo, wb;
-    pprof__heap_weight(n, rate, &wo, &wb);
+/* Counts a sampled allocation or free of n bytes of weight w in r: the raw numbers, and
+   what the samples stand for beyond themselves (objects in 1/256). */
+PPROF__FN void pprof__heap_count(pprof__hrec *r, uint64_t n, double w, int is_free) {
+    uint64_t wo = (uint64_t)(w * 256.0 + 0.5), wb = (uint64_t)(w * (double)n + 0.5);
     __atomic_add_fetch(is_free ? &r->frees : &r->allocs, 1, __ATOMIC_RELAXED);
     __atomic_add_fetch(is_free ? &r->free_bytes : &r->alloc_bytes, n, __ATOMIC_RELAXED);
     if (wo > 256) __atomic_add_fetch(is_free ? &r->wfrees : &r->wallocs, wo - 256, __ATOMIC_RELAXED);
@@ -6128,9 +6148,10 @@ PPROF__FN PPROF__NOINLINE void *pprof__heap_sampled(size_t n, size_t a, int zero
         h->size = n;
         h->rec = pprof__rec(&pprof__heap, pcs, (uint32_t)depth);
         h->off = p - (uintptr_t)base;
-        h->rate = rate;
-        pprof__heap_count(h->rec, n, rate, 0);
+        h->w = pprof__heap_weight(n, rate);
+        pprof__heap_count(h->rec, n, h->w, 0);
         h->check = pprof__heap_check(p, h);
+        pprof__heap_filter_add(p, 1);
         h->tag = (uint64_t)p ^ pprof__heap_key_get();
         errno = saved;
     }
@@ -6145,9 +6166,10 @@ PPROF__FN PPROF__NOINLINE void *pprof__heap_alloc(size_t n, int zero, uintptr_t 
 
 /* Frees sampled block p (header h): counted, then its allocator's block goes back. */
 PPROF__FN PPROF__NOINLINE void pprof__heap_release(void *p, pprof__hhdr *h) {
-    pprof__heap_count(h->rec, h->size, h->rate, 1);
+    pprof__heap_count(h->rec, h->size, h->w, 1);
     h->tag = 0; /* a second free of p goes to the allocator, which judges it */
     h->check = 0;
+    pprof__heap_filter_add((uintptr_t)p, -1);
     if (((uintptr_t)p & 4095) == 0) pprof__heap_paged_has((uintptr_t)p, 1);
     PPROF__A_FREE((unsigned char *)p - h->off);
 }

@@ -98,15 +98,18 @@ static void t_heap_explicit_exact(void) {
 static void t_heap_go_scaling(void) {
     uint64_t o = 0, b = 0, wo, wb;
     int i;
-    for (i = 0; i < 11; i++) {
-        pprof__heap_weight(4096, 524288, &wo, &wb);
-        o += wo;
-        b += wb;
-    }
+    pprof__hrec r;
+    memset(&r, 0, sizeof r);
+    for (i = 0; i < 11; i++) pprof__heap_count(&r, 4096, pprof__heap_weight(4096, 524288), 0);
+    o = r.allocs * 256 + r.wallocs;
+    b = r.alloc_bytes + r.walloc_bytes;
     T_CHECK(o / 256 == 1413 && b >= 5789725 - 11 && b <= 5789725 + 11,
             "got %llu objects %llu bytes, Go says 1413 5789725", (unsigned long long)(o / 256),
             (unsigned long long)b);
-    pprof__heap_weight(700, 1, &wo, &wb);
+    memset(&r, 0, sizeof r);
+    pprof__heap_count(&r, 700, pprof__heap_weight(700, 1), 0);
+    wo = r.allocs * 256 + r.wallocs;
+    wb = r.alloc_bytes + r.walloc_bytes;
     T_CHECK(wo == 256 && wb == 700, "rate 1: one block of 700 bytes, got %llu/256 %llu",
             (unsigned long long)wo, (unsigned long long)wb);
     {   /* the exponential draw has mean rate */
