@@ -5944,6 +5944,7 @@ static inline __attribute__((always_inline)) uint64_t pprof__heap_word(const voi
 #define PPROF__HEAP_PROBES 64
 static uintptr_t pprof__heap_paged[PPROF__HEAP_PAGED]; /* atomic; 0 never used, 1 freed */
 static int pprof__heap_npaged;                          /* atomic */
+static uint64_t pprof__heap_paged_lost; /* atomic: samples not taken, the set being full */
 
 static inline size_t pprof__heap_paged_slot(uintptr_t p) {
     return (size_t)(((uint64_t)p >> 12) * 0x9E3779B97F4A7C15ull >> 50) & (PPROF__HEAP_PAGED - 1);
@@ -6136,7 +6137,8 @@ PPROF__FN PPROF__NOINLINE void *pprof__heap_sampled(size_t n, size_t a, int zero
         p = ((uintptr_t)base + sizeof *h + a - 1) & ~(uintptr_t)(a - 1);
         if ((p & 4095) == 0 && a < 4096) p += a;
         if (a >= 4096 && zero) memset((void *)p, 0, n);
-        if (a >= 4096 && !pprof__heap_paged_add(p)) { /* the list is full: not sampled */
+        if (a >= 4096 && !pprof__heap_paged_add(p)) { /* the set is full: not sampled */
+            __atomic_add_fetch(&pprof__heap_paged_lost, 1, __ATOMIC_RELAXED);
             PPROF__A_FREE(base);
             base = (unsigned char *)PPROF__A_MEMALIGN(a, n);
             if (base && zero) memset(base, 0, n);
@@ -6185,9 +6187,8 @@ static inline __attribute__((always_inline)) void pprof__heap_free(void *p) {
     else PPROF__A_FREE(p);
 }
 
-/* The usable size of p: a sampled block's requested size; glibc's from its chunk size
-   word (no call: a static program has no malloc_usable_size beneath); else the
-   allocator's own answer (0 if it has none). */
+/* The usable size of p: a sampled block's requested size; else the allocator's own answer;
+   without one (a static program, or pprof_malloc's blocks), glibc's chunk size word. */
 PPROF__FN size_t pprof__heap_usable(void *p) {
     uint64_t w;
     pprof__hhdr *h;
@@ -6197,14 +6198,16 @@ PPROF__FN size_t pprof__heap_usable(void *p) {
 #endif
     if ((h = pprof__heap_hdr(p)) != NULL) return (size_t)h->size;
 #if PPROF__INTERPOSE
-    if (!PPROF__A_GLIBC()) return pprof__next.usable_ ? pprof__next.usable_(p) : 0;
+    if (pprof__next.usable_) return pprof__next.usable_(p);
+    if (!PPROF__A_GLIBC()) return 0;
 #endif
     w = pprof__heap_word(p);
     return (size_t)((w & ~(uint64_t)7) - ((w & 2) ? 16 : 8)); /* 2: IS_MMAPPED */
 }
 
-/* realloc as glibc: NULL allocates, size 0 frees and returns NULL; counts as a free of the
-   old block and an allocation of n at this call site. Over an allocator that cannot tell
+/* realloc: NULL allocates; size 0 frees and returns NULL (glibc's meaning, and a sampled
+   block's; another allocator's unsampled block gets that allocator's); counts as a free of
+   the old block and an allocation of n at this call site. Over an allocator that cannot tell
    a block's size, an unsampled block stays unsampled (realloc'd by it). */
 PPROF__FN PPROF__NOINLINE void *pprof__heap_realloc(void *p, size_t n, uintptr_t fpw) {
     pprof__hhdr *h;
@@ -6212,8 +6215,9 @@ PPROF__FN PPROF__NOINLINE void *pprof__heap_realloc(void *p, size_t n, uintptr_t
     int sample;
     void *q;
     if (!p) return pprof__heap_quick(n) ? PPROF__A_MALLOC(n) : pprof__heap_alloc(n, 0, fpw);
-    if (n == 0) { pprof__heap_free(p); return NULL; }
     h = pprof__heap_hdr(p);
+    if (n == 0 && (h || PPROF__A_GLIBC() || pprof__boot_has(p))) { pprof__heap_free(p); return NULL; }
+    if (n == 0) return PPROF__A_REALLOC(p, 0); /* (its allocator's meaning: mimalloc's is a block) */
     sample = pprof__heap_quick(n) ? 0 : pprof__heap_tick(n);
     if (!h && !pprof__boot_has(p) && (!sample || !(old = pprof__heap_usable(p))))
         return PPROF__A_REALLOC(p, n);
@@ -6230,6 +6234,11 @@ PPROF__FN PPROF__NOINLINE void *pprof__heap_realloc(void *p, size_t n, uintptr_t
    up, more than half the address space is EINVAL. */
 PPROF__FN PPROF__NOINLINE void *pprof__heap_memalign(size_t align, size_t n, uintptr_t fpw) {
     size_t a;
+    if (align <= 16 && PPROF__UNLIKELY(align > 8 && n < 16 && !PPROF__A_GLIBC())) {
+        if (pprof__heap_quick(n) || !pprof__heap_tick(n)) /* (others give tiny blocks 8 */
+            return PPROF__A_MEMALIGN(16, 16);                /* bytes of alignment) */
+        return pprof__heap_sampled(n, 16, 0, fpw);
+    }
     if (align <= 16) return pprof__heap_quick(n) ? PPROF__A_MALLOC(n) : pprof__heap_alloc(n, 0, fpw);
     if (align > SIZE_MAX / 2 + 1) { errno = EINVAL; return NULL; }
     for (a = 32; a < align; a <<= 1) {}
@@ -6816,7 +6825,7 @@ PPROF__FN void pprof__heap_encode(pprof__buf *pb, const pprof__hval *v, size_t n
     size_t rate = __atomic_load_n(&pprof__heap_rate, __ATOMIC_RELAXED), i, k = 0;
     pprof__smp *smp = (pprof__smp *)PPROF_MALLOC((n + 1) * sizeof *smp);
     pprof__spec sp;
-    char c[512];
+    char c[512], c2[160];
     if (!smp) { pb->oom = 1; return; }
     for (i = 0; i < n; i++) {
         pprof__smp *s = &smp[k];
@@ -6848,6 +6857,15 @@ PPROF__FN void pprof__heap_encode(pprof__buf *pb, const pprof__hval *v, size_t n
         sp.comment[1] = "heap sampling off: the process's malloc is not pprof.h's (another "
                         "allocator is preloaded before it: put libpprof.so first in LD_PRELOAD)";
 #endif
+    {
+        uint64_t lost = __atomic_load_n(&pprof__heap_paged_lost, __ATOMIC_RELAXED);
+        if (lost) {
+            snprintf(c2, sizeof c2, "%llu allocations aligned to 4096 or more not sampled: %d "
+                     "such sampled blocks live at once at most", (unsigned long long)lost,
+                     PPROF__HEAP_PAGED);
+            sp.comment[2] = c2;
+        }
+    }
     pprof__enc(pb, &sp, smp, k);
     PPROF_FREE(smp);
 }
@@ -7603,6 +7621,8 @@ static inline __attribute__((always_inline)) pprof__hhdr *pprof__heap_own(void *
 typedef void (*pprof__fv_p)(void *);
 typedef void (*pprof__fv_pz)(void *, size_t);
 typedef void (*pprof__fv_pzz)(void *, size_t, size_t);
+typedef void (*pprof__fv_pp)(void *, const void *);
+typedef void (*pprof__fv_pzp)(void *, size_t, const void *);
 typedef void (*pprof__fv_pi)(void *, int);
 typedef void (*pprof__fv_pzi)(void *, size_t, int);
 typedef size_t (*pprof__fz_p)(void *);
@@ -7694,30 +7714,137 @@ PPROF__FREE_LIKE(pprof__fv_p, tc_delete, (void *p), (p), PPROF__THROW)
 PPROF__FREE_LIKE(pprof__fv_p, tc_deletearray, (void *p), (p), PPROF__THROW)
 PPROF__FREE_LIKE(pprof__fv_pz, tc_delete_sized, (void *p, size_t n), (p, n), PPROF__THROW)
 PPROF__FREE_LIKE(pprof__fv_pz, tc_deletearray_sized, (void *p, size_t n), (p, n), PPROF__THROW)
+PPROF__FREE_LIKE(pprof__fv_pp, tc_delete_nothrow, (void *p, const void *t), (p, t), PPROF__THROW)
+PPROF__FREE_LIKE(pprof__fv_pp, tc_deletearray_nothrow, (void *p, const void *t), (p, t), PPROF__THROW)
+PPROF__FREE_LIKE(pprof__fv_pz, tc_delete_aligned, (void *p, size_t a), (p, a), PPROF__THROW)
+PPROF__FREE_LIKE(pprof__fv_pz, tc_deletearray_aligned, (void *p, size_t a), (p, a), PPROF__THROW)
+PPROF__FREE_LIKE(pprof__fv_pzz, tc_delete_sized_aligned, (void *p, size_t n, size_t a), (p, n, a), PPROF__THROW)
+PPROF__FREE_LIKE(pprof__fv_pzz, tc_deletearray_sized_aligned, (void *p, size_t n, size_t a), (p, n, a), PPROF__THROW)
+PPROF__FREE_LIKE(pprof__fv_pzp, tc_delete_aligned_nothrow, (void *p, size_t a, const void *t), (p, a, t), PPROF__THROW)
+PPROF__FREE_LIKE(pprof__fv_pzp, tc_deletearray_aligned_nothrow, (void *p, size_t a, const void *t), (p, a, t), PPROF__THROW)
+PPROF__SIZE_LIKE(pprof__fz_p, MallocExtension_GetAllocatedSize, (const void *p), ((void *)(uintptr_t)p), PPROF__THROW)
 PPROF__SIZE_LIKE(pprof__fz_p, tc_malloc_size, (void *p), (p), PPROF__THROW)
 #ifdef __cplusplus
 } /* extern "C" */
 #endif
-/* mi_realloc and tc_realloc: realloc's meaning */
+/* mi_realloc and tc_realloc: realloc's meaning, so realloc's sampling */
 #define PPROF__REALLOC_LIKE(name, throws) \
-    PPROF__WRAP void *name(void *p, size_t n) throws { \
+    PPROF__WRAP void *name(void *p, size_t n) throws { return pprof__heap_realloc(p, n, PPROF__FPW); }
+/* mimalloc's other reallocs: a sampled block moves to a new one from the same function
+   called with NULL (so with its heap, alignment and zeroing), then is freed (reallocf's
+   kind frees it on failure too); any other block goes on to it. (mi_heap_t is mimalloc's
+   name for struct mi_heap_s: the declarations agree with mimalloc.h's.) */
+struct mi_heap_s;
+#define PPROF__MOVE_LIKE(name, params, args, nullargs, nsize, free_on_fail) \
+    PPROF__WRAP void *name params PPROF__THROW { \
+        typedef void *(*fn_t) params; \
         static void *next_; \
         int boot; \
         pprof__hhdr *h = pprof__heap_own(p, &boot); \
-        void *f; \
+        void *f = pprof__next_fn(&next_, #name), *q; \
+        size_t n_; \
+        fn_t fn; \
+        if (!f) { errno = ENOMEM; return NULL; } \
+        memcpy(&fn, &f, sizeof fn); \
+        if (!h && !boot) return fn args; \
+        if (!(nsize)) n_ = SIZE_MAX; \
+        q = n_ == SIZE_MAX ? NULL : fn nullargs; \
+        if (!q && (free_on_fail) && h) pprof__heap_release(p, h); \
+        return q ? pprof__heap_move(p, h, boot, q, n_) : NULL; \
+    }
+#define PPROF__MUL(c, z) !__builtin_mul_overflow(c, z, &n_)
+#define PPROF__SET(x) (n_ = (x), 1)
+/* mi_expand: in place or not at all (never a sampled block beyond its size) */
+#define PPROF__EXPAND_LIKE(name) \
+    PPROF__WRAP void *name(void *p, size_t n) PPROF__THROW { \
+        static void *next_; \
+        int boot; \
+        pprof__hhdr *h = pprof__heap_own(p, &boot); \
+        void *f = pprof__next_fn(&next_, #name); \
         pprof__fp_pz fn; \
-        if (h || boot || !(f = pprof__next_fn(&next_, #name))) return pprof__heap_realloc(p, n, PPROF__FPW); \
+        if (h) return n <= h->size ? p : NULL; \
+        if (boot || !f) return NULL; \
         memcpy(&fn, &f, sizeof fn); \
         return fn(p, n); \
+    }
+/* reallocarr (NetBSD's, mimalloc's): the block through *pp, 0 or an errno */
+#define PPROF__REALLOCARR_LIKE(name) \
+    PPROF__WRAP int name(void *pp, size_t count, size_t size) PPROF__THROW { \
+        typedef int (*fn_t)(void *, size_t, size_t); \
+        static void *next_; \
+        int boot; \
+        void *p, *q, *f = pprof__next_fn(&next_, #name); \
+        pprof__hhdr *h; \
+        size_t n; \
+        fn_t fn; \
+        memcpy(&p, pp, sizeof p); \
+        h = pprof__heap_own(p, &boot); \
+        if (f && !h && !boot) { memcpy(&fn, &f, sizeof fn); return fn(pp, count, size); } \
+        if (__builtin_mul_overflow(count, size, &n)) return EOVERFLOW; \
+        q = pprof__heap_realloc(p, n, PPROF__FPW); \
+        if (!q && n) return ENOMEM; \
+        memcpy(pp, &q, sizeof q); \
+        return 0; \
     }
 #ifdef __cplusplus
 extern "C" {
 #endif
 PPROF__REALLOC_LIKE(mi_realloc, PPROF__THROW)
 PPROF__REALLOC_LIKE(tc_realloc, PPROF__THROW)
+PPROF__MOVE_LIKE(reallocf, (void *p, size_t n), (p, n), (NULL, n), PPROF__SET(n), 1)
+PPROF__MOVE_LIKE(mi_reallocf, (void *p, size_t n), (p, n), (NULL, n), PPROF__SET(n), 1)
+PPROF__MOVE_LIKE(mi_reallocn, (void *p, size_t c, size_t z), (p, c, z), (NULL, c, z), PPROF__MUL(c, z), 0)
+PPROF__MOVE_LIKE(mi_reallocarray, (void *p, size_t c, size_t z), (p, c, z), (NULL, c, z), PPROF__MUL(c, z), 0)
+PPROF__MOVE_LIKE(mi_rezalloc, (void *p, size_t n), (p, n), (NULL, n), PPROF__SET(n), 0)
+PPROF__MOVE_LIKE(mi_recalloc, (void *p, size_t c, size_t z), (p, c, z), (NULL, c, z), PPROF__MUL(c, z), 0)
+PPROF__MOVE_LIKE(mi_realloc_aligned, (void *p, size_t n, size_t a), (p, n, a), (NULL, n, a), PPROF__SET(n), 0)
+PPROF__MOVE_LIKE(mi_realloc_aligned_at, (void *p, size_t n, size_t a, size_t o), (p, n, a, o),
+                 (NULL, n, a, o), PPROF__SET(n), 0)
+PPROF__MOVE_LIKE(mi_rezalloc_aligned, (void *p, size_t n, size_t a), (p, n, a), (NULL, n, a), PPROF__SET(n), 0)
+PPROF__MOVE_LIKE(mi_rezalloc_aligned_at, (void *p, size_t n, size_t a, size_t o), (p, n, a, o),
+                 (NULL, n, a, o), PPROF__SET(n), 0)
+PPROF__MOVE_LIKE(mi_recalloc_aligned, (void *p, size_t c, size_t z, size_t a), (p, c, z, a),
+                 (NULL, c, z, a), PPROF__MUL(c, z), 0)
+PPROF__MOVE_LIKE(mi_recalloc_aligned_at, (void *p, size_t c, size_t z, size_t a, size_t o),
+                 (p, c, z, a, o), (NULL, c, z, a, o), PPROF__MUL(c, z), 0)
+PPROF__MOVE_LIKE(mi_aligned_recalloc, (void *p, size_t c, size_t z, size_t a), (p, c, z, a),
+                 (NULL, c, z, a), PPROF__MUL(c, z), 0)
+PPROF__MOVE_LIKE(mi_aligned_offset_recalloc, (void *p, size_t c, size_t z, size_t a, size_t o),
+                 (p, c, z, a, o), (NULL, c, z, a, o), PPROF__MUL(c, z), 0)
+PPROF__MOVE_LIKE(mi_heap_realloc, (struct mi_heap_s *heap, void *p, size_t n), (heap, p, n), (heap, NULL, n),
+                 PPROF__SET(n), 0)
+PPROF__MOVE_LIKE(mi_heap_reallocf, (struct mi_heap_s *heap, void *p, size_t n), (heap, p, n), (heap, NULL, n),
+                 PPROF__SET(n), 1)
+PPROF__MOVE_LIKE(mi_heap_reallocn, (struct mi_heap_s *heap, void *p, size_t c, size_t z), (heap, p, c, z),
+                 (heap, NULL, c, z), PPROF__MUL(c, z), 0)
+PPROF__MOVE_LIKE(mi_heap_rezalloc, (struct mi_heap_s *heap, void *p, size_t n), (heap, p, n), (heap, NULL, n),
+                 PPROF__SET(n), 0)
+PPROF__MOVE_LIKE(mi_heap_recalloc, (struct mi_heap_s *heap, void *p, size_t c, size_t z), (heap, p, c, z),
+                 (heap, NULL, c, z), PPROF__MUL(c, z), 0)
+PPROF__MOVE_LIKE(mi_heap_realloc_aligned, (struct mi_heap_s *heap, void *p, size_t n, size_t a), (heap, p, n, a),
+                 (heap, NULL, n, a), PPROF__SET(n), 0)
+PPROF__MOVE_LIKE(mi_heap_realloc_aligned_at, (struct mi_heap_s *heap, void *p, size_t n, size_t a, size_t o),
+                 (heap, p, n, a, o), (heap, NULL, n, a, o), PPROF__SET(n), 0)
+PPROF__MOVE_LIKE(mi_heap_rezalloc_aligned, (struct mi_heap_s *heap, void *p, size_t n, size_t a), (heap, p, n, a),
+                 (heap, NULL, n, a), PPROF__SET(n), 0)
+PPROF__MOVE_LIKE(mi_heap_rezalloc_aligned_at, (struct mi_heap_s *heap, void *p, size_t n, size_t a, size_t o),
+                 (heap, p, n, a, o), (heap, NULL, n, a, o), PPROF__SET(n), 0)
+PPROF__MOVE_LIKE(mi_heap_recalloc_aligned, (struct mi_heap_s *heap, void *p, size_t c, size_t z, size_t a),
+                 (heap, p, c, z, a), (heap, NULL, c, z, a), PPROF__MUL(c, z), 0)
+PPROF__MOVE_LIKE(mi_heap_recalloc_aligned_at, (struct mi_heap_s *heap, void *p, size_t c, size_t z, size_t a, size_t o),
+                 (heap, p, c, z, a, o), (heap, NULL, c, z, a, o), PPROF__MUL(c, z), 0)
+PPROF__EXPAND_LIKE(mi_expand)
+PPROF__EXPAND_LIKE(mi__expand)
+PPROF__REALLOCARR_LIKE(reallocarr)
+PPROF__REALLOCARR_LIKE(mi_reallocarr)
 #ifdef __cplusplus
 } /* extern "C" */
 #endif
+#undef PPROF__MOVE_LIKE
+#undef PPROF__MUL
+#undef PPROF__SET
+#undef PPROF__EXPAND_LIKE
+#undef PPROF__REALLOCARR_LIKE
 #undef PPROF__FREE_LIKE
 #undef PPROF__SIZE_LIKE
 #undef PPROF__REALLOC_LIKE

@@ -16,7 +16,7 @@
 #endif
 
 enum { NSMALL = 1500000, NMIX = 1500000, NCALLOC = 100000, NREALLOC = 20000, NALIGN = 20000,
-       NPAGE = 2000, NDUP = 50000, NSIZED = 100000 };
+       NPAGE = 2000, NDUP = 50000, NSIZED = 100000, NOWN = 20000 };
 #define TRUTH_LIVE (NSMALL / 8 + NMIX / 8 + NCALLOC / 2 + NREALLOC / 2 + NALIGN + NPAGE / 2 + NDUP / 2)
 #include "truth.h"
 
@@ -83,6 +83,15 @@ __attribute__((noinline)) static void site_aligned(truth *tp) {
         if (posix_memalign(&p, a, 1000) != 0 || ((uintptr_t)p & (a - 1))) abort();
         count(&t, 1000, i % 2 == 0);
         if (i % 2 == 0) hold(p, 1000); else free(p);
+        {   /* alignment 16 for a tiny block (other allocators give such blocks 8) */
+            void *r = NULL;
+            if (posix_memalign(&r, 16, 8) != 0 || ((uintptr_t)r & 15)) {
+                printf("posix_memalign(16, 8) = %p\n", r);
+                exit(1);
+            }
+            free(r);
+            count(&t, 8, 0);
+        }
         q = memalign(256, 300);
         if ((uintptr_t)q & 255) abort();
         count(&t, 300, i % 2 == 1);
@@ -145,10 +154,46 @@ __attribute__((noinline)) static void site_sized(truth *tp, const char **howp) {
     *howp = how;
 }
 
+/* blocks from malloc passed to the allocator's own reallocs (jemalloc's rallocx, mimalloc's
+   mi_reallocf, mi_recalloc and mi_expand, tcmalloc's tc_realloc), then freed by its own frees:
+   their contents kept (a recalloc zeroes the tail only of a calloc's block); in the profile, each is the malloc that made
+   it, and tc_realloc's (realloc's meaning) also its new block; jemalloc's and mimalloc's own
+   calls are not sampled */
+static void *(*f_rallocx)(void *, size_t, int);
+static void *(*f_mi_reallocf)(void *, size_t);
+static void *(*f_mi_recalloc)(void *, size_t, size_t);
+static void *(*f_mi_expand)(void *, size_t);
+static void *(*f_tc_realloc)(void *, size_t);
+static void (*f_tc_delete_sized_aligned)(void *, size_t, size_t);
+__attribute__((noinline)) static void site_own(truth *tp) {
+    truth t = {0};
+    int i;
+    size_t k;
+    for (i = 0; i < NOWN; i++) {
+        size_t n = 100 + (size_t)(i % 50), m = 2 * n;
+        unsigned char *p = (unsigned char *)malloc(n), *q = p;
+        memset(p, i & 255, n);
+        count(&t, n, 0);
+        if (strcmp(allocator, "jemalloc") == 0) q = (unsigned char *)f_rallocx(p, m, 0);
+        else if (strcmp(allocator, "tcmalloc") == 0) q = (unsigned char *)f_tc_realloc(p, m), count(&t, m, 0);
+        else if (strcmp(allocator, "mimalloc") == 0) {
+            if (f_mi_expand(p, n / 2) != p) { printf("mi_expand to a smaller size moved the block\n"); exit(1); }
+            q = (unsigned char *)(i % 2 ? f_mi_reallocf(p, m) : f_mi_recalloc(p, m, 1));
+        } else q = (unsigned char *)realloc(p, m), count(&t, m, 0);
+        for (k = 0; k < n; k++)
+            if (q[k] != (i & 255)) { printf("%s realloc lost byte %zu\n", allocator, k); exit(1); }
+        memset(q, 1, m);
+        if (strcmp(allocator, "tcmalloc") == 0 && i % 2) f_tc_delete_sized_aligned(q, m, 16);
+        else free(q);
+    }
+    *tp = t;
+}
+
 int main(void) {
-    static const char *const names[8] = {"site_small", "site_mixed", "site_calloc", "site_realloc",
-                                          "site_aligned", "site_page", "site_strdup", "site_sized"};
-    truth t[8];
+    static const char *const names[9] = {"site_small", "site_mixed", "site_calloc", "site_realloc",
+                                          "site_aligned", "site_page", "site_strdup", "site_sized",
+                                          "site_own"};
+    truth t[9];
     const char *how;
     int i;
     truth_start();
@@ -158,6 +203,12 @@ int main(void) {
     f_sallocx = (size_t (*)(const void *, int))fn("sallocx");
     f_mi_usable = (size_t (*)(const void *))fn("mi_usable_size");
     f_tc_size = (size_t (*)(void *))fn("tc_malloc_size");
+    f_rallocx = (void *(*)(void *, size_t, int))fn("rallocx");
+    f_mi_reallocf = (void *(*)(void *, size_t))fn("mi_reallocf");
+    f_mi_recalloc = (void *(*)(void *, size_t, size_t))fn("mi_recalloc");
+    f_mi_expand = (void *(*)(void *, size_t))fn("mi_expand");
+    f_tc_realloc = (void *(*)(void *, size_t))fn("tc_realloc");
+    f_tc_delete_sized_aligned = (void (*)(void *, size_t, size_t))fn("tc_delete_sized_aligned");
     site_small(&t[0]);
     site_mixed(&t[1]);
     site_calloc(&t[2]);
@@ -166,7 +217,8 @@ int main(void) {
     site_page(&t[5]);
     site_strdup(&t[6]);
     site_sized(&t[7], &how);
-    for (i = 0; i < 8; i++) report(names[i], &t[i]);
+    site_own(&t[8]);
+    for (i = 0; i < 9; i++) report(names[i], &t[i]);
     printf("sized free: %s\n", how);
     truth_owned();
     return truth_end();
