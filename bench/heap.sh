@@ -6,7 +6,7 @@
 # every allocator alternate in each of 7 rounds; medians and their ratios to (a). Then the
 # anchors that are installed (tcmalloc and jemalloc sampling, heaptrack, gperftools'
 # HEAPPROFILE) on the same workload, to their allocator alone. ns per pair is wall time per
-# malloc+free pair on each thread.
+# malloc+free pair on each thread, after an untimed warm-up (heap.c: one-time costs out).
 set -eu
 cd "$(dirname "$0")/.."
 B=build
