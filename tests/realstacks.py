@@ -187,11 +187,15 @@ def run_once(label, cmd, hz, perf_hz, check, libs_only, last):
     tmp = tempfile.mkdtemp(prefix="pprof-real-")
     prof, pdata = os.path.join(tmp, "cpu.pb.gz"), os.path.join(tmp, "perf.data")
     # the variables go to the program alone (perf would profile itself with them)
-    r = subprocess.run(["perf", "record", "-q", "-e", "cpu-clock", "-F", str(perf_hz),
+    # no build-id cache (-N), and any lookup in one of its own: with the ~/.debug that
+    # earlier perf runs on this machine had left, perf stopped every stack of the C++
+    # program at libstdc++'s thread start (0% of its stacks whole, reproducibly)
+    penv = dict(os.environ, PERF_BUILDID_DIR=os.path.join(tmp, "buildid"))
+    r = subprocess.run(["perf", "record", "-q", "-N", "-e", "cpu-clock", "-F", str(perf_hz),
                         "--call-graph", "dwarf,32768", "-o", pdata, "--", "env",
                         "LD_PRELOAD=" + os.path.abspath(LIBPPROF), "PPROF_CPU=" + prof,
                         "PPROF_CPU_HZ=%d" % hz] + cmd,
-                       stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+                       stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=penv)
     if not os.path.exists(pdata) or not os.path.exists(prof):
         say(check, "SKIP", label + "_stacks", "perf record failed here: %s" % r.stderr.strip()[-200:])
         shutil.rmtree(tmp, True)
@@ -199,7 +203,7 @@ def run_once(label, cmd, hz, perf_hz, check, libs_only, last):
     S = Symbols()
     # perf: user-space frames of the program's own threads, as (file, object address)
     ps = subprocess.run(["perf", "script", "--no-inline", "-i", pdata, "-F", "comm,ip,dso"],
-                        capture_output=True, text=True).stdout
+                        capture_output=True, text=True, env=penv).stdout
     perf_samples, cur = [], None
     for line in ps.splitlines():
         if not line.strip():
