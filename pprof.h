@@ -513,17 +513,23 @@ static inline int pprof_set_unwind(int mode) { (void)mode; return 0; }
 /* ======================================================================================== */
 #if defined(PPROF_IMPLEMENTATION) && !defined(PPROF_DISABLE) && !defined(PPROF__IMPL_INCLUDED)
 #define PPROF__IMPL_INCLUDED
-/* Contents. Sections marked * hold code the signal handler reaches ("sigsafe:" functions).
-     >>config  tunables and their checks        >>os    platform, atomics, clocks, registers
-     >>mem     the profiler's own memory        *>>sig  timers' signal handler and its state
-     *>>unw    stack walk: unwind rules, frame  *>>ring handler-to-drain sample queue
+/* Contents, in file order. Sections marked * hold code the signal handler reaches
+   ("sigsafe:" functions).
+     >>config  tunables and their checks        >>os     platform, atomics, clocks, locks
+     >>mem     the profiler's own memory        >>labels a thread's labels as one number
+     *>>sig    timers' signal handler, state    *>>maps  region snapshots: the lookup half
+     *>>unw    stack walk: unwind rules, frame  *>>ring  handler-to-drain sample queue
                records, checks within bounds
-     >>maps    /proc/self/maps, region snapshots (the lookup half is *)
-     >>agg     stacks aggregated by the drain   >>sym   ELF symbol tables, names
+     >>maps    /proc/self/maps, the snapshots   >>agg    stacks aggregated by the drain
+     >>pb      profile.proto encoder            >>gz     gzip: zlib or stored blocks
+     >>flame   folded stacks, flame graph page  >>sym    ELF symbol tables, names
      >>cfi     unwind tables from .eh_frame, the snapshot publisher, stacks outside handlers
-     >>pb      profile.proto encoder            >>gz    gzip: zlib or stored blocks
-     >>flame   folded stacks, flame graph page (from an encoded profile.proto)
-     >>cpu     timers, drain thread, profile    >>api   results, version                    */
+     >>cpu     timers, drain thread, the shared profile encoder, the CPU profile
+     >>heap    sampled allocations: the allocator beneath, sampled blocks, records
+     >>sync    block, mutex, threadcreate; the heap and sync profiles and their texts
+     >>dump    thread dumps; named profiles; the malloc and operator new wrappers
+     >>http    the /debug/pprof/ listener       >>fork   the one fork handler
+     >>api     the public functions             */
 
 // =========================================================================================
 // >>config
@@ -7993,8 +7999,9 @@ PPROF__WRAP void operator delete[](void *p, std::align_val_t, const std::nothrow
 #endif
 
 // =========================================================================================
-// >>http: the /debug/pprof/ listener. One thread blocks in accept(); each connection gets
-// a thread of its own (at most PPROF_HTTP_MAX_CONN; the excess gets 503 at once), so a
+// >>http: the /debug/pprof/ listener. One thread polls the listening socket and the
+// connections still sending their request (at most PPROF_HTTP_MAX_PENDING); a whole request
+// gets a thread of its own (at most PPROF_HTTP_MAX_CONN; the excess gets 503 at once), so a
 // 30-second CPU profile never delays another request. Every size and wait a client
 // controls is bounded: request line (414), headers (431), body (413), reads (408).
 // =========================================================================================
