@@ -6027,12 +6027,15 @@ PPROF__FN void pprof__heap_count(pprof__hrec *r, uint64_t n, double w, int is_fr
     if (wb > n) __atomic_add_fetch(is_free ? &r->wfree_bytes : &r->walloc_bytes, wb - n, __ATOMIC_RELAXED);
 }
 
+/* The header of p, which carries the tag, if its check holds too, else NULL. */
+static inline __attribute__((always_inline)) pprof__hhdr *pprof__heap_hdr_at(void *p) {
+    pprof__hhdr *h = (pprof__hhdr *)(uintptr_t)((uintptr_t)p - sizeof *h);
+    return h->check == pprof__heap_check((uintptr_t)p, h) ? h : NULL;
+}
 /* The header of p if p is a sampled block, else NULL. */
 static inline __attribute__((always_inline)) pprof__hhdr *pprof__heap_hdr(void *p) {
-    pprof__hhdr *h;
     if (PPROF__LIKELY(!pprof__heap_tagged(p)) || pprof__boot_has(p)) return NULL;
-    h = (pprof__hhdr *)(uintptr_t)((uintptr_t)p - sizeof *h);
-    return h->check == pprof__heap_check((uintptr_t)p, h) ? h : NULL;
+    return pprof__heap_hdr_at(p);
 }
 
 /* This thread's own stack above sp, into *hi (frames lie below it): 1 if sp is on it.
@@ -6181,8 +6184,8 @@ PPROF__FN PPROF__NOINLINE void pprof__heap_release(void *p, pprof__hhdr *h) {
     if (((uintptr_t)p & 4095) == 0) pprof__heap_paged_has((uintptr_t)p, 1);
     PPROF__A_FREE((unsigned char *)p - h->off);
 }
-PPROF__FN PPROF__NOINLINE void pprof__heap_free_sampled(void *p) {
-    pprof__hhdr *h = pprof__heap_hdr(p);
+PPROF__FN PPROF__NOINLINE void pprof__heap_free_sampled(void *p) { /* p: tagged */
+    pprof__hhdr *h = pprof__heap_hdr_at(p);
     if (!h) { PPROF__A_FREE(p); return; } /* not a block of ours: its allocator judges it */
     pprof__heap_release(p, h);
 }
@@ -6225,9 +6228,9 @@ PPROF__FN PPROF__NOINLINE void *pprof__heap_realloc(void *p, size_t n, uintptr_t
     if (n == 0 && (h || PPROF__A_GLIBC() || pprof__boot_has(p))) { pprof__heap_free(p); return NULL; }
     if (n == 0) return PPROF__A_REALLOC(p, 0); /* (its allocator's meaning: mimalloc's is a block) */
     sample = pprof__heap_quick(n) ? 0 : pprof__heap_tick(n);
-    if (!h && !pprof__boot_has(p) && (!sample || !(old = pprof__heap_usable(p))))
-        return PPROF__A_REALLOC(p, n);
-    old = h ? (size_t)h->size : pprof__heap_usable(p);
+    if (!h && !sample && !pprof__boot_has(p)) return PPROF__A_REALLOC(p, n);
+    old = pprof__heap_usable(p); /* (a sampled block's size, the arena's, the allocator's) */
+    if (!old && !h && !pprof__boot_has(p)) return PPROF__A_REALLOC(p, n); /* it cannot tell */
     q = sample ? pprof__heap_sampled(n, 16, 0, fpw) : PPROF__A_MALLOC(n);
     if (!q) return NULL;
     memcpy(q, p, old < n ? old : n);
@@ -7622,7 +7625,7 @@ PPROF__FN void *pprof__next_fn(void **slot, const char *name) {
 /* The sampled block's header if p is one (boot arena blocks: *boot set). */
 static inline __attribute__((always_inline)) pprof__hhdr *pprof__heap_own(void *p, int *boot) {
     *boot = pprof__boot_has(p);
-    return !*boot && PPROF__UNLIKELY(pprof__heap_tagged(p)) ? pprof__heap_hdr(p) : NULL;
+    return !*boot && PPROF__UNLIKELY(pprof__heap_tagged(p)) ? pprof__heap_hdr_at(p) : NULL;
 }
 typedef void (*pprof__fv_p)(void *);
 typedef void (*pprof__fv_pz)(void *, size_t);
