@@ -513,23 +513,41 @@ static inline int pprof_set_unwind(int mode) { (void)mode; return 0; }
 /* ======================================================================================== */
 #if defined(PPROF_IMPLEMENTATION) && !defined(PPROF_DISABLE) && !defined(PPROF__IMPL_INCLUDED)
 #define PPROF__IMPL_INCLUDED
-/* Contents, in file order. Sections marked * hold code the signal handler reaches
-   ("sigsafe:" functions).
-     >>config  tunables and their checks        >>os     platform, atomics, clocks, locks
-     >>mem     the profiler's own memory        >>labels a thread's labels as one number
-     *>>sig    timers' signal handler, state    *>>maps  region snapshots: the lookup half
-     *>>unw    stack walk: unwind rules, frame  *>>ring  handler-to-drain sample queue
-               records, checks within bounds
-     >>maps    /proc/self/maps, the snapshots   >>agg    stacks aggregated by the drain
-     >>pb      profile.proto encoder            >>gz     gzip: zlib or stored blocks
-     >>flame   folded stacks, flame graph page  >>sym    ELF symbol tables, names
-     >>cfi     unwind tables from .eh_frame, the snapshot publisher, stacks outside handlers
-     >>cpu     timers, drain thread, the shared profile encoder, the CPU profile
-     >>heap    sampled allocations: the allocator beneath, sampled blocks, records
-     >>sync    block, mutex, threadcreate; the heap and sync profiles and their texts
-     >>dump    thread dumps; named profiles; the malloc and operator new wrappers
-     >>http    the /debug/pprof/ listener       >>fork   the one fork handler
-     >>api     the public functions             */
+/* Contents, in file order (tools/lint.sh checks this table against the banners). Sections
+   marked * hold code the signal handler reaches ("sigsafe:" functions). The order is that
+   of the data: the handler's zone, then what turns its samples into profiles, then each
+   kind of profile, then the writers and the ways out. Two places differ from a pure
+   pipeline: >>text comes before >>dump, whose thread list prints with it, and >>page
+   before >>flame, which wraps it around the data.
+     >>config   tunables and their checks
+     >>os       platform macros, clocks, futex waits, threads, fds, locks and the lock order
+     >>mem      the profiler's own allocator, growable arrays, the byte buffer, mapped pages
+     >>labels   a thread's labels as one interned number
+    *>>sig      the state the handler shares with the drain thread; rules of sigsafe code
+    *>>snap     the published region snapshot and its lookup
+    *>>unw      the stack walk: unwind rules, frame records, every read within bounds
+    *>>ring     the handler-to-drain sample queue
+    *>>handler  the signal handler: samples, dump stacks, the program's view of the signal
+     >>maps     /proc/self/maps parsed; mappings compared
+     >>agg      stacks aggregated by the drain thread
+     >>pb       profile.proto encoding: varints, messages, the string table
+     >>gz       gzip: zlib, or stored deflate blocks
+     >>sym      ELF symbol tables, build ids, names for addresses
+     >>cfi      unwind tables from .eh_frame; the snapshot publisher; stacks outside handlers
+     >>prof     the encoder every profile kind shares: samples + spec -> profile.proto
+     >>cpu      per-thread timers, the drain thread, the CPU profile and /trace's timeline
+     >>heap     sampled allocations: the allocator beneath, sampled blocks, records, the
+                malloc and operator new wrappers, the heap profile
+     >>sync     block, mutex and threadcreate events; pthread wrappers; their profiles
+     >>sigwrap  the program's sigaction and signal calls (PPROF_WRAP_SIGNAL)
+     >>text     Go's legacy debug=1 text of heap, block, mutex, threadcreate
+     >>dump     thread dumps: the goroutine profile and its thread lists
+     >>page     the flame graph page's HTML, CSS and script
+     >>flame    folded stacks and the flame graph page from any profile
+     >>named    profiles by name and format, for the API and the endpoints
+     >>http     the /debug/pprof/ listener: poll loop, parser, routes
+     >>fork     the one fork handler; the lock order checked (PPROF_DEBUG_LOCKS)
+     >>api      the public functions                                                     */
 
 // =========================================================================================
 // >>config
@@ -961,6 +979,50 @@ PPROF__FN char *pprof__mem_strdup(const char *str) {
     return p;
 }
 
+typedef struct pprof__buf {
+    unsigned char *p;
+    size_t len, cap;
+    int oom;
+    int depth;
+    size_t open[8];
+} pprof__buf;
+
+PPROF__FN void pprof__pb_raw(pprof__buf *b, const void *d, size_t n) {
+    if (b->oom || pprof__mem_grow((void **)&b->p, &b->cap, b->len + n, 1) != 0) {
+        b->oom = 1;
+        return;
+    }
+    if (n) memcpy(b->p + b->len, d, n);
+    b->len += n;
+}
+
+#if PPROF__SUPPORTED
+/* Zeroed pages straight from the kernel, for buffers the handler touches. */
+PPROF__FN void *pprof__mem_map(size_t n) {
+    void *p = mmap(NULL, n, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    return p == MAP_FAILED ? NULL : p;
+}
+
+PPROF__FN char *pprof__os_read_file(const char *path, size_t *len_out) {
+    size_t len = 0, cap = 0;
+    char *buf = NULL;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return NULL;
+    for (;;) {
+        ssize_t r;
+        if (pprof__mem_grow((void **)&buf, &cap, len + 4097, 1) != 0) break;
+        r = read(fd, buf + len, cap - len - 1);
+        if (r < 0 && errno == EINTR) continue;
+        if (r <= 0) break;
+        len += (size_t)r;
+    }
+    close(fd);
+    if (buf) buf[len] = 0;
+    if (len_out) *len_out = len;
+    return buf;
+}
+#endif
+
 // =========================================================================================
 // >>labels: a thread's labels (pprof_label_push/pop) as one number, the id of an interned
 // set, in initial-exec TLS: the signal handler and the recorders copy the number, nothing
@@ -1051,34 +1113,9 @@ PPROF__FN int pprof__lbl_pairs(uint32_t id, const char **k, const char **v) {
 }
 
 #if PPROF__SUPPORTED
-/* Zeroed pages straight from the kernel, for buffers the handler touches. */
-PPROF__FN void *pprof__mem_map(size_t n) {
-    void *p = mmap(NULL, n, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    return p == MAP_FAILED ? NULL : p;
-}
-
-PPROF__FN char *pprof__os_read_file(const char *path, size_t *len_out) {
-    size_t len = 0, cap = 0;
-    char *buf = NULL;
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return NULL;
-    for (;;) {
-        ssize_t r;
-        if (pprof__mem_grow((void **)&buf, &cap, len + 4097, 1) != 0) break;
-        r = read(fd, buf + len, cap - len - 1);
-        if (r < 0 && errno == EINTR) continue;
-        if (r <= 0) break;
-        len += (size_t)r;
-    }
-    close(fd);
-    if (buf) buf[len] = 0;
-    if (len_out) *len_out = len;
-    return buf;
-}
-
 // =========================================================================================
-// >>sig: the handler and the state it shares with the drain thread.
-// RULES for sigsafe code (>>sig, >>unw, the writer half of >>ring, the lookup in >>maps):
+// >>sig: the state the signal handler shares with the drain thread and with thread dumps.
+// RULES for sigsafe code (>>sig, >>snap, >>unw, the writer half of >>ring, >>handler):
 //  1. No malloc/free, stdio, locks, or calls into user code.
 //  2. Only memory mapped before the timers were armed; share it via __atomic builtins.
 //  3. Save errno on entry, restore it on exit.
@@ -1164,134 +1201,9 @@ static struct pprof__dump_state {
     pprof__dslot *slot;
     size_t n;
 } pprof__dump;
-PPROF__FN void pprof__dump_here(const void *uc);
-
-PPROF__FN void pprof__ring_push(uint64_t weight, const void *uc);
-
-/* The program's view of a signal pprof.h handles (PPROF_SIGNAL; SIGPROF too where the
-   setitimer fallback runs): the disposition sigaction would report had pprof.h never
-   installed its handler. It starts as what the handler replaced (SIG_DFL or SIG_IGN);
-   with PPROF_WRAP_SIGNAL (libpprof.so) the program's sigaction and signal on the signal
-   change it instead of the real one. A signal pprof.h did not send (kill, sigqueue, a
-   timer of the program's) gets that disposition from the handler: ignored, the default
-   action, or the program's handler as the kernel would call it; so the program sees the
-   signals it would have seen without pprof.h, and never a sampling timer's. A sequence
-   count (odd while written) lets handlers read it while any thread, or a handler, writes. */
-typedef struct pprof__sigview {
-    int signo;           /* atomic: 0 while unused */
-    unsigned seq;        /* atomic */
-    struct sigaction sa;
-    int kind;            /* 0 the profiling signal; 1 an exit catcher (pprof__sig_catch) */
-    struct sigaction mine; /* kind 1: the catcher, live while the program's view is SIG_DFL */
-} pprof__sigview;
-static pprof__sigview pprof__sigv[5];
-
-// sigsafe: sig's view, or NULL when pprof.h never installed its handler for sig.
-PPROF__FN pprof__sigview *pprof__sig_view(int sig) {
-    int i;
-    for (i = 0; i < 5; i++)
-        if (sig > 0 && __atomic_load_n(&pprof__sigv[i].signo, __ATOMIC_ACQUIRE) == sig)
-            return &pprof__sigv[i];
-    return NULL;
-}
-// sigsafe: a consistent copy of v's disposition (SIG_DFL if writers never let go).
-PPROF__FN PPROF__NO_SANITIZE void pprof__sig_view_get(pprof__sigview *v, struct sigaction *out) {
-    int tries;
-    for (tries = 0; tries < 100000; tries++) {
-        unsigned s0 = __atomic_load_n(&v->seq, __ATOMIC_ACQUIRE);
-        if (s0 & 1) continue;
-        memcpy(out, &v->sa, sizeof *out);
-        __atomic_thread_fence(__ATOMIC_ACQUIRE);
-        if (__atomic_load_n(&v->seq, __ATOMIC_RELAXED) == s0) return;
-    }
-    memset(out, 0, sizeof *out);
-    out->sa_handler = SIG_DFL;
-}
-// sigsafe: sets v's disposition. Writers take turns by the odd count; one that waited
-// too long (a handler interrupted a writer of its own thread) writes anyway.
-PPROF__FN PPROF__NO_SANITIZE void pprof__sig_view_put(pprof__sigview *v, const struct sigaction *in) {
-    unsigned s0 = __atomic_load_n(&v->seq, __ATOMIC_RELAXED);
-    int tries = 0;
-    while (((s0 & 1) || !__atomic_compare_exchange_n(&v->seq, &s0, s0 + 1, 0, __ATOMIC_ACQUIRE,
-                                                     __ATOMIC_RELAXED)) && ++tries < 1000000)
-        s0 = __atomic_load_n(&v->seq, __ATOMIC_RELAXED);
-    if (tries >= 1000000) __atomic_store_n(&v->seq, (s0 | 1u), __ATOMIC_RELAXED);
-    __atomic_thread_fence(__ATOMIC_RELEASE);
-    memcpy(&v->sa, in, sizeof *in);
-    __atomic_store_n(&v->seq, (__atomic_load_n(&v->seq, __ATOMIC_RELAXED) | 1u) + 1, __ATOMIC_RELEASE);
-}
-
-// sigsafe: signal sig, which pprof.h did not send, as the program's view says (see above).
-PPROF__FN void pprof__sig_foreign(int sig, siginfo_t *si, void *uc) {
-    pprof__sigview *v = pprof__sig_view(sig);
-    struct sigaction sa;
-    sigset_t old;
-    if (!v || v->kind != 0) return;
-    pprof__sig_view_get(v, &sa);
-    if (!(sa.sa_flags & SA_SIGINFO) && sa.sa_handler == SIG_IGN) return;
-    if (!(sa.sa_flags & SA_SIGINFO) && sa.sa_handler == SIG_DFL) {
-        /* the default action of SIGPROF and of a real-time signal: the process ends. The
-           real disposition becomes SIG_DFL and the signal, blocked in this handler, is
-           sent again: delivered as this handler returns */
-        struct { void *h; unsigned long flags; void *restorer; uint64_t mask; } k;
-        memset(&k, 0, sizeof k);
-        syscall(SYS_rt_sigaction, (long)sig, &k, NULL, 8L);
-        syscall(SYS_tgkill, (long)getpid(), (long)pprof__os_gettid(), (long)sig);
-        return;
-    }
-    if ((unsigned)sa.sa_flags & (unsigned)SA_RESETHAND) { /* one-shot: the view is SIG_DFL now */
-        struct sigaction d;
-        memset(&d, 0, sizeof d);
-        d.sa_handler = SIG_DFL;
-        pprof__sig_view_put(v, &d);
-    }
-    pthread_sigmask(SIG_BLOCK, &sa.sa_mask, &old);
-    if (sa.sa_flags & SA_SIGINFO) sa.sa_sigaction(sig, si, uc);
-    else sa.sa_handler(sig);
-    pthread_sigmask(SIG_SETMASK, &old, NULL);
-}
-
-#define PPROF__TIMER_TAG 0x70707266u /* the high half of each CPU timer's sigev_value */
-
-// sigsafe: the profiling signal's entry point.
-PPROF__FN void pprof__sig_handler(int sig, siginfo_t *si, void *uc) {
-    int saved_errno = errno, foreign = 0;
-    PPROF__ADD(&pprof__sig.inflight, 1);
-    if (__atomic_load_n(&pprof__dump.active, __ATOMIC_SEQ_CST))
-        pprof__dump_here(uc); /* a dump asked this thread (its tgkill may have merged with a
-                                 pending timer signal: answer whatever the si_code) */
-    if (si->si_code == SI_TKILL &&
-        si->si_pid == __atomic_load_n(&pprof__dump.pid, __ATOMIC_RELAXED)) {
-        /* the dump's own signal: no CPU sample */
-    } else if (si->si_code == SI_TIMER && (uint64_t)(uintptr_t)si->si_value.sival_ptr >> 32 ==
-                                              PPROF__TIMER_TAG) { /* this thread's CPU timer (a
-                                              timer of the program's is the program's) */
-        uint32_t gen = (uint32_t)PPROF__LOAD(&pprof__sig.gen);
-        if (__atomic_load_n(&pprof__sig.active, __ATOMIC_SEQ_CST) &&
-            (uint32_t)(uintptr_t)si->si_value.sival_ptr == gen) {
-            long ov = (long)si->si_overrun;      /* expirations the kernel tick swallowed */
-            if (ov < 0) ov = 0;
-            if (ov > 1000000) ov = 1000000;
-            pprof__ring_push(1 + (uint64_t)ov, uc);
-        }
-    } else if (si->si_code == SI_KERNEL && sig == SIGPROF &&
-               PPROF__LOAD(&pprof__sig.itimer_only)) { /* setitimer, only as the fallback */
-        if (__atomic_load_n(&pprof__sig.active, __ATOMIC_SEQ_CST)) pprof__ring_push(1, uc);
-    } else if (PPROF__LOAD(&pprof__sig.accept_user)) { /* tests and bench: kill/tgkill */
-        if (__atomic_load_n(&pprof__sig.active, __ATOMIC_SEQ_CST)) pprof__ring_push(1, uc);
-    } else {
-        foreign = 1;
-    }
-    PPROF__ADD(&pprof__sig.inflight, -1);
-    errno = saved_errno;
-    if (foreign) { /* after leaving: the program's handler may never return (siglongjmp) */
-        pprof__sig_foreign(sig, si, uc);
-        errno = saved_errno;
-    }
-}
 
 // =========================================================================================
-// >>maps (lookup half): binary search in a published snapshot.
+// >>snap: the region snapshot the handler reads: binary search in the published copy.
 // A handler takes the published copy by raising its reader count and checking it is still
 // published; the drain thread rewrites a copy only once it is unpublished and unread.
 // =========================================================================================
@@ -1958,24 +1870,6 @@ PPROF__FN int pprof__unw_context(const void *uc, pprof__uwalk *w, uintptr_t *out
     return n;
 }
 
-// sigsafe: a thread dump's request: this thread's stack into its slot.
-PPROF__FN void pprof__dump_here(const void *uc) {
-    int tid = pprof__os_gettid();
-    pprof__dslot *s = pprof__dump.slot;
-    size_t i, n = pprof__dump.n;
-    for (i = 0; i < n; i++)
-        if (s[i].tid == tid) {
-            int asked = 1; /* 1 -> 4: this handler writes the slot, nobody else */
-            if (__atomic_compare_exchange_n(&s[i].state, &asked, 4, 0, __ATOMIC_ACQUIRE,
-                                            __ATOMIC_RELAXED)) {
-                pprof__uwalk w;
-                s[i].n = (uint32_t)pprof__unw_context(uc, &w, s[i].pc, PPROF_MAX_FRAMES);
-                __atomic_store_n(&s[i].state, 2, __ATOMIC_RELEASE);
-            }
-            break;
-        }
-}
-
 // =========================================================================================
 // >>ring: a bounded multi-producer queue (one sequence word per slot). Handlers claim a
 // position with a CAS, fill the slot and publish it; the drain thread consumes in order.
@@ -2028,6 +1922,150 @@ PPROF__FN pprof__slot *pprof__ring_peek(uint64_t deq) {
 }
 PPROF__FN void pprof__ring_pop_done(pprof__slot *s, uint64_t deq) {
     PPROF__STORE(&s->seq, deq + PPROF_RING_SLOTS);
+}
+
+// =========================================================================================
+// >>handler: the signal handler: a timer's sample into the ring, a thread dump's stack
+// into its slot, and any other signal passed on as the program's view of it says.
+// =========================================================================================
+/* The program's view of a signal pprof.h handles (PPROF_SIGNAL; SIGPROF too where the
+   setitimer fallback runs): the disposition sigaction would report had pprof.h never
+   installed its handler. It starts as what the handler replaced (SIG_DFL or SIG_IGN);
+   with PPROF_WRAP_SIGNAL (libpprof.so) the program's sigaction and signal on the signal
+   change it instead of the real one. A signal pprof.h did not send (kill, sigqueue, a
+   timer of the program's) gets that disposition from the handler: ignored, the default
+   action, or the program's handler as the kernel would call it; so the program sees the
+   signals it would have seen without pprof.h, and never a sampling timer's. A sequence
+   count (odd while written) lets handlers read it while any thread, or a handler, writes. */
+typedef struct pprof__sigview {
+    int signo;           /* atomic: 0 while unused */
+    unsigned seq;        /* atomic */
+    struct sigaction sa;
+    int kind;            /* 0 the profiling signal; 1 an exit catcher (pprof__sig_catch) */
+    struct sigaction mine; /* kind 1: the catcher, live while the program's view is SIG_DFL */
+} pprof__sigview;
+static pprof__sigview pprof__sigv[5];
+
+// sigsafe: sig's view, or NULL when pprof.h never installed its handler for sig.
+PPROF__FN pprof__sigview *pprof__sig_view(int sig) {
+    int i;
+    for (i = 0; i < 5; i++)
+        if (sig > 0 && __atomic_load_n(&pprof__sigv[i].signo, __ATOMIC_ACQUIRE) == sig)
+            return &pprof__sigv[i];
+    return NULL;
+}
+// sigsafe: a consistent copy of v's disposition (SIG_DFL if writers never let go).
+PPROF__FN PPROF__NO_SANITIZE void pprof__sig_view_get(pprof__sigview *v, struct sigaction *out) {
+    int tries;
+    for (tries = 0; tries < 100000; tries++) {
+        unsigned s0 = __atomic_load_n(&v->seq, __ATOMIC_ACQUIRE);
+        if (s0 & 1) continue;
+        memcpy(out, &v->sa, sizeof *out);
+        __atomic_thread_fence(__ATOMIC_ACQUIRE);
+        if (__atomic_load_n(&v->seq, __ATOMIC_RELAXED) == s0) return;
+    }
+    memset(out, 0, sizeof *out);
+    out->sa_handler = SIG_DFL;
+}
+// sigsafe: sets v's disposition. Writers take turns by the odd count; one that waited
+// too long (a handler interrupted a writer of its own thread) writes anyway.
+PPROF__FN PPROF__NO_SANITIZE void pprof__sig_view_put(pprof__sigview *v, const struct sigaction *in) {
+    unsigned s0 = __atomic_load_n(&v->seq, __ATOMIC_RELAXED);
+    int tries = 0;
+    while (((s0 & 1) || !__atomic_compare_exchange_n(&v->seq, &s0, s0 + 1, 0, __ATOMIC_ACQUIRE,
+                                                     __ATOMIC_RELAXED)) && ++tries < 1000000)
+        s0 = __atomic_load_n(&v->seq, __ATOMIC_RELAXED);
+    if (tries >= 1000000) __atomic_store_n(&v->seq, (s0 | 1u), __ATOMIC_RELAXED);
+    __atomic_thread_fence(__ATOMIC_RELEASE);
+    memcpy(&v->sa, in, sizeof *in);
+    __atomic_store_n(&v->seq, (__atomic_load_n(&v->seq, __ATOMIC_RELAXED) | 1u) + 1, __ATOMIC_RELEASE);
+}
+
+// sigsafe: signal sig, which pprof.h did not send, as the program's view says (see above).
+PPROF__FN void pprof__sig_foreign(int sig, siginfo_t *si, void *uc) {
+    pprof__sigview *v = pprof__sig_view(sig);
+    struct sigaction sa;
+    sigset_t old;
+    if (!v || v->kind != 0) return;
+    pprof__sig_view_get(v, &sa);
+    if (!(sa.sa_flags & SA_SIGINFO) && sa.sa_handler == SIG_IGN) return;
+    if (!(sa.sa_flags & SA_SIGINFO) && sa.sa_handler == SIG_DFL) {
+        /* the default action of SIGPROF and of a real-time signal: the process ends. The
+           real disposition becomes SIG_DFL and the signal, blocked in this handler, is
+           sent again: delivered as this handler returns */
+        struct { void *h; unsigned long flags; void *restorer; uint64_t mask; } k;
+        memset(&k, 0, sizeof k);
+        syscall(SYS_rt_sigaction, (long)sig, &k, NULL, 8L);
+        syscall(SYS_tgkill, (long)getpid(), (long)pprof__os_gettid(), (long)sig);
+        return;
+    }
+    if ((unsigned)sa.sa_flags & (unsigned)SA_RESETHAND) { /* one-shot: the view is SIG_DFL now */
+        struct sigaction d;
+        memset(&d, 0, sizeof d);
+        d.sa_handler = SIG_DFL;
+        pprof__sig_view_put(v, &d);
+    }
+    pthread_sigmask(SIG_BLOCK, &sa.sa_mask, &old);
+    if (sa.sa_flags & SA_SIGINFO) sa.sa_sigaction(sig, si, uc);
+    else sa.sa_handler(sig);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+}
+
+#define PPROF__TIMER_TAG 0x70707266u /* the high half of each CPU timer's sigev_value */
+// sigsafe: a thread dump's request: this thread's stack into its slot.
+PPROF__FN void pprof__dump_here(const void *uc) {
+    int tid = pprof__os_gettid();
+    pprof__dslot *s = pprof__dump.slot;
+    size_t i, n = pprof__dump.n;
+    for (i = 0; i < n; i++)
+        if (s[i].tid == tid) {
+            int asked = 1; /* 1 -> 4: this handler writes the slot, nobody else */
+            if (__atomic_compare_exchange_n(&s[i].state, &asked, 4, 0, __ATOMIC_ACQUIRE,
+                                            __ATOMIC_RELAXED)) {
+                pprof__uwalk w;
+                s[i].n = (uint32_t)pprof__unw_context(uc, &w, s[i].pc, PPROF_MAX_FRAMES);
+                __atomic_store_n(&s[i].state, 2, __ATOMIC_RELEASE);
+            }
+            break;
+        }
+}
+
+
+// sigsafe: the profiling signal's entry point.
+PPROF__FN void pprof__sig_handler(int sig, siginfo_t *si, void *uc) {
+    int saved_errno = errno, foreign = 0;
+    PPROF__ADD(&pprof__sig.inflight, 1);
+    if (__atomic_load_n(&pprof__dump.active, __ATOMIC_SEQ_CST))
+        pprof__dump_here(uc); /* a dump asked this thread (its tgkill may have merged with a
+                                 pending timer signal: answer whatever the si_code) */
+    if (si->si_code == SI_TKILL &&
+        si->si_pid == __atomic_load_n(&pprof__dump.pid, __ATOMIC_RELAXED)) {
+        /* the dump's own signal: no CPU sample */
+    } else if (si->si_code == SI_TIMER && (uint64_t)(uintptr_t)si->si_value.sival_ptr >> 32 ==
+                                              PPROF__TIMER_TAG) { /* this thread's CPU timer (a
+                                              timer of the program's is the program's) */
+        uint32_t gen = (uint32_t)PPROF__LOAD(&pprof__sig.gen);
+        if (__atomic_load_n(&pprof__sig.active, __ATOMIC_SEQ_CST) &&
+            (uint32_t)(uintptr_t)si->si_value.sival_ptr == gen) {
+            long ov = (long)si->si_overrun;      /* expirations the kernel tick swallowed */
+            if (ov < 0) ov = 0;
+            if (ov > 1000000) ov = 1000000;
+            pprof__ring_push(1 + (uint64_t)ov, uc);
+        }
+    } else if (si->si_code == SI_KERNEL && sig == SIGPROF &&
+               PPROF__LOAD(&pprof__sig.itimer_only)) { /* setitimer, only as the fallback */
+        if (__atomic_load_n(&pprof__sig.active, __ATOMIC_SEQ_CST)) pprof__ring_push(1, uc);
+    } else if (PPROF__LOAD(&pprof__sig.accept_user)) { /* tests and bench: kill/tgkill */
+        if (__atomic_load_n(&pprof__sig.active, __ATOMIC_SEQ_CST)) pprof__ring_push(1, uc);
+    } else {
+        foreign = 1;
+    }
+    PPROF__ADD(&pprof__sig.inflight, -1);
+    errno = saved_errno;
+    if (foreign) { /* after leaving: the program's handler may never return (siglongjmp) */
+        pprof__sig_foreign(sig, si, uc);
+        errno = saved_errno;
+    }
 }
 
 // =========================================================================================
@@ -2136,6 +2174,12 @@ PPROF__FN int pprof__maps_is_pinned(const pprof__mapent *e) {
     return 0;
 }
 
+/* Same object mapped the same way? */
+PPROF__FN int pprof__maps_same(const pprof__mapent *a, const pprof__mapent *b) {
+    return a->lo == b->lo && a->hi == b->hi && a->off == b->off && a->inode == b->inode &&
+           strcmp(a->path, b->path) == 0;
+}
+
 #endif /* PPROF__SUPPORTED */
 
 // ---------------------------- ordinary threads from here on ----------------------------
@@ -2234,22 +2278,6 @@ PPROF__FN int pprof__agg_add(pprof__agg *a, const uintptr_t *pc, uint32_t n, uin
 // one length byte and moves its body if the length needs more. Ids are 1..N in written
 // order; string 0 is "" and the string table is written last, so strings intern as we go.
 // =========================================================================================
-typedef struct pprof__buf {
-    unsigned char *p;
-    size_t len, cap;
-    int oom;
-    int depth;
-    size_t open[8];
-} pprof__buf;
-
-PPROF__FN void pprof__pb_raw(pprof__buf *b, const void *d, size_t n) {
-    if (b->oom || pprof__mem_grow((void **)&b->p, &b->cap, b->len + n, 1) != 0) {
-        b->oom = 1;
-        return;
-    }
-    if (n) memcpy(b->p + b->len, d, n);
-    b->len += n;
-}
 PPROF__FN int pprof__pb_varint_len(uint64_t v) {
     int n = 1;
     while (v >= 0x80) { v >>= 7; n++; }
@@ -2468,520 +2496,6 @@ PPROF__FN void pprof__gz_encode(pprof__buf *out, const unsigned char *d, size_t 
     tr[6] = (unsigned char)(n >> 16); tr[7] = (unsigned char)(n >> 24);
     pprof__pb_raw(out, tr, 8);
 #endif
-}
-
-// =========================================================================================
-// >>flame: folded stacks and the flame graph page, both made from an encoded profile.proto
-// (not gzipped), so every profile kind gets them from the one encoder, names and all.
-// Folded: "root;caller;leaf value" per unique stack, sorted; the value is the profile's
-// default sample type (default_sample_type, else the last type, as pprof shows it).
-// =========================================================================================
-typedef struct pprof__pbr { const unsigned char *p, *end; } pprof__pbr;
-
-/* One varint of r, or -1 at its end or on a malformed one. */
-PPROF__FN int pprof__flame_varint(pprof__pbr *r, uint64_t *v) {
-    int shift;
-    *v = 0;
-    for (shift = 0; shift < 64 && r->p < r->end; shift += 7) {
-        unsigned char c = *r->p++;
-        *v |= (uint64_t)(c & 0x7f) << shift;
-        if (!(c & 0x80)) return 0;
-    }
-    return -1;
-}
-
-/* The next field of r: its number, and its varint value or (LEN) its body in sub (else
-   sub->p is NULL). 0, or -1 on malformed input; fixed32/64 fields are skipped. */
-PPROF__FN int pprof__flame_field(pprof__pbr *r, uint32_t *field, uint64_t *v, pprof__pbr *sub) {
-    uint64_t key;
-    for (;;) {
-        size_t skip;
-        if (pprof__flame_varint(r, &key) != 0) return -1;
-        sub->p = sub->end = NULL;
-        if ((key & 7) == 0) {
-            if (pprof__flame_varint(r, v) != 0) return -1;
-        } else if ((key & 7) == 2) {
-            if (pprof__flame_varint(r, v) != 0 || *v > (uint64_t)(r->end - r->p)) return -1;
-            sub->p = r->p;
-            sub->end = r->p + (size_t)*v;
-            r->p = sub->end;
-        } else if ((key & 7) == 1 || (key & 7) == 5) {
-            skip = (key & 7) == 1 ? 8 : 4;
-            if ((size_t)(r->end - r->p) < skip) return -1;
-            r->p += skip;
-            continue;
-        } else {
-            return -1;
-        }
-        *field = (uint32_t)(key >> 3);
-        return 0;
-    }
-}
-
-/* The varints of a repeated field, packed (LEN, in packed) or not (one in *single), one
-   per call; 0 at the end. */
-PPROF__FN int pprof__flame_next(pprof__pbr *packed, uint64_t *single, int *have, uint64_t *v) {
-    if (!packed->p) {
-        if (!*have) return 0;
-        *have = 0;
-        *v = *single;
-        return 1;
-    }
-    return pprof__flame_varint(packed, v) == 0;
-}
-
-/* Appends (id, the value of field `want`) of message m to the pairs in *a (*n pairs, room for
-   *cap numbers): a function's name, a mapping's file. 0, or -1 out of memory. */
-PPROF__FN int pprof__flame_pair(pprof__pbr *m, uint32_t want, uint64_t **a, size_t *cap,
-                                size_t *n) {
-    uint64_t id = 0, val = 0, v;
-    uint32_t f;
-    pprof__pbr sub;
-    while (m->p < m->end && pprof__flame_field(m, &f, &v, &sub) == 0) {
-        if (f == 1) id = v;
-        if (f == want) val = v;
-    }
-    if (pprof__mem_grow((void **)a, cap, 2 * *n + 2, sizeof **a)) return -1;
-    (*a)[2 * *n] = id;
-    (*a)[2 * (*n)++ + 1] = val;
-    return 0;
-}
-
-typedef struct pprof__fline { const char *s; size_t off, n; int64_t v; } pprof__fline;
-PPROF__FN int pprof__flame_line_cmp(const void *pa, const void *pb) {
-    const pprof__fline *a = (const pprof__fline *)pa, *b = (const pprof__fline *)pb;
-    int c = memcmp(a->s, b->s, a->n < b->n ? a->n : b->n);
-    return c ? c : (a->n > b->n) - (a->n < b->n);
-}
-
-/* The folded stacks of profile.proto p[0, n) into out; *type and *unit (may be NULL)
-   become the sample type shown, as pointers into p with lengths. A name's ';' becomes ':'
-   and its spaces and control bytes '_', so every line parses as "frames value". */
-PPROF__FN void pprof__flame_fold(pprof__buf *out, const unsigned char *p, size_t n,
-                                 pprof__pbr *type, pprof__pbr *unit) {
-    pprof__pbr top, sub, s2, s3;
-    pprof__pbr *strs = NULL, *locs = NULL, *smps = NULL;
-    uint64_t *types = NULL, *fname = NULL, *lid = NULL, *mfile = NULL, deft = 0, v;
-    size_t ns = 0, cs = 0, nt = 0, ct = 0, nl = 0, cl = 0, nsm = 0, csm = 0, nf = 0, cf = 0;
-    size_t nm_ = 0, cm = 0;
-    size_t clid = 0, i, k, vi = 0;
-    uint32_t f, f2;
-    pprof__buf arena;
-    pprof__fline *lines = NULL;
-    size_t cln = 0, nln = 0;
-    memset(&arena, 0, sizeof arena);
-    top.p = p;
-    top.end = p + n;
-    while (top.p < top.end) { /* pass 1: where everything is */
-        if (pprof__flame_field(&top, &f, &v, &sub) != 0) break;
-        if (f == 6 && sub.p) { /* Profile.string_table */
-            if (pprof__mem_grow((void **)&strs, &cs, ns + 1, sizeof *strs)) goto oom;
-            strs[ns++] = sub;
-        } else if (f == 1 && sub.p) { /* Profile.sample_type: ValueType.type = 1 */
-            uint64_t t = 0;
-            while (sub.p < sub.end && pprof__flame_field(&sub, &f2, &v, &s2) == 0)
-                if (f2 == 1) t = v;
-            if (pprof__mem_grow((void **)&types, &ct, nt + 1, sizeof *types)) goto oom;
-            types[nt++] = t;
-        } else if (f == 2 && sub.p) { /* Profile.sample */
-            if (pprof__mem_grow((void **)&smps, &csm, nsm + 1, sizeof *smps)) goto oom;
-            smps[nsm++] = sub;
-        } else if (f == 4 && sub.p) { /* Profile.location, looked up by Location.id = 1 */
-            uint64_t id = 0;
-            s3 = sub;
-            while (s3.p < s3.end && pprof__flame_field(&s3, &f2, &v, &s2) == 0)
-                if (f2 == 1) id = v;
-            if (pprof__mem_grow((void **)&locs, &cl, nl + 1, sizeof *locs) ||
-                pprof__mem_grow((void **)&lid, &clid, nl + 1, sizeof *lid))
-                goto oom;
-            lid[nl] = id;
-            locs[nl++] = sub;
-        } else if (f == 5 && sub.p) { /* Profile.function: id = 1, name = 2 */
-            if (pprof__flame_pair(&sub, 2, &fname, &cf, &nf) != 0) goto oom;
-        } else if (f == 3 && sub.p) { /* Profile.mapping: id = 1, filename = 5 */
-            if (pprof__flame_pair(&sub, 5, &mfile, &cm, &nm_) != 0) goto oom;
-        } else if (f == 14) {
-            deft = v; /* Profile.default_sample_type */
-        }
-    }
-    if (nt) vi = nt - 1;
-    for (i = 0; deft && i < nt; i++)
-        if (types[i] == deft) vi = i;
-    if (type) { type->p = type->end = NULL; if (nt && types[vi] < ns) *type = strs[types[vi]]; }
-    if (unit) unit->p = unit->end = NULL;
-    if (unit && nt) { /* the unit: ValueType.unit = 2 of the chosen sample_type */
-        size_t seen = 0;
-        top.p = p;
-        while (top.p < top.end && pprof__flame_field(&top, &f, &v, &sub) == 0)
-            if (f == 1 && sub.p && seen++ == vi)
-                while (sub.p < sub.end && pprof__flame_field(&sub, &f2, &v, &s2) == 0)
-                    if (f2 == 2 && v < ns) *unit = strs[v];
-    }
-    for (i = 0; i < nsm; i++) { /* pass 2: each sample's line, root first */
-        pprof__pbr ids, vals, loc;
-        uint64_t one_id = 0, one_v = 0, id, val = 0;
-        int have_id = 0, have_v = 0, first = 1;
-        uint64_t stack[512]; /* location ids, leaf first as in Sample.location_id */
-        size_t depth = 0, off = arena.len, d;
-        ids.p = ids.end = vals.p = vals.end = NULL;
-        sub = smps[i];
-        while (sub.p < sub.end && pprof__flame_field(&sub, &f, &v, &s2) == 0) {
-            if (f == 1) { if (s2.p) ids = s2; else { one_id = v; have_id = 1; } }
-            if (f == 2) { if (s2.p) vals = s2; else { one_v = v; have_v = 1; } }
-        }
-        for (k = 0; pprof__flame_next(&vals, &one_v, &have_v, &v); k++)
-            if (k == vi) val = v;
-        if (val == 0) continue;
-        while (depth < sizeof stack / sizeof stack[0] &&
-               pprof__flame_next(&ids, &one_id, &have_id, &id))
-            stack[depth++] = id;
-        for (d = depth; d-- > 0;) {
-            uint64_t fn[16];
-            size_t nfn = 0, j, li = nl;
-            char hex[96];
-            uint64_t map = 0;
-            if (stack[d] >= 1 && stack[d] <= nl && lid[stack[d] - 1] == stack[d]) li = stack[d] - 1;
-            for (j = 0; li == nl && j < nl; j++)
-                if (lid[j] == stack[d]) li = j;
-            hex[0] = 0;
-            if (li < nl) { /* Location.address = 3; Location.line = 4 { function_id = 1 } */
-                loc = locs[li];
-                while (loc.p < loc.end && pprof__flame_field(&loc, &f, &v, &s2) == 0) {
-                    if (f == 2) map = v; /* Location.mapping_id */
-                    if (f == 3) snprintf(hex, sizeof hex, "0x%llx", (unsigned long long)v);
-                    if (f == 4 && s2.p && nfn < 16)
-                        while (s2.p < s2.end && pprof__flame_field(&s2, &f2, &v, &s3) == 0)
-                            if (f2 == 1) fn[nfn++] = v;
-                }
-            }
-            if (!nfn) { /* no function: "[its file]" as pprof shows it, else its address */
-                size_t q;
-                fn[nfn++] = 0;
-                for (q = 0; map && q < nm_; q++)
-                    if (mfile[2 * q] == map && mfile[2 * q + 1] && mfile[2 * q + 1] < ns) {
-                        const pprof__pbr *fs = &strs[mfile[2 * q + 1]];
-                        const unsigned char *b = fs->end;
-                        while (b > fs->p && b[-1] != '/') b--; /* the base name */
-                        if (fs->end > b)
-                            snprintf(hex, sizeof hex, "[%.*s]", (int)(fs->end - b), (const char *)b);
-                        break;
-                    }
-            }
-            for (j = nfn; j-- > 0;) { /* Location.line is innermost first */
-                const char *nm = hex[0] ? hex : "?";
-                size_t nmlen = strlen(nm), q;
-                for (q = 0; fn[j] && q < nf; q++)
-                    if (fname[2 * q] == fn[j] && fname[2 * q + 1] && fname[2 * q + 1] < ns) {
-                        nm = (const char *)strs[fname[2 * q + 1]].p;
-                        nmlen = (size_t)(strs[fname[2 * q + 1]].end - strs[fname[2 * q + 1]].p);
-                        break;
-                    }
-                if (!first) pprof__pb_raw(&arena, ";", 1);
-                first = 0;
-                for (q = 0; q < nmlen; q++) {
-                    unsigned char c = (unsigned char)nm[q];
-                    if (c == ';') c = ':';
-                    else if (c <= ' ' || c == 0x7f) c = '_';
-                    pprof__pb_raw(&arena, &c, 1);
-                }
-            }
-        }
-        if (first) pprof__pb_raw(&arena, "[no_stack]", 10);
-        if (pprof__mem_grow((void **)&lines, &cln, nln + 1, sizeof *lines)) goto oom;
-        lines[nln].s = NULL; /* the arena may move: offsets now, pointers once it is whole */
-        lines[nln].off = off;
-        lines[nln].n = arena.len - off;
-        lines[nln++].v = (int64_t)val;
-    }
-    if (arena.oom) goto oom;
-    for (i = 0; i < nln; i++) lines[i].s = (const char *)arena.p + lines[i].off;
-    if (nln) qsort(lines, nln, sizeof *lines, pprof__flame_line_cmp);
-    for (i = 0; i < nln; i = k) {
-        char num[32];
-        int64_t sum = 0;
-        for (k = i; k < nln && pprof__flame_line_cmp(&lines[i], &lines[k]) == 0; k++)
-            sum += lines[k].v;
-        if (sum == 0) continue;
-        snprintf(num, sizeof num, " %lld\n", (long long)sum);
-        pprof__pb_raw(out, lines[i].s, lines[i].n);
-        pprof__pb_raw(out, num, strlen(num));
-    }
-    if (0) {
-    oom:
-        out->oom = 1;
-    }
-    PPROF_FREE(strs); PPROF_FREE(locs); PPROF_FREE(smps); PPROF_FREE(types);
-    PPROF_FREE(fname); PPROF_FREE(lid); PPROF_FREE(lines); PPROF_FREE(arena.p);
-    PPROF_FREE(mfile);
-}
-
-/* The page before its data: one element per line (C99 promises 4095-byte literals). */
-static const char *const pprof__flame_head[] = {
-    "<!DOCTYPE html>\n",
-    "<html><head><meta charset=\"utf-8\">\n",
-    "<meta http-equiv=\"Content-Security-Policy\"\n",
-    " content=\"default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'\">\n",
-    "<title>flame graph - pprof.h</title>\n",
-    "<style>\n",
-    "body{font:13px sans-serif;margin:8px;color:#222}\n",
-    "#bar{display:flex;gap:6px;align-items:center;flex-wrap:wrap;margin-bottom:6px}\n",
-    "#bar input{width:16em}\n",
-    "#match{font-weight:bold}\n",
-    ".pane{position:relative;width:100%;margin:6px 0}\n",
-    ".cap{color:#666;margin-top:8px}\n",
-    ".f{position:absolute;height:17px;line-height:17px;font:11px monospace;overflow:hidden;\n",
-    "white-space:nowrap;text-overflow:ellipsis;box-sizing:border-box;border:1px solid #fff;\n",
-    "padding-left:2px;cursor:pointer}\n",
-    ".f.dim{opacity:.55}\n",
-    ".f.m{background:#c5f!important}\n",
-    "#tip{position:fixed;display:none;pointer-events:none;background:#fffbe8;\n",
-    "border:1px solid #aaa;padding:4px 6px;font:12px monospace;white-space:pre;\n",
-    "max-width:60em;overflow:hidden}\n",
-    "</style></head><body>\n",
-    "<div id=\"bar\"><b id=\"title\"></b>\n",
-    "<button id=\"reset\">Reset zoom</button><button id=\"invert\">Invert</button>\n",
-    "<button id=\"sandwich\" title=\"callers and callees of the selected function\">\n",
-    "Sandwich</button>\n",
-    "<input id=\"search\" placeholder=\"search function names\" spellcheck=\"false\">\n",
-    "<span id=\"match\"></span></div>\n",
-    "<div id=\"main\"></div><div id=\"tip\"></div>\n",
-    "<script type=\"application/json\" id=\"data\">\n",
-};
-/* The page after its data: the viewer. */
-static const char *const pprof__flame_tail[] = {
-    "</script>\n",
-    "<script>\n",
-    "(function () {\n",
-    "'use strict';\n",
-    "var B = document.body, errors = 0;\n",
-    "B.setAttribute('data-errors', '0');\n",
-    "window.addEventListener('error', function () {\n",
-    "  B.setAttribute('data-errors', String(++errors));\n",
-    "});\n",
-    "var $ = function (id) { return document.getElementById(id); };\n",
-    "var D = JSON.parse($('data').textContent), H = 18, total = 0, stacks = [];\n",
-    "/* \"a;b;c 123\": the value follows the last space */\n",
-    "D.folded.split('\\n').forEach(function (l) {\n",
-    "  var i = l.lastIndexOf(' '), v = Number(l.slice(i + 1));\n",
-    "  if (!(i > 0 && v > 0)) return;\n",
-    "  stacks.push({f: l.slice(0, i).split(';'), v: v});\n",
-    "  total += v;\n",
-    "});\n",
-    "/* A tree of frames: name, value (with descendants), children by name, parent. */\n",
-    "function build(list, name) {\n",
-    "  var root = {n: name, v: 0, c: Object.create(null), p: null};\n",
-    "  list.forEach(function (s) {\n",
-    "    var t = root;\n",
-    "    t.v += s.v;\n",
-    "    s.f.forEach(function (n) {\n",
-    "      t = t.c[n] || (t.c[n] = {n: n, v: 0, c: Object.create(null), p: t});\n",
-    "      t.v += s.v;\n",
-    "    });\n",
-    "  });\n",
-    "  return root;\n",
-    "}\n",
-    "function kids(t) {\n",
-    "  if (!t.k) t.k = Object.keys(t.c).sort().map(function (n) { return t.c[n]; });\n",
-    "  return t.k;\n",
-    "}\n",
-    "var all = build(stacks, 'all');\n",
-    "var st = {zoom: all, inv: false, fn: null, sel: null, q: ''};\n",
-    "function fmt(v) {\n",
-    "  var u = D.unit, k = [[1e9, ' s'], [1e6, ' ms'], [1e3, ' us'], [1, ' ns']], i;\n",
-    "  if (u === 'bytes')\n",
-    "    k = [[1 << 30, ' GiB'], [1 << 20, ' MiB'], [1024, ' KiB'], [1, ' B']];\n",
-    "  else if (u !== 'nanoseconds') return v + (u === 'count' || !u ? '' : ' ' + u);\n",
-    "  for (i = 0; i < 3 && v < k[i][0]; i++);\n",
-    "  return (v / k[i][0]).toFixed(i === 3 ? 0 : 2) + k[i][1];\n",
-    "}\n",
-    "function pct(v, of) { return of > 0 ? (100 * v / of).toFixed(2) + '%' : '-'; }\n",
-    "function color(n) { /* warm colours, stable per name */\n",
-    "  var h = 0, i;\n",
-    "  for (i = 0; i < n.length; i++) h = (h * 31 + n.charCodeAt(i)) >>> 0;\n",
-    "  return 'hsl(' + (h % 50) + ',' + (70 + h % 20) + '%,' + (58 + (h >> 8) % 14) + '%)';\n",
-    "}\n",
-    "function matches(n) { return st.q !== '' && n.toLowerCase().indexOf(st.q) >= 0; }\n",
-    "/* Draws the tree under zoom (its ancestors full width, dimmed) into a new pane:\n",
-    "   root at the bottom (a flame graph), or at the top when down (an icicle). */\n",
-    "function pane(root, zoom, down, caption) {\n",
-    "  var main = $('main'), W = main.clientWidth || 1000;\n",
-    "  var el = document.createElement('div');\n",
-    "  var rows = [], anc = [], depth = 0, a;\n",
-    "  if (caption) {\n",
-    "    a = document.createElement('div');\n",
-    "    a.className = 'cap';\n",
-    "    a.textContent = caption;\n",
-    "    main.appendChild(a);\n",
-    "  }\n",
-    "  for (a = zoom; a; a = a.p) anc.unshift(a);\n",
-    "  anc.forEach(function (t, d) {\n",
-    "    rows.push({t: t, x: 0, w: 1, d: d, dim: t !== zoom});\n",
-    "  });\n",
-    "  (function walk(t, x, d) {\n",
-    "    kids(t).forEach(function (c) {\n",
-    "      var w = c.v / zoom.v;\n",
-    "      if (w * W >= 0.5) { rows.push({t: c, x: x, w: w, d: d}); walk(c, x, d + 1); }\n",
-    "      x += w;\n",
-    "    });\n",
-    "  })(zoom, 0, anc.length);\n",
-    "  rows.forEach(function (r) { depth = Math.max(depth, r.d + 1); });\n",
-    "  el.className = 'pane';\n",
-    "  el.style.height = depth * H + 'px';\n",
-    "  rows.forEach(function (r) {\n",
-    "    var f = document.createElement('div');\n",
-    "    f.className = 'f' + (r.dim ? ' dim' : '') + (matches(r.t.n) ? ' m' : '');\n",
-    "    f.style.left = 100 * r.x + '%';\n",
-    "    f.style.width = 100 * r.w + '%';\n",
-    "    f.style.top = (down ? r.d : depth - 1 - r.d) * H + 'px';\n",
-    "    f.style.background = color(r.t.n);\n",
-    "    f.textContent = r.t.n;\n",
-    "    f.frame = r.t;\n",
-    "    f.zoom = zoom;\n",
-    "    el.appendChild(f);\n",
-    "  });\n",
-    "  main.appendChild(el);\n",
-    "}\n",
-    "/* Sandwich: the callers of fn above it (a flame graph rooted at fn), its callees\n",
-    "   below (an icicle). A stack counts once, at its outermost fn: recursion is not\n",
-    "   doubled. */\n",
-    "function sandwich(fn) {\n",
-    "  var up = [], dn = [];\n",
-    "  stacks.forEach(function (s) {\n",
-    "    var i = s.f.indexOf(fn);\n",
-    "    if (i < 0) return;\n",
-    "    up.push({f: s.f.slice(0, i).reverse(), v: s.v});\n",
-    "    dn.push({f: s.f.slice(i + 1), v: s.v});\n",
-    "  });\n",
-    "  var t = build(up, fn);\n",
-    "  pane(t, t, false, 'callers of ' + fn + ' (' + fmt(t.v) + ', ' + pct(t.v, total) +\n",
-    "    ')');\n",
-    "  t = build(dn, fn);\n",
-    "  pane(t, t, true, 'callees of ' + fn);\n",
-    "}\n",
-    "/* The share of the total in frames that match, each counted once (not again inside a\n",
-    "   matching ancestor). */\n",
-    "function share(t) {\n",
-    "  if (t !== all && matches(t.n)) return t.v;\n",
-    "  return kids(t).reduce(function (s, c) { return s + share(c); }, 0);\n",
-    "}\n",
-    "function draw() {\n",
-    "  var main = $('main'), v;\n",
-    "  main.textContent = '';\n",
-    "  B.setAttribute('data-view', st.fn ? 'sandwich' : st.inv ? 'icicle' : 'flame');\n",
-    "  B.setAttribute('data-zoom', st.zoom.n);\n",
-    "  if (!total) main.textContent = 'No samples in this profile.';\n",
-    "  else if (st.fn) sandwich(st.fn);\n",
-    "  else pane(all, st.zoom, st.inv, '');\n",
-    "  v = st.q ? share(all) : 0;\n",
-    "  $('match').textContent =\n",
-    "    st.q ? 'matched: ' + pct(v, total) + ' (' + fmt(v) + ')' : '';\n",
-    "  $('invert').textContent = st.inv ? 'Flame graph' : 'Invert (icicle)';\n",
-    "  $('sandwich').textContent = st.fn ? 'Back to graph' : 'Sandwich';\n",
-    "}\n",
-    "/* The widest frame named n, for #zoom= and #sandwich=. */\n",
-    "function find(n) {\n",
-    "  var best = null;\n",
-    "  (function walk(t) {\n",
-    "    if (t.n === n && (!best || t.v > best.v)) best = t;\n",
-    "    kids(t).forEach(walk);\n",
-    "  })(all);\n",
-    "  return best;\n",
-    "}\n",
-    "$('main').addEventListener('click', function (e) {\n",
-    "  var f = e.target.frame;\n",
-    "  if (!f) return;\n",
-    "  st.sel = f.n;\n",
-    "  if (st.fn) st.fn = f.n; /* in a sandwich: the sandwich of what was clicked */\n",
-    "  else st.zoom = f;\n",
-    "  draw();\n",
-    "});\n",
-    "$('main').addEventListener('mousemove', function (e) {\n",
-    "  var f = e.target.frame, tip = $('tip');\n",
-    "  if (!f) { tip.style.display = 'none'; return; }\n",
-    "  var z = e.target.zoom;\n",
-    "  tip.textContent = f.n + '\\n' + fmt(f.v) + ', ' + pct(f.v, total) + ' of all' +\n",
-    "    (z !== all ? ', ' + pct(f.v, z.v) + ' of ' + z.n : '');\n",
-    "  tip.style.display = 'block';\n",
-    "  tip.style.left =\n",
-    "    Math.min(e.clientX + 12, window.innerWidth - tip.offsetWidth - 4) + 'px';\n",
-    "  tip.style.top = e.clientY + 16 + 'px';\n",
-    "});\n",
-    "$('main').addEventListener('mouseleave', function () {\n",
-    "  $('tip').style.display = 'none';\n",
-    "});\n",
-    "$('reset').onclick = function () { st.zoom = all; st.fn = null; draw(); };\n",
-    "$('invert').onclick = function () { st.inv = !st.inv; st.fn = null; draw(); };\n",
-    "$('sandwich').onclick = function () {\n",
-    "  st.fn = st.fn ? null : st.sel || (st.zoom !== all ? st.zoom.n : null);\n",
-    "  draw();\n",
-    "};\n",
-    "$('search').oninput = function () { st.q = this.value.toLowerCase(); draw(); };\n",
-    "window.addEventListener('resize', draw);\n",
-    "/* #search=x&zoom=f&invert=1&sandwich=f: a view to link to (the tests drive it too) */\n",
-    "function fromHash() {\n",
-    "  location.hash.slice(1).split('&').forEach(function (kv) {\n",
-    "    var i = kv.indexOf('='), k = kv.slice(0, i);\n",
-    "    var v = decodeURIComponent(kv.slice(i + 1));\n",
-    "    if (k === 'search') { st.q = v.toLowerCase(); $('search').value = v; }\n",
-    "    if (k === 'zoom') st.zoom = find(v) || all;\n",
-    "    if (k === 'invert') st.inv = v === '1';\n",
-    "    if (k === 'sandwich' && find(v)) st.fn = st.sel = v;\n",
-    "  });\n",
-    "  draw();\n",
-    "}\n",
-    "window.addEventListener('hashchange', fromHash);\n",
-    "$('title').textContent = D.title + ': ' + fmt(total);\n",
-    "document.title = D.title + ' - flame graph';\n",
-    "fromHash();\n",
-    "B.setAttribute('data-ready', '1');\n",
-    "})();\n",
-    "</script></body></html>\n",
-};
-
-/* s[0, n) as the inside of a JSON string; '<', '>' and '&' escaped too, so nothing in it
-   ("</script>", "<!--") can end the script element that holds it. Names are untrusted. */
-PPROF__FN void pprof__flame_json(pprof__buf *b, const unsigned char *s, size_t n) {
-    size_t i, from = 0;
-    if (!n) return; /* s may be NULL */
-    for (i = 0; i < n; i++) {
-        unsigned char c = s[i];
-        char e[8];
-        if (c >= 0x20 && c != '"' && c != '\\' && c != '<' && c != '>' && c != '&') continue;
-        pprof__pb_raw(b, s + from, i - from);
-        from = i + 1;
-        if (c == '\n') memcpy(e, "\\n", 3);
-        else snprintf(e, sizeof e, "\\u%04x", c);
-        pprof__pb_raw(b, e, strlen(e));
-    }
-    pprof__pb_raw(b, s + from, n - from);
-}
-
-/* The flame graph page of profile.proto p[0, n): the viewer, with the folded stacks as
-   JSON inside it. title: the profile's name ("heap", "CPU 10 s"); the type follows it. */
-PPROF__FN void pprof__flame_html(pprof__buf *out, const unsigned char *p, size_t n,
-                                 const char *title) {
-    pprof__buf fold;
-    pprof__pbr type, unit;
-    size_t i;
-    memset(&fold, 0, sizeof fold);
-    pprof__flame_fold(&fold, p, n, &type, &unit);
-    if (fold.oom) out->oom = 1;
-    for (i = 0; i < sizeof pprof__flame_head / sizeof pprof__flame_head[0]; i++)
-        pprof__pb_raw(out, pprof__flame_head[i], strlen(pprof__flame_head[i]));
-    pprof__pb_raw(out, "{\"title\":\"", 10);
-    pprof__flame_json(out, (const unsigned char *)title, strlen(title));
-    if (type.p) {
-        pprof__pb_raw(out, ", ", 2);
-        pprof__flame_json(out, type.p, (size_t)(type.end - type.p));
-    }
-    pprof__pb_raw(out, "\",\"unit\":\"", 10);
-    if (unit.p) pprof__flame_json(out, unit.p, (size_t)(unit.end - unit.p));
-    pprof__pb_raw(out, "\",\"folded\":\"", 12);
-    pprof__flame_json(out, fold.p, fold.len);
-    pprof__pb_raw(out, "\"}\n", 3);
-    for (i = 0; i < sizeof pprof__flame_tail / sizeof pprof__flame_tail[0]; i++)
-        pprof__pb_raw(out, pprof__flame_tail[i], strlen(pprof__flame_tail[i]));
-    PPROF_FREE(fold.p);
 }
 
 #if PPROF__SUPPORTED
@@ -4398,7 +3912,328 @@ PPROF__FN int pprof__cfi_stack(uintptr_t fpw, uintptr_t hi, uintptr_t *out) {
 }
 
 // =========================================================================================
-// >>cpu: per-thread CPU timers, the drain thread, and the profile it becomes.
+// >>prof: the profile.proto of any kind: samples (a stack and values each) and a spec (types,
+// period, times, comments) become Locations, Functions and Mappings, named from >>sym.
+// =========================================================================================
+
+/* Pseudo frames: their addresses and names stand for CPU the profile could not place.
+   Samples the full ring dropped (see >>ring): */
+PPROF__FN PPROF__NOINLINE void pprof__lost_samples(void) { __asm__ __volatile__(""); }
+/* CPU a thread created during the profile used before the scan that armed its timer: */
+PPROF__FN PPROF__NOINLINE void pprof__thread_before_timer(void) { __asm__ __volatile__("nop"); }
+/* A thread a dump got no stack from (it blocks the signal, or did not answer in time): */
+PPROF__FN PPROF__NOINLINE void pprof__thread_without_stack(void) { __asm__ __volatile__("nop; nop"); }
+
+/* One sample for pprof__enc: a stack (leaf first) and its values. */
+typedef struct pprof__smp {
+    const uintptr_t *pc;
+    uint32_t n;
+    uint32_t lset;        /* string labels (>>labels), 0 for none */
+    int64_t v[4];
+    int64_t label;        /* the spec's numeric label, when it has one */
+} pprof__smp;
+
+/* What a profile is beyond its samples: types, period, times, the mapping log. */
+typedef struct pprof__spec {
+    const char *const *types; /* ntypes (type, unit) pairs */
+    int ntypes;
+    const char *ptype, *punit;
+    int64_t period;
+    const char *deftype;      /* default_sample_type, or NULL */
+    int leaf_pc;              /* pc[0] is an interrupted pc (CPU), not a return address */
+    const char *label_key;    /* a numeric label on every sample ("bytes"), or NULL */
+    int64_t time_nanos, duration_nanos;
+    const pprof__mapent *xlog; /* executable mappings gone since they were seen */
+    size_t nxlog;
+    const char *comment[4];
+} pprof__spec;
+
+/* A profile comment on its stacks: the walker, why stacks ended, how callers were found
+   (ends and by as PPROF__END_* and PPROF__BY_* counts). go tool pprof shows it atop -top. */
+PPROF__FN void pprof__unw_comment(char *buf, size_t n, const uint64_t *ends, const uint64_t *by) {
+    unsigned long long e[PPROF__END_N], b[PPROF__BY_N], all = 0;
+    int k;
+    for (k = 0; k < PPROF__END_N; k++) all += e[k] = (unsigned long long)__atomic_load_n(&ends[k], __ATOMIC_RELAXED);
+    for (k = 0; k < PPROF__BY_N; k++) b[k] = (unsigned long long)__atomic_load_n(&by[k], __ATOMIC_RELAXED);
+    snprintf(buf, n, "stacks (walker %s): %llu, %llu whole to the outermost frame, %llu cut at "
+             "%d frames, %llu cut at a return address that is not code, %llu at the stack's "
+             "edge, %llu at code with no unwind rule or frame record, %llu at an unwind rule "
+             "not applied; callers found by unwind tables %llu, frame records %llu, sp of a "
+             "frameless leaf %llu, signal context %llu",
+             __atomic_load_n(&pprof__unw_mode, __ATOMIC_RELAXED) == PPROF_UNWIND_CFI ? "cfi" : "fp",
+             all, e[PPROF__END_ROOT], e[PPROF__END_DEPTH], PPROF_MAX_FRAMES, e[PPROF__END_NOTCODE],
+             e[PPROF__END_STACK], e[PPROF__END_NOINFO], e[PPROF__END_RULE], b[PPROF__BY_CFI],
+             b[PPROF__BY_FP], b[PPROF__BY_SP], b[PPROF__BY_SIG]);
+}
+
+/* Encodes a profile.proto (not gzipped) into pb: the samples, a Location per distinct
+   address (return addresses step back into their call), Mappings from /proc/self/maps (the
+   main program first) plus the logged ones gone since, names from the symbol tables. */
+PPROF__FN void pprof__enc(pprof__buf *pb, const pprof__spec *sp, const pprof__smp *smp,
+                          size_t nsmp) {
+    pprof__maps maps;
+    pprof__strs S;
+    pprof__u64map locmap, funcmap;
+    typedef struct { uintptr_t addr; uint64_t mapping, func; } loc_t;
+    loc_t *locs = NULL;
+    size_t nlocs = 0, caplocs = 0, i, k;
+    int64_t *fnames = NULL;
+    size_t nf = 0, capf = 0;
+    size_t *xm = NULL, nxm = 0; /* maps entries that become Mappings, in emitted order */
+    size_t *xs = NULL;          /* the same, sorted by address, for lookups */
+    size_t *xl = NULL, nxl = 0; /* mapping log entries mapped no longer, emitted after */
+    pprof__exe exe;
+    uint64_t *ids = NULL;
+    size_t capids = 0;
+    uintptr_t lost_pc = (uintptr_t)&pprof__lost_samples;
+    uintptr_t new_pc = (uintptr_t)&pprof__thread_before_timer;
+    int t;
+
+    memset(&S, 0, sizeof S);
+    memset(&locmap, 0, sizeof locmap);
+    memset(&funcmap, 0, sizeof funcmap);
+    if (pprof__maps_read(&maps) != 0) memset(&maps, 0, sizeof maps);
+    pprof__sym_exe(&exe);
+    xm = (size_t *)PPROF_MALLOC((maps.n + 1) * sizeof *xm);
+    xs = (size_t *)PPROF_MALLOC((maps.n + 1) * sizeof *xs);
+    xl = (size_t *)PPROF_MALLOC((sp->nxlog + 1) * sizeof *xl);
+    if (!xm || !xs || !xl) { pb->oom = 1; goto done; }
+    /* Mappings: the executable lines of maps, in order, the main program's first. */
+    for (i = 0; i < maps.n; i++)
+        if (maps.e[i].x && pprof__sym_is_exe(&exe, &maps.e[i])) { xm[nxm++] = i; break; }
+    for (k = 0; k < maps.n; k++)
+        if (maps.e[k].x && !(nxm && xm[0] == k)) xm[nxm++] = k;
+    for (i = 0, k = 0; i < maps.n; i++)
+        if (maps.e[i].x) xs[k++] = i;
+    /* and the objects the profile saw mapped that are gone now (or were replaced) */
+    for (i = 0; i < sp->nxlog; i++) {
+        size_t c;
+        for (c = 0; c < k; c++)
+            if (pprof__maps_same(&maps.e[xs[c]], &sp->xlog[i])) break;
+        if (c == k) xl[nxl++] = i;
+    }
+
+    pprof__strs_add(&S, "");
+    for (t = 0; t < sp->ntypes; t++) {
+        pprof__pb_open(pb, 1);                             // Profile.sample_type = 1
+        pprof__pb_i64(pb, 1, pprof__strs_add(&S, sp->types[2 * t]));     // ValueType.type
+        pprof__pb_i64(pb, 2, pprof__strs_add(&S, sp->types[2 * t + 1])); // ValueType.unit
+        pprof__pb_close(pb);
+    }
+
+    pprof__lock(&pprof__sym_mu);
+    for (i = 0; i < nsmp; i++) {
+        const uintptr_t *pc = smp[i].pc;
+        uint32_t n = smp[i].n, f, nid = 0;
+        if (pprof__mem_grow((void **)&ids, &capids, n + 1, sizeof *ids) != 0) { pb->oom = 1; break; }
+        for (f = 0; f < n; f++) {
+            /* an interrupted pc as it is; a return address steps back into the call
+               instruction so it names the caller's line */
+            uintptr_t a = f == 0 && sp->leaf_pc ? pc[0] : pc[f] - 1;
+            int found;
+            uint64_t *slot;
+            if (pc[f] < 4096) continue; /* not code: no Location at address 0 */
+            slot = pprof__u64map_at(&locmap, a, &found);
+            if (!slot) { pb->oom = 1; break; }
+            if (!found) {
+                loc_t L;
+                size_t lo = 0, hi = k;
+                const char *name = NULL;
+                L.addr = a;
+                L.mapping = 0;
+                L.func = 0;
+                while (lo < hi) { /* the executable mapping holding a */
+                    size_t m = lo + (hi - lo) / 2;
+                    if (maps.e[xs[m]].hi <= a) lo = m + 1;
+                    else hi = m;
+                }
+                {
+                    const pprof__mapent *owner = NULL;
+                    size_t mi;
+                    int owners = 0;
+                    if (lo < k && maps.e[xs[lo]].lo <= a) {
+                        owner = &maps.e[xs[lo]];
+                        owners = 1;
+                        for (mi = 0; mi < nxm; mi++)
+                            if (xm[mi] == xs[lo]) L.mapping = mi + 1;
+                    }
+                    for (mi = 0; mi < nxl; mi++) { /* objects mapped here earlier on */
+                        const pprof__mapent *g = &sp->xlog[xl[mi]];
+                        if (g->lo <= a && a < g->hi) {
+                            owner = g;
+                            owners++;
+                            L.mapping = nxm + 1 + mi;
+                        }
+                    }
+                    if (owners == 1) {
+                        pprof__obj *o = pprof__sym_obj(owner, &exe);
+                        if (o) name = pprof__sym_lookup(o, a, NULL);
+                    } else {
+                        L.mapping = 0; /* two objects held this address: name neither */
+                    }
+                }
+                if (a == lost_pc) name = "pprof__lost_samples";
+                if (a == new_pc) name = "pprof__thread_before_timer";
+                if (a == (uintptr_t)&pprof__thread_without_stack) name = "pprof__thread_without_stack";
+                if (name) {
+                    int64_t si = pprof__strs_add(&S, name);
+                    int ff;
+                    uint64_t *fs = pprof__u64map_at(&funcmap, (uint64_t)si, &ff);
+                    if (!fs) { pb->oom = 1; break; }
+                    if (!ff) {
+                        if (pprof__mem_grow((void **)&fnames, &capf, nf + 1, sizeof *fnames)) {
+                            pb->oom = 1;
+                            break;
+                        }
+                        fnames[nf++] = si;
+                        *fs = nf;
+                    }
+                    L.func = *fs;
+                }
+                if (pprof__mem_grow((void **)&locs, &caplocs, nlocs + 1, sizeof *locs) != 0) {
+                    pb->oom = 1;
+                    break;
+                }
+                locs[nlocs++] = L;
+                *slot = nlocs;
+            }
+            ids[nid++] = *slot;
+        }
+        if (pb->oom) break;
+        if (nid == 0 && sp->leaf_pc) continue;
+        pprof__pb_open(pb, 2);                             // Profile.sample = 2
+        pprof__pb_open(pb, 1);                             //   Sample.location_id = 1 (packed)
+        for (f = 0; f < nid; f++) pprof__pb_varint(pb, ids[f]);
+        pprof__pb_close(pb);
+        pprof__pb_open(pb, 2);                             //   Sample.value = 2 (packed)
+        for (t = 0; t < sp->ntypes; t++) pprof__pb_varint(pb, (uint64_t)smp[i].v[t]);
+        pprof__pb_close(pb);
+        if (sp->label_key) {
+            pprof__pb_open(pb, 3);                         //   Sample.label = 3
+            pprof__pb_i64(pb, 1, pprof__strs_add(&S, sp->label_key)); // Label.key = 1
+            pprof__pb_i64(pb, 3, smp[i].label);            //     Label.num = 3
+            pprof__pb_close(pb);
+        }
+        if (smp[i].lset) {
+            const char *lk[PPROF__LABEL_DEPTH], *lv[PPROF__LABEL_DEPTH];
+            int nl, l;
+            pprof__lbl_lock();
+            nl = pprof__lbl_pairs(smp[i].lset, lk, lv);
+            for (l = 0; l < nl; l++) {
+                pprof__pb_open(pb, 3);                     //   Sample.label = 3
+                pprof__pb_i64(pb, 1, pprof__strs_add(&S, lk[l])); // Label.key = 1
+                pprof__pb_i64(pb, 2, pprof__strs_add(&S, lv[l])); // Label.str = 2
+                pprof__pb_close(pb);
+            }
+            pprof__lbl_unlock();
+        }
+        pprof__pb_close(pb);
+    }
+    pprof__unlock(&pprof__sym_mu);
+
+    for (i = 0; i < nxm + nxl; i++) {
+        const pprof__mapent *e = i < nxm ? &maps.e[xm[i]] : &sp->xlog[xl[i - nxm]];
+        const char *bid = "";
+        pprof__obj *o;
+        pprof__lock(&pprof__sym_mu);
+        o = e->path[0] == '/' || strcmp(e->path, "[vdso]") == 0 ? pprof__sym_obj(e, &exe)
+                                                                 : NULL;
+        if (o) bid = o->build_id;
+        pprof__pb_open(pb, 3);                             // Profile.mapping = 3
+        pprof__pb_u64(pb, 1, i + 1);                       //   Mapping.id = 1
+        pprof__pb_u64(pb, 2, e->lo);                       //   Mapping.memory_start = 2
+        pprof__pb_u64(pb, 3, e->hi);                       //   Mapping.memory_limit = 3
+        pprof__pb_u64(pb, 4, e->off);                      //   Mapping.file_offset = 4
+        pprof__pb_i64(pb, 5, pprof__strs_add(&S, e->path)); //  Mapping.filename = 5
+        pprof__pb_i64(pb, 6, pprof__strs_add(&S, bid));    //   Mapping.build_id = 6
+        /* a file deleted or replaced on disk must not be re-symbolized from the new file;
+           otherwise leave has_* false so pprof adds file:line where it has DWARF */
+        pprof__pb_u64(pb, 7, (uint64_t)e->deleted);         //   Mapping.has_functions = 7
+        pprof__pb_close(pb);
+        pprof__unlock(&pprof__sym_mu);
+    }
+    {   /* code outside every executable mapping (JIT code, a library unloaded since):
+           one last mapping spans it, so every Location has one (Pyroscope needs it) */
+        uintptr_t lo = UINTPTR_MAX, hi = 0;
+        for (i = 0; i < nlocs; i++) {
+            if (locs[i].mapping) continue;
+            if (locs[i].addr < lo) lo = locs[i].addr;
+            if (locs[i].addr >= hi) hi = locs[i].addr + 1;
+            locs[i].mapping = nxm + nxl + 1;
+        }
+        if (hi) {
+            pprof__pb_open(pb, 3);
+            pprof__pb_u64(pb, 1, nxm + nxl + 1);
+            pprof__pb_u64(pb, 2, lo);
+            pprof__pb_u64(pb, 3, hi);
+            pprof__pb_i64(pb, 5, pprof__strs_add(&S, "[unmapped]")); /* never opened */
+            pprof__pb_close(pb);
+        }
+    }
+    for (i = 0; i < nlocs; i++) {
+        pprof__pb_open(pb, 4);                             // Profile.location = 4
+        pprof__pb_u64(pb, 1, i + 1);                       //   Location.id = 1
+        pprof__pb_u64(pb, 2, locs[i].mapping);             //   Location.mapping_id = 2
+        pprof__pb_u64(pb, 3, locs[i].addr);                //   Location.address = 3
+        if (locs[i].func) {
+            pprof__pb_open(pb, 4);                         //   Location.line = 4
+            pprof__pb_u64(pb, 1, locs[i].func);            //     Line.function_id = 1
+            pprof__pb_close(pb);
+        }
+        pprof__pb_close(pb);
+    }
+    for (i = 0; i < nf; i++) {
+        pprof__pb_open(pb, 5);                             // Profile.function = 5
+        pprof__pb_u64(pb, 1, i + 1);                       //   Function.id = 1
+        pprof__pb_i64(pb, 2, fnames[i]);                   //   Function.name = 2
+        pprof__pb_i64(pb, 3, fnames[i]);                   //   Function.system_name = 3
+        pprof__pb_close(pb);                               //   (equal: pprof demangles)
+    }
+    pprof__pb_i64(pb, 9, sp->time_nanos);                  // Profile.time_nanos = 9
+    pprof__pb_i64(pb, 10, sp->duration_nanos);             // Profile.duration_nanos = 10
+    pprof__pb_open(pb, 11);                                // Profile.period_type = 11
+    pprof__pb_i64(pb, 1, pprof__strs_add(&S, sp->ptype));
+    pprof__pb_i64(pb, 2, pprof__strs_add(&S, sp->punit));
+    pprof__pb_close(pb);
+    pprof__pb_i64(pb, 12, sp->period);                     // Profile.period = 12
+    for (t = 0; t < 4; t++)
+        if (sp->comment[t]) pprof__pb_i64(pb, 13, pprof__strs_add(&S, sp->comment[t])); // .comment
+    if (sp->deftype) pprof__pb_i64(pb, 14, pprof__strs_add(&S, sp->deftype)); // .default_sample_type
+    if (S.oom) pb->oom = 1;
+    for (i = 0; i < S.n; i++)                              // Profile.string_table = 6, last
+        pprof__pb_bytes(pb, 6, S.arena + S.off[i], strlen(S.arena + S.off[i]));
+done:
+    PPROF_FREE(ids);
+    PPROF_FREE(locs);
+    PPROF_FREE(fnames);
+    PPROF_FREE(xm);
+    PPROF_FREE(xs);
+    PPROF_FREE(xl);
+    pprof__u64map_free(&locmap);
+    pprof__u64map_free(&funcmap);
+    pprof__strs_free(&S);
+    pprof__maps_free(&maps);
+}
+
+/* Writes the gzipped profile to fp and flushes it. */
+PPROF__FN int pprof__write_gz(FILE *fp, const pprof__buf *raw) {
+    pprof__buf gz;
+    int rc = PPROF_OK;
+    memset(&gz, 0, sizeof gz);
+    if (raw->oom) return PPROF_ERR_NOMEM;
+    pprof__gz_encode(&gz, raw->p, raw->len);
+    if (gz.oom) rc = PPROF_ERR_NOMEM;
+    else if (fwrite(gz.p, 1, gz.len, fp) != gz.len || fflush(fp) != 0 || ferror(fp)) {
+        __atomic_store_n(&pprof__os_errno, errno, __ATOMIC_RELAXED);
+        rc = PPROF_ERR_IO;
+    }
+    PPROF_FREE(gz.p);
+    return rc;
+}
+
+// =========================================================================================
+// >>cpu: per-thread CPU timers, the drain thread that arms them and aggregates samples, the
+// CPU profile they become, and /trace's timeline (Chrome trace JSON) from the same samples.
 // =========================================================================================
 /* The kernel's struct sigevent, for SIGEV_THREAD_ID without glibc-private member names. */
 typedef struct pprof__ksigevent {
@@ -4461,15 +4296,6 @@ static struct pprof__cpu_state {
     unsigned pauses;
     int64_t paused_at, paused_ns;
 } pprof__cpu;
-
-/* Pseudo frames: their addresses and names stand for CPU the profile could not place.
-   Samples the full ring dropped (see >>ring): */
-PPROF__FN PPROF__NOINLINE void pprof__lost_samples(void) { __asm__ __volatile__(""); }
-/* CPU a thread created during the profile used before the scan that armed its timer: */
-PPROF__FN PPROF__NOINLINE void pprof__thread_before_timer(void) { __asm__ __volatile__("nop"); }
-/* A thread a dump got no stack from (it blocks the signal, or did not answer in time): */
-PPROF__FN PPROF__NOINLINE void pprof__thread_without_stack(void) { __asm__ __volatile__("nop; nop"); }
-
 PPROF__FN uint64_t pprof__cpu_rand(void) {
     uint64_t x = pprof__cpu.rng ? pprof__cpu.rng : 0x2545F4914F6CDD1Dull;
     x ^= x << 13; x ^= x >> 7; x ^= x << 17;
@@ -4705,12 +4531,6 @@ PPROF__FN void pprof__cpu_drain(void) {
     }
 }
 
-/* Same object mapped the same way? */
-PPROF__FN int pprof__cpu_same_mapping(const pprof__mapent *a, const pprof__mapent *b) {
-    return a->lo == b->lo && a->hi == b->hi && a->off == b->off && a->inode == b->inode &&
-           strcmp(a->path, b->path) == 0;
-}
-
 /* Records the executable mappings of m in the profile's mapping log: every object whose
    code was mapped while samples were taken, even if unloaded by the time of writing. */
 PPROF__FN void pprof__cpu_log_maps(const pprof__maps *m) {
@@ -4720,7 +4540,7 @@ PPROF__FN void pprof__cpu_log_maps(const pprof__maps *m) {
         pprof__mapent c;
         if (!e->x) continue;
         for (k = 0; k < pprof__cpu.nxlog; k++)
-            if (pprof__cpu_same_mapping(&pprof__cpu.xlog[k], e)) break;
+            if (pprof__maps_same(&pprof__cpu.xlog[k], e)) break;
         if (k < pprof__cpu.nxlog || pprof__cpu.nxlog >= 4096) continue;
         c = *e;
         c.path = pprof__mem_strdup(e->path);
@@ -5054,297 +4874,6 @@ PPROF__FN void pprof__cpu_halt(void) {
 }
 
 /* Builds the profile.proto of the halted profile into pb. */
-/* One sample for pprof__enc: a stack (leaf first) and its values. */
-typedef struct pprof__smp {
-    const uintptr_t *pc;
-    uint32_t n;
-    uint32_t lset;        /* string labels (>>labels), 0 for none */
-    int64_t v[4];
-    int64_t label;        /* the spec's numeric label, when it has one */
-} pprof__smp;
-
-/* What a profile is beyond its samples: types, period, times, the mapping log. */
-typedef struct pprof__spec {
-    const char *const *types; /* ntypes (type, unit) pairs */
-    int ntypes;
-    const char *ptype, *punit;
-    int64_t period;
-    const char *deftype;      /* default_sample_type, or NULL */
-    int leaf_pc;              /* pc[0] is an interrupted pc (CPU), not a return address */
-    const char *label_key;    /* a numeric label on every sample ("bytes"), or NULL */
-    int64_t time_nanos, duration_nanos;
-    const pprof__mapent *xlog; /* executable mappings gone since they were seen */
-    size_t nxlog;
-    const char *comment[4];
-} pprof__spec;
-
-/* A profile comment on its stacks: the walker, why stacks ended, how callers were found
-   (ends and by as PPROF__END_* and PPROF__BY_* counts). go tool pprof shows it atop -top. */
-PPROF__FN void pprof__unw_comment(char *buf, size_t n, const uint64_t *ends, const uint64_t *by) {
-    unsigned long long e[PPROF__END_N], b[PPROF__BY_N], all = 0;
-    int k;
-    for (k = 0; k < PPROF__END_N; k++) all += e[k] = (unsigned long long)__atomic_load_n(&ends[k], __ATOMIC_RELAXED);
-    for (k = 0; k < PPROF__BY_N; k++) b[k] = (unsigned long long)__atomic_load_n(&by[k], __ATOMIC_RELAXED);
-    snprintf(buf, n, "stacks (walker %s): %llu, %llu whole to the outermost frame, %llu cut at "
-             "%d frames, %llu cut at a return address that is not code, %llu at the stack's "
-             "edge, %llu at code with no unwind rule or frame record, %llu at an unwind rule "
-             "not applied; callers found by unwind tables %llu, frame records %llu, sp of a "
-             "frameless leaf %llu, signal context %llu",
-             __atomic_load_n(&pprof__unw_mode, __ATOMIC_RELAXED) == PPROF_UNWIND_CFI ? "cfi" : "fp",
-             all, e[PPROF__END_ROOT], e[PPROF__END_DEPTH], PPROF_MAX_FRAMES, e[PPROF__END_NOTCODE],
-             e[PPROF__END_STACK], e[PPROF__END_NOINFO], e[PPROF__END_RULE], b[PPROF__BY_CFI],
-             b[PPROF__BY_FP], b[PPROF__BY_SP], b[PPROF__BY_SIG]);
-}
-
-/* Encodes a profile.proto (not gzipped) into pb: the samples, a Location per distinct
-   address (return addresses step back into their call), Mappings from /proc/self/maps (the
-   main program first) plus the logged ones gone since, names from the symbol tables. */
-PPROF__FN void pprof__enc(pprof__buf *pb, const pprof__spec *sp, const pprof__smp *smp,
-                          size_t nsmp) {
-    pprof__maps maps;
-    pprof__strs S;
-    pprof__u64map locmap, funcmap;
-    typedef struct { uintptr_t addr; uint64_t mapping, func; } loc_t;
-    loc_t *locs = NULL;
-    size_t nlocs = 0, caplocs = 0, i, k;
-    int64_t *fnames = NULL;
-    size_t nf = 0, capf = 0;
-    size_t *xm = NULL, nxm = 0; /* maps entries that become Mappings, in emitted order */
-    size_t *xs = NULL;          /* the same, sorted by address, for lookups */
-    size_t *xl = NULL, nxl = 0; /* mapping log entries mapped no longer, emitted after */
-    pprof__exe exe;
-    uint64_t *ids = NULL;
-    size_t capids = 0;
-    uintptr_t lost_pc = (uintptr_t)&pprof__lost_samples;
-    uintptr_t new_pc = (uintptr_t)&pprof__thread_before_timer;
-    int t;
-
-    memset(&S, 0, sizeof S);
-    memset(&locmap, 0, sizeof locmap);
-    memset(&funcmap, 0, sizeof funcmap);
-    if (pprof__maps_read(&maps) != 0) memset(&maps, 0, sizeof maps);
-    pprof__sym_exe(&exe);
-    xm = (size_t *)PPROF_MALLOC((maps.n + 1) * sizeof *xm);
-    xs = (size_t *)PPROF_MALLOC((maps.n + 1) * sizeof *xs);
-    xl = (size_t *)PPROF_MALLOC((sp->nxlog + 1) * sizeof *xl);
-    if (!xm || !xs || !xl) { pb->oom = 1; goto done; }
-    /* Mappings: the executable lines of maps, in order, the main program's first. */
-    for (i = 0; i < maps.n; i++)
-        if (maps.e[i].x && pprof__sym_is_exe(&exe, &maps.e[i])) { xm[nxm++] = i; break; }
-    for (k = 0; k < maps.n; k++)
-        if (maps.e[k].x && !(nxm && xm[0] == k)) xm[nxm++] = k;
-    for (i = 0, k = 0; i < maps.n; i++)
-        if (maps.e[i].x) xs[k++] = i;
-    /* and the objects the profile saw mapped that are gone now (or were replaced) */
-    for (i = 0; i < sp->nxlog; i++) {
-        size_t c;
-        for (c = 0; c < k; c++)
-            if (pprof__cpu_same_mapping(&maps.e[xs[c]], &sp->xlog[i])) break;
-        if (c == k) xl[nxl++] = i;
-    }
-
-    pprof__strs_add(&S, "");
-    for (t = 0; t < sp->ntypes; t++) {
-        pprof__pb_open(pb, 1);                             // Profile.sample_type = 1
-        pprof__pb_i64(pb, 1, pprof__strs_add(&S, sp->types[2 * t]));     // ValueType.type
-        pprof__pb_i64(pb, 2, pprof__strs_add(&S, sp->types[2 * t + 1])); // ValueType.unit
-        pprof__pb_close(pb);
-    }
-
-    pprof__lock(&pprof__sym_mu);
-    for (i = 0; i < nsmp; i++) {
-        const uintptr_t *pc = smp[i].pc;
-        uint32_t n = smp[i].n, f, nid = 0;
-        if (pprof__mem_grow((void **)&ids, &capids, n + 1, sizeof *ids) != 0) { pb->oom = 1; break; }
-        for (f = 0; f < n; f++) {
-            /* an interrupted pc as it is; a return address steps back into the call
-               instruction so it names the caller's line */
-            uintptr_t a = f == 0 && sp->leaf_pc ? pc[0] : pc[f] - 1;
-            int found;
-            uint64_t *slot;
-            if (pc[f] < 4096) continue; /* not code: no Location at address 0 */
-            slot = pprof__u64map_at(&locmap, a, &found);
-            if (!slot) { pb->oom = 1; break; }
-            if (!found) {
-                loc_t L;
-                size_t lo = 0, hi = k;
-                const char *name = NULL;
-                L.addr = a;
-                L.mapping = 0;
-                L.func = 0;
-                while (lo < hi) { /* the executable mapping holding a */
-                    size_t m = lo + (hi - lo) / 2;
-                    if (maps.e[xs[m]].hi <= a) lo = m + 1;
-                    else hi = m;
-                }
-                {
-                    const pprof__mapent *owner = NULL;
-                    size_t mi;
-                    int owners = 0;
-                    if (lo < k && maps.e[xs[lo]].lo <= a) {
-                        owner = &maps.e[xs[lo]];
-                        owners = 1;
-                        for (mi = 0; mi < nxm; mi++)
-                            if (xm[mi] == xs[lo]) L.mapping = mi + 1;
-                    }
-                    for (mi = 0; mi < nxl; mi++) { /* objects mapped here earlier on */
-                        const pprof__mapent *g = &sp->xlog[xl[mi]];
-                        if (g->lo <= a && a < g->hi) {
-                            owner = g;
-                            owners++;
-                            L.mapping = nxm + 1 + mi;
-                        }
-                    }
-                    if (owners == 1) {
-                        pprof__obj *o = pprof__sym_obj(owner, &exe);
-                        if (o) name = pprof__sym_lookup(o, a, NULL);
-                    } else {
-                        L.mapping = 0; /* two objects held this address: name neither */
-                    }
-                }
-                if (a == lost_pc) name = "pprof__lost_samples";
-                if (a == new_pc) name = "pprof__thread_before_timer";
-                if (a == (uintptr_t)&pprof__thread_without_stack) name = "pprof__thread_without_stack";
-                if (name) {
-                    int64_t si = pprof__strs_add(&S, name);
-                    int ff;
-                    uint64_t *fs = pprof__u64map_at(&funcmap, (uint64_t)si, &ff);
-                    if (!fs) { pb->oom = 1; break; }
-                    if (!ff) {
-                        if (pprof__mem_grow((void **)&fnames, &capf, nf + 1, sizeof *fnames)) {
-                            pb->oom = 1;
-                            break;
-                        }
-                        fnames[nf++] = si;
-                        *fs = nf;
-                    }
-                    L.func = *fs;
-                }
-                if (pprof__mem_grow((void **)&locs, &caplocs, nlocs + 1, sizeof *locs) != 0) {
-                    pb->oom = 1;
-                    break;
-                }
-                locs[nlocs++] = L;
-                *slot = nlocs;
-            }
-            ids[nid++] = *slot;
-        }
-        if (pb->oom) break;
-        if (nid == 0 && sp->leaf_pc) continue;
-        pprof__pb_open(pb, 2);                             // Profile.sample = 2
-        pprof__pb_open(pb, 1);                             //   Sample.location_id = 1 (packed)
-        for (f = 0; f < nid; f++) pprof__pb_varint(pb, ids[f]);
-        pprof__pb_close(pb);
-        pprof__pb_open(pb, 2);                             //   Sample.value = 2 (packed)
-        for (t = 0; t < sp->ntypes; t++) pprof__pb_varint(pb, (uint64_t)smp[i].v[t]);
-        pprof__pb_close(pb);
-        if (sp->label_key) {
-            pprof__pb_open(pb, 3);                         //   Sample.label = 3
-            pprof__pb_i64(pb, 1, pprof__strs_add(&S, sp->label_key)); // Label.key = 1
-            pprof__pb_i64(pb, 3, smp[i].label);            //     Label.num = 3
-            pprof__pb_close(pb);
-        }
-        if (smp[i].lset) {
-            const char *lk[PPROF__LABEL_DEPTH], *lv[PPROF__LABEL_DEPTH];
-            int nl, l;
-            pprof__lbl_lock();
-            nl = pprof__lbl_pairs(smp[i].lset, lk, lv);
-            for (l = 0; l < nl; l++) {
-                pprof__pb_open(pb, 3);                     //   Sample.label = 3
-                pprof__pb_i64(pb, 1, pprof__strs_add(&S, lk[l])); // Label.key = 1
-                pprof__pb_i64(pb, 2, pprof__strs_add(&S, lv[l])); // Label.str = 2
-                pprof__pb_close(pb);
-            }
-            pprof__lbl_unlock();
-        }
-        pprof__pb_close(pb);
-    }
-    pprof__unlock(&pprof__sym_mu);
-
-    for (i = 0; i < nxm + nxl; i++) {
-        const pprof__mapent *e = i < nxm ? &maps.e[xm[i]] : &sp->xlog[xl[i - nxm]];
-        const char *bid = "";
-        pprof__obj *o;
-        pprof__lock(&pprof__sym_mu);
-        o = e->path[0] == '/' || strcmp(e->path, "[vdso]") == 0 ? pprof__sym_obj(e, &exe)
-                                                                 : NULL;
-        if (o) bid = o->build_id;
-        pprof__pb_open(pb, 3);                             // Profile.mapping = 3
-        pprof__pb_u64(pb, 1, i + 1);                       //   Mapping.id = 1
-        pprof__pb_u64(pb, 2, e->lo);                       //   Mapping.memory_start = 2
-        pprof__pb_u64(pb, 3, e->hi);                       //   Mapping.memory_limit = 3
-        pprof__pb_u64(pb, 4, e->off);                      //   Mapping.file_offset = 4
-        pprof__pb_i64(pb, 5, pprof__strs_add(&S, e->path)); //  Mapping.filename = 5
-        pprof__pb_i64(pb, 6, pprof__strs_add(&S, bid));    //   Mapping.build_id = 6
-        /* a file deleted or replaced on disk must not be re-symbolized from the new file;
-           otherwise leave has_* false so pprof adds file:line where it has DWARF */
-        pprof__pb_u64(pb, 7, (uint64_t)e->deleted);         //   Mapping.has_functions = 7
-        pprof__pb_close(pb);
-        pprof__unlock(&pprof__sym_mu);
-    }
-    {   /* code outside every executable mapping (JIT code, a library unloaded since):
-           one last mapping spans it, so every Location has one (Pyroscope needs it) */
-        uintptr_t lo = UINTPTR_MAX, hi = 0;
-        for (i = 0; i < nlocs; i++) {
-            if (locs[i].mapping) continue;
-            if (locs[i].addr < lo) lo = locs[i].addr;
-            if (locs[i].addr >= hi) hi = locs[i].addr + 1;
-            locs[i].mapping = nxm + nxl + 1;
-        }
-        if (hi) {
-            pprof__pb_open(pb, 3);
-            pprof__pb_u64(pb, 1, nxm + nxl + 1);
-            pprof__pb_u64(pb, 2, lo);
-            pprof__pb_u64(pb, 3, hi);
-            pprof__pb_i64(pb, 5, pprof__strs_add(&S, "[unmapped]")); /* never opened */
-            pprof__pb_close(pb);
-        }
-    }
-    for (i = 0; i < nlocs; i++) {
-        pprof__pb_open(pb, 4);                             // Profile.location = 4
-        pprof__pb_u64(pb, 1, i + 1);                       //   Location.id = 1
-        pprof__pb_u64(pb, 2, locs[i].mapping);             //   Location.mapping_id = 2
-        pprof__pb_u64(pb, 3, locs[i].addr);                //   Location.address = 3
-        if (locs[i].func) {
-            pprof__pb_open(pb, 4);                         //   Location.line = 4
-            pprof__pb_u64(pb, 1, locs[i].func);            //     Line.function_id = 1
-            pprof__pb_close(pb);
-        }
-        pprof__pb_close(pb);
-    }
-    for (i = 0; i < nf; i++) {
-        pprof__pb_open(pb, 5);                             // Profile.function = 5
-        pprof__pb_u64(pb, 1, i + 1);                       //   Function.id = 1
-        pprof__pb_i64(pb, 2, fnames[i]);                   //   Function.name = 2
-        pprof__pb_i64(pb, 3, fnames[i]);                   //   Function.system_name = 3
-        pprof__pb_close(pb);                               //   (equal: pprof demangles)
-    }
-    pprof__pb_i64(pb, 9, sp->time_nanos);                  // Profile.time_nanos = 9
-    pprof__pb_i64(pb, 10, sp->duration_nanos);             // Profile.duration_nanos = 10
-    pprof__pb_open(pb, 11);                                // Profile.period_type = 11
-    pprof__pb_i64(pb, 1, pprof__strs_add(&S, sp->ptype));
-    pprof__pb_i64(pb, 2, pprof__strs_add(&S, sp->punit));
-    pprof__pb_close(pb);
-    pprof__pb_i64(pb, 12, sp->period);                     // Profile.period = 12
-    for (t = 0; t < 4; t++)
-        if (sp->comment[t]) pprof__pb_i64(pb, 13, pprof__strs_add(&S, sp->comment[t])); // .comment
-    if (sp->deftype) pprof__pb_i64(pb, 14, pprof__strs_add(&S, sp->deftype)); // .default_sample_type
-    if (S.oom) pb->oom = 1;
-    for (i = 0; i < S.n; i++)                              // Profile.string_table = 6, last
-        pprof__pb_bytes(pb, 6, S.arena + S.off[i], strlen(S.arena + S.off[i]));
-done:
-    PPROF_FREE(ids);
-    PPROF_FREE(locs);
-    PPROF_FREE(fnames);
-    PPROF_FREE(xm);
-    PPROF_FREE(xs);
-    PPROF_FREE(xl);
-    pprof__u64map_free(&locmap);
-    pprof__u64map_free(&funcmap);
-    pprof__strs_free(&S);
-    pprof__maps_free(&maps);
-}
-
 PPROF__FN void pprof__cpu_encode(pprof__buf *pb) {
     static const char *const types[] = {"samples", "count", "cpu", "nanoseconds"};
     uintptr_t lost_pc = (uintptr_t)&pprof__lost_samples;
@@ -5437,7 +4966,7 @@ PPROF__FN const char *pprof__cpu_name_of(const pprof__maps *m, const pprof__exe 
         if (m->e[i].x && m->e[i].lo <= a && a < m->e[i].hi) { owner = &m->e[i]; owners++; }
     for (i = 0; i < pprof__cpu.nxlog; i++) {
         const pprof__mapent *g = &pprof__cpu.xlog[i];
-        if (g->lo <= a && a < g->hi && !(owner && pprof__cpu_same_mapping(owner, g))) {
+        if (g->lo <= a && a < g->hi && !(owner && pprof__maps_same(owner, g))) {
             owner = g;
             owners++;
         }
@@ -5562,22 +5091,6 @@ PPROF__FN void pprof__cpu_trace_json(pprof__buf *b) {
     pprof__maps_free(&maps);
 }
 
-/* Writes the gzipped profile to fp and flushes it. */
-PPROF__FN int pprof__write_gz(FILE *fp, const pprof__buf *raw) {
-    pprof__buf gz;
-    int rc = PPROF_OK;
-    memset(&gz, 0, sizeof gz);
-    if (raw->oom) return PPROF_ERR_NOMEM;
-    pprof__gz_encode(&gz, raw->p, raw->len);
-    if (gz.oom) rc = PPROF_ERR_NOMEM;
-    else if (fwrite(gz.p, 1, gz.len, fp) != gz.len || fflush(fp) != 0 || ferror(fp)) {
-        __atomic_store_n(&pprof__os_errno, errno, __ATOMIC_RELAXED);
-        rc = PPROF_ERR_IO;
-    }
-    PPROF_FREE(gz.p);
-    return rc;
-}
-
 /* Stops the running profile (of generation gen, or any if gen is 0) and writes it to its
    FILE, or gzipped into `to` when that is not NULL. The
    encoding and the write happen outside cpu_mu (state 2, "stopping": a start is refused),
@@ -5631,6 +5144,8 @@ PPROF__FN int pprof__cpu_stop(int gen, pprof__buf *to) {
 // page-aligned, and page-aligned sampled blocks (alignment 4096 or more) are also listed in
 // a small table that free consults instead. A record per stack and labels (never freed)
 // holds the counters: sampled allocs/bytes and frees/bytes, and what they stand for.
+// Then the wrappers (PPROF_WRAP_MALLOC: the malloc family, other allocators' own calls,
+// operator new and delete) and the heap profile.
 // =========================================================================================
 #if PPROF__HEAP
 #define PPROF__HEAP_RATE 524288 /* Go's default MemProfileRate */
@@ -6319,1189 +5834,6 @@ PPROF__FN void pprof__heap_delta(pprof__hval *v, size_t n, const pprof__hval *ba
 
 #endif /* PPROF__HEAP */
 
-// =========================================================================================
-// >>sync: block, mutex and threadcreate events from the pthread functions (PPROF_WRAP_PTHREAD
-// interposes them, as PPROF_WRAP_MALLOC does malloc). block: how long a thread waited, at the
-// waiter's stack, sampled as Go's SetBlockProfileRate. mutex: the delay a lock holder caused
-// its waiters, charged when it unlocks, at its stack, 1 in `fraction` as Go's
-// SetMutexProfileFraction. Waiters of a contended lock register in a small table keyed by the
-// lock's address; an unlock charges the time they have waited since the last unlock.
-// =========================================================================================
-#if PPROF__HEAP
-static long pprof__block_rate;      /* atomic: ns; 0 off */
-static int pprof__mutex_fraction;   /* atomic: 1 in n; 0 off */
-
-/* Adds (count, ns) to the record of the stack above fpw in T. The thread is busy meanwhile. */
-PPROF__FN void pprof__sync_record(pprof__rtab *T, uint64_t count, uint64_t ns, uintptr_t fpw) {
-    pprof__htls *t = &pprof__heap_t;
-    uintptr_t pcs[PPROF_MAX_FRAMES];
-    pprof__hrec *r;
-    int depth, saved = errno;
-    t->busy++;
-    depth = pprof__heap_stack(t, fpw, pcs);
-    r = pprof__rec(T, pcs, (uint32_t)depth);
-    __atomic_add_fetch(&r->allocs, count, __ATOMIC_RELAXED);
-    __atomic_add_fetch(&r->alloc_bytes, ns, __ATOMIC_RELAXED);
-    t->busy--;
-    errno = saved;
-}
-
-/* A wait of d ns at the stack above fpw, as Go's block profile: at least the rate always
-   (1, d); shorter with probability d/rate as (rate/d, rate), rounded without bias. */
-PPROF__FN void pprof__block_event(int64_t d, uintptr_t fpw) {
-    long rate = __atomic_load_n(&pprof__block_rate, __ATOMIC_RELAXED);
-    pprof__htls *t = &pprof__heap_t;
-    if (rate <= 0 || d < 0) return;
-    if (d >= rate) { pprof__sync_record(&pprof__block, 1, (uint64_t)d, fpw); return; }
-    if (d == 0) d = 1;
-    if (pprof__sync_rand(t) * (double)rate < (double)d) {
-        double c = (double)rate / (double)d;
-        uint64_t whole = (uint64_t)c;
-        if (pprof__sync_rand(t) < c - (double)whole) whole++;
-        pprof__sync_record(&pprof__block, whole, (uint64_t)rate, fpw);
-    }
-}
-
-/* Waiters of contended locks, by lock address (a collision leaves a waiter untracked). */
-typedef struct pprof__wslot {
-    int spin;
-    uint32_t nwait;
-    uintptr_t lock;
-    int64_t sum_start;       /* sum of the waiters' start times (or of the last charge) */
-    int64_t last_charge;
-} pprof__wslot;
-#define PPROF__WSLOTS 4096
-static pprof__wslot pprof__wslots[PPROF__WSLOTS];
-
-PPROF__FN pprof__wslot *pprof__wslot_of(const void *lock) {
-    uint64_t h = (uint64_t)(uintptr_t)lock * 0x9E3779B97F4A7C15ull;
-    pprof__wslot *s = &pprof__wslots[(h >> 32) & (PPROF__WSLOTS - 1)];
-    while (__atomic_exchange_n(&s->spin, 1, __ATOMIC_ACQUIRE)) {}
-    return s;
-}
-PPROF__FN void pprof__wslot_done(pprof__wslot *s) { __atomic_store_n(&s->spin, 0, __ATOMIC_RELEASE); }
-
-/* fork, in the child: its waiters are not the parent's, and no slot is held there. */
-PPROF__FN void pprof__sync_fork_child(void) { memset(pprof__wslots, 0, sizeof pprof__wslots); }
-
-/* A thread starts waiting for lock at t0: registered for the unlocker to charge. */
-PPROF__FN pprof__wslot *pprof__wait_begin(const void *lock, int64_t t0) {
-    pprof__wslot *s;
-    if (__atomic_load_n(&pprof__mutex_fraction, __ATOMIC_RELAXED) <= 0) return NULL;
-    s = pprof__wslot_of(lock);
-    if (s->nwait && s->lock != (uintptr_t)lock) { pprof__wslot_done(s); return NULL; }
-    if (!s->nwait) { s->lock = (uintptr_t)lock; s->sum_start = 0; s->last_charge = 0; }
-    __atomic_store_n(&s->nwait, s->nwait + 1, __ATOMIC_RELAXED);
-    s->sum_start += t0;
-    pprof__wslot_done(s);
-    return s;
-}
-PPROF__FN void pprof__wait_end(pprof__wslot *reg, const void *lock, int64_t t0) {
-    pprof__wslot *s;
-    if (!reg) return;
-    s = pprof__wslot_of(lock);
-    if (s == reg && s->lock == (uintptr_t)lock && s->nwait) {
-        __atomic_store_n(&s->nwait, s->nwait - 1, __ATOMIC_RELAXED);
-        s->sum_start -= t0 > s->last_charge ? t0 : s->last_charge;
-    }
-    pprof__wslot_done(s);
-}
-/* Does an unlock of lock have waiters to charge (mutex profile on, someone registered)? */
-static inline __attribute__((always_inline)) int pprof__unlock_watched(const void *lock) {
-    uint64_t h = (uint64_t)(uintptr_t)lock * 0x9E3779B97F4A7C15ull;
-    return __atomic_load_n(&pprof__mutex_fraction, __ATOMIC_RELAXED) > 0 &&
-           __atomic_load_n(&pprof__wslots[(h >> 32) & (PPROF__WSLOTS - 1)].nwait, __ATOMIC_RELAXED) &&
-           !pprof__heap_t.busy && !pprof__heap_t.self;
-}
-
-/* The unlocker of lock: charged with what its waiters waited since the last charge
-   (returned; record it with pprof__unlock_record once the lock is released). */
-PPROF__FN int64_t pprof__unlock_charge(const void *lock) {
-    int n = __atomic_load_n(&pprof__mutex_fraction, __ATOMIC_RELAXED);
-    pprof__wslot *s;
-    int64_t charge = 0;
-    if (n <= 0) return 0;
-    s = pprof__wslot_of(lock);
-    if (s->nwait && s->lock == (uintptr_t)lock) {
-        int64_t now = pprof__os_mono_ns();
-        charge = (int64_t)s->nwait * now - s->sum_start;
-        s->sum_start = (int64_t)s->nwait * now;
-        s->last_charge = now;
-    }
-    pprof__wslot_done(s);
-    return charge;
-}
-PPROF__FN void pprof__unlock_record(int64_t charge, uintptr_t fpw) {
-    int n = __atomic_load_n(&pprof__mutex_fraction, __ATOMIC_RELAXED);
-    if (charge > 0 && n > 0 && (n == 1 || pprof__sync_rand(&pprof__heap_t) * n < 1))
-        pprof__sync_record(&pprof__mutex, (uint64_t)n, (uint64_t)n * (uint64_t)charge, fpw);
-}
-#endif /* PPROF__HEAP */
-
-#if PPROF__WRAPSYNC
-/* The real functions, from the next object that defines them (libc). */
-#include <dlfcn.h>
-#include <semaphore.h>
-typedef int (*pprof__fn_m)(pthread_mutex_t *);
-typedef int (*pprof__fn_mt)(pthread_mutex_t *, const struct timespec *);
-typedef int (*pprof__fn_rw)(pthread_rwlock_t *);
-typedef int (*pprof__fn_rwt)(pthread_rwlock_t *, const struct timespec *);
-typedef int (*pprof__fn_cw)(pthread_cond_t *, pthread_mutex_t *);
-typedef int (*pprof__fn_ctw)(pthread_cond_t *, pthread_mutex_t *, const struct timespec *);
-typedef int (*pprof__fn_s)(sem_t *);
-typedef int (*pprof__fn_st)(sem_t *, const struct timespec *);
-typedef int (*pprof__fn_j)(pthread_t, void **);
-typedef int (*pprof__fn_c)(pthread_t *, const pthread_attr_t *, void *(*)(void *), void *);
-static struct pprof__real {
-    pprof__fn_m mutex_lock, mutex_trylock, mutex_unlock;
-    pprof__fn_mt mutex_timedlock;
-    pprof__fn_rw rd, wr, tryrd, trywr, rwunlock;
-    pprof__fn_rwt timedrd, timedwr;
-    pprof__fn_cw cond_wait;
-    pprof__fn_ctw cond_timedwait;
-    pprof__fn_s sem_wait, sem_trywait;
-    pprof__fn_st sem_timedwait;
-    pprof__fn_j join;
-    pprof__fn_c create;
-    int ready;
-} pprof__real;
-
-PPROF__FN void pprof__real_one(void *slot, const char *name) {
-    void *f = dlsym((void *)-1l /* RTLD_NEXT */, name);
-    if (!f) abort(); /* libc always has these */
-    memcpy(slot, &f, sizeof f);
-}
-/* Resolves them all (at load time; again, harmlessly, if a lock comes first). */
-__attribute__((constructor(101))) static void pprof__real_init(void) {
-    struct pprof__real r;
-    if (__atomic_load_n(&pprof__real.ready, __ATOMIC_ACQUIRE)) return;
-    pprof__real_one(&r.mutex_lock, "pthread_mutex_lock");
-    pprof__real_one(&r.mutex_trylock, "pthread_mutex_trylock");
-    pprof__real_one(&r.mutex_unlock, "pthread_mutex_unlock");
-    pprof__real_one(&r.mutex_timedlock, "pthread_mutex_timedlock");
-    pprof__real_one(&r.rd, "pthread_rwlock_rdlock");
-    pprof__real_one(&r.wr, "pthread_rwlock_wrlock");
-    pprof__real_one(&r.tryrd, "pthread_rwlock_tryrdlock");
-    pprof__real_one(&r.trywr, "pthread_rwlock_trywrlock");
-    pprof__real_one(&r.rwunlock, "pthread_rwlock_unlock");
-    pprof__real_one(&r.timedrd, "pthread_rwlock_timedrdlock");
-    pprof__real_one(&r.timedwr, "pthread_rwlock_timedwrlock");
-    pprof__real_one(&r.cond_wait, "pthread_cond_wait");
-    pprof__real_one(&r.cond_timedwait, "pthread_cond_timedwait");
-    pprof__real_one(&r.sem_wait, "sem_wait");
-    pprof__real_one(&r.sem_trywait, "sem_trywait");
-    pprof__real_one(&r.sem_timedwait, "sem_timedwait");
-    pprof__real_one(&r.join, "pthread_join");
-    pprof__real_one(&r.create, "pthread_create");
-    r.ready = 1;
-    pprof__real = r; /* every field the same in every thread that gets here */
-}
-#define PPROF__REAL(f) \
-    (PPROF__LIKELY(__atomic_load_n(&pprof__real.ready, __ATOMIC_ACQUIRE)) ? 0 \
-                                                      : (pprof__real_init(), 0), pprof__real.f)
-/* Nothing to record: both profiles off, or the profiler itself is working. */
-#define PPROF__SYNC_OFF() \
-    ((__atomic_load_n(&pprof__block_rate, __ATOMIC_RELAXED) | \
-      __atomic_load_n(&pprof__mutex_fraction, __ATOMIC_RELAXED)) == 0 || \
-     pprof__heap_t.busy || pprof__heap_t.self)
-
-/* A contended acquisition: try first (no wait, no record), then time the blocking call. */
-#define PPROF__SYNC_ACQUIRE(lockp, trycall, call) do { \
-    int rc_; \
-    int64_t t0_; \
-    pprof__wslot *w_; \
-    if (PPROF__SYNC_OFF()) return call; \
-    rc_ = trycall; \
-    if (rc_ != EBUSY) return rc_; \
-    t0_ = pprof__os_mono_ns(); \
-    w_ = pprof__wait_begin(lockp, t0_); \
-    rc_ = call; \
-    pprof__wait_end(w_, lockp, t0_); \
-    pprof__block_event(pprof__os_mono_ns() - t0_, PPROF__FPW); \
-    return rc_; \
-} while (0)
-
-/* A wait that always blocks: time it. */
-#define PPROF__SYNC_WAIT(call) do { \
-    int rc_; \
-    int64_t t0_; \
-    if (PPROF__SYNC_OFF() || __atomic_load_n(&pprof__block_rate, __ATOMIC_RELAXED) == 0) \
-        return call; \
-    t0_ = pprof__os_mono_ns(); \
-    rc_ = call; \
-    pprof__block_event(pprof__os_mono_ns() - t0_, PPROF__FPW); \
-    return rc_; \
-} while (0)
-
-#ifdef __cplusplus
-extern "C" {
-#endif
-PPROF__WRAP int pthread_mutex_lock(pthread_mutex_t *m) PPROF__THROW {
-    /* a free lock word (glibc's layout, read racily): no contention to time, lock at once */
-    if (PPROF__LIKELY(__atomic_load_n(&m->__data.__lock, __ATOMIC_RELAXED) == 0))
-        return PPROF__REAL(mutex_lock)(m);
-    PPROF__SYNC_ACQUIRE(m, PPROF__REAL(mutex_trylock)(m), PPROF__REAL(mutex_lock)(m));
-}
-PPROF__WRAP int pthread_mutex_timedlock(pthread_mutex_t *m, const struct timespec *ts) PPROF__THROW {
-    PPROF__SYNC_ACQUIRE(m, PPROF__REAL(mutex_trylock)(m), PPROF__REAL(mutex_timedlock)(m, ts));
-}
-PPROF__WRAP int pthread_mutex_trylock(pthread_mutex_t *m) PPROF__THROW {
-    return PPROF__REAL(mutex_trylock)(m);
-}
-PPROF__WRAP int pthread_mutex_unlock(pthread_mutex_t *m) PPROF__THROW {
-    if (PPROF__UNLIKELY(pprof__unlock_watched(m))) { /* record once unlocked */
-        int64_t charge = pprof__unlock_charge(m);
-        int rc = PPROF__REAL(mutex_unlock)(m);
-        pprof__unlock_record(charge, PPROF__FPW);
-        return rc;
-    }
-    return PPROF__REAL(mutex_unlock)(m);
-}
-PPROF__WRAP int pthread_rwlock_rdlock(pthread_rwlock_t *l) PPROF__THROW {
-    PPROF__SYNC_ACQUIRE(l, PPROF__REAL(tryrd)(l), PPROF__REAL(rd)(l));
-}
-PPROF__WRAP int pthread_rwlock_wrlock(pthread_rwlock_t *l) PPROF__THROW {
-    PPROF__SYNC_ACQUIRE(l, PPROF__REAL(trywr)(l), PPROF__REAL(wr)(l));
-}
-PPROF__WRAP int pthread_rwlock_timedrdlock(pthread_rwlock_t *l, const struct timespec *ts) PPROF__THROW {
-    PPROF__SYNC_ACQUIRE(l, PPROF__REAL(tryrd)(l), PPROF__REAL(timedrd)(l, ts));
-}
-PPROF__WRAP int pthread_rwlock_timedwrlock(pthread_rwlock_t *l, const struct timespec *ts) PPROF__THROW {
-    PPROF__SYNC_ACQUIRE(l, PPROF__REAL(trywr)(l), PPROF__REAL(timedwr)(l, ts));
-}
-PPROF__WRAP int pthread_rwlock_unlock(pthread_rwlock_t *l) PPROF__THROW {
-    if (PPROF__UNLIKELY(pprof__unlock_watched(l))) { /* record once unlocked */
-        int64_t charge = pprof__unlock_charge(l);
-        int rc = PPROF__REAL(rwunlock)(l);
-        pprof__unlock_record(charge, PPROF__FPW);
-        return rc;
-    }
-    return PPROF__REAL(rwunlock)(l);
-}
-PPROF__WRAP int pthread_cond_wait(pthread_cond_t *c, pthread_mutex_t *m) {
-    PPROF__SYNC_WAIT(PPROF__REAL(cond_wait)(c, m));
-}
-PPROF__WRAP int pthread_cond_timedwait(pthread_cond_t *c, pthread_mutex_t *m,
-                                       const struct timespec *ts) {
-    PPROF__SYNC_WAIT(PPROF__REAL(cond_timedwait)(c, m, ts));
-}
-PPROF__WRAP int sem_wait(sem_t *s) {
-    int e = errno;
-    if (PPROF__SYNC_OFF() || __atomic_load_n(&pprof__block_rate, __ATOMIC_RELAXED) == 0)
-        return PPROF__REAL(sem_wait)(s);
-    pthread_testcancel(); /* as glibc's, before anything */
-    if (PPROF__REAL(sem_trywait)(s) == 0) return 0;
-    errno = e; /* the try's EAGAIN is not the caller's business */
-    PPROF__SYNC_WAIT(PPROF__REAL(sem_wait)(s));
-}
-PPROF__WRAP int sem_timedwait(sem_t *s, const struct timespec *ts) {
-    int e = errno;
-    if (PPROF__SYNC_OFF() || __atomic_load_n(&pprof__block_rate, __ATOMIC_RELAXED) == 0)
-        return PPROF__REAL(sem_timedwait)(s, ts);
-    pthread_testcancel(); /* as glibc's, before anything */
-    if (ts->tv_nsec >= 0 && ts->tv_nsec < 1000000000 && PPROF__REAL(sem_trywait)(s) == 0)
-        return 0;
-    errno = e;
-    PPROF__SYNC_WAIT(PPROF__REAL(sem_timedwait)(s, ts));
-}
-PPROF__WRAP int pthread_join(pthread_t th, void **ret) {
-    PPROF__SYNC_WAIT(PPROF__REAL(join)(th, ret));
-}
-/* Every thread created is counted at its creator's stack (threadcreate), always. */
-PPROF__WRAP int pthread_create(pthread_t *th, const pthread_attr_t *attr, void *(*fn)(void *),
-                               void *arg) PPROF__THROW {
-    int rc = PPROF__REAL(create)(th, attr, fn, arg);
-    if (rc == 0 && !pprof__heap_t.busy && !pprof__heap_t.self)
-        pprof__sync_record(&pprof__tcreate, 1, 0, PPROF__FPW);
-    return rc;
-}
-#ifdef __cplusplus
-} /* extern "C" */
-#endif
-#endif /* PPROF__WRAPSYNC */
-
-#if PPROF__WRAPSIG
-/* PPROF_WRAP_SIGNAL: the program's sigaction and signal (bsd_signal, sysv_signal) on a
-   signal pprof.h handles change the program's view of it (>>sig), never pprof.h's
-   handler: a program that resets every signal at start, ignores the profiling signal or
-   installs its own handler for it keeps being sampled, and gets exactly the signals it
-   would have got without pprof.h. Any other signal goes straight to the C library. */
-typedef void (*pprof__sighandler)(int);
-PPROF__FN int pprof__sig_wrap(int sig, const struct sigaction *act, struct sigaction *old) {
-    pprof__sigview *v = pprof__sig_view(sig);
-    struct sigaction prev;
-    if (!v) return pprof__os_sigaction(sig, act, old);
-    pprof__sig_view_get(v, &prev);
-    if (act && v->kind == 1) { /* an exit catcher: the program's handler or SIG_IGN goes
-                                  live, SIG_DFL puts the catcher back */
-        int dfl = !(act->sa_flags & SA_SIGINFO) && act->sa_handler == SIG_DFL;
-        if (pprof__os_sigaction(sig, dfl ? &v->mine : act, NULL) != 0) return -1;
-    }
-    if (act) pprof__sig_view_put(v, act);
-    if (old) *old = prev;
-    return 0;
-}
-
-/* Installs h for sig (SIGINT, SIGTERM, SIGHUP: libpprof.so writes its profiles before
-   the process ends by them) if the program leaves sig at SIG_DFL, which stays what the
-   program sees: a program that asks (CPython installs its KeyboardInterrupt handler only
-   over SIG_DFL) finds SIG_DFL, one that installs its own handler replaces h, and h is back
-   when it sets SIG_DFL again. 1 if installed. */
-PPROF__FN int pprof__sig_catch(int sig, void (*h)(int)) {
-    struct sigaction now;
-    int i;
-    if (pprof__sig_view(sig) || pprof__os_sigaction(sig, NULL, &now) != 0 ||
-        (now.sa_flags & SA_SIGINFO) || now.sa_handler != SIG_DFL)
-        return 0;
-    for (i = 0; i < 5 && __atomic_load_n(&pprof__sigv[i].signo, __ATOMIC_RELAXED); i++) {}
-    if (i == 5) return 0;
-    memset(&pprof__sigv[i].mine, 0, sizeof pprof__sigv[i].mine);
-    pprof__sigv[i].mine.sa_handler = h;
-    pprof__sigv[i].mine.sa_flags = SA_RESTART;
-    sigemptyset(&pprof__sigv[i].mine.sa_mask);
-    pprof__sigv[i].kind = 1;
-    pprof__sig_view_put(&pprof__sigv[i], &now);
-    if (pprof__os_sigaction(sig, &pprof__sigv[i].mine, NULL) != 0) return 0;
-    __atomic_store_n(&pprof__sigv[i].signo, sig, __ATOMIC_RELEASE);
-    return 1;
-}
-PPROF__WRAP int sigaction(int sig, const struct sigaction *act, struct sigaction *old) PPROF__THROW {
-    return pprof__sig_wrap(sig, act, old);
-}
-/* signal() with flags: BSD semantics (glibc's signal and bsd_signal) or System V's. */
-PPROF__FN pprof__sighandler pprof__sig_wrap_signal(int sig, pprof__sighandler h, int flags) {
-    struct sigaction sa, old;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = h;
-    sa.sa_flags = flags;
-    sigemptyset(&sa.sa_mask);
-    if (!(flags & SA_NODEFER) && sigaddset(&sa.sa_mask, sig) != 0) return SIG_ERR;
-    if (pprof__sig_wrap(sig, &sa, &old) != 0) return SIG_ERR;
-    if (old.sa_flags & SA_SIGINFO) {
-        pprof__sighandler f;
-        memcpy(&f, &old.sa_sigaction, sizeof f);
-        return f;
-    }
-    return old.sa_handler;
-}
-PPROF__WRAP pprof__sighandler signal(int sig, pprof__sighandler h) PPROF__THROW {
-    return pprof__sig_wrap_signal(sig, h, SA_RESTART);
-}
-PPROF__WRAP pprof__sighandler bsd_signal(int sig, pprof__sighandler h) PPROF__THROW {
-    return pprof__sig_wrap_signal(sig, h, SA_RESTART);
-}
-PPROF__WRAP pprof__sighandler sysv_signal(int sig, pprof__sighandler h) PPROF__THROW {
-    return pprof__sig_wrap_signal(sig, h, (int)((unsigned)SA_RESETHAND | (unsigned)SA_NODEFER));
-}
-
-/* The program's signal masks and waits never take the profiling signal (the one pprof.h
-   handles, once it does): a thread that blocks every signal (worker threads of xz, of most
-   servers, which leave signals to one thread) still gets its CPU timer's signals and is
-   sampled; a sigwait, sigwaitinfo, sigtimedwait or signalfd on a full set never returns
-   it. The timers' signals go to one thread each, never to the process, so no signal the
-   program routes changes its way. What is asked for every other signal is done as asked. */
-#include <sys/signalfd.h>
-PPROF__FN const sigset_t *pprof__sig_strip(const sigset_t *in, sigset_t *buf) {
-    if (!in || !pprof__sig_view(PPROF_SIGNAL) || sigismember(in, PPROF_SIGNAL) != 1) return in;
-    memcpy(buf, in, sizeof *buf);
-    sigdelset(buf, PPROF_SIGNAL);
-    return buf;
-}
-PPROF__FN void *pprof__sig_next(void **slot, const char *name) {
-    void *f = __atomic_load_n(slot, __ATOMIC_ACQUIRE);
-    if (!f) {
-        f = dlsym((void *)-1l /* RTLD_NEXT */, name);
-        if (!f) abort(); /* libc has them all */
-        __atomic_store_n(slot, f, __ATOMIC_RELEASE);
-    }
-    return f;
-}
-#define PPROF__SIG_NEXT(type, name) \
-    static void *slot_; \
-    type next_; \
-    void *v_ = pprof__sig_next(&slot_, name); \
-    memcpy(&next_, &v_, sizeof next_)
-typedef int (*pprof__fn_mask)(int, const sigset_t *, sigset_t *);
-PPROF__WRAP int pthread_sigmask(int how, const sigset_t *set, sigset_t *old) PPROF__THROW {
-    sigset_t b;
-    PPROF__SIG_NEXT(pprof__fn_mask, "pthread_sigmask");
-    return next_(how, how == SIG_UNBLOCK ? set : pprof__sig_strip(set, &b), old);
-}
-PPROF__WRAP int sigprocmask(int how, const sigset_t *set, sigset_t *old) PPROF__THROW {
-    sigset_t b;
-    PPROF__SIG_NEXT(pprof__fn_mask, "sigprocmask");
-    return next_(how, how == SIG_UNBLOCK ? set : pprof__sig_strip(set, &b), old);
-}
-typedef int (*pprof__fn_sigwait)(const sigset_t *, int *);
-PPROF__WRAP int sigwait(const sigset_t *set, int *sig) {
-    sigset_t b;
-    PPROF__SIG_NEXT(pprof__fn_sigwait, "sigwait");
-    return next_(pprof__sig_strip(set, &b), sig);
-}
-typedef int (*pprof__fn_sigwaitinfo)(const sigset_t *, siginfo_t *);
-PPROF__WRAP int sigwaitinfo(const sigset_t *set, siginfo_t *info) {
-    sigset_t b;
-    PPROF__SIG_NEXT(pprof__fn_sigwaitinfo, "sigwaitinfo");
-    return next_(pprof__sig_strip(set, &b), info);
-}
-typedef int (*pprof__fn_sigtimedwait)(const sigset_t *, siginfo_t *, const struct timespec *);
-PPROF__WRAP int sigtimedwait(const sigset_t *set, siginfo_t *info, const struct timespec *t) {
-    sigset_t b;
-    PPROF__SIG_NEXT(pprof__fn_sigtimedwait, "sigtimedwait");
-    return next_(pprof__sig_strip(set, &b), info, t);
-}
-typedef int (*pprof__fn_signalfd)(int, const sigset_t *, int);
-PPROF__WRAP int signalfd(int fd, const sigset_t *mask, int flags) PPROF__THROW {
-    sigset_t b;
-    PPROF__SIG_NEXT(pprof__fn_signalfd, "signalfd");
-    return next_(fd, pprof__sig_strip(mask, &b), flags);
-}
-#undef PPROF__SIG_NEXT
-#endif /* PPROF__WRAPSIG */
-
-/* Go's "#" lines for a stack of return addresses: "#\t0x<ret-1>\t<func>+0x<offset>", or
-   just the address when no symbol covers it. Under sym_mu. */
-PPROF__FN void pprof__text_frames(pprof__buf *b, const uintptr_t *pc, uint32_t n,
-                                  const pprof__maps *m, const pprof__exe *exe) {
-    uint32_t f;
-    size_t i;
-    char line[600];
-    for (f = 0; f < n; f++) {
-        uintptr_t a = pc[f] - 1, start = 0;
-        const char *name = NULL;
-        for (i = 0; i < m->n; i++)
-            if (m->e[i].x && m->e[i].lo <= a && a < m->e[i].hi) {
-                pprof__obj *o = pprof__sym_obj(&m->e[i], exe);
-                if (o) name = pprof__sym_lookup(o, a, &start);
-                break;
-            }
-        if (name)
-            snprintf(line, sizeof line, "#\t0x%llx\t%.500s+0x%llx\n", (unsigned long long)a, name,
-                     (unsigned long long)(a - start));
-        else
-            snprintf(line, sizeof line, "#\t0x%llx\n", (unsigned long long)a);
-        pprof__pb_raw(b, line, strlen(line));
-    }
-}
-
-#if PPROF__HEAP
-/* One record of Go's legacy text: "<values> @ 0x<ret> ...", its "#" lines, an empty line.
-   Under sym_mu. */
-PPROF__FN void pprof__text_record(pprof__buf *b, const char *values, const pprof__hrec *r,
-                                  const pprof__maps *m, const pprof__exe *exe) {
-    char word[32];
-    uint32_t f;
-    pprof__pb_raw(b, values, strlen(values));
-    pprof__pb_raw(b, " @", 2);
-    for (f = 0; f < r->n; f++) {
-        snprintf(word, sizeof word, " 0x%llx", (unsigned long long)r->pc[f]);
-        pprof__pb_raw(b, word, strlen(word));
-    }
-    pprof__pb_raw(b, "\n", 1);
-    pprof__text_frames(b, r->pc, r->n, m, exe);
-    pprof__pb_raw(b, "\n", 1);
-}
-#endif
-
-/* The empty profile of a kind pprof.h does not record (yet): its types, no samples. */
-PPROF__FN void pprof__named_empty(const char *name, int64_t duration, pprof__buf *pb) {
-    static const char *const block[] = {"contentions", "count", "delay", "nanoseconds"};
-    static const char *const gor[] = {"goroutine", "count"};
-    static const char *const thr[] = {"threadcreate", "count"};
-    pprof__spec sp;
-    memset(&sp, 0, sizeof sp);
-    sp.time_nanos = pprof__os_wall_ns();
-    sp.duration_nanos = duration;
-    sp.period = 1;
-    if (strcmp(name, "block") == 0 || strcmp(name, "mutex") == 0) {
-        sp.types = block;
-        sp.ntypes = 2;
-        sp.ptype = "contentions";
-    } else {
-        sp.types = strcmp(name, "threadcreate") == 0 ? thr : gor;
-        sp.ntypes = 1;
-        sp.ptype = sp.types[0];
-    }
-    sp.punit = "count";
-    pprof__enc(pb, &sp, NULL, 0);
-}
-
-#if PPROF__HEAP
-PPROF__FN void pprof__heap_encode(pprof__buf *pb, const pprof__hval *v, size_t n, int allocs,
-                                  int64_t duration) {
-    static const char *const types[] = {"alloc_objects", "count", "alloc_space", "bytes",
-                                        "inuse_objects", "count", "inuse_space", "bytes"};
-    size_t rate = __atomic_load_n(&pprof__heap_rate, __ATOMIC_RELAXED), i, k = 0;
-    pprof__smp *smp = (pprof__smp *)PPROF_MALLOC((n + 1) * sizeof *smp);
-    pprof__spec sp;
-    char c[512], c2[160];
-    if (!smp) { pb->oom = 1; return; }
-    for (i = 0; i < n; i++) {
-        pprof__smp *s = &smp[k];
-        if (!(v[i].ao | v[i].ab | v[i].io | v[i].ib)) continue;
-        s->pc = v[i].r->pc;
-        s->n = v[i].r->n;
-        s->lset = v[i].r->lset;
-        s->v[0] = (int64_t)(v[i].wao / 256); /* each sample's own weight (Go truncates) */
-        s->v[1] = (int64_t)v[i].wab;
-        s->v[2] = (int64_t)(v[i].wio / 256);
-        s->v[3] = (int64_t)v[i].wib;
-        s->label = (int64_t)v[i].avg;
-        k++;
-    }
-    memset(&sp, 0, sizeof sp);
-    sp.types = types;
-    sp.ntypes = 4;
-    sp.ptype = "space";
-    sp.punit = "bytes";
-    sp.period = (int64_t)rate;
-    sp.deftype = allocs ? "alloc_space" : NULL;
-    sp.label_key = "bytes";
-    sp.time_nanos = pprof__os_wall_ns();
-    sp.duration_nanos = duration;
-    pprof__unw_comment(c, sizeof c, pprof__unw.ends, pprof__unw.by);
-    sp.comment[0] = c;
-#if PPROF__INTERPOSE
-    if (!pprof__proc_ours()) /* (>>dump: the process's malloc) */
-        sp.comment[1] = "heap sampling off: the process's malloc is not pprof.h's (another "
-                        "allocator is preloaded before it: put libpprof.so first in LD_PRELOAD)";
-#endif
-    {
-        uint64_t lost = __atomic_load_n(&pprof__heap_paged_lost, __ATOMIC_RELAXED);
-        if (lost) {
-            snprintf(c2, sizeof c2, "%llu allocations aligned to 4096 or more not sampled: %d "
-                     "such sampled blocks live at once at most", (unsigned long long)lost,
-                     PPROF__HEAP_PAGED);
-            sp.comment[2] = c2;
-        }
-    }
-    pprof__enc(pb, &sp, smp, k);
-    PPROF_FREE(smp);
-}
-
-PPROF__FN int pprof__heap_inuse_cmp(const void *pa, const void *pb) {
-    const pprof__hval *a = (const pprof__hval *)pa, *b = (const pprof__hval *)pb;
-    if (a->ib != b->ib) return a->ib > b->ib ? -1 : 1;
-    return a->ab > b->ab ? -1 : a->ab < b->ab;
-}
-
-/* Go's legacy text (debug=1), records by in-use bytes. Go prints raw sampled numbers and
-   its rate, which the reader unsamples by each record's average size; a record here holds
-   samples of many sizes, taken at whatever rate was set then, so it prints the estimates
-   themselves (the protobuf's numbers) as a rate-1 profile ("@ heap/2": nothing to
-   unsample), and the sampling rate in the trailer. (Decided: unbiased beats raw.) */
-PPROF__FN void pprof__heap_text(pprof__buf *b, pprof__hval *v, size_t n) {
-    unsigned long long io = 0, ib = 0, ao = 0, ab = 0;
-    size_t i, rate = __atomic_load_n(&pprof__heap_rate, __ATOMIC_RELAXED);
-    char line[256];
-    pprof__maps maps;
-    pprof__exe exe;
-    struct rusage ru;
-    for (i = 0; i < n; i++) { /* the estimates, objects truncated as in the protobuf */
-        v[i].io = v[i].wio / 256;
-        v[i].ao = v[i].wao / 256;
-        v[i].ib = v[i].wib;
-        v[i].ab = v[i].wab;
-        io += v[i].io; ib += v[i].ib; ao += v[i].ao; ab += v[i].ab;
-    }
-    if (ab == ib) ab++; /* as newer Go: the legacy parser must not see two columns */
-    snprintf(line, sizeof line, "heap profile: %llu: %llu [%llu: %llu] @ heap/2\n", io, ib,
-             ao, ab);
-    pprof__pb_raw(b, line, strlen(line));
-    qsort(v, n, sizeof *v, pprof__heap_inuse_cmp);
-    if (pprof__maps_read(&maps) != 0) memset(&maps, 0, sizeof maps);
-    pprof__sym_exe(&exe);
-    pprof__lock(&pprof__sym_mu);
-    for (i = 0; i < n; i++) {
-        const pprof__hrec *r = v[i].r;
-        if (!(v[i].ao | v[i].ab | v[i].io | v[i].ib)) continue;
-        snprintf(line, sizeof line, "%llu: %llu [%llu: %llu]", (unsigned long long)v[i].io,
-                 (unsigned long long)v[i].ib, (unsigned long long)v[i].ao,
-                 (unsigned long long)v[i].ab);
-        pprof__text_record(b, line, r, &maps, &exe);
-    }
-    pprof__unlock(&pprof__sym_mu);
-    pprof__maps_free(&maps);
-    memset(&ru, 0, sizeof ru);
-    getrusage(RUSAGE_SELF, &ru);
-    snprintf(line, sizeof line, "\n# pprof.h heap sampling\n# Rate = %llu\n# Records = %llu\n"
-             "# MaxRSS = %llu\n", (unsigned long long)rate, (unsigned long long)n,
-             (unsigned long long)ru.ru_maxrss * 1024);
-    pprof__pb_raw(b, line, strlen(line));
-}
-#endif
-
-#if PPROF__HEAP
-/* block, mutex (contentions, delay) and threadcreate (count) from their record tables. */
-PPROF__FN void pprof__sync_encode(pprof__buf *pb, const char *name, const pprof__hval *v,
-                                  size_t n, int64_t duration) {
-    static const char *const cd[] = {"contentions", "count", "delay", "nanoseconds"};
-    static const char *const tc[] = {"threadcreate", "count"};
-    int tcr = strcmp(name, "threadcreate") == 0;
-    size_t i, k = 0;
-    pprof__smp *smp = (pprof__smp *)PPROF_MALLOC((n + 1) * sizeof *smp);
-    pprof__spec sp;
-    char c[512];
-    if (!smp) { pb->oom = 1; return; }
-    for (i = 0; i < n; i++) {
-        if (!(v[i].ao | v[i].ab)) continue;
-        memset(&smp[k], 0, sizeof smp[k]);
-        smp[k].pc = v[i].r->pc;
-        smp[k].n = v[i].r->n;
-        smp[k].lset = v[i].r->lset;
-        smp[k].v[0] = (int64_t)v[i].ao;
-        smp[k].v[1] = (int64_t)v[i].ab;
-        k++;
-    }
-    memset(&sp, 0, sizeof sp);
-    sp.types = tcr ? tc : cd;
-    sp.ntypes = tcr ? 1 : 2;
-    sp.ptype = tcr ? "threadcreate" : "contentions";
-    sp.punit = "count";
-    sp.period = 1;
-    sp.time_nanos = pprof__os_wall_ns();
-    sp.duration_nanos = duration;
-    pprof__unw_comment(c, sizeof c, pprof__unw.ends, pprof__unw.by);
-    sp.comment[0] = c;
-    pprof__enc(pb, &sp, smp, k);
-    PPROF_FREE(smp);
-}
-
-PPROF__FN int pprof__sync_delay_cmp(const void *pa, const void *pb) {
-    const pprof__hval *a = (const pprof__hval *)pa, *b = (const pprof__hval *)pb;
-    if (a->ab != b->ab) return a->ab > b->ab ? -1 : 1;
-    return a->ao > b->ao ? -1 : a->ao < b->ao;
-}
-
-/* Go's legacy text: "--- contention:" / "--- mutex:" with "<delay> <count> @ ..." records,
-   or "threadcreate profile: total N" with "<count> @ ..." groups. */
-PPROF__FN void pprof__sync_text(pprof__buf *b, const char *name, pprof__hval *v, size_t n) {
-    int tcr = strcmp(name, "threadcreate") == 0;
-    char line[160];
-    size_t i;
-    pprof__maps maps;
-    pprof__exe exe;
-    if (tcr) {
-        unsigned long long total = 0;
-        for (i = 0; i < n; i++) total += v[i].ao;
-        snprintf(line, sizeof line, "threadcreate profile: total %llu\n", total);
-    } else if (strcmp(name, "mutex") == 0) {
-        snprintf(line, sizeof line, "--- mutex:\ncycles/second=1000000000\nsampling period=%d\n",
-                 __atomic_load_n(&pprof__mutex_fraction, __ATOMIC_RELAXED));
-    } else {
-        snprintf(line, sizeof line, "--- contention:\ncycles/second=1000000000\n");
-    }
-    pprof__pb_raw(b, line, strlen(line));
-    qsort(v, n, sizeof *v, pprof__sync_delay_cmp);
-    if (pprof__maps_read(&maps) != 0) memset(&maps, 0, sizeof maps);
-    pprof__sym_exe(&exe);
-    pprof__lock(&pprof__sym_mu);
-    for (i = 0; i < n; i++) {
-        const pprof__hrec *r = v[i].r;
-        if (!(v[i].ao | v[i].ab)) continue;
-        if (tcr) snprintf(line, sizeof line, "%llu", (unsigned long long)v[i].ao);
-        else snprintf(line, sizeof line, "%llu %llu", (unsigned long long)v[i].ab,
-                      (unsigned long long)v[i].ao);
-        pprof__text_record(b, line, r, &maps, &exe);
-    }
-    pprof__unlock(&pprof__sym_mu);
-    pprof__maps_free(&maps);
-}
-#endif
-
-// =========================================================================================
-// >>dump: the stack of every thread (goroutine profile), each captured by the thread itself
-// in the signal handler on a directed signal (tgkill), all at once, waiting at most
-// PPROF__DUMP_WAIT_NS. A thread that blocks the signal is listed without a stack, unasked.
-// =========================================================================================
-#define PPROF__DUMP_WAIT_NS 100000000L
-
-PPROF__FN void pprof__dump_thread_info(pprof__dslot *d, int sig) {
-    char path[64], *txt, *q;
-    snprintf(path, sizeof path, "/proc/self/task/%d/comm", d->tid);
-    if ((txt = pprof__os_read_file(path, NULL)) != NULL) {
-        snprintf(d->name, sizeof d->name, "%s", txt);
-        if (strchr(d->name, '\n')) *strchr(d->name, '\n') = 0;
-        PPROF_FREE(txt);
-    }
-    snprintf(path, sizeof path, "/proc/self/task/%d/stat", d->tid);
-    d->run = "?";
-    if ((txt = pprof__os_read_file(path, NULL)) != NULL) {
-        q = strrchr(txt, ')');
-        if (q && q[1] == ' ') {
-            switch (q[2]) {
-            case 'R': d->run = "running"; break;
-            case 'S': d->run = "sleeping"; break;
-            case 'D': d->run = "waiting on I/O"; break;
-            case 'T': case 't': d->run = "stopped"; break;
-            case 'Z': d->run = "exited"; break;
-            case 'I': d->run = "idle"; break;
-            default: break;
-            }
-        }
-        PPROF_FREE(txt);
-    }
-    if (pprof__cpu_blocks(d->tid, sig)) d->why = "it blocks the profiling signal";
-}
-
-/* /proc/self/task/<tid>/syscall, opened (-1 if it cannot be). */
-PPROF__FN int pprof__dump_sys_open(int tid) {
-    char path[64];
-    snprintf(path, sizeof path, "/proc/self/task/%d/syscall", tid);
-    return open(path, O_RDONLY | O_CLOEXEC);
-}
-
-/* A thread asleep in a system call: 1 with its pc and sp from its syscall file, opened as
-   fd (0 if it is not). One pread: the moment it is read is as close as can be to the
-   signal that follows when the thread runs. */
-PPROF__FN int pprof__dump_in_syscall_fd(int fd, uintptr_t *pc, uintptr_t *sp) {
-    char txt[256], *q;
-    unsigned long long v[8];
-    int i, ok = 0;
-    ssize_t k = fd >= 0 ? pread(fd, txt, sizeof txt - 1, 0) : -1;
-    if (k <= 0) return 0;
-    txt[k] = 0;
-    q = txt;
-    if (*q >= '0' && *q <= '9') { /* "nr arg1..arg6 sp pc"; "running" or "-1 sp pc" else */
-        while (*q >= '0' && *q <= '9') q++;
-        for (i = 0; i < 8; i++) {
-            char *end;
-            v[i] = strtoull(q, &end, 16);
-            if (end == q) break;
-            q = end;
-        }
-        if (i == 8 && v[6] && v[7]) {
-            *sp = (uintptr_t)v[6];
-            *pc = (uintptr_t)v[7];
-            ok = 1;
-        }
-    }
-    return ok;
-}
-PPROF__FN int pprof__dump_in_syscall(int tid, uintptr_t *pc, uintptr_t *sp) {
-    int fd = pprof__dump_sys_open(tid), ok = pprof__dump_in_syscall_fd(fd, pc, sp);
-    if (fd >= 0) close(fd);
-    return ok;
-}
-
-/* The stack of a thread asleep in a system call, read without waking it (a signal would
-   end its sleep with EINTR), from a copy of the 16 KiB above its sp (one system call; the
-   thread may wake and move on meanwhile, so words beyond the copy are read checked too).
-   The call's pc and sp are exact, so the unwind tables walk it whole where they cover its
-   code. Else by scanning: the return addresses above sp up to a frame record (the C
-   library's functions keep none), then the frame records from it. Stale words of earlier,
-   deeper calls lie in the frames of the sleeping ones, also records that link into the
-   live chain; of the records that link where the lowest one does, the highest is taken
-   (the last callee's own), and the return addresses of the records passed over are left
-   out. A stale return address can still show as a frame there. */
-PPROF__FN int pprof__dump_scan(uintptr_t pc, uintptr_t sp, uintptr_t *out, int max) {
-    const uintptr_t W = sizeof(uintptr_t);
-    enum { SCAN = 2048 }; /* words above sp (16 KiB), read in one system call */
-    pprof__snap *s = pprof__maps_acquire();
-    uintptr_t lo = 0, hi = 0, up[2], *st, link = 0;
-    unsigned char *rec;
-    size_t k, got = 0, best = 0;
-    int n = 0, found = 0, i;
-    pprof__uwalk w;
-    memset(&w, 0, sizeof w);
-    out[n++] = pc;
-    if (!s) return n;
-    st = (uintptr_t *)PPROF_MALLOC((SCAN + 1) * (sizeof *st + 1));
-    rec = (unsigned char *)(st + SCAN + 1);
-    if (st && sp % W == 0 && pprof__maps_find(s->rw, s->nrw, sp, &lo, &hi)) {
-        struct iovec l, r;
-        l.iov_base = st;
-        l.iov_len = (hi - sp) / W < SCAN ? (size_t)(hi - sp) : SCAN * W;
-        r.iov_base = (void *)sp;
-        r.iov_len = l.iov_len;
-        if (syscall(SYS_process_vm_readv, (long)pprof__os_gettid(), &l, 1L, &r, 1L, 0L) == (long)l.iov_len)
-            got = l.iov_len / W;
-    }
-    w.s = s;
-    w.mode = __atomic_load_n(&pprof__unw_mode, __ATOMIC_RELAXED);
-    w.lo = sp;
-    w.hi = hi;
-    w.checked = 1;
-    w.copy = st;
-    w.clo = sp;
-    w.chi = sp + got * W;
-    if (got && w.mode == PPROF_UNWIND_CFI) {
-        pprof__ureg r0;
-        memset(&r0, 0, sizeof r0);
-        r0.pc = pc;
-        r0.sp = sp;
-        r0.known = PPROF__K_SP;
-        r0.exact = 1;
-        n = pprof__unw_run(&w, &r0, out, 0, max);
-        if (w.end == PPROF__END_ROOT || w.end == PPROF__END_DEPTH) got = 0; /* whole */
-        else n = 1;
-    }
-    for (k = 0; k + 1 < got; k++) { /* frame records: a link up the stack, a return address */
-        uintptr_t a = sp + k * W, fp = st[k];
-        rec[k] = fp > a && fp < hi && fp % W == 0 && hi - fp >= 2 * W &&
-                 (!found || fp == link) && pprof__unw_is_return_address(s, st[k + 1]) &&
-                 pprof__unw_load2(fp, 1, up) && (up[0] == 0 || (up[0] > fp && up[0] < hi));
-        if (rec[k]) {
-            found = 1;
-            link = fp;
-            best = k;
-        }
-    }
-    for (k = 0; found && k < best && n < max; k++) /* skipped records' words are stale */
-        if (!rec[k] && !(k > 0 && rec[k - 1]) && pprof__unw_is_return_address(s, st[k]))
-            out[n++] = st[k];
-    if (found) {
-        pprof__ureg a, b;
-        memset(&a, 0, sizeof a);
-        a.fp = sp + best * W;
-        a.known = PPROF__K_FP;
-        memset(w.by, 0, sizeof w.by);
-        w.lo = lo;
-        if (pprof__unw_by_record(&w, &a, &b) < 0 && n < max) n = pprof__unw_run(&w, &b, out, n, max);
-    }
-    for (k = 0; !found && k < got && n < max; k++) /* no record at all: what looks like code */
-        if (pprof__unw_is_return_address(s, st[k])) out[n++] = st[k];
-    PPROF_FREE(st);
-    pprof__maps_release(s);
-    PPROF__ADD(&pprof__unw.ends[w.end], 1);
-    for (i = 0; i < PPROF__BY_N; i++)
-        if (w.by[i]) PPROF__ADD(&pprof__unw.by[i], w.by[i]);
-    return n;
-}
-
-/* Every thread with its name, state and stack; *n_out of them. NULL out of memory. */
-PPROF__FN pprof__dslot *pprof__dump_take(size_t *n_out) {
-    pprof__buf tids;
-    pprof__dslot *s;
-    size_t n, i, asked = 0;
-    int self = pprof__os_gettid(), pid = (int)getpid(), can = 0, snap = 0;
-    size_t me = (size_t)-1;
-    memset(&tids, 0, sizeof tids);
-    if (pprof__cpu_list_tids_into(&tids, NULL) != 0) { PPROF_FREE(tids.p); return NULL; }
-    n = tids.len / sizeof(int);
-    s = (pprof__dslot *)PPROF_MALLOC((n + 1) * sizeof *s);
-    if (!s) { PPROF_FREE(tids.p); return NULL; }
-    memset(s, 0, (n + 1) * sizeof *s);
-    for (i = 0; i < n; i++) {
-        memcpy(&s[i].tid, tids.p + i * sizeof(int), sizeof(int));
-        snprintf(s[i].name, sizeof s[i].name, "?");
-        pprof__dump_thread_info(&s[i], PPROF_SIGNAL);
-        if (s[i].tid == self) { /* this thread: its own walk, from here (below) */
-            s[i].state = 2;
-            s[i].why = NULL;
-            me = i;
-        } else if (!s[i].why && strcmp(s[i].run, "exited") == 0) {
-            s[i].why = "it exited";
-        } else { /* read if asleep, else asked if it takes the signal: below */
-            s[i].state = 1;
-            asked++;
-        }
-    }
-    PPROF_FREE(tids.p);
-    pprof__fork_init();
-    pprof__lock(&pprof__dump_mu);
-    pprof__lock(&pprof__cpu_mu); /* no CPU profile starts (and publishes) meanwhile */
-    /* the drain thread keeps the snapshot fresh during a profile */
-    snap = pprof__cpu.running ? pprof__sig.snap != NULL : pprof__cfi_refresh(NULL) >= 0;
-    if (me != (size_t)-1)
-        s[me].n = (uint32_t)pprof__cfi_stack((uintptr_t)__builtin_frame_address(0), 0, s[me].pc);
-    if (asked && snap && pprof__cpu_install(PPROF_SIGNAL) == PPROF_OK) {
-        can = 1;
-        __atomic_store_n(&pprof__sig.main_tid, pid, __ATOMIC_RELAXED);
-        pprof__dump.slot = s;
-        pprof__dump.n = n;
-        __atomic_store_n(&pprof__dump.pid, pid, __ATOMIC_RELAXED); /* read by any handler */
-        __atomic_store_n(&pprof__dump.active, 1, __ATOMIC_SEQ_CST);
-    }
-    /* A thread asleep in a system call is read, not signalled (the signal would end its
-       sleep with EINTR); one that runs is asked, unless it blocks the signal. Its state is
-       read just before: a thread asleep when listed may run now, and the other way round.
-       Slots are claimed by compare-and-swap (a thread answers any profiling signal). */
-    for (i = 0; i < n; i++) {
-        uintptr_t pc, sp;
-        int claim = 1, fd, asleep;
-        if (__atomic_load_n(&s[i].state, __ATOMIC_ACQUIRE) != 1) continue;
-        fd = pprof__dump_sys_open(s[i].tid); /* opened first: read, then signalled at once */
-        asleep = pprof__dump_in_syscall_fd(fd, &pc, &sp);
-        if (!asleep && claim == 1 && !s[i].why && can &&
-            syscall(SYS_tgkill, (long)pid, (long)s[i].tid, (long)PPROF_SIGNAL) != 0) {
-            s[i].state = 0;
-            s[i].why = "it exited";
-        }
-        if (fd >= 0) close(fd);
-        if (asleep &&
-            __atomic_compare_exchange_n(&s[i].state, &claim, 4, 0, __ATOMIC_ACQUIRE,
-                                        __ATOMIC_RELAXED)) {
-            uintptr_t pc2, sp2;
-            int tries = 0;
-            /* the thread may wake, run and sleep again elsewhere while its stack is copied:
-               read until the call it sleeps in is the same before and after, or give its pc */
-            do {
-                s[i].n = snap ? (uint32_t)pprof__dump_scan(pc, sp, s[i].pc, PPROF_MAX_FRAMES) : 1;
-                if (!pprof__dump_in_syscall(s[i].tid, &pc2, &sp2)) { s[i].n = 1; break; }
-                if (pc2 == pc && sp2 == sp) break;
-                pc = pc2;
-                sp = sp2;
-                s[i].n = 1;
-            } while (++tries < 3);
-            s[i].pc[0] = pc;
-            s[i].why = NULL;
-            s[i].run = "sleeping in a system call";
-            __atomic_store_n(&s[i].state, 2, __ATOMIC_RELEASE);
-        } else if (!asleep && s[i].why && __atomic_load_n(&s[i].state, __ATOMIC_RELAXED) == 1) {
-            /* it blocks the signal: not asked */
-            __atomic_compare_exchange_n(&s[i].state, &claim, 0, 0, __ATOMIC_RELAXED,
-                                        __ATOMIC_RELAXED);
-        }
-    }
-    if (can) {
-        int64_t deadline = pprof__os_mono_ns() + PPROF__DUMP_WAIT_NS;
-        size_t done;
-        do {
-            for (i = 0, done = 0; i < n; i++) done += __atomic_load_n(&s[i].state, __ATOMIC_ACQUIRE) != 1;
-            if (done == n) break;
-            pprof__os_sleep_ns(200000);
-        } while (pprof__os_mono_ns() < deadline);
-        __atomic_store_n(&pprof__dump.active, 0, __ATOMIC_SEQ_CST);
-        for (i = 0; i < 5000 && __atomic_load_n(&pprof__sig.inflight, __ATOMIC_SEQ_CST); i++)
-            pprof__os_sleep_ns(200000); /* a handler still at work writes into s */
-        if (i == 5000) { /* never seen idle: leave s to it, answer from a copy */
-            pprof__dslot *c = (pprof__dslot *)PPROF_MALLOC((n + 1) * sizeof *c);
-            if (c) memcpy(c, s, (n + 1) * sizeof *c);
-            s = c;
-        }
-    }
-    pprof__unlock(&pprof__cpu_mu);
-    pprof__unlock(&pprof__dump_mu);
-    for (i = 0; s && i < n; i++)
-        if (s[i].state == 1 || s[i].state == 4) { /* 4: a handler that never finished */
-            s[i].state = 0;
-            s[i].why = can ? "no answer within 100 ms" : "the profiling signal has a handler that is not pprof.h's";
-        }
-    *n_out = n;
-    return s;
-}
-
-/* Name, offset in its function, file and offset in it for address a. Under sym_mu. */
-PPROF__FN const char *pprof__dump_where(const pprof__maps *m, const pprof__exe *exe, uintptr_t a,
-                                        uintptr_t *foff, const char **file, uintptr_t *start) {
-    size_t i;
-    *file = "?";
-    *foff = a;
-    *start = a;
-    for (i = 0; i < m->n; i++)
-        if (m->e[i].x && m->e[i].lo <= a && a < m->e[i].hi) {
-            pprof__obj *o = pprof__sym_obj(&m->e[i], exe);
-            *file = m->e[i].path[0] ? m->e[i].path : "?";
-            *foff = a - m->e[i].lo + m->e[i].off;
-            return o ? pprof__sym_lookup(o, a, start) : NULL;
-        }
-    return NULL;
-}
-
-PPROF__FN int pprof__dump_cmp(const void *pa, const void *pb) {
-    const pprof__dslot *a = *(const pprof__dslot *const *)pa, *b = *(const pprof__dslot *const *)pb;
-    if (a->n != b->n) return a->n < b->n ? -1 : 1;
-    return memcmp(a->pc, b->pc, a->n * sizeof a->pc[0]);
-}
-
-/* The goroutine profile from a dump: debug 0 proto (goroutine/count per stack), 1 Go's
-   grouped text, 2 every thread with name, state and symbolized frames. */
-PPROF__FN void pprof__dump_write(pprof__buf *out, pprof__buf *pb, pprof__dslot *s, size_t n,
-                                 int debug) {
-    pprof__dslot **g = (pprof__dslot **)PPROF_MALLOC((n + 1) * sizeof *g);
-    uintptr_t nostack = (uintptr_t)&pprof__thread_without_stack;
-    char line[700];
-    size_t i, j;
-    if (!g) { out->oom = pb->oom = 1; return; }
-    for (i = 0; i < n; i++) {
-        g[i] = &s[i];
-        if (s[i].n == 0) { s[i].pc[0] = nostack; s[i].n = 1; } /* a pseudo frame */
-    }
-    if (debug >= 2) {
-        pprof__maps maps;
-        pprof__exe exe;
-        if (pprof__maps_read(&maps) != 0) memset(&maps, 0, sizeof maps);
-        pprof__sym_exe(&exe);
-        pprof__lock(&pprof__sym_mu);
-        for (i = 0; i < n; i++) {
-            snprintf(line, sizeof line, "thread %d [%s, %s]:\n", s[i].tid, s[i].name, s[i].run ? s[i].run : "?");
-            pprof__pb_raw(out, line, strlen(line));
-            if (s[i].state != 2) {
-                snprintf(line, sizeof line, "(no stack: %s)\n", s[i].why ? s[i].why : "?");
-                pprof__pb_raw(out, line, strlen(line));
-            } else {
-                for (j = 0; j < s[i].n; j++) {
-                    uintptr_t a = j == 0 ? s[i].pc[0] : s[i].pc[j] - 1, foff, start;
-                    const char *file, *fn = pprof__dump_where(&maps, &exe, a, &foff, &file, &start);
-                    snprintf(line, sizeof line, "%.300s(...)\n\t%.300s +0x%llx\n", fn ? fn : "?", file,
-                             (unsigned long long)foff);
-                    pprof__pb_raw(out, line, strlen(line));
-                }
-            }
-            pprof__pb_raw(out, "\n", 1);
-        }
-        pprof__unlock(&pprof__sym_mu);
-        pprof__maps_free(&maps);
-    } else {
-        pprof__smp *smp = (pprof__smp *)PPROF_MALLOC((n + 1) * sizeof *smp);
-        size_t k = 0;
-        if (!smp) { out->oom = pb->oom = 1; PPROF_FREE(g); return; }
-        qsort(g, n, sizeof *g, pprof__dump_cmp);
-        for (i = 0; i < n; i = j) { /* groups of equal stacks */
-            for (j = i + 1; j < n && pprof__dump_cmp(&g[i], &g[j]) == 0; j++) {}
-            memset(&smp[k], 0, sizeof smp[k]);
-            smp[k].pc = g[i]->pc;
-            smp[k].n = g[i]->n;
-            smp[k].v[0] = (int64_t)(j - i);
-            k++;
-        }
-        if (debug == 0) {
-            static const char *const types[] = {"goroutine", "count"};
-            pprof__spec sp;
-            memset(&sp, 0, sizeof sp);
-            sp.types = types;
-            sp.ntypes = 1;
-            sp.ptype = "goroutine";
-            sp.punit = "count";
-            sp.period = 1;
-            sp.leaf_pc = 1;
-            sp.time_nanos = pprof__os_wall_ns();
-            pprof__enc(pb, &sp, smp, k);
-        } else {
-            pprof__maps maps;
-            pprof__exe exe;
-            for (i = 1; i < k; i++) { /* by count, largest first (stable) */
-                pprof__smp x = smp[i];
-                for (j = i; j > 0 && smp[j - 1].v[0] < x.v[0]; j--) smp[j] = smp[j - 1];
-                smp[j] = x;
-            }
-            snprintf(line, sizeof line, "goroutine profile: total %llu\n", (unsigned long long)n);
-            pprof__pb_raw(out, line, strlen(line));
-            if (pprof__maps_read(&maps) != 0) memset(&maps, 0, sizeof maps);
-            pprof__sym_exe(&exe);
-            pprof__lock(&pprof__sym_mu);
-            for (i = 0; i < k; i++) {
-                snprintf(line, sizeof line, "%lld @", (long long)smp[i].v[0]);
-                pprof__pb_raw(out, line, strlen(line));
-                for (j = 0; j < smp[i].n; j++) { /* as return addresses, as Go prints them */
-                    snprintf(line, sizeof line, " 0x%llx",
-                             (unsigned long long)(smp[i].pc[j] + (j == 0)));
-                    pprof__pb_raw(out, line, strlen(line));
-                }
-                pprof__pb_raw(out, "\n", 1);
-                {
-                    uintptr_t leaf = smp[i].pc[0] + 1;
-                    pprof__text_frames(out, &leaf, 1, &maps, &exe);
-                    pprof__text_frames(out, smp[i].pc + 1, smp[i].n - 1, &maps, &exe);
-                }
-                pprof__pb_raw(out, "\n", 1);
-            }
-            pprof__unlock(&pprof__sym_mu);
-            pprof__maps_free(&maps);
-        }
-        PPROF_FREE(smp);
-    }
-    PPROF_FREE(g);
-}
-
-#if PPROF__HEAP
-/* The record table behind a named profile, or NULL. */
-PPROF__FN pprof__rtab *pprof__named_tab(const char *name) {
-    if (strcmp(name, "heap") == 0 || strcmp(name, "allocs") == 0) return &pprof__heap;
-    if (strcmp(name, "block") == 0) return &pprof__block;
-    if (strcmp(name, "mutex") == 0) return &pprof__mutex;
-    if (strcmp(name, "threadcreate") == 0) return &pprof__tcreate;
-    return NULL;
-}
-#endif
-
-/* /debug/pprof/<name>?debug=N into out: gzipped profile.proto (debug 0) or text; 3 folded
-   stacks, 4 the flame graph page (PPROF_FORMAT_*), both from the profile.proto. With base
-   (counters at the start of a window, from pprof__named_base), the window's events (heap:
-   its allocations, in-use as at the end); duration its length. */
-PPROF__FN int pprof__named(const char *name, int debug, const void *base, size_t nbase,
-                           int64_t duration, pprof__buf *out) {
-    pprof__buf pb;
-    int heap = strcmp(name, "heap") == 0, allocs = strcmp(name, "allocs") == 0;
-    int format = debug;
-    if (debug >= 3) debug = 0;
-    memset(&pb, 0, sizeof pb);
-    if (strcmp(name, "threads") == 0) name = "goroutine";
-    if (!heap && !allocs && strcmp(name, "goroutine") != 0 && strcmp(name, "threadcreate") != 0 &&
-        strcmp(name, "block") != 0 && strcmp(name, "mutex") != 0)
-        return PPROF_ERR_NAME;
-    PPROF__HEAP_ENTER();
-    if (strcmp(name, "goroutine") == 0) {
-        size_t n;
-        pprof__dslot *s = pprof__dump_take(&n);
-        if (!s) out->oom = 1;
-        else pprof__dump_write(out, &pb, s, n, debug);
-        PPROF_FREE(s);
-    } else {
-#if PPROF__HEAP
-        size_t n;
-        pprof__hval *v = pprof__rec_snapshot(pprof__named_tab(name), &n);
-        if (!v) out->oom = 1;
-        else {
-            if (base) pprof__heap_delta(v, n, (const pprof__hval *)base, nbase);
-            if (heap || allocs) {
-                if (debug) pprof__heap_text(out, v, n);
-                else pprof__heap_encode(&pb, v, n, allocs, duration);
-            } else {
-                if (debug) pprof__sync_text(out, name, v, n);
-                else pprof__sync_encode(&pb, name, v, n, duration);
-            }
-        }
-        PPROF_FREE(v);
-#else
-        (void)base; (void)nbase;
-        if (debug) {
-            char text[160];
-            if (heap || allocs)
-                snprintf(text, sizeof text, "heap profile: 0: 0 [0: 1] @ heap/1048576\n\n"
-                         "# pprof.h: no heap profiling on this platform\n");
-            else if (strcmp(name, "block") == 0)
-                snprintf(text, sizeof text, "--- contention:\ncycles/second=1000000000\n");
-            else if (strcmp(name, "mutex") == 0)
-                snprintf(text, sizeof text, "--- mutex:\ncycles/second=1000000000\nsampling period=0\n");
-            else
-                snprintf(text, sizeof text, "%s profile: total 0\n", name);
-            pprof__pb_raw(out, text, strlen(text));
-        } else {
-            pprof__named_empty(name, duration, &pb);
-        }
-#endif
-    }
-    if (!debug) {
-        if (pb.oom) out->oom = 1;
-        else if (format == 3) pprof__flame_fold(out, pb.p, pb.len, NULL, NULL);
-        else if (format == 4) pprof__flame_html(out, pb.p, pb.len, name);
-        else pprof__gz_encode(out, pb.p, pb.len);
-    }
-    PPROF_FREE(pb.p);
-    PPROF__HEAP_LEAVE();
-    return out->oom ? PPROF_ERR_NOMEM : PPROF_OK;
-}
-
-/* The start of a named profile's window: its counters now (NULL for the thread dump). */
-PPROF__FN void *pprof__named_base(const char *name, size_t *n) {
-    *n = 0;
-#if PPROF__HEAP
-    if (pprof__named_tab(name)) {
-        pprof__hval *v;
-        PPROF__HEAP_ENTER();
-        v = pprof__rec_snapshot(pprof__named_tab(name), n);
-        if (v) qsort(v, *n, sizeof *v, pprof__heap_val_cmp);
-        PPROF__HEAP_LEAVE();
-        return v;
-    }
-#else
-    (void)name;
-#endif
-    return NULL;
-}
-
 #if PPROF__INTERPOSE
 /* PPROF_WRAP_MALLOC: the malloc family of the whole process, by symbol interposition: the
    program's calls and its libraries' (strdup, fopen, the C++ runtime) land here first.
@@ -8000,6 +6332,1727 @@ PPROF__WRAP void operator delete[](void *p, std::align_val_t, const std::nothrow
 }
 #endif
 #endif
+
+#if PPROF__HEAP
+PPROF__FN void pprof__heap_encode(pprof__buf *pb, const pprof__hval *v, size_t n, int allocs,
+                                  int64_t duration) {
+    static const char *const types[] = {"alloc_objects", "count", "alloc_space", "bytes",
+                                        "inuse_objects", "count", "inuse_space", "bytes"};
+    size_t rate = __atomic_load_n(&pprof__heap_rate, __ATOMIC_RELAXED), i, k = 0;
+    pprof__smp *smp = (pprof__smp *)PPROF_MALLOC((n + 1) * sizeof *smp);
+    pprof__spec sp;
+    char c[512], c2[160];
+    if (!smp) { pb->oom = 1; return; }
+    for (i = 0; i < n; i++) {
+        pprof__smp *s = &smp[k];
+        if (!(v[i].ao | v[i].ab | v[i].io | v[i].ib)) continue;
+        s->pc = v[i].r->pc;
+        s->n = v[i].r->n;
+        s->lset = v[i].r->lset;
+        s->v[0] = (int64_t)(v[i].wao / 256); /* each sample's own weight (Go truncates) */
+        s->v[1] = (int64_t)v[i].wab;
+        s->v[2] = (int64_t)(v[i].wio / 256);
+        s->v[3] = (int64_t)v[i].wib;
+        s->label = (int64_t)v[i].avg;
+        k++;
+    }
+    memset(&sp, 0, sizeof sp);
+    sp.types = types;
+    sp.ntypes = 4;
+    sp.ptype = "space";
+    sp.punit = "bytes";
+    sp.period = (int64_t)rate;
+    sp.deftype = allocs ? "alloc_space" : NULL;
+    sp.label_key = "bytes";
+    sp.time_nanos = pprof__os_wall_ns();
+    sp.duration_nanos = duration;
+    pprof__unw_comment(c, sizeof c, pprof__unw.ends, pprof__unw.by);
+    sp.comment[0] = c;
+#if PPROF__INTERPOSE
+    if (!pprof__proc_ours()) /* (>>dump: the process's malloc) */
+        sp.comment[1] = "heap sampling off: the process's malloc is not pprof.h's (another "
+                        "allocator is preloaded before it: put libpprof.so first in LD_PRELOAD)";
+#endif
+    {
+        uint64_t lost = __atomic_load_n(&pprof__heap_paged_lost, __ATOMIC_RELAXED);
+        if (lost) {
+            snprintf(c2, sizeof c2, "%llu allocations aligned to 4096 or more not sampled: %d "
+                     "such sampled blocks live at once at most", (unsigned long long)lost,
+                     PPROF__HEAP_PAGED);
+            sp.comment[2] = c2;
+        }
+    }
+    pprof__enc(pb, &sp, smp, k);
+    PPROF_FREE(smp);
+}
+#endif
+
+
+// =========================================================================================
+// >>sync: block, mutex and threadcreate events from the pthread functions (PPROF_WRAP_PTHREAD
+// interposes them, as PPROF_WRAP_MALLOC does malloc). block: how long a thread waited, at the
+// waiter's stack, sampled as Go's SetBlockProfileRate. mutex: the delay a lock holder caused
+// its waiters, charged when it unlocks, at its stack, 1 in `fraction` as Go's
+// SetMutexProfileFraction. Waiters of a contended lock register in a small table keyed by the
+// lock's address; an unlock charges the time they have waited since the last unlock.
+// Then the three profiles' encoder and the pthread wrappers (PPROF_WRAP_PTHREAD).
+// =========================================================================================
+#if PPROF__HEAP
+static long pprof__block_rate;      /* atomic: ns; 0 off */
+static int pprof__mutex_fraction;   /* atomic: 1 in n; 0 off */
+
+/* Adds (count, ns) to the record of the stack above fpw in T. The thread is busy meanwhile. */
+PPROF__FN void pprof__sync_record(pprof__rtab *T, uint64_t count, uint64_t ns, uintptr_t fpw) {
+    pprof__htls *t = &pprof__heap_t;
+    uintptr_t pcs[PPROF_MAX_FRAMES];
+    pprof__hrec *r;
+    int depth, saved = errno;
+    t->busy++;
+    depth = pprof__heap_stack(t, fpw, pcs);
+    r = pprof__rec(T, pcs, (uint32_t)depth);
+    __atomic_add_fetch(&r->allocs, count, __ATOMIC_RELAXED);
+    __atomic_add_fetch(&r->alloc_bytes, ns, __ATOMIC_RELAXED);
+    t->busy--;
+    errno = saved;
+}
+
+/* A wait of d ns at the stack above fpw, as Go's block profile: at least the rate always
+   (1, d); shorter with probability d/rate as (rate/d, rate), rounded without bias. */
+PPROF__FN void pprof__block_event(int64_t d, uintptr_t fpw) {
+    long rate = __atomic_load_n(&pprof__block_rate, __ATOMIC_RELAXED);
+    pprof__htls *t = &pprof__heap_t;
+    if (rate <= 0 || d < 0) return;
+    if (d >= rate) { pprof__sync_record(&pprof__block, 1, (uint64_t)d, fpw); return; }
+    if (d == 0) d = 1;
+    if (pprof__sync_rand(t) * (double)rate < (double)d) {
+        double c = (double)rate / (double)d;
+        uint64_t whole = (uint64_t)c;
+        if (pprof__sync_rand(t) < c - (double)whole) whole++;
+        pprof__sync_record(&pprof__block, whole, (uint64_t)rate, fpw);
+    }
+}
+
+/* Waiters of contended locks, by lock address (a collision leaves a waiter untracked). */
+typedef struct pprof__wslot {
+    int spin;
+    uint32_t nwait;
+    uintptr_t lock;
+    int64_t sum_start;       /* sum of the waiters' start times (or of the last charge) */
+    int64_t last_charge;
+} pprof__wslot;
+#define PPROF__WSLOTS 4096
+static pprof__wslot pprof__wslots[PPROF__WSLOTS];
+
+PPROF__FN pprof__wslot *pprof__wslot_of(const void *lock) {
+    uint64_t h = (uint64_t)(uintptr_t)lock * 0x9E3779B97F4A7C15ull;
+    pprof__wslot *s = &pprof__wslots[(h >> 32) & (PPROF__WSLOTS - 1)];
+    while (__atomic_exchange_n(&s->spin, 1, __ATOMIC_ACQUIRE)) {}
+    return s;
+}
+PPROF__FN void pprof__wslot_done(pprof__wslot *s) { __atomic_store_n(&s->spin, 0, __ATOMIC_RELEASE); }
+
+/* fork, in the child: its waiters are not the parent's, and no slot is held there. */
+PPROF__FN void pprof__sync_fork_child(void) { memset(pprof__wslots, 0, sizeof pprof__wslots); }
+
+/* A thread starts waiting for lock at t0: registered for the unlocker to charge. */
+PPROF__FN pprof__wslot *pprof__wait_begin(const void *lock, int64_t t0) {
+    pprof__wslot *s;
+    if (__atomic_load_n(&pprof__mutex_fraction, __ATOMIC_RELAXED) <= 0) return NULL;
+    s = pprof__wslot_of(lock);
+    if (s->nwait && s->lock != (uintptr_t)lock) { pprof__wslot_done(s); return NULL; }
+    if (!s->nwait) { s->lock = (uintptr_t)lock; s->sum_start = 0; s->last_charge = 0; }
+    __atomic_store_n(&s->nwait, s->nwait + 1, __ATOMIC_RELAXED);
+    s->sum_start += t0;
+    pprof__wslot_done(s);
+    return s;
+}
+PPROF__FN void pprof__wait_end(pprof__wslot *reg, const void *lock, int64_t t0) {
+    pprof__wslot *s;
+    if (!reg) return;
+    s = pprof__wslot_of(lock);
+    if (s == reg && s->lock == (uintptr_t)lock && s->nwait) {
+        __atomic_store_n(&s->nwait, s->nwait - 1, __ATOMIC_RELAXED);
+        s->sum_start -= t0 > s->last_charge ? t0 : s->last_charge;
+    }
+    pprof__wslot_done(s);
+}
+/* Does an unlock of lock have waiters to charge (mutex profile on, someone registered)? */
+static inline __attribute__((always_inline)) int pprof__unlock_watched(const void *lock) {
+    uint64_t h = (uint64_t)(uintptr_t)lock * 0x9E3779B97F4A7C15ull;
+    return __atomic_load_n(&pprof__mutex_fraction, __ATOMIC_RELAXED) > 0 &&
+           __atomic_load_n(&pprof__wslots[(h >> 32) & (PPROF__WSLOTS - 1)].nwait, __ATOMIC_RELAXED) &&
+           !pprof__heap_t.busy && !pprof__heap_t.self;
+}
+
+/* The unlocker of lock: charged with what its waiters waited since the last charge
+   (returned; record it with pprof__unlock_record once the lock is released). */
+PPROF__FN int64_t pprof__unlock_charge(const void *lock) {
+    int n = __atomic_load_n(&pprof__mutex_fraction, __ATOMIC_RELAXED);
+    pprof__wslot *s;
+    int64_t charge = 0;
+    if (n <= 0) return 0;
+    s = pprof__wslot_of(lock);
+    if (s->nwait && s->lock == (uintptr_t)lock) {
+        int64_t now = pprof__os_mono_ns();
+        charge = (int64_t)s->nwait * now - s->sum_start;
+        s->sum_start = (int64_t)s->nwait * now;
+        s->last_charge = now;
+    }
+    pprof__wslot_done(s);
+    return charge;
+}
+PPROF__FN void pprof__unlock_record(int64_t charge, uintptr_t fpw) {
+    int n = __atomic_load_n(&pprof__mutex_fraction, __ATOMIC_RELAXED);
+    if (charge > 0 && n > 0 && (n == 1 || pprof__sync_rand(&pprof__heap_t) * n < 1))
+        pprof__sync_record(&pprof__mutex, (uint64_t)n, (uint64_t)n * (uint64_t)charge, fpw);
+}
+#endif /* PPROF__HEAP */
+
+#if PPROF__HEAP
+/* block, mutex (contentions, delay) and threadcreate (count) from their record tables. */
+PPROF__FN void pprof__sync_encode(pprof__buf *pb, const char *name, const pprof__hval *v,
+                                  size_t n, int64_t duration) {
+    static const char *const cd[] = {"contentions", "count", "delay", "nanoseconds"};
+    static const char *const tc[] = {"threadcreate", "count"};
+    int tcr = strcmp(name, "threadcreate") == 0;
+    size_t i, k = 0;
+    pprof__smp *smp = (pprof__smp *)PPROF_MALLOC((n + 1) * sizeof *smp);
+    pprof__spec sp;
+    char c[512];
+    if (!smp) { pb->oom = 1; return; }
+    for (i = 0; i < n; i++) {
+        if (!(v[i].ao | v[i].ab)) continue;
+        memset(&smp[k], 0, sizeof smp[k]);
+        smp[k].pc = v[i].r->pc;
+        smp[k].n = v[i].r->n;
+        smp[k].lset = v[i].r->lset;
+        smp[k].v[0] = (int64_t)v[i].ao;
+        smp[k].v[1] = (int64_t)v[i].ab;
+        k++;
+    }
+    memset(&sp, 0, sizeof sp);
+    sp.types = tcr ? tc : cd;
+    sp.ntypes = tcr ? 1 : 2;
+    sp.ptype = tcr ? "threadcreate" : "contentions";
+    sp.punit = "count";
+    sp.period = 1;
+    sp.time_nanos = pprof__os_wall_ns();
+    sp.duration_nanos = duration;
+    pprof__unw_comment(c, sizeof c, pprof__unw.ends, pprof__unw.by);
+    sp.comment[0] = c;
+    pprof__enc(pb, &sp, smp, k);
+    PPROF_FREE(smp);
+}
+#endif
+
+
+#if PPROF__WRAPSYNC
+/* The real functions, from the next object that defines them (libc). */
+#include <dlfcn.h>
+#include <semaphore.h>
+typedef int (*pprof__fn_m)(pthread_mutex_t *);
+typedef int (*pprof__fn_mt)(pthread_mutex_t *, const struct timespec *);
+typedef int (*pprof__fn_rw)(pthread_rwlock_t *);
+typedef int (*pprof__fn_rwt)(pthread_rwlock_t *, const struct timespec *);
+typedef int (*pprof__fn_cw)(pthread_cond_t *, pthread_mutex_t *);
+typedef int (*pprof__fn_ctw)(pthread_cond_t *, pthread_mutex_t *, const struct timespec *);
+typedef int (*pprof__fn_s)(sem_t *);
+typedef int (*pprof__fn_st)(sem_t *, const struct timespec *);
+typedef int (*pprof__fn_j)(pthread_t, void **);
+typedef int (*pprof__fn_c)(pthread_t *, const pthread_attr_t *, void *(*)(void *), void *);
+static struct pprof__real {
+    pprof__fn_m mutex_lock, mutex_trylock, mutex_unlock;
+    pprof__fn_mt mutex_timedlock;
+    pprof__fn_rw rd, wr, tryrd, trywr, rwunlock;
+    pprof__fn_rwt timedrd, timedwr;
+    pprof__fn_cw cond_wait;
+    pprof__fn_ctw cond_timedwait;
+    pprof__fn_s sem_wait, sem_trywait;
+    pprof__fn_st sem_timedwait;
+    pprof__fn_j join;
+    pprof__fn_c create;
+    int ready;
+} pprof__real;
+
+PPROF__FN void pprof__real_one(void *slot, const char *name) {
+    void *f = dlsym((void *)-1l /* RTLD_NEXT */, name);
+    if (!f) abort(); /* libc always has these */
+    memcpy(slot, &f, sizeof f);
+}
+/* Resolves them all (at load time; again, harmlessly, if a lock comes first). */
+__attribute__((constructor(101))) static void pprof__real_init(void) {
+    struct pprof__real r;
+    if (__atomic_load_n(&pprof__real.ready, __ATOMIC_ACQUIRE)) return;
+    pprof__real_one(&r.mutex_lock, "pthread_mutex_lock");
+    pprof__real_one(&r.mutex_trylock, "pthread_mutex_trylock");
+    pprof__real_one(&r.mutex_unlock, "pthread_mutex_unlock");
+    pprof__real_one(&r.mutex_timedlock, "pthread_mutex_timedlock");
+    pprof__real_one(&r.rd, "pthread_rwlock_rdlock");
+    pprof__real_one(&r.wr, "pthread_rwlock_wrlock");
+    pprof__real_one(&r.tryrd, "pthread_rwlock_tryrdlock");
+    pprof__real_one(&r.trywr, "pthread_rwlock_trywrlock");
+    pprof__real_one(&r.rwunlock, "pthread_rwlock_unlock");
+    pprof__real_one(&r.timedrd, "pthread_rwlock_timedrdlock");
+    pprof__real_one(&r.timedwr, "pthread_rwlock_timedwrlock");
+    pprof__real_one(&r.cond_wait, "pthread_cond_wait");
+    pprof__real_one(&r.cond_timedwait, "pthread_cond_timedwait");
+    pprof__real_one(&r.sem_wait, "sem_wait");
+    pprof__real_one(&r.sem_trywait, "sem_trywait");
+    pprof__real_one(&r.sem_timedwait, "sem_timedwait");
+    pprof__real_one(&r.join, "pthread_join");
+    pprof__real_one(&r.create, "pthread_create");
+    r.ready = 1;
+    pprof__real = r; /* every field the same in every thread that gets here */
+}
+#define PPROF__REAL(f) \
+    (PPROF__LIKELY(__atomic_load_n(&pprof__real.ready, __ATOMIC_ACQUIRE)) ? 0 \
+                                                      : (pprof__real_init(), 0), pprof__real.f)
+/* Nothing to record: both profiles off, or the profiler itself is working. */
+#define PPROF__SYNC_OFF() \
+    ((__atomic_load_n(&pprof__block_rate, __ATOMIC_RELAXED) | \
+      __atomic_load_n(&pprof__mutex_fraction, __ATOMIC_RELAXED)) == 0 || \
+     pprof__heap_t.busy || pprof__heap_t.self)
+
+/* A contended acquisition: try first (no wait, no record), then time the blocking call. */
+#define PPROF__SYNC_ACQUIRE(lockp, trycall, call) do { \
+    int rc_; \
+    int64_t t0_; \
+    pprof__wslot *w_; \
+    if (PPROF__SYNC_OFF()) return call; \
+    rc_ = trycall; \
+    if (rc_ != EBUSY) return rc_; \
+    t0_ = pprof__os_mono_ns(); \
+    w_ = pprof__wait_begin(lockp, t0_); \
+    rc_ = call; \
+    pprof__wait_end(w_, lockp, t0_); \
+    pprof__block_event(pprof__os_mono_ns() - t0_, PPROF__FPW); \
+    return rc_; \
+} while (0)
+
+/* A wait that always blocks: time it. */
+#define PPROF__SYNC_WAIT(call) do { \
+    int rc_; \
+    int64_t t0_; \
+    if (PPROF__SYNC_OFF() || __atomic_load_n(&pprof__block_rate, __ATOMIC_RELAXED) == 0) \
+        return call; \
+    t0_ = pprof__os_mono_ns(); \
+    rc_ = call; \
+    pprof__block_event(pprof__os_mono_ns() - t0_, PPROF__FPW); \
+    return rc_; \
+} while (0)
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+PPROF__WRAP int pthread_mutex_lock(pthread_mutex_t *m) PPROF__THROW {
+    /* a free lock word (glibc's layout, read racily): no contention to time, lock at once */
+    if (PPROF__LIKELY(__atomic_load_n(&m->__data.__lock, __ATOMIC_RELAXED) == 0))
+        return PPROF__REAL(mutex_lock)(m);
+    PPROF__SYNC_ACQUIRE(m, PPROF__REAL(mutex_trylock)(m), PPROF__REAL(mutex_lock)(m));
+}
+PPROF__WRAP int pthread_mutex_timedlock(pthread_mutex_t *m, const struct timespec *ts) PPROF__THROW {
+    PPROF__SYNC_ACQUIRE(m, PPROF__REAL(mutex_trylock)(m), PPROF__REAL(mutex_timedlock)(m, ts));
+}
+PPROF__WRAP int pthread_mutex_trylock(pthread_mutex_t *m) PPROF__THROW {
+    return PPROF__REAL(mutex_trylock)(m);
+}
+PPROF__WRAP int pthread_mutex_unlock(pthread_mutex_t *m) PPROF__THROW {
+    if (PPROF__UNLIKELY(pprof__unlock_watched(m))) { /* record once unlocked */
+        int64_t charge = pprof__unlock_charge(m);
+        int rc = PPROF__REAL(mutex_unlock)(m);
+        pprof__unlock_record(charge, PPROF__FPW);
+        return rc;
+    }
+    return PPROF__REAL(mutex_unlock)(m);
+}
+PPROF__WRAP int pthread_rwlock_rdlock(pthread_rwlock_t *l) PPROF__THROW {
+    PPROF__SYNC_ACQUIRE(l, PPROF__REAL(tryrd)(l), PPROF__REAL(rd)(l));
+}
+PPROF__WRAP int pthread_rwlock_wrlock(pthread_rwlock_t *l) PPROF__THROW {
+    PPROF__SYNC_ACQUIRE(l, PPROF__REAL(trywr)(l), PPROF__REAL(wr)(l));
+}
+PPROF__WRAP int pthread_rwlock_timedrdlock(pthread_rwlock_t *l, const struct timespec *ts) PPROF__THROW {
+    PPROF__SYNC_ACQUIRE(l, PPROF__REAL(tryrd)(l), PPROF__REAL(timedrd)(l, ts));
+}
+PPROF__WRAP int pthread_rwlock_timedwrlock(pthread_rwlock_t *l, const struct timespec *ts) PPROF__THROW {
+    PPROF__SYNC_ACQUIRE(l, PPROF__REAL(trywr)(l), PPROF__REAL(timedwr)(l, ts));
+}
+PPROF__WRAP int pthread_rwlock_unlock(pthread_rwlock_t *l) PPROF__THROW {
+    if (PPROF__UNLIKELY(pprof__unlock_watched(l))) { /* record once unlocked */
+        int64_t charge = pprof__unlock_charge(l);
+        int rc = PPROF__REAL(rwunlock)(l);
+        pprof__unlock_record(charge, PPROF__FPW);
+        return rc;
+    }
+    return PPROF__REAL(rwunlock)(l);
+}
+PPROF__WRAP int pthread_cond_wait(pthread_cond_t *c, pthread_mutex_t *m) {
+    PPROF__SYNC_WAIT(PPROF__REAL(cond_wait)(c, m));
+}
+PPROF__WRAP int pthread_cond_timedwait(pthread_cond_t *c, pthread_mutex_t *m,
+                                       const struct timespec *ts) {
+    PPROF__SYNC_WAIT(PPROF__REAL(cond_timedwait)(c, m, ts));
+}
+PPROF__WRAP int sem_wait(sem_t *s) {
+    int e = errno;
+    if (PPROF__SYNC_OFF() || __atomic_load_n(&pprof__block_rate, __ATOMIC_RELAXED) == 0)
+        return PPROF__REAL(sem_wait)(s);
+    pthread_testcancel(); /* as glibc's, before anything */
+    if (PPROF__REAL(sem_trywait)(s) == 0) return 0;
+    errno = e; /* the try's EAGAIN is not the caller's business */
+    PPROF__SYNC_WAIT(PPROF__REAL(sem_wait)(s));
+}
+PPROF__WRAP int sem_timedwait(sem_t *s, const struct timespec *ts) {
+    int e = errno;
+    if (PPROF__SYNC_OFF() || __atomic_load_n(&pprof__block_rate, __ATOMIC_RELAXED) == 0)
+        return PPROF__REAL(sem_timedwait)(s, ts);
+    pthread_testcancel(); /* as glibc's, before anything */
+    if (ts->tv_nsec >= 0 && ts->tv_nsec < 1000000000 && PPROF__REAL(sem_trywait)(s) == 0)
+        return 0;
+    errno = e;
+    PPROF__SYNC_WAIT(PPROF__REAL(sem_timedwait)(s, ts));
+}
+PPROF__WRAP int pthread_join(pthread_t th, void **ret) {
+    PPROF__SYNC_WAIT(PPROF__REAL(join)(th, ret));
+}
+/* Every thread created is counted at its creator's stack (threadcreate), always. */
+PPROF__WRAP int pthread_create(pthread_t *th, const pthread_attr_t *attr, void *(*fn)(void *),
+                               void *arg) PPROF__THROW {
+    int rc = PPROF__REAL(create)(th, attr, fn, arg);
+    if (rc == 0 && !pprof__heap_t.busy && !pprof__heap_t.self)
+        pprof__sync_record(&pprof__tcreate, 1, 0, PPROF__FPW);
+    return rc;
+}
+#ifdef __cplusplus
+} /* extern "C" */
+#endif
+#endif /* PPROF__WRAPSYNC */
+// =========================================================================================
+// >>sigwrap: the program's own signal calls on the profiling signal (PPROF_WRAP_SIGNAL,
+// libpprof.so): they change its view (>>handler), never the real handler.
+// =========================================================================================
+
+#if PPROF__WRAPSIG
+/* PPROF_WRAP_SIGNAL: the program's sigaction and signal (bsd_signal, sysv_signal) on a
+   signal pprof.h handles change the program's view of it (>>sig), never pprof.h's
+   handler: a program that resets every signal at start, ignores the profiling signal or
+   installs its own handler for it keeps being sampled, and gets exactly the signals it
+   would have got without pprof.h. Any other signal goes straight to the C library. */
+typedef void (*pprof__sighandler)(int);
+PPROF__FN int pprof__sig_wrap(int sig, const struct sigaction *act, struct sigaction *old) {
+    pprof__sigview *v = pprof__sig_view(sig);
+    struct sigaction prev;
+    if (!v) return pprof__os_sigaction(sig, act, old);
+    pprof__sig_view_get(v, &prev);
+    if (act && v->kind == 1) { /* an exit catcher: the program's handler or SIG_IGN goes
+                                  live, SIG_DFL puts the catcher back */
+        int dfl = !(act->sa_flags & SA_SIGINFO) && act->sa_handler == SIG_DFL;
+        if (pprof__os_sigaction(sig, dfl ? &v->mine : act, NULL) != 0) return -1;
+    }
+    if (act) pprof__sig_view_put(v, act);
+    if (old) *old = prev;
+    return 0;
+}
+
+/* Installs h for sig (SIGINT, SIGTERM, SIGHUP: libpprof.so writes its profiles before
+   the process ends by them) if the program leaves sig at SIG_DFL, which stays what the
+   program sees: a program that asks (CPython installs its KeyboardInterrupt handler only
+   over SIG_DFL) finds SIG_DFL, one that installs its own handler replaces h, and h is back
+   when it sets SIG_DFL again. 1 if installed. */
+PPROF__FN int pprof__sig_catch(int sig, void (*h)(int)) {
+    struct sigaction now;
+    int i;
+    if (pprof__sig_view(sig) || pprof__os_sigaction(sig, NULL, &now) != 0 ||
+        (now.sa_flags & SA_SIGINFO) || now.sa_handler != SIG_DFL)
+        return 0;
+    for (i = 0; i < 5 && __atomic_load_n(&pprof__sigv[i].signo, __ATOMIC_RELAXED); i++) {}
+    if (i == 5) return 0;
+    memset(&pprof__sigv[i].mine, 0, sizeof pprof__sigv[i].mine);
+    pprof__sigv[i].mine.sa_handler = h;
+    pprof__sigv[i].mine.sa_flags = SA_RESTART;
+    sigemptyset(&pprof__sigv[i].mine.sa_mask);
+    pprof__sigv[i].kind = 1;
+    pprof__sig_view_put(&pprof__sigv[i], &now);
+    if (pprof__os_sigaction(sig, &pprof__sigv[i].mine, NULL) != 0) return 0;
+    __atomic_store_n(&pprof__sigv[i].signo, sig, __ATOMIC_RELEASE);
+    return 1;
+}
+PPROF__WRAP int sigaction(int sig, const struct sigaction *act, struct sigaction *old) PPROF__THROW {
+    return pprof__sig_wrap(sig, act, old);
+}
+/* signal() with flags: BSD semantics (glibc's signal and bsd_signal) or System V's. */
+PPROF__FN pprof__sighandler pprof__sig_wrap_signal(int sig, pprof__sighandler h, int flags) {
+    struct sigaction sa, old;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = h;
+    sa.sa_flags = flags;
+    sigemptyset(&sa.sa_mask);
+    if (!(flags & SA_NODEFER) && sigaddset(&sa.sa_mask, sig) != 0) return SIG_ERR;
+    if (pprof__sig_wrap(sig, &sa, &old) != 0) return SIG_ERR;
+    if (old.sa_flags & SA_SIGINFO) {
+        pprof__sighandler f;
+        memcpy(&f, &old.sa_sigaction, sizeof f);
+        return f;
+    }
+    return old.sa_handler;
+}
+PPROF__WRAP pprof__sighandler signal(int sig, pprof__sighandler h) PPROF__THROW {
+    return pprof__sig_wrap_signal(sig, h, SA_RESTART);
+}
+PPROF__WRAP pprof__sighandler bsd_signal(int sig, pprof__sighandler h) PPROF__THROW {
+    return pprof__sig_wrap_signal(sig, h, SA_RESTART);
+}
+PPROF__WRAP pprof__sighandler sysv_signal(int sig, pprof__sighandler h) PPROF__THROW {
+    return pprof__sig_wrap_signal(sig, h, (int)((unsigned)SA_RESETHAND | (unsigned)SA_NODEFER));
+}
+
+/* The program's signal masks and waits never take the profiling signal (the one pprof.h
+   handles, once it does): a thread that blocks every signal (worker threads of xz, of most
+   servers, which leave signals to one thread) still gets its CPU timer's signals and is
+   sampled; a sigwait, sigwaitinfo, sigtimedwait or signalfd on a full set never returns
+   it. The timers' signals go to one thread each, never to the process, so no signal the
+   program routes changes its way. What is asked for every other signal is done as asked. */
+#include <sys/signalfd.h>
+PPROF__FN const sigset_t *pprof__sig_strip(const sigset_t *in, sigset_t *buf) {
+    if (!in || !pprof__sig_view(PPROF_SIGNAL) || sigismember(in, PPROF_SIGNAL) != 1) return in;
+    memcpy(buf, in, sizeof *buf);
+    sigdelset(buf, PPROF_SIGNAL);
+    return buf;
+}
+PPROF__FN void *pprof__sig_next(void **slot, const char *name) {
+    void *f = __atomic_load_n(slot, __ATOMIC_ACQUIRE);
+    if (!f) {
+        f = dlsym((void *)-1l /* RTLD_NEXT */, name);
+        if (!f) abort(); /* libc has them all */
+        __atomic_store_n(slot, f, __ATOMIC_RELEASE);
+    }
+    return f;
+}
+#define PPROF__SIG_NEXT(type, name) \
+    static void *slot_; \
+    type next_; \
+    void *v_ = pprof__sig_next(&slot_, name); \
+    memcpy(&next_, &v_, sizeof next_)
+typedef int (*pprof__fn_mask)(int, const sigset_t *, sigset_t *);
+PPROF__WRAP int pthread_sigmask(int how, const sigset_t *set, sigset_t *old) PPROF__THROW {
+    sigset_t b;
+    PPROF__SIG_NEXT(pprof__fn_mask, "pthread_sigmask");
+    return next_(how, how == SIG_UNBLOCK ? set : pprof__sig_strip(set, &b), old);
+}
+PPROF__WRAP int sigprocmask(int how, const sigset_t *set, sigset_t *old) PPROF__THROW {
+    sigset_t b;
+    PPROF__SIG_NEXT(pprof__fn_mask, "sigprocmask");
+    return next_(how, how == SIG_UNBLOCK ? set : pprof__sig_strip(set, &b), old);
+}
+typedef int (*pprof__fn_sigwait)(const sigset_t *, int *);
+PPROF__WRAP int sigwait(const sigset_t *set, int *sig) {
+    sigset_t b;
+    PPROF__SIG_NEXT(pprof__fn_sigwait, "sigwait");
+    return next_(pprof__sig_strip(set, &b), sig);
+}
+typedef int (*pprof__fn_sigwaitinfo)(const sigset_t *, siginfo_t *);
+PPROF__WRAP int sigwaitinfo(const sigset_t *set, siginfo_t *info) {
+    sigset_t b;
+    PPROF__SIG_NEXT(pprof__fn_sigwaitinfo, "sigwaitinfo");
+    return next_(pprof__sig_strip(set, &b), info);
+}
+typedef int (*pprof__fn_sigtimedwait)(const sigset_t *, siginfo_t *, const struct timespec *);
+PPROF__WRAP int sigtimedwait(const sigset_t *set, siginfo_t *info, const struct timespec *t) {
+    sigset_t b;
+    PPROF__SIG_NEXT(pprof__fn_sigtimedwait, "sigtimedwait");
+    return next_(pprof__sig_strip(set, &b), info, t);
+}
+typedef int (*pprof__fn_signalfd)(int, const sigset_t *, int);
+PPROF__WRAP int signalfd(int fd, const sigset_t *mask, int flags) PPROF__THROW {
+    sigset_t b;
+    PPROF__SIG_NEXT(pprof__fn_signalfd, "signalfd");
+    return next_(fd, pprof__sig_strip(mask, &b), flags);
+}
+#undef PPROF__SIG_NEXT
+#endif /* PPROF__WRAPSIG */
+// =========================================================================================
+// >>text: Go's legacy text profiles (debug=1): "#" frame lines, heap, block, mutex and
+// threadcreate records.
+// =========================================================================================
+
+/* Go's "#" lines for a stack of return addresses: "#\t0x<ret-1>\t<func>+0x<offset>", or
+   just the address when no symbol covers it. Under sym_mu. */
+PPROF__FN void pprof__text_frames(pprof__buf *b, const uintptr_t *pc, uint32_t n,
+                                  const pprof__maps *m, const pprof__exe *exe) {
+    uint32_t f;
+    size_t i;
+    char line[600];
+    for (f = 0; f < n; f++) {
+        uintptr_t a = pc[f] - 1, start = 0;
+        const char *name = NULL;
+        for (i = 0; i < m->n; i++)
+            if (m->e[i].x && m->e[i].lo <= a && a < m->e[i].hi) {
+                pprof__obj *o = pprof__sym_obj(&m->e[i], exe);
+                if (o) name = pprof__sym_lookup(o, a, &start);
+                break;
+            }
+        if (name)
+            snprintf(line, sizeof line, "#\t0x%llx\t%.500s+0x%llx\n", (unsigned long long)a, name,
+                     (unsigned long long)(a - start));
+        else
+            snprintf(line, sizeof line, "#\t0x%llx\n", (unsigned long long)a);
+        pprof__pb_raw(b, line, strlen(line));
+    }
+}
+
+#if PPROF__HEAP
+/* One record of Go's legacy text: "<values> @ 0x<ret> ...", its "#" lines, an empty line.
+   Under sym_mu. */
+PPROF__FN void pprof__text_record(pprof__buf *b, const char *values, const pprof__hrec *r,
+                                  const pprof__maps *m, const pprof__exe *exe) {
+    char word[32];
+    uint32_t f;
+    pprof__pb_raw(b, values, strlen(values));
+    pprof__pb_raw(b, " @", 2);
+    for (f = 0; f < r->n; f++) {
+        snprintf(word, sizeof word, " 0x%llx", (unsigned long long)r->pc[f]);
+        pprof__pb_raw(b, word, strlen(word));
+    }
+    pprof__pb_raw(b, "\n", 1);
+    pprof__text_frames(b, r->pc, r->n, m, exe);
+    pprof__pb_raw(b, "\n", 1);
+}
+#endif
+#if PPROF__HEAP
+PPROF__FN int pprof__heap_inuse_cmp(const void *pa, const void *pb) {
+    const pprof__hval *a = (const pprof__hval *)pa, *b = (const pprof__hval *)pb;
+    if (a->ib != b->ib) return a->ib > b->ib ? -1 : 1;
+    return a->ab > b->ab ? -1 : a->ab < b->ab;
+}
+
+/* Go's legacy text (debug=1), records by in-use bytes. Go prints raw sampled numbers and
+   its rate, which the reader unsamples by each record's average size; a record here holds
+   samples of many sizes, taken at whatever rate was set then, so it prints the estimates
+   themselves (the protobuf's numbers) as a rate-1 profile ("@ heap/2": nothing to
+   unsample), and the sampling rate in the trailer. (Decided: unbiased beats raw.) */
+PPROF__FN void pprof__heap_text(pprof__buf *b, pprof__hval *v, size_t n) {
+    unsigned long long io = 0, ib = 0, ao = 0, ab = 0;
+    size_t i, rate = __atomic_load_n(&pprof__heap_rate, __ATOMIC_RELAXED);
+    char line[256];
+    pprof__maps maps;
+    pprof__exe exe;
+    struct rusage ru;
+    for (i = 0; i < n; i++) { /* the estimates, objects truncated as in the protobuf */
+        v[i].io = v[i].wio / 256;
+        v[i].ao = v[i].wao / 256;
+        v[i].ib = v[i].wib;
+        v[i].ab = v[i].wab;
+        io += v[i].io; ib += v[i].ib; ao += v[i].ao; ab += v[i].ab;
+    }
+    if (ab == ib) ab++; /* as newer Go: the legacy parser must not see two columns */
+    snprintf(line, sizeof line, "heap profile: %llu: %llu [%llu: %llu] @ heap/2\n", io, ib,
+             ao, ab);
+    pprof__pb_raw(b, line, strlen(line));
+    qsort(v, n, sizeof *v, pprof__heap_inuse_cmp);
+    if (pprof__maps_read(&maps) != 0) memset(&maps, 0, sizeof maps);
+    pprof__sym_exe(&exe);
+    pprof__lock(&pprof__sym_mu);
+    for (i = 0; i < n; i++) {
+        const pprof__hrec *r = v[i].r;
+        if (!(v[i].ao | v[i].ab | v[i].io | v[i].ib)) continue;
+        snprintf(line, sizeof line, "%llu: %llu [%llu: %llu]", (unsigned long long)v[i].io,
+                 (unsigned long long)v[i].ib, (unsigned long long)v[i].ao,
+                 (unsigned long long)v[i].ab);
+        pprof__text_record(b, line, r, &maps, &exe);
+    }
+    pprof__unlock(&pprof__sym_mu);
+    pprof__maps_free(&maps);
+    memset(&ru, 0, sizeof ru);
+    getrusage(RUSAGE_SELF, &ru);
+    snprintf(line, sizeof line, "\n# pprof.h heap sampling\n# Rate = %llu\n# Records = %llu\n"
+             "# MaxRSS = %llu\n", (unsigned long long)rate, (unsigned long long)n,
+             (unsigned long long)ru.ru_maxrss * 1024);
+    pprof__pb_raw(b, line, strlen(line));
+}
+
+PPROF__FN int pprof__sync_delay_cmp(const void *pa, const void *pb) {
+    const pprof__hval *a = (const pprof__hval *)pa, *b = (const pprof__hval *)pb;
+    if (a->ab != b->ab) return a->ab > b->ab ? -1 : 1;
+    return a->ao > b->ao ? -1 : a->ao < b->ao;
+}
+
+/* Go's legacy text: "--- contention:" / "--- mutex:" with "<delay> <count> @ ..." records,
+   or "threadcreate profile: total N" with "<count> @ ..." groups. */
+PPROF__FN void pprof__sync_text(pprof__buf *b, const char *name, pprof__hval *v, size_t n) {
+    int tcr = strcmp(name, "threadcreate") == 0;
+    char line[160];
+    size_t i;
+    pprof__maps maps;
+    pprof__exe exe;
+    if (tcr) {
+        unsigned long long total = 0;
+        for (i = 0; i < n; i++) total += v[i].ao;
+        snprintf(line, sizeof line, "threadcreate profile: total %llu\n", total);
+    } else if (strcmp(name, "mutex") == 0) {
+        snprintf(line, sizeof line, "--- mutex:\ncycles/second=1000000000\nsampling period=%d\n",
+                 __atomic_load_n(&pprof__mutex_fraction, __ATOMIC_RELAXED));
+    } else {
+        snprintf(line, sizeof line, "--- contention:\ncycles/second=1000000000\n");
+    }
+    pprof__pb_raw(b, line, strlen(line));
+    qsort(v, n, sizeof *v, pprof__sync_delay_cmp);
+    if (pprof__maps_read(&maps) != 0) memset(&maps, 0, sizeof maps);
+    pprof__sym_exe(&exe);
+    pprof__lock(&pprof__sym_mu);
+    for (i = 0; i < n; i++) {
+        const pprof__hrec *r = v[i].r;
+        if (!(v[i].ao | v[i].ab)) continue;
+        if (tcr) snprintf(line, sizeof line, "%llu", (unsigned long long)v[i].ao);
+        else snprintf(line, sizeof line, "%llu %llu", (unsigned long long)v[i].ab,
+                      (unsigned long long)v[i].ao);
+        pprof__text_record(b, line, r, &maps, &exe);
+    }
+    pprof__unlock(&pprof__sym_mu);
+    pprof__maps_free(&maps);
+}
+#endif
+
+// =========================================================================================
+// >>dump: the stack of every thread (goroutine profile), each captured by the thread itself
+// in the signal handler on a directed signal (tgkill), all at once, waiting at most
+// PPROF__DUMP_WAIT_NS. A thread that blocks the signal is listed without a stack, unasked.
+// =========================================================================================
+#define PPROF__DUMP_WAIT_NS 100000000L
+
+PPROF__FN void pprof__dump_thread_info(pprof__dslot *d, int sig) {
+    char path[64], *txt, *q;
+    snprintf(path, sizeof path, "/proc/self/task/%d/comm", d->tid);
+    if ((txt = pprof__os_read_file(path, NULL)) != NULL) {
+        snprintf(d->name, sizeof d->name, "%s", txt);
+        if (strchr(d->name, '\n')) *strchr(d->name, '\n') = 0;
+        PPROF_FREE(txt);
+    }
+    snprintf(path, sizeof path, "/proc/self/task/%d/stat", d->tid);
+    d->run = "?";
+    if ((txt = pprof__os_read_file(path, NULL)) != NULL) {
+        q = strrchr(txt, ')');
+        if (q && q[1] == ' ') {
+            switch (q[2]) {
+            case 'R': d->run = "running"; break;
+            case 'S': d->run = "sleeping"; break;
+            case 'D': d->run = "waiting on I/O"; break;
+            case 'T': case 't': d->run = "stopped"; break;
+            case 'Z': d->run = "exited"; break;
+            case 'I': d->run = "idle"; break;
+            default: break;
+            }
+        }
+        PPROF_FREE(txt);
+    }
+    if (pprof__cpu_blocks(d->tid, sig)) d->why = "it blocks the profiling signal";
+}
+
+/* /proc/self/task/<tid>/syscall, opened (-1 if it cannot be). */
+PPROF__FN int pprof__dump_sys_open(int tid) {
+    char path[64];
+    snprintf(path, sizeof path, "/proc/self/task/%d/syscall", tid);
+    return open(path, O_RDONLY | O_CLOEXEC);
+}
+
+/* A thread asleep in a system call: 1 with its pc and sp from its syscall file, opened as
+   fd (0 if it is not). One pread: the moment it is read is as close as can be to the
+   signal that follows when the thread runs. */
+PPROF__FN int pprof__dump_in_syscall_fd(int fd, uintptr_t *pc, uintptr_t *sp) {
+    char txt[256], *q;
+    unsigned long long v[8];
+    int i, ok = 0;
+    ssize_t k = fd >= 0 ? pread(fd, txt, sizeof txt - 1, 0) : -1;
+    if (k <= 0) return 0;
+    txt[k] = 0;
+    q = txt;
+    if (*q >= '0' && *q <= '9') { /* "nr arg1..arg6 sp pc"; "running" or "-1 sp pc" else */
+        while (*q >= '0' && *q <= '9') q++;
+        for (i = 0; i < 8; i++) {
+            char *end;
+            v[i] = strtoull(q, &end, 16);
+            if (end == q) break;
+            q = end;
+        }
+        if (i == 8 && v[6] && v[7]) {
+            *sp = (uintptr_t)v[6];
+            *pc = (uintptr_t)v[7];
+            ok = 1;
+        }
+    }
+    return ok;
+}
+PPROF__FN int pprof__dump_in_syscall(int tid, uintptr_t *pc, uintptr_t *sp) {
+    int fd = pprof__dump_sys_open(tid), ok = pprof__dump_in_syscall_fd(fd, pc, sp);
+    if (fd >= 0) close(fd);
+    return ok;
+}
+
+/* The stack of a thread asleep in a system call, read without waking it (a signal would
+   end its sleep with EINTR), from a copy of the 16 KiB above its sp (one system call; the
+   thread may wake and move on meanwhile, so words beyond the copy are read checked too).
+   The call's pc and sp are exact, so the unwind tables walk it whole where they cover its
+   code. Else by scanning: the return addresses above sp up to a frame record (the C
+   library's functions keep none), then the frame records from it. Stale words of earlier,
+   deeper calls lie in the frames of the sleeping ones, also records that link into the
+   live chain; of the records that link where the lowest one does, the highest is taken
+   (the last callee's own), and the return addresses of the records passed over are left
+   out. A stale return address can still show as a frame there. */
+PPROF__FN int pprof__dump_scan(uintptr_t pc, uintptr_t sp, uintptr_t *out, int max) {
+    const uintptr_t W = sizeof(uintptr_t);
+    enum { SCAN = 2048 }; /* words above sp (16 KiB), read in one system call */
+    pprof__snap *s = pprof__maps_acquire();
+    uintptr_t lo = 0, hi = 0, up[2], *st, link = 0;
+    unsigned char *rec;
+    size_t k, got = 0, best = 0;
+    int n = 0, found = 0, i;
+    pprof__uwalk w;
+    memset(&w, 0, sizeof w);
+    out[n++] = pc;
+    if (!s) return n;
+    st = (uintptr_t *)PPROF_MALLOC((SCAN + 1) * (sizeof *st + 1));
+    rec = (unsigned char *)(st + SCAN + 1);
+    if (st && sp % W == 0 && pprof__maps_find(s->rw, s->nrw, sp, &lo, &hi)) {
+        struct iovec l, r;
+        l.iov_base = st;
+        l.iov_len = (hi - sp) / W < SCAN ? (size_t)(hi - sp) : SCAN * W;
+        r.iov_base = (void *)sp;
+        r.iov_len = l.iov_len;
+        if (syscall(SYS_process_vm_readv, (long)pprof__os_gettid(), &l, 1L, &r, 1L, 0L) == (long)l.iov_len)
+            got = l.iov_len / W;
+    }
+    w.s = s;
+    w.mode = __atomic_load_n(&pprof__unw_mode, __ATOMIC_RELAXED);
+    w.lo = sp;
+    w.hi = hi;
+    w.checked = 1;
+    w.copy = st;
+    w.clo = sp;
+    w.chi = sp + got * W;
+    if (got && w.mode == PPROF_UNWIND_CFI) {
+        pprof__ureg r0;
+        memset(&r0, 0, sizeof r0);
+        r0.pc = pc;
+        r0.sp = sp;
+        r0.known = PPROF__K_SP;
+        r0.exact = 1;
+        n = pprof__unw_run(&w, &r0, out, 0, max);
+        if (w.end == PPROF__END_ROOT || w.end == PPROF__END_DEPTH) got = 0; /* whole */
+        else n = 1;
+    }
+    for (k = 0; k + 1 < got; k++) { /* frame records: a link up the stack, a return address */
+        uintptr_t a = sp + k * W, fp = st[k];
+        rec[k] = fp > a && fp < hi && fp % W == 0 && hi - fp >= 2 * W &&
+                 (!found || fp == link) && pprof__unw_is_return_address(s, st[k + 1]) &&
+                 pprof__unw_load2(fp, 1, up) && (up[0] == 0 || (up[0] > fp && up[0] < hi));
+        if (rec[k]) {
+            found = 1;
+            link = fp;
+            best = k;
+        }
+    }
+    for (k = 0; found && k < best && n < max; k++) /* skipped records' words are stale */
+        if (!rec[k] && !(k > 0 && rec[k - 1]) && pprof__unw_is_return_address(s, st[k]))
+            out[n++] = st[k];
+    if (found) {
+        pprof__ureg a, b;
+        memset(&a, 0, sizeof a);
+        a.fp = sp + best * W;
+        a.known = PPROF__K_FP;
+        memset(w.by, 0, sizeof w.by);
+        w.lo = lo;
+        if (pprof__unw_by_record(&w, &a, &b) < 0 && n < max) n = pprof__unw_run(&w, &b, out, n, max);
+    }
+    for (k = 0; !found && k < got && n < max; k++) /* no record at all: what looks like code */
+        if (pprof__unw_is_return_address(s, st[k])) out[n++] = st[k];
+    PPROF_FREE(st);
+    pprof__maps_release(s);
+    PPROF__ADD(&pprof__unw.ends[w.end], 1);
+    for (i = 0; i < PPROF__BY_N; i++)
+        if (w.by[i]) PPROF__ADD(&pprof__unw.by[i], w.by[i]);
+    return n;
+}
+
+/* Every thread with its name, state and stack; *n_out of them. NULL out of memory. */
+PPROF__FN pprof__dslot *pprof__dump_take(size_t *n_out) {
+    pprof__buf tids;
+    pprof__dslot *s;
+    size_t n, i, asked = 0;
+    int self = pprof__os_gettid(), pid = (int)getpid(), can = 0, snap = 0;
+    size_t me = (size_t)-1;
+    memset(&tids, 0, sizeof tids);
+    if (pprof__cpu_list_tids_into(&tids, NULL) != 0) { PPROF_FREE(tids.p); return NULL; }
+    n = tids.len / sizeof(int);
+    s = (pprof__dslot *)PPROF_MALLOC((n + 1) * sizeof *s);
+    if (!s) { PPROF_FREE(tids.p); return NULL; }
+    memset(s, 0, (n + 1) * sizeof *s);
+    for (i = 0; i < n; i++) {
+        memcpy(&s[i].tid, tids.p + i * sizeof(int), sizeof(int));
+        snprintf(s[i].name, sizeof s[i].name, "?");
+        pprof__dump_thread_info(&s[i], PPROF_SIGNAL);
+        if (s[i].tid == self) { /* this thread: its own walk, from here (below) */
+            s[i].state = 2;
+            s[i].why = NULL;
+            me = i;
+        } else if (!s[i].why && strcmp(s[i].run, "exited") == 0) {
+            s[i].why = "it exited";
+        } else { /* read if asleep, else asked if it takes the signal: below */
+            s[i].state = 1;
+            asked++;
+        }
+    }
+    PPROF_FREE(tids.p);
+    pprof__fork_init();
+    pprof__lock(&pprof__dump_mu);
+    pprof__lock(&pprof__cpu_mu); /* no CPU profile starts (and publishes) meanwhile */
+    /* the drain thread keeps the snapshot fresh during a profile */
+    snap = pprof__cpu.running ? pprof__sig.snap != NULL : pprof__cfi_refresh(NULL) >= 0;
+    if (me != (size_t)-1)
+        s[me].n = (uint32_t)pprof__cfi_stack((uintptr_t)__builtin_frame_address(0), 0, s[me].pc);
+    if (asked && snap && pprof__cpu_install(PPROF_SIGNAL) == PPROF_OK) {
+        can = 1;
+        __atomic_store_n(&pprof__sig.main_tid, pid, __ATOMIC_RELAXED);
+        pprof__dump.slot = s;
+        pprof__dump.n = n;
+        __atomic_store_n(&pprof__dump.pid, pid, __ATOMIC_RELAXED); /* read by any handler */
+        __atomic_store_n(&pprof__dump.active, 1, __ATOMIC_SEQ_CST);
+    }
+    /* A thread asleep in a system call is read, not signalled (the signal would end its
+       sleep with EINTR); one that runs is asked, unless it blocks the signal. Its state is
+       read just before: a thread asleep when listed may run now, and the other way round.
+       Slots are claimed by compare-and-swap (a thread answers any profiling signal). */
+    for (i = 0; i < n; i++) {
+        uintptr_t pc, sp;
+        int claim = 1, fd, asleep;
+        if (__atomic_load_n(&s[i].state, __ATOMIC_ACQUIRE) != 1) continue;
+        fd = pprof__dump_sys_open(s[i].tid); /* opened first: read, then signalled at once */
+        asleep = pprof__dump_in_syscall_fd(fd, &pc, &sp);
+        if (!asleep && claim == 1 && !s[i].why && can &&
+            syscall(SYS_tgkill, (long)pid, (long)s[i].tid, (long)PPROF_SIGNAL) != 0) {
+            s[i].state = 0;
+            s[i].why = "it exited";
+        }
+        if (fd >= 0) close(fd);
+        if (asleep &&
+            __atomic_compare_exchange_n(&s[i].state, &claim, 4, 0, __ATOMIC_ACQUIRE,
+                                        __ATOMIC_RELAXED)) {
+            uintptr_t pc2, sp2;
+            int tries = 0;
+            /* the thread may wake, run and sleep again elsewhere while its stack is copied:
+               read until the call it sleeps in is the same before and after, or give its pc */
+            do {
+                s[i].n = snap ? (uint32_t)pprof__dump_scan(pc, sp, s[i].pc, PPROF_MAX_FRAMES) : 1;
+                if (!pprof__dump_in_syscall(s[i].tid, &pc2, &sp2)) { s[i].n = 1; break; }
+                if (pc2 == pc && sp2 == sp) break;
+                pc = pc2;
+                sp = sp2;
+                s[i].n = 1;
+            } while (++tries < 3);
+            s[i].pc[0] = pc;
+            s[i].why = NULL;
+            s[i].run = "sleeping in a system call";
+            __atomic_store_n(&s[i].state, 2, __ATOMIC_RELEASE);
+        } else if (!asleep && s[i].why && __atomic_load_n(&s[i].state, __ATOMIC_RELAXED) == 1) {
+            /* it blocks the signal: not asked */
+            __atomic_compare_exchange_n(&s[i].state, &claim, 0, 0, __ATOMIC_RELAXED,
+                                        __ATOMIC_RELAXED);
+        }
+    }
+    if (can) {
+        int64_t deadline = pprof__os_mono_ns() + PPROF__DUMP_WAIT_NS;
+        size_t done;
+        do {
+            for (i = 0, done = 0; i < n; i++) done += __atomic_load_n(&s[i].state, __ATOMIC_ACQUIRE) != 1;
+            if (done == n) break;
+            pprof__os_sleep_ns(200000);
+        } while (pprof__os_mono_ns() < deadline);
+        __atomic_store_n(&pprof__dump.active, 0, __ATOMIC_SEQ_CST);
+        for (i = 0; i < 5000 && __atomic_load_n(&pprof__sig.inflight, __ATOMIC_SEQ_CST); i++)
+            pprof__os_sleep_ns(200000); /* a handler still at work writes into s */
+        if (i == 5000) { /* never seen idle: leave s to it, answer from a copy */
+            pprof__dslot *c = (pprof__dslot *)PPROF_MALLOC((n + 1) * sizeof *c);
+            if (c) memcpy(c, s, (n + 1) * sizeof *c);
+            s = c;
+        }
+    }
+    pprof__unlock(&pprof__cpu_mu);
+    pprof__unlock(&pprof__dump_mu);
+    for (i = 0; s && i < n; i++)
+        if (s[i].state == 1 || s[i].state == 4) { /* 4: a handler that never finished */
+            s[i].state = 0;
+            s[i].why = can ? "no answer within 100 ms" : "the profiling signal has a handler that is not pprof.h's";
+        }
+    *n_out = n;
+    return s;
+}
+
+/* Name, offset in its function, file and offset in it for address a. Under sym_mu. */
+PPROF__FN const char *pprof__dump_where(const pprof__maps *m, const pprof__exe *exe, uintptr_t a,
+                                        uintptr_t *foff, const char **file, uintptr_t *start) {
+    size_t i;
+    *file = "?";
+    *foff = a;
+    *start = a;
+    for (i = 0; i < m->n; i++)
+        if (m->e[i].x && m->e[i].lo <= a && a < m->e[i].hi) {
+            pprof__obj *o = pprof__sym_obj(&m->e[i], exe);
+            *file = m->e[i].path[0] ? m->e[i].path : "?";
+            *foff = a - m->e[i].lo + m->e[i].off;
+            return o ? pprof__sym_lookup(o, a, start) : NULL;
+        }
+    return NULL;
+}
+
+PPROF__FN int pprof__dump_cmp(const void *pa, const void *pb) {
+    const pprof__dslot *a = *(const pprof__dslot *const *)pa, *b = *(const pprof__dslot *const *)pb;
+    if (a->n != b->n) return a->n < b->n ? -1 : 1;
+    return memcmp(a->pc, b->pc, a->n * sizeof a->pc[0]);
+}
+
+/* The goroutine profile from a dump: debug 0 proto (goroutine/count per stack), 1 Go's
+   grouped text, 2 every thread with name, state and symbolized frames. */
+PPROF__FN void pprof__dump_write(pprof__buf *out, pprof__buf *pb, pprof__dslot *s, size_t n,
+                                 int debug) {
+    pprof__dslot **g = (pprof__dslot **)PPROF_MALLOC((n + 1) * sizeof *g);
+    uintptr_t nostack = (uintptr_t)&pprof__thread_without_stack;
+    char line[700];
+    size_t i, j;
+    if (!g) { out->oom = pb->oom = 1; return; }
+    for (i = 0; i < n; i++) {
+        g[i] = &s[i];
+        if (s[i].n == 0) { s[i].pc[0] = nostack; s[i].n = 1; } /* a pseudo frame */
+    }
+    if (debug >= 2) {
+        pprof__maps maps;
+        pprof__exe exe;
+        if (pprof__maps_read(&maps) != 0) memset(&maps, 0, sizeof maps);
+        pprof__sym_exe(&exe);
+        pprof__lock(&pprof__sym_mu);
+        for (i = 0; i < n; i++) {
+            snprintf(line, sizeof line, "thread %d [%s, %s]:\n", s[i].tid, s[i].name, s[i].run ? s[i].run : "?");
+            pprof__pb_raw(out, line, strlen(line));
+            if (s[i].state != 2) {
+                snprintf(line, sizeof line, "(no stack: %s)\n", s[i].why ? s[i].why : "?");
+                pprof__pb_raw(out, line, strlen(line));
+            } else {
+                for (j = 0; j < s[i].n; j++) {
+                    uintptr_t a = j == 0 ? s[i].pc[0] : s[i].pc[j] - 1, foff, start;
+                    const char *file, *fn = pprof__dump_where(&maps, &exe, a, &foff, &file, &start);
+                    snprintf(line, sizeof line, "%.300s(...)\n\t%.300s +0x%llx\n", fn ? fn : "?", file,
+                             (unsigned long long)foff);
+                    pprof__pb_raw(out, line, strlen(line));
+                }
+            }
+            pprof__pb_raw(out, "\n", 1);
+        }
+        pprof__unlock(&pprof__sym_mu);
+        pprof__maps_free(&maps);
+    } else {
+        pprof__smp *smp = (pprof__smp *)PPROF_MALLOC((n + 1) * sizeof *smp);
+        size_t k = 0;
+        if (!smp) { out->oom = pb->oom = 1; PPROF_FREE(g); return; }
+        qsort(g, n, sizeof *g, pprof__dump_cmp);
+        for (i = 0; i < n; i = j) { /* groups of equal stacks */
+            for (j = i + 1; j < n && pprof__dump_cmp(&g[i], &g[j]) == 0; j++) {}
+            memset(&smp[k], 0, sizeof smp[k]);
+            smp[k].pc = g[i]->pc;
+            smp[k].n = g[i]->n;
+            smp[k].v[0] = (int64_t)(j - i);
+            k++;
+        }
+        if (debug == 0) {
+            static const char *const types[] = {"goroutine", "count"};
+            pprof__spec sp;
+            memset(&sp, 0, sizeof sp);
+            sp.types = types;
+            sp.ntypes = 1;
+            sp.ptype = "goroutine";
+            sp.punit = "count";
+            sp.period = 1;
+            sp.leaf_pc = 1;
+            sp.time_nanos = pprof__os_wall_ns();
+            pprof__enc(pb, &sp, smp, k);
+        } else {
+            pprof__maps maps;
+            pprof__exe exe;
+            for (i = 1; i < k; i++) { /* by count, largest first (stable) */
+                pprof__smp x = smp[i];
+                for (j = i; j > 0 && smp[j - 1].v[0] < x.v[0]; j--) smp[j] = smp[j - 1];
+                smp[j] = x;
+            }
+            snprintf(line, sizeof line, "goroutine profile: total %llu\n", (unsigned long long)n);
+            pprof__pb_raw(out, line, strlen(line));
+            if (pprof__maps_read(&maps) != 0) memset(&maps, 0, sizeof maps);
+            pprof__sym_exe(&exe);
+            pprof__lock(&pprof__sym_mu);
+            for (i = 0; i < k; i++) {
+                snprintf(line, sizeof line, "%lld @", (long long)smp[i].v[0]);
+                pprof__pb_raw(out, line, strlen(line));
+                for (j = 0; j < smp[i].n; j++) { /* as return addresses, as Go prints them */
+                    snprintf(line, sizeof line, " 0x%llx",
+                             (unsigned long long)(smp[i].pc[j] + (j == 0)));
+                    pprof__pb_raw(out, line, strlen(line));
+                }
+                pprof__pb_raw(out, "\n", 1);
+                {
+                    uintptr_t leaf = smp[i].pc[0] + 1;
+                    pprof__text_frames(out, &leaf, 1, &maps, &exe);
+                    pprof__text_frames(out, smp[i].pc + 1, smp[i].n - 1, &maps, &exe);
+                }
+                pprof__pb_raw(out, "\n", 1);
+            }
+            pprof__unlock(&pprof__sym_mu);
+            pprof__maps_free(&maps);
+        }
+        PPROF_FREE(smp);
+    }
+    PPROF_FREE(g);
+}
+
+// =========================================================================================
+// >>page: the flame graph page around its data (HTML, CSS and script). Its source is
+// tools/flame.html, a real page; tools/flame.sh writes it in below (make test checks it).
+// =========================================================================================
+
+/* BEGIN generated by tools/flame.sh from tools/flame.html: edit that, run tools/flame.sh */
+/* The page before its data: one element per line of tools/flame.html, its source
+   (C99 promises 4095-byte literals). */
+static const char *const pprof__flame_head[] = {
+    "<!DOCTYPE html>\n",
+    "<html><head><meta charset=\"utf-8\">\n",
+    "<meta http-equiv=\"Content-Security-Policy\"\n",
+    " content=\"default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'\">\n",
+    "<title>flame graph - pprof.h</title>\n",
+    "<style>\n",
+    "body{font:13px sans-serif;margin:8px;color:#222}\n",
+    "#bar{display:flex;gap:6px;align-items:center;flex-wrap:wrap;margin-bottom:6px}\n",
+    "#bar input{width:16em}\n",
+    "#match{font-weight:bold}\n",
+    ".pane{position:relative;width:100%;margin:6px 0}\n",
+    ".cap{color:#666;margin-top:8px}\n",
+    ".f{position:absolute;height:17px;line-height:17px;font:11px monospace;overflow:hidden;\n",
+    "white-space:nowrap;text-overflow:ellipsis;box-sizing:border-box;border:1px solid #fff;\n",
+    "padding-left:2px;cursor:pointer}\n",
+    ".f.dim{opacity:.55}\n",
+    ".f.m{background:#c5f!important}\n",
+    "#tip{position:fixed;display:none;pointer-events:none;background:#fffbe8;\n",
+    "border:1px solid #aaa;padding:4px 6px;font:12px monospace;white-space:pre;\n",
+    "max-width:60em;overflow:hidden}\n",
+    "</style></head><body>\n",
+    "<div id=\"bar\"><b id=\"title\"></b>\n",
+    "<button id=\"reset\">Reset zoom</button><button id=\"invert\">Invert</button>\n",
+    "<button id=\"sandwich\" title=\"callers and callees of the selected function\">\n",
+    "Sandwich</button>\n",
+    "<input id=\"search\" placeholder=\"search function names\" spellcheck=\"false\">\n",
+    "<span id=\"match\"></span></div>\n",
+    "<div id=\"main\"></div><div id=\"tip\"></div>\n",
+    "<script type=\"application/json\" id=\"data\">\n",
+};
+/* The page after its data: the viewer. */
+static const char *const pprof__flame_tail[] = {
+    "</script>\n",
+    "<script>\n",
+    "(function () {\n",
+    "'use strict';\n",
+    "var B = document.body, errors = 0;\n",
+    "B.setAttribute('data-errors', '0');\n",
+    "window.addEventListener('error', function () {\n",
+    "  B.setAttribute('data-errors', String(++errors));\n",
+    "});\n",
+    "var $ = function (id) { return document.getElementById(id); };\n",
+    "var D = JSON.parse($('data').textContent), H = 18, total = 0, stacks = [];\n",
+    "/* \"a;b;c 123\": the value follows the last space */\n",
+    "D.folded.split('\\n').forEach(function (l) {\n",
+    "  var i = l.lastIndexOf(' '), v = Number(l.slice(i + 1));\n",
+    "  if (!(i > 0 && v > 0)) return;\n",
+    "  stacks.push({f: l.slice(0, i).split(';'), v: v});\n",
+    "  total += v;\n",
+    "});\n",
+    "/* A tree of frames: name, value (with descendants), children by name, parent. */\n",
+    "function build(list, name) {\n",
+    "  var root = {n: name, v: 0, c: Object.create(null), p: null};\n",
+    "  list.forEach(function (s) {\n",
+    "    var t = root;\n",
+    "    t.v += s.v;\n",
+    "    s.f.forEach(function (n) {\n",
+    "      t = t.c[n] || (t.c[n] = {n: n, v: 0, c: Object.create(null), p: t});\n",
+    "      t.v += s.v;\n",
+    "    });\n",
+    "  });\n",
+    "  return root;\n",
+    "}\n",
+    "function kids(t) {\n",
+    "  if (!t.k) t.k = Object.keys(t.c).sort().map(function (n) { return t.c[n]; });\n",
+    "  return t.k;\n",
+    "}\n",
+    "var all = build(stacks, 'all');\n",
+    "var st = {zoom: all, inv: false, fn: null, sel: null, q: ''};\n",
+    "function fmt(v) {\n",
+    "  var u = D.unit, k = [[1e9, ' s'], [1e6, ' ms'], [1e3, ' us'], [1, ' ns']], i;\n",
+    "  if (u === 'bytes')\n",
+    "    k = [[1 << 30, ' GiB'], [1 << 20, ' MiB'], [1024, ' KiB'], [1, ' B']];\n",
+    "  else if (u !== 'nanoseconds') return v + (u === 'count' || !u ? '' : ' ' + u);\n",
+    "  for (i = 0; i < 3 && v < k[i][0]; i++);\n",
+    "  return (v / k[i][0]).toFixed(i === 3 ? 0 : 2) + k[i][1];\n",
+    "}\n",
+    "function pct(v, of) { return of > 0 ? (100 * v / of).toFixed(2) + '%' : '-'; }\n",
+    "function color(n) { /* warm colours, stable per name */\n",
+    "  var h = 0, i;\n",
+    "  for (i = 0; i < n.length; i++) h = (h * 31 + n.charCodeAt(i)) >>> 0;\n",
+    "  return 'hsl(' + (h % 50) + ',' + (70 + h % 20) + '%,' + (58 + (h >> 8) % 14) + '%)';\n",
+    "}\n",
+    "function matches(n) { return st.q !== '' && n.toLowerCase().indexOf(st.q) >= 0; }\n",
+    "/* Draws the tree under zoom (its ancestors full width, dimmed) into a new pane:\n",
+    "   root at the bottom (a flame graph), or at the top when down (an icicle). */\n",
+    "function pane(root, zoom, down, caption) {\n",
+    "  var main = $('main'), W = main.clientWidth || 1000;\n",
+    "  var el = document.createElement('div');\n",
+    "  var rows = [], anc = [], depth = 0, a;\n",
+    "  if (caption) {\n",
+    "    a = document.createElement('div');\n",
+    "    a.className = 'cap';\n",
+    "    a.textContent = caption;\n",
+    "    main.appendChild(a);\n",
+    "  }\n",
+    "  for (a = zoom; a; a = a.p) anc.unshift(a);\n",
+    "  anc.forEach(function (t, d) {\n",
+    "    rows.push({t: t, x: 0, w: 1, d: d, dim: t !== zoom});\n",
+    "  });\n",
+    "  (function walk(t, x, d) {\n",
+    "    kids(t).forEach(function (c) {\n",
+    "      var w = c.v / zoom.v;\n",
+    "      if (w * W >= 0.5) { rows.push({t: c, x: x, w: w, d: d}); walk(c, x, d + 1); }\n",
+    "      x += w;\n",
+    "    });\n",
+    "  })(zoom, 0, anc.length);\n",
+    "  rows.forEach(function (r) { depth = Math.max(depth, r.d + 1); });\n",
+    "  el.className = 'pane';\n",
+    "  el.style.height = depth * H + 'px';\n",
+    "  rows.forEach(function (r) {\n",
+    "    var f = document.createElement('div');\n",
+    "    f.className = 'f' + (r.dim ? ' dim' : '') + (matches(r.t.n) ? ' m' : '');\n",
+    "    f.style.left = 100 * r.x + '%';\n",
+    "    f.style.width = 100 * r.w + '%';\n",
+    "    f.style.top = (down ? r.d : depth - 1 - r.d) * H + 'px';\n",
+    "    f.style.background = color(r.t.n);\n",
+    "    f.textContent = r.t.n;\n",
+    "    f.frame = r.t;\n",
+    "    f.zoom = zoom;\n",
+    "    el.appendChild(f);\n",
+    "  });\n",
+    "  main.appendChild(el);\n",
+    "}\n",
+    "/* Sandwich: the callers of fn above it (a flame graph rooted at fn), its callees\n",
+    "   below (an icicle). A stack counts once, at its outermost fn: recursion is not\n",
+    "   doubled. */\n",
+    "function sandwich(fn) {\n",
+    "  var up = [], dn = [];\n",
+    "  stacks.forEach(function (s) {\n",
+    "    var i = s.f.indexOf(fn);\n",
+    "    if (i < 0) return;\n",
+    "    up.push({f: s.f.slice(0, i).reverse(), v: s.v});\n",
+    "    dn.push({f: s.f.slice(i + 1), v: s.v});\n",
+    "  });\n",
+    "  var t = build(up, fn);\n",
+    "  pane(t, t, false, 'callers of ' + fn + ' (' + fmt(t.v) + ', ' + pct(t.v, total) +\n",
+    "    ')');\n",
+    "  t = build(dn, fn);\n",
+    "  pane(t, t, true, 'callees of ' + fn);\n",
+    "}\n",
+    "/* The share of the total in frames that match, each counted once (not again inside a\n",
+    "   matching ancestor). */\n",
+    "function share(t) {\n",
+    "  if (t !== all && matches(t.n)) return t.v;\n",
+    "  return kids(t).reduce(function (s, c) { return s + share(c); }, 0);\n",
+    "}\n",
+    "function draw() {\n",
+    "  var main = $('main'), v;\n",
+    "  main.textContent = '';\n",
+    "  B.setAttribute('data-view', st.fn ? 'sandwich' : st.inv ? 'icicle' : 'flame');\n",
+    "  B.setAttribute('data-zoom', st.zoom.n);\n",
+    "  if (!total) main.textContent = 'No samples in this profile.';\n",
+    "  else if (st.fn) sandwich(st.fn);\n",
+    "  else pane(all, st.zoom, st.inv, '');\n",
+    "  v = st.q ? share(all) : 0;\n",
+    "  $('match').textContent =\n",
+    "    st.q ? 'matched: ' + pct(v, total) + ' (' + fmt(v) + ')' : '';\n",
+    "  $('invert').textContent = st.inv ? 'Flame graph' : 'Invert (icicle)';\n",
+    "  $('sandwich').textContent = st.fn ? 'Back to graph' : 'Sandwich';\n",
+    "}\n",
+    "/* The widest frame named n, for #zoom= and #sandwich=. */\n",
+    "function find(n) {\n",
+    "  var best = null;\n",
+    "  (function walk(t) {\n",
+    "    if (t.n === n && (!best || t.v > best.v)) best = t;\n",
+    "    kids(t).forEach(walk);\n",
+    "  })(all);\n",
+    "  return best;\n",
+    "}\n",
+    "$('main').addEventListener('click', function (e) {\n",
+    "  var f = e.target.frame;\n",
+    "  if (!f) return;\n",
+    "  st.sel = f.n;\n",
+    "  if (st.fn) st.fn = f.n; /* in a sandwich: the sandwich of what was clicked */\n",
+    "  else st.zoom = f;\n",
+    "  draw();\n",
+    "});\n",
+    "$('main').addEventListener('mousemove', function (e) {\n",
+    "  var f = e.target.frame, tip = $('tip');\n",
+    "  if (!f) { tip.style.display = 'none'; return; }\n",
+    "  var z = e.target.zoom;\n",
+    "  tip.textContent = f.n + '\\n' + fmt(f.v) + ', ' + pct(f.v, total) + ' of all' +\n",
+    "    (z !== all ? ', ' + pct(f.v, z.v) + ' of ' + z.n : '');\n",
+    "  tip.style.display = 'block';\n",
+    "  tip.style.left =\n",
+    "    Math.min(e.clientX + 12, window.innerWidth - tip.offsetWidth - 4) + 'px';\n",
+    "  tip.style.top = e.clientY + 16 + 'px';\n",
+    "});\n",
+    "$('main').addEventListener('mouseleave', function () {\n",
+    "  $('tip').style.display = 'none';\n",
+    "});\n",
+    "$('reset').onclick = function () { st.zoom = all; st.fn = null; draw(); };\n",
+    "$('invert').onclick = function () { st.inv = !st.inv; st.fn = null; draw(); };\n",
+    "$('sandwich').onclick = function () {\n",
+    "  st.fn = st.fn ? null : st.sel || (st.zoom !== all ? st.zoom.n : null);\n",
+    "  draw();\n",
+    "};\n",
+    "$('search').oninput = function () { st.q = this.value.toLowerCase(); draw(); };\n",
+    "window.addEventListener('resize', draw);\n",
+    "/* #search=x&zoom=f&invert=1&sandwich=f: a view to link to (the tests drive it too) */\n",
+    "function fromHash() {\n",
+    "  location.hash.slice(1).split('&').forEach(function (kv) {\n",
+    "    var i = kv.indexOf('='), k = kv.slice(0, i);\n",
+    "    var v = decodeURIComponent(kv.slice(i + 1));\n",
+    "    if (k === 'search') { st.q = v.toLowerCase(); $('search').value = v; }\n",
+    "    if (k === 'zoom') st.zoom = find(v) || all;\n",
+    "    if (k === 'invert') st.inv = v === '1';\n",
+    "    if (k === 'sandwich' && find(v)) st.fn = st.sel = v;\n",
+    "  });\n",
+    "  draw();\n",
+    "}\n",
+    "window.addEventListener('hashchange', fromHash);\n",
+    "$('title').textContent = D.title + ': ' + fmt(total);\n",
+    "document.title = D.title + ' - flame graph';\n",
+    "fromHash();\n",
+    "B.setAttribute('data-ready', '1');\n",
+    "})();\n",
+    "</script></body></html>\n",
+};
+/* END generated by tools/flame.sh */
+
+// =========================================================================================
+// >>flame: folded stacks and the flame graph page, both made from an encoded profile.proto
+// (not gzipped), so every profile kind gets them from the one encoder, names and all.
+// Folded: "root;caller;leaf value" per unique stack, sorted; the value is the profile's
+// default sample type (default_sample_type, else the last type, as pprof shows it).
+// =========================================================================================
+typedef struct pprof__pbr { const unsigned char *p, *end; } pprof__pbr;
+
+/* One varint of r, or -1 at its end or on a malformed one. */
+PPROF__FN int pprof__flame_varint(pprof__pbr *r, uint64_t *v) {
+    int shift;
+    *v = 0;
+    for (shift = 0; shift < 64 && r->p < r->end; shift += 7) {
+        unsigned char c = *r->p++;
+        *v |= (uint64_t)(c & 0x7f) << shift;
+        if (!(c & 0x80)) return 0;
+    }
+    return -1;
+}
+
+/* The next field of r: its number, and its varint value or (LEN) its body in sub (else
+   sub->p is NULL). 0, or -1 on malformed input; fixed32/64 fields are skipped. */
+PPROF__FN int pprof__flame_field(pprof__pbr *r, uint32_t *field, uint64_t *v, pprof__pbr *sub) {
+    uint64_t key;
+    for (;;) {
+        size_t skip;
+        if (pprof__flame_varint(r, &key) != 0) return -1;
+        sub->p = sub->end = NULL;
+        if ((key & 7) == 0) {
+            if (pprof__flame_varint(r, v) != 0) return -1;
+        } else if ((key & 7) == 2) {
+            if (pprof__flame_varint(r, v) != 0 || *v > (uint64_t)(r->end - r->p)) return -1;
+            sub->p = r->p;
+            sub->end = r->p + (size_t)*v;
+            r->p = sub->end;
+        } else if ((key & 7) == 1 || (key & 7) == 5) {
+            skip = (key & 7) == 1 ? 8 : 4;
+            if ((size_t)(r->end - r->p) < skip) return -1;
+            r->p += skip;
+            continue;
+        } else {
+            return -1;
+        }
+        *field = (uint32_t)(key >> 3);
+        return 0;
+    }
+}
+
+/* The varints of a repeated field, packed (LEN, in packed) or not (one in *single), one
+   per call; 0 at the end. */
+PPROF__FN int pprof__flame_next(pprof__pbr *packed, uint64_t *single, int *have, uint64_t *v) {
+    if (!packed->p) {
+        if (!*have) return 0;
+        *have = 0;
+        *v = *single;
+        return 1;
+    }
+    return pprof__flame_varint(packed, v) == 0;
+}
+
+/* Appends (id, the value of field `want`) of message m to the pairs in *a (*n pairs, room for
+   *cap numbers): a function's name, a mapping's file. 0, or -1 out of memory. */
+PPROF__FN int pprof__flame_pair(pprof__pbr *m, uint32_t want, uint64_t **a, size_t *cap,
+                                size_t *n) {
+    uint64_t id = 0, val = 0, v;
+    uint32_t f;
+    pprof__pbr sub;
+    while (m->p < m->end && pprof__flame_field(m, &f, &v, &sub) == 0) {
+        if (f == 1) id = v;
+        if (f == want) val = v;
+    }
+    if (pprof__mem_grow((void **)a, cap, 2 * *n + 2, sizeof **a)) return -1;
+    (*a)[2 * *n] = id;
+    (*a)[2 * (*n)++ + 1] = val;
+    return 0;
+}
+
+typedef struct pprof__fline { const char *s; size_t off, n; int64_t v; } pprof__fline;
+PPROF__FN int pprof__flame_line_cmp(const void *pa, const void *pb) {
+    const pprof__fline *a = (const pprof__fline *)pa, *b = (const pprof__fline *)pb;
+    int c = memcmp(a->s, b->s, a->n < b->n ? a->n : b->n);
+    return c ? c : (a->n > b->n) - (a->n < b->n);
+}
+
+/* The folded stacks of profile.proto p[0, n) into out; *type and *unit (may be NULL)
+   become the sample type shown, as pointers into p with lengths. A name's ';' becomes ':'
+   and its spaces and control bytes '_', so every line parses as "frames value". */
+PPROF__FN void pprof__flame_fold(pprof__buf *out, const unsigned char *p, size_t n,
+                                 pprof__pbr *type, pprof__pbr *unit) {
+    pprof__pbr top, sub, s2, s3;
+    pprof__pbr *strs = NULL, *locs = NULL, *smps = NULL;
+    uint64_t *types = NULL, *fname = NULL, *lid = NULL, *mfile = NULL, deft = 0, v;
+    size_t ns = 0, cs = 0, nt = 0, ct = 0, nl = 0, cl = 0, nsm = 0, csm = 0, nf = 0, cf = 0;
+    size_t nm_ = 0, cm = 0;
+    size_t clid = 0, i, k, vi = 0;
+    uint32_t f, f2;
+    pprof__buf arena;
+    pprof__fline *lines = NULL;
+    size_t cln = 0, nln = 0;
+    memset(&arena, 0, sizeof arena);
+    top.p = p;
+    top.end = p + n;
+    while (top.p < top.end) { /* pass 1: where everything is */
+        if (pprof__flame_field(&top, &f, &v, &sub) != 0) break;
+        if (f == 6 && sub.p) { /* Profile.string_table */
+            if (pprof__mem_grow((void **)&strs, &cs, ns + 1, sizeof *strs)) goto oom;
+            strs[ns++] = sub;
+        } else if (f == 1 && sub.p) { /* Profile.sample_type: ValueType.type = 1 */
+            uint64_t t = 0;
+            while (sub.p < sub.end && pprof__flame_field(&sub, &f2, &v, &s2) == 0)
+                if (f2 == 1) t = v;
+            if (pprof__mem_grow((void **)&types, &ct, nt + 1, sizeof *types)) goto oom;
+            types[nt++] = t;
+        } else if (f == 2 && sub.p) { /* Profile.sample */
+            if (pprof__mem_grow((void **)&smps, &csm, nsm + 1, sizeof *smps)) goto oom;
+            smps[nsm++] = sub;
+        } else if (f == 4 && sub.p) { /* Profile.location, looked up by Location.id = 1 */
+            uint64_t id = 0;
+            s3 = sub;
+            while (s3.p < s3.end && pprof__flame_field(&s3, &f2, &v, &s2) == 0)
+                if (f2 == 1) id = v;
+            if (pprof__mem_grow((void **)&locs, &cl, nl + 1, sizeof *locs) ||
+                pprof__mem_grow((void **)&lid, &clid, nl + 1, sizeof *lid))
+                goto oom;
+            lid[nl] = id;
+            locs[nl++] = sub;
+        } else if (f == 5 && sub.p) { /* Profile.function: id = 1, name = 2 */
+            if (pprof__flame_pair(&sub, 2, &fname, &cf, &nf) != 0) goto oom;
+        } else if (f == 3 && sub.p) { /* Profile.mapping: id = 1, filename = 5 */
+            if (pprof__flame_pair(&sub, 5, &mfile, &cm, &nm_) != 0) goto oom;
+        } else if (f == 14) {
+            deft = v; /* Profile.default_sample_type */
+        }
+    }
+    if (nt) vi = nt - 1;
+    for (i = 0; deft && i < nt; i++)
+        if (types[i] == deft) vi = i;
+    if (type) { type->p = type->end = NULL; if (nt && types[vi] < ns) *type = strs[types[vi]]; }
+    if (unit) unit->p = unit->end = NULL;
+    if (unit && nt) { /* the unit: ValueType.unit = 2 of the chosen sample_type */
+        size_t seen = 0;
+        top.p = p;
+        while (top.p < top.end && pprof__flame_field(&top, &f, &v, &sub) == 0)
+            if (f == 1 && sub.p && seen++ == vi)
+                while (sub.p < sub.end && pprof__flame_field(&sub, &f2, &v, &s2) == 0)
+                    if (f2 == 2 && v < ns) *unit = strs[v];
+    }
+    for (i = 0; i < nsm; i++) { /* pass 2: each sample's line, root first */
+        pprof__pbr ids, vals, loc;
+        uint64_t one_id = 0, one_v = 0, id, val = 0;
+        int have_id = 0, have_v = 0, first = 1;
+        uint64_t stack[512]; /* location ids, leaf first as in Sample.location_id */
+        size_t depth = 0, off = arena.len, d;
+        ids.p = ids.end = vals.p = vals.end = NULL;
+        sub = smps[i];
+        while (sub.p < sub.end && pprof__flame_field(&sub, &f, &v, &s2) == 0) {
+            if (f == 1) { if (s2.p) ids = s2; else { one_id = v; have_id = 1; } }
+            if (f == 2) { if (s2.p) vals = s2; else { one_v = v; have_v = 1; } }
+        }
+        for (k = 0; pprof__flame_next(&vals, &one_v, &have_v, &v); k++)
+            if (k == vi) val = v;
+        if (val == 0) continue;
+        while (depth < sizeof stack / sizeof stack[0] &&
+               pprof__flame_next(&ids, &one_id, &have_id, &id))
+            stack[depth++] = id;
+        for (d = depth; d-- > 0;) {
+            uint64_t fn[16];
+            size_t nfn = 0, j, li = nl;
+            char hex[96];
+            uint64_t map = 0;
+            if (stack[d] >= 1 && stack[d] <= nl && lid[stack[d] - 1] == stack[d]) li = stack[d] - 1;
+            for (j = 0; li == nl && j < nl; j++)
+                if (lid[j] == stack[d]) li = j;
+            hex[0] = 0;
+            if (li < nl) { /* Location.address = 3; Location.line = 4 { function_id = 1 } */
+                loc = locs[li];
+                while (loc.p < loc.end && pprof__flame_field(&loc, &f, &v, &s2) == 0) {
+                    if (f == 2) map = v; /* Location.mapping_id */
+                    if (f == 3) snprintf(hex, sizeof hex, "0x%llx", (unsigned long long)v);
+                    if (f == 4 && s2.p && nfn < 16)
+                        while (s2.p < s2.end && pprof__flame_field(&s2, &f2, &v, &s3) == 0)
+                            if (f2 == 1) fn[nfn++] = v;
+                }
+            }
+            if (!nfn) { /* no function: "[its file]" as pprof shows it, else its address */
+                size_t q;
+                fn[nfn++] = 0;
+                for (q = 0; map && q < nm_; q++)
+                    if (mfile[2 * q] == map && mfile[2 * q + 1] && mfile[2 * q + 1] < ns) {
+                        const pprof__pbr *fs = &strs[mfile[2 * q + 1]];
+                        const unsigned char *b = fs->end;
+                        while (b > fs->p && b[-1] != '/') b--; /* the base name */
+                        if (fs->end > b)
+                            snprintf(hex, sizeof hex, "[%.*s]", (int)(fs->end - b), (const char *)b);
+                        break;
+                    }
+            }
+            for (j = nfn; j-- > 0;) { /* Location.line is innermost first */
+                const char *nm = hex[0] ? hex : "?";
+                size_t nmlen = strlen(nm), q;
+                for (q = 0; fn[j] && q < nf; q++)
+                    if (fname[2 * q] == fn[j] && fname[2 * q + 1] && fname[2 * q + 1] < ns) {
+                        nm = (const char *)strs[fname[2 * q + 1]].p;
+                        nmlen = (size_t)(strs[fname[2 * q + 1]].end - strs[fname[2 * q + 1]].p);
+                        break;
+                    }
+                if (!first) pprof__pb_raw(&arena, ";", 1);
+                first = 0;
+                for (q = 0; q < nmlen; q++) {
+                    unsigned char c = (unsigned char)nm[q];
+                    if (c == ';') c = ':';
+                    else if (c <= ' ' || c == 0x7f) c = '_';
+                    pprof__pb_raw(&arena, &c, 1);
+                }
+            }
+        }
+        if (first) pprof__pb_raw(&arena, "[no_stack]", 10);
+        if (pprof__mem_grow((void **)&lines, &cln, nln + 1, sizeof *lines)) goto oom;
+        lines[nln].s = NULL; /* the arena may move: offsets now, pointers once it is whole */
+        lines[nln].off = off;
+        lines[nln].n = arena.len - off;
+        lines[nln++].v = (int64_t)val;
+    }
+    if (arena.oom) goto oom;
+    for (i = 0; i < nln; i++) lines[i].s = (const char *)arena.p + lines[i].off;
+    if (nln) qsort(lines, nln, sizeof *lines, pprof__flame_line_cmp);
+    for (i = 0; i < nln; i = k) {
+        char num[32];
+        int64_t sum = 0;
+        for (k = i; k < nln && pprof__flame_line_cmp(&lines[i], &lines[k]) == 0; k++)
+            sum += lines[k].v;
+        if (sum == 0) continue;
+        snprintf(num, sizeof num, " %lld\n", (long long)sum);
+        pprof__pb_raw(out, lines[i].s, lines[i].n);
+        pprof__pb_raw(out, num, strlen(num));
+    }
+    if (0) {
+    oom:
+        out->oom = 1;
+    }
+    PPROF_FREE(strs); PPROF_FREE(locs); PPROF_FREE(smps); PPROF_FREE(types);
+    PPROF_FREE(fname); PPROF_FREE(lid); PPROF_FREE(lines); PPROF_FREE(arena.p);
+    PPROF_FREE(mfile);
+}
+
+/* s[0, n) as the inside of a JSON string; '<', '>' and '&' escaped too, so nothing in it
+   ("</script>", "<!--") can end the script element that holds it. Names are untrusted. */
+PPROF__FN void pprof__flame_json(pprof__buf *b, const unsigned char *s, size_t n) {
+    size_t i, from = 0;
+    if (!n) return; /* s may be NULL */
+    for (i = 0; i < n; i++) {
+        unsigned char c = s[i];
+        char e[8];
+        if (c >= 0x20 && c != '"' && c != '\\' && c != '<' && c != '>' && c != '&') continue;
+        pprof__pb_raw(b, s + from, i - from);
+        from = i + 1;
+        if (c == '\n') memcpy(e, "\\n", 3);
+        else snprintf(e, sizeof e, "\\u%04x", c);
+        pprof__pb_raw(b, e, strlen(e));
+    }
+    pprof__pb_raw(b, s + from, n - from);
+}
+
+/* The flame graph page of profile.proto p[0, n): the viewer, with the folded stacks as
+   JSON inside it. title: the profile's name ("heap", "CPU 10 s"); the type follows it. */
+PPROF__FN void pprof__flame_html(pprof__buf *out, const unsigned char *p, size_t n,
+                                 const char *title) {
+    pprof__buf fold;
+    pprof__pbr type, unit;
+    size_t i;
+    memset(&fold, 0, sizeof fold);
+    pprof__flame_fold(&fold, p, n, &type, &unit);
+    if (fold.oom) out->oom = 1;
+    for (i = 0; i < sizeof pprof__flame_head / sizeof pprof__flame_head[0]; i++)
+        pprof__pb_raw(out, pprof__flame_head[i], strlen(pprof__flame_head[i]));
+    pprof__pb_raw(out, "{\"title\":\"", 10);
+    pprof__flame_json(out, (const unsigned char *)title, strlen(title));
+    if (type.p) {
+        pprof__pb_raw(out, ", ", 2);
+        pprof__flame_json(out, type.p, (size_t)(type.end - type.p));
+    }
+    pprof__pb_raw(out, "\",\"unit\":\"", 10);
+    if (unit.p) pprof__flame_json(out, unit.p, (size_t)(unit.end - unit.p));
+    pprof__pb_raw(out, "\",\"folded\":\"", 12);
+    pprof__flame_json(out, fold.p, fold.len);
+    pprof__pb_raw(out, "\"}\n", 3);
+    for (i = 0; i < sizeof pprof__flame_tail / sizeof pprof__flame_tail[0]; i++)
+        pprof__pb_raw(out, pprof__flame_tail[i], strlen(pprof__flame_tail[i]));
+    PPROF_FREE(fold.p);
+}
+
+// =========================================================================================
+// >>named: profiles by name (heap, allocs, goroutine, threadcreate, block, mutex) in each
+// format: the one entry the API and the HTTP endpoints share.
+// =========================================================================================
+/* The empty profile of a kind pprof.h does not record (yet): its types, no samples. */
+PPROF__FN void pprof__named_empty(const char *name, int64_t duration, pprof__buf *pb) {
+    static const char *const block[] = {"contentions", "count", "delay", "nanoseconds"};
+    static const char *const gor[] = {"goroutine", "count"};
+    static const char *const thr[] = {"threadcreate", "count"};
+    pprof__spec sp;
+    memset(&sp, 0, sizeof sp);
+    sp.time_nanos = pprof__os_wall_ns();
+    sp.duration_nanos = duration;
+    sp.period = 1;
+    if (strcmp(name, "block") == 0 || strcmp(name, "mutex") == 0) {
+        sp.types = block;
+        sp.ntypes = 2;
+        sp.ptype = "contentions";
+    } else {
+        sp.types = strcmp(name, "threadcreate") == 0 ? thr : gor;
+        sp.ntypes = 1;
+        sp.ptype = sp.types[0];
+    }
+    sp.punit = "count";
+    pprof__enc(pb, &sp, NULL, 0);
+}
+
+#if PPROF__HEAP
+/* The record table behind a named profile, or NULL. */
+PPROF__FN pprof__rtab *pprof__named_tab(const char *name) {
+    if (strcmp(name, "heap") == 0 || strcmp(name, "allocs") == 0) return &pprof__heap;
+    if (strcmp(name, "block") == 0) return &pprof__block;
+    if (strcmp(name, "mutex") == 0) return &pprof__mutex;
+    if (strcmp(name, "threadcreate") == 0) return &pprof__tcreate;
+    return NULL;
+}
+#endif
+
+/* /debug/pprof/<name>?debug=N into out: gzipped profile.proto (debug 0) or text; 3 folded
+   stacks, 4 the flame graph page (PPROF_FORMAT_*), both from the profile.proto. With base
+   (counters at the start of a window, from pprof__named_base), the window's events (heap:
+   its allocations, in-use as at the end); duration its length. */
+PPROF__FN int pprof__named(const char *name, int debug, const void *base, size_t nbase,
+                           int64_t duration, pprof__buf *out) {
+    pprof__buf pb;
+    int heap = strcmp(name, "heap") == 0, allocs = strcmp(name, "allocs") == 0;
+    int format = debug;
+    if (debug >= 3) debug = 0;
+    memset(&pb, 0, sizeof pb);
+    if (strcmp(name, "threads") == 0) name = "goroutine";
+    if (!heap && !allocs && strcmp(name, "goroutine") != 0 && strcmp(name, "threadcreate") != 0 &&
+        strcmp(name, "block") != 0 && strcmp(name, "mutex") != 0)
+        return PPROF_ERR_NAME;
+    PPROF__HEAP_ENTER();
+    if (strcmp(name, "goroutine") == 0) {
+        size_t n;
+        pprof__dslot *s = pprof__dump_take(&n);
+        if (!s) out->oom = 1;
+        else pprof__dump_write(out, &pb, s, n, debug);
+        PPROF_FREE(s);
+    } else {
+#if PPROF__HEAP
+        size_t n;
+        pprof__hval *v = pprof__rec_snapshot(pprof__named_tab(name), &n);
+        if (!v) out->oom = 1;
+        else {
+            if (base) pprof__heap_delta(v, n, (const pprof__hval *)base, nbase);
+            if (heap || allocs) {
+                if (debug) pprof__heap_text(out, v, n);
+                else pprof__heap_encode(&pb, v, n, allocs, duration);
+            } else {
+                if (debug) pprof__sync_text(out, name, v, n);
+                else pprof__sync_encode(&pb, name, v, n, duration);
+            }
+        }
+        PPROF_FREE(v);
+#else
+        (void)base; (void)nbase;
+        if (debug) {
+            char text[160];
+            if (heap || allocs)
+                snprintf(text, sizeof text, "heap profile: 0: 0 [0: 1] @ heap/1048576\n\n"
+                         "# pprof.h: no heap profiling on this platform\n");
+            else if (strcmp(name, "block") == 0)
+                snprintf(text, sizeof text, "--- contention:\ncycles/second=1000000000\n");
+            else if (strcmp(name, "mutex") == 0)
+                snprintf(text, sizeof text, "--- mutex:\ncycles/second=1000000000\nsampling period=0\n");
+            else
+                snprintf(text, sizeof text, "%s profile: total 0\n", name);
+            pprof__pb_raw(out, text, strlen(text));
+        } else {
+            pprof__named_empty(name, duration, &pb);
+        }
+#endif
+    }
+    if (!debug) {
+        if (pb.oom) out->oom = 1;
+        else if (format == 3) pprof__flame_fold(out, pb.p, pb.len, NULL, NULL);
+        else if (format == 4) pprof__flame_html(out, pb.p, pb.len, name);
+        else pprof__gz_encode(out, pb.p, pb.len);
+    }
+    PPROF_FREE(pb.p);
+    PPROF__HEAP_LEAVE();
+    return out->oom ? PPROF_ERR_NOMEM : PPROF_OK;
+}
+
+/* The start of a named profile's window: its counters now (NULL for the thread dump). */
+PPROF__FN void *pprof__named_base(const char *name, size_t *n) {
+    *n = 0;
+#if PPROF__HEAP
+    if (pprof__named_tab(name)) {
+        pprof__hval *v;
+        PPROF__HEAP_ENTER();
+        v = pprof__rec_snapshot(pprof__named_tab(name), n);
+        if (v) qsort(v, *n, sizeof *v, pprof__heap_val_cmp);
+        PPROF__HEAP_LEAVE();
+        return v;
+    }
+#else
+    (void)name;
+#endif
+    return NULL;
+}
 
 // =========================================================================================
 // >>http: the /debug/pprof/ listener. One thread polls the listening socket and the

@@ -4,6 +4,8 @@
 #   lint_sigsafe          functions marked "sigsafe" call nothing that may lock or allocate
 #   lint_platform_macros  raw OS/CPU macros appear only in the >>os section
 #   lint_license          LICENSE is the text at the end of pprof.h
+#   lint_contents         the implementation's contents table lists every // >> banner, in order
+#   lint_flame_page       the flame page in pprof.h is what tools/flame.html makes (tools/flame.sh)
 set -u
 cd "$(dirname "$0")/.."
 H=pprof.h
@@ -36,4 +38,18 @@ else ok lint_platform_macros; fi
 
 if diff -q <(sed -n '/^MIT License/,/^SOFTWARE\.$/p' $H) LICENSE >/dev/null; then ok lint_license
 else bad lint_license "LICENSE differs from the text at the end of pprof.h"; fi
+
+# the contents table (its lines "  >>name  purpose", "*" marking sigsafe sections) against
+# the "// >>name" banners: the same names, once each, in the same order
+tbl=$(sed -n '/^\/\* Contents, in file order/,/\*\//p' $H | grep -oE '^ +\*?>>[a-z]+' | sed 's/.*>>//')
+ban=$(grep -oE '^// >>[a-z]+' $H | sed 's/.*>>//')
+dup=$(echo "$ban" | sort | uniq -d | tr '\n' ' ')
+if [ -z "$tbl" ]; then bad lint_contents "no contents table (a comment starting '/* Contents, in file order')"
+elif [ -n "$dup" ]; then bad lint_contents "banners named twice: $dup"
+elif [ "$tbl" != "$ban" ]; then
+    bad lint_contents "table and banners differ: $(diff <(echo "$tbl") <(echo "$ban") | grep '^[<>]' | tr '\n' ' ')"
+else ok lint_contents; fi
+
+if out=$(tools/flame.sh --check 2>&1); then ok lint_flame_page
+else bad lint_flame_page "$(echo "$out" | grep -E '^(pprof|tools|[-+] )' | head -6 | tr '\n' ' ')"; fi
 exit $rc
