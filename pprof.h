@@ -21,7 +21,7 @@
    CONFIGURATION
      MACRO                  EFFECT                                         DEFINE IN   DEFAULT
      PPROF_IMPLEMENTATION   compile the implementation here                one TU      -
-     PPROF_DISABLE          every call is an inline no-op returning 0      every TU    off
+     PPROF_DISABLE          every call an inline stub (THE API, below)     every TU    off
      PPROF_STATIC           all symbols static (a private copy)            every TU    off
      PPROF_USE_ZLIB         real deflate through zlib (link -lz)           impl TU     stored blocks
      PPROF_NO_HTTP          no listener, no sockets                        impl TU     off
@@ -42,44 +42,33 @@
                             >>os (the sanitizer test builds define it)
      PPROF_MALLOC/REALLOC/FREE  the profiler's own allocator (all or none) impl TU     libc
 
-   API (every call returns PPROF_OK = 0 or a negative pprof_result; pprof_strerror names it)
-     pprof_set_cpu_rate(hz)     samples per CPU-second for the next CPU profile, 1..10000
-                                (default 100, as Go).
-     pprof_cpu_start(fp)        start profiling every thread of the process; the profile goes
-                                to fp at pprof_cpu_stop. PPROF_ERR_BUSY if one is running.
-     pprof_cpu_stop()           stop, write the gzipped profile.proto, fflush(fp). fp stays open.
-     pprof_write_cpu(fp, secs)  start, sleep secs seconds, stop and write.
-     pprof_strerror(code)       a static message for a result code.
-     pprof_last_os_error()      errno of the last failed system call behind PPROF_ERR_OS.
-     pprof_version()            "0.6.0".
-     pprof_listen(port)         serve /debug/pprof/ on 127.0.0.1:port (0: any free port).
-     pprof_listen_addr(addr)    the same on "host:port", "[ipv6]:port" or ":port".
-     pprof_listen_port()        the port listened on, or 0.
-     pprof_shutdown()           stop the listener, end requests, close sockets, join threads.
-     pprof_set_token(token)     require "Authorization: Bearer <token>" (401 otherwise);
-                                NULL or "" none. Unset, pprof_listen reads PPROF_TOKEN.
-     pprof_label_push(key, val) tag this thread's CPU samples, allocations, block and mutex
-     pprof_label_pop()          events with key=val until the pop (nested, 16 deep); they
-                                are sample labels: go tool pprof -tags, -tagfocus=key=val.
-     pprof_set_heap_rate(bytes) mean bytes between heap samples (default 524288, as Go);
-                                1 records every allocation, 0 stops sampling.
-     pprof_malloc/calloc/realloc/free  the allocator, sampled (without PPROF_WRAP_MALLOC).
-     pprof_write_heap(fp)       the heap profile, gzipped profile.proto.
-     pprof_write_profile(name, fp, debug)  heap allocs goroutine threadcreate block mutex,
-                                as the endpoint with ?debug=0|1|2; debug may also be
-                                PPROF_FORMAT_FOLDED (3: folded stacks, "a;b;c value" lines
-                                for flamegraph.pl and speedscope) or PPROF_FORMAT_FLAMEGRAPH
-                                (4: the flame graph page, HTML).
-     pprof_write_cpu_format(fp, secs, format)  pprof_write_cpu in PPROF_FORMAT_PROTO,
-                                _FOLDED or _FLAMEGRAPH. Folded values: the default sample
-                                type (CPU ns, heap inuse_space, allocs alloc_space, block
-                                and mutex delay ns, goroutine/threadcreate count).
-     pprof_set_mutex_fraction(n)  record 1 in n contended unlocks (0: off, the default).
-     pprof_set_block_rate(ns)   record waits >= ns, shorter ones with probability d/ns
-                                (0: off, the default). Both as Go's, unbiased.
-     pprof_set_unwind(mode)     PPROF_UNWIND_CFI (unwind tables, the default) or
-                                PPROF_UNWIND_FP (frame records only), from now on.
-     Threads: all calls may come from any thread; start and stop are serialised internally.
+   API (one line a call; the result codes are PPROF_ERR_*, pprof_strerror names them)
+     pprof_set_cpu_rate(hz)                       samples per CPU-second, 1..10000 (100)
+     pprof_cpu_start(fp)                          start a CPU profile of every thread
+     pprof_cpu_stop()                             stop it, write it to fp (gzipped proto)
+     pprof_write_cpu(fp, seconds)                 profile for `seconds`, then write to fp
+     pprof_strerror(code)                         a static message for a result code
+     pprof_last_os_error()                        errno behind the last PPROF_ERR_OS
+     pprof_version()                              the version, PPROF_VERSION_STRING
+     pprof_listen(port)                           serve /debug/pprof/ on 127.0.0.1:port
+     pprof_listen_addr(addr)                      the same on a "host:port" address
+     pprof_listen_port()                          the port listened on, or 0
+     pprof_shutdown()                             stop the listener, join its threads
+     pprof_set_token(token)                       require "Authorization: Bearer <token>"
+     pprof_label_push(key, value)                 tag this thread's samples with key=value
+     pprof_label_pop()                            undo this thread's last push
+     pprof_set_heap_rate(bytes)                   mean bytes between heap samples (524288)
+     pprof_malloc(size)                           malloc, sampled for the heap profile
+     pprof_calloc(count, size)                    calloc, sampled
+     pprof_realloc(ptr, size)                     realloc, sampled
+     pprof_free(ptr)                              free for pprof_malloc & co.'s memory
+     pprof_write_heap(fp)                         write the heap profile
+     pprof_write_profile(name, fp, debug)         write a profile as /debug/pprof/<name>
+     pprof_write_cpu_format(fp, seconds, format)  pprof_write_cpu: proto, folded or HTML
+     pprof_set_mutex_fraction(n)                  record 1 in n contended unlocks (0: off)
+     pprof_set_block_rate(ns)                     record waits >= ns, shorter ones sampled
+     pprof_set_unwind(mode)                       the stack walker: unwind tables or frames
+     Details: each call's block below.
 
    ENDPOINTS (pprof_listen; as Go's net/http/pprof, under /debug/pprof/)
      /                        index            profile?seconds=N  CPU, default 30 s
@@ -358,115 +347,237 @@ typedef enum pprof_result {
 extern "C" {
 #endif
 
+/* THE API. The block above each call is its reference, under the same headings:
+     Returns   what it returns. An int call returns PPROF_OK (0) or a negative
+               pprof_result (pprof_strerror names it) unless its block says otherwise;
+               after any error the profiler is usable again.
+     Threads   from which threads it may be called, and what it shares between them.
+     Signals   whether a signal handler may call it: async-signal-safe means no lock, no
+               allocation, no stdio.
+   Off Linux on x86-64/aarch64 (PLATFORMS) the calls that profile or serve return
+   PPROF_ERR_UNSUPPORTED; off glibc so do the heap, block and mutex setters.
+   PPROF_DISABLE (CONFIGURATION) makes every call an inline stub: int calls return 0,
+   pprof_malloc & co. are libc's, pprof_strerror says "pprof.h is disabled" and
+   pprof_version gives PPROF_VERSION_STRING.                                              */
 #ifndef PPROF_DISABLE
-/* pprof_set_cpu_rate: samples per CPU-second for the next CPU profile (default 100).
-   Returns      PPROF_OK; PPROF_ERR_RATE outside 1..10000. A running profile keeps its rate.
-   Threads      any.                                                                      */
+/* pprof_set_cpu_rate: samples per CPU-second of each thread for the CPU profiles started
+   from now on (pprof_cpu_start, pprof_write_cpu, pprof_write_cpu_format, the profile,
+   trace and flamegraph endpoints); default 100, as Go's. A running profile keeps its rate.
+   Returns   PPROF_OK; PPROF_ERR_RATE outside 1..10000 (the rate stays as it was).
+   Threads   any.
+   Signals   async-signal-safe (one atomic store).                                        */
 PPROF_API int pprof_set_cpu_rate(int hz);
 
-/* pprof_cpu_start: start a CPU profile of every thread; pprof_cpu_stop writes it to fp.
-   Returns      PPROF_OK; PPROF_ERR_NULL; PPROF_ERR_BUSY if a CPU profile is running;
-                PPROF_ERR_SIGNAL_BUSY; PPROF_ERR_OS; PPROF_ERR_NOMEM; PPROF_ERR_UNSUPPORTED.
-   Threads      any; fp must stay open until pprof_cpu_stop returns.                      */
+/* pprof_cpu_start: start a CPU profile of every thread of the process, those that exist
+   and those created while it runs (WHAT IT DOES), at pprof_set_cpu_rate's rate;
+   pprof_cpu_stop ends it and writes it to fp, which must stay open until then. One CPU
+   profile runs at a time in the process, whoever started it (this call, pprof_write_cpu,
+   pprof_write_cpu_format, an endpoint). Starts the thread "pprof-cpu".
+   Returns   PPROF_OK; PPROF_ERR_NULL (fp is NULL); PPROF_ERR_BUSY ("cpu profiling already
+             in use": one is running or being written); PPROF_ERR_SIGNAL_BUSY (the program
+             has its own handler for PPROF_SIGNAL, which pprof.h never replaces);
+             PPROF_ERR_NOMEM; PPROF_ERR_OS (pprof_last_os_error has its errno);
+             PPROF_ERR_UNSUPPORTED (PLATFORMS).
+   Threads   any; start, stop and the CPU endpoints are serialised by one internal lock.
+   Signals   not async-signal-safe (locks, allocates, starts a thread).                   */
 PPROF_API int pprof_cpu_start(FILE *fp);
 
-/* pprof_cpu_stop: stop the CPU profile and write it (gzipped profile.proto) to its file.
-   Returns      PPROF_OK; PPROF_ERR_NOT_RUNNING; PPROF_ERR_IO when writing or fflush failed
-                (the profile is stopped either way); PPROF_ERR_NOMEM.
-   Threads      any; it symbolizes and encodes on the calling thread.                     */
+/* pprof_cpu_stop: stop the CPU profile pprof_cpu_start (or pprof_write_cpu) started and
+   write it to its fp as a gzipped profile.proto, then fflush(fp). fp stays open: closing
+   it is yours. Symbols are read and the profile encoded on the calling thread (NAMES).
+   Profiles with no FILE of their own (pprof_write_cpu_format's folded and flame graph
+   ones, an endpoint's) are not this call's to stop.
+   Returns   PPROF_OK; PPROF_ERR_NOT_RUNNING (none running, one already being written, or
+             one it does not stop); PPROF_ERR_IO (fwrite or fflush failed, e.g. on
+             /dev/full; the profile is stopped either way; pprof_last_os_error has the
+             errno); PPROF_ERR_NOMEM.
+   Threads   any, not only the one that started the profile; serialised with the start.
+   Signals   not async-signal-safe (locks, allocates, joins a thread, stdio).             */
 PPROF_API int pprof_cpu_stop(void);
 
-/* pprof_write_cpu: profile the whole process for `seconds`, then write to fp.
-   Returns      as pprof_cpu_start and pprof_cpu_stop; PPROF_ERR_DURATION if seconds < 1.
-   Threads      any; blocks the caller for `seconds`.                                     */
+/* pprof_write_cpu: profile every thread of the process for `seconds`, then write the
+   profile to fp (gzipped profile.proto) and fflush it: pprof_cpu_start, a sleep,
+   pprof_cpu_stop. fp stays open. A pprof_cpu_stop from another thread meanwhile ends the
+   profile early and writes it to fp; this call then returns PPROF_ERR_NOT_RUNNING.
+   Returns   as pprof_cpu_start and pprof_cpu_stop; PPROF_ERR_DURATION if seconds < 1.
+   Threads   any; blocks the caller for `seconds` (a sleep that signals do not cut short).
+   Signals   not async-signal-safe.                                                       */
 PPROF_API int pprof_write_cpu(FILE *fp, int seconds);
 
-/* pprof_listen: serve /debug/pprof/ on 127.0.0.1:port (0 picks a free port) from one
-   background thread, as Go's net/http/pprof does. Returns once it accepts connections.
-   Returns      PPROF_OK; PPROF_ERR_LISTENING; PPROF_ERR_ADDR_IN_USE; PPROF_ERR_ADDRESS;
-                PPROF_ERR_OS; PPROF_ERR_DISABLED under PPROF_NO_HTTP.
-   Threads      any; pprof_shutdown stops it and lets it be called again.               */
+/* pprof_listen: serve /debug/pprof/ (ENDPOINTS) on 127.0.0.1:port, 0 taking any free port
+   (pprof_listen_port says which), as Go's net/http/pprof does: one listener thread reads
+   the requests, each whole request gets a thread of its own. Returns once the socket
+   listens. Unless pprof_set_token was ever called, it takes the token from the PPROF_TOKEN
+   environment variable (ignored, with a warning, when longer than 256 bytes).
+   Returns   PPROF_OK; PPROF_ERR_LISTENING (already listening); PPROF_ERR_ADDR_IN_USE;
+             PPROF_ERR_ADDRESS (port outside 0..65535); PPROF_ERR_OS (pprof_last_os_error
+             has its errno); PPROF_ERR_DISABLED under PPROF_NO_HTTP; PPROF_ERR_UNSUPPORTED.
+   Threads   any; after pprof_shutdown it may be called again.
+   Signals   not async-signal-safe (locks, starts a thread).                              */
 PPROF_API int pprof_listen(int port);
-/* pprof_listen_addr: the same on "host:port", "[ipv6]:port" or ":port" ("0.0.0.0:6060"
-   exposes the profiles to the network: your choice, not the default). */
+/* pprof_listen_addr: pprof_listen on "host:port", "[ipv6]:port" or ":port". The host is a
+   numeric address, never looked up; "localhost" and an empty host mean 127.0.0.1.
+   "0.0.0.0:6060" exposes the profiles to the network: your choice, not the default; set a
+   token then (pprof_set_token; without one a warning goes to stderr): the endpoints reveal
+   the command line and the code.
+   Returns   as pprof_listen; PPROF_ERR_ADDRESS also for a NULL or unparsable address and
+             for one no interface of this host has.
+   Threads   any; after pprof_shutdown it may be called again.
+   Signals   not async-signal-safe (locks, starts a thread).                              */
 PPROF_API int pprof_listen_addr(const char *addr);
-/* pprof_listen_port: the port listened on, or 0. */
+/* pprof_listen_port: the port listened on (the one the system chose when 0 was asked).
+   Returns   the port; 0 when not listening (always under PPROF_NO_HTTP).
+   Threads   any.
+   Signals   not async-signal-safe (takes the listener's lock).                           */
 PPROF_API int pprof_listen_port(void);
-/* pprof_shutdown: stop accepting, end requests in flight (a CPU profile within ~100 ms),
-   close every socket and join every thread. PPROF_ERR_NOT_LISTENING if not listening. */
+/* pprof_shutdown: stop accepting, end the requests in flight (a CPU profile within ~100 ms;
+   each client gets a whole answer or a clean close), close every socket and join every
+   thread of the listener. Optional at exit; pprof_listen may follow it.
+   Returns   PPROF_OK; PPROF_ERR_NOT_LISTENING (also under PPROF_NO_HTTP and off Linux).
+   Threads   any; blocks until the listener's threads have ended.
+   Signals   not async-signal-safe (locks, joins threads).                                */
 PPROF_API int pprof_shutdown(void);
-/* pprof_set_token: require "Authorization: Bearer <token>" on every request (401
-   otherwise), from now on, listening or not; NULL or "" requires none. Without a call,
-   pprof_listen reads the PPROF_TOKEN environment variable. The comparison takes the same
-   time however much of a guess matches.
-   Returns      PPROF_OK; PPROF_ERR_TOKEN (over 256 bytes, or a byte outside '!'..'~').  */
+/* pprof_set_token: require "Authorization: Bearer <token>" on every request (401 with
+   WWW-Authenticate otherwise), from now on, listening or not (rotate it freely); NULL or ""
+   requires none. The token is copied. Once called, even with NULL, pprof_listen no longer
+   reads PPROF_TOKEN. The comparison takes the same time however much of a guess matches.
+   Returns   PPROF_OK; PPROF_ERR_TOKEN (over 256 bytes, or a byte outside '!'..'~': spaces,
+             control bytes, non-ASCII); PPROF_ERR_DISABLED under PPROF_NO_HTTP;
+             PPROF_ERR_UNSUPPORTED.
+   Threads   any.
+   Signals   not async-signal-safe (takes a lock).                                        */
 PPROF_API int pprof_set_token(const char *token);
 
 /* pprof_label_push: tag what this thread does from now on (CPU samples, heap allocations,
    block and mutex events) with key=value, until the matching pprof_label_pop. Pushes nest
    (16 deep); an inner push of the same key shadows the outer value. The labels appear as
-   sample labels (go tool pprof -tags, -tagfocus=key=value). Strings are copied.
-   Returns      PPROF_OK; PPROF_ERR_NULL; PPROF_ERR_LABELS (too deep, or too many sets).
-   Threads      the calling thread's labels only; cheap after a set's first use.          */
+   sample labels (go tool pprof -tags, -tagfocus=key=value); thread dumps and the legacy
+   text formats do not show them. Strings are copied. A new thread starts with none.
+   Returns   PPROF_OK; PPROF_ERR_NULL (key or value is NULL); PPROF_ERR_LABELS (16 deep
+             already, 1048576 distinct label sets in the process, or no memory for a new
+             one). On an error the thread's labels stay as they were.
+   Threads   the calling thread's labels only; each push looks its set up under a short
+             process-wide lock, and the first push of a set also copies the strings.
+   Signals   not async-signal-safe (takes a lock, may allocate).                          */
 PPROF_API int pprof_label_push(const char *key, const char *value);
-/* pprof_label_pop: undo the last successful pprof_label_push of this thread. */
+/* pprof_label_pop: undo the last successful pprof_label_push of this thread; with none
+   left it does nothing.
+   Returns   nothing.
+   Threads   the calling thread's labels only.
+   Signals   async-signal-safe (this thread's own label stack; no lock).                  */
 PPROF_API void pprof_label_pop(void);
 
 /* pprof_set_heap_rate: mean bytes allocated between heap samples (Go's MemProfileRate),
-   default 524288; 1 records every allocation, 0 turns sampling off. Every thread redraws
-   its countdown at its next allocation. Set it early: records made at another rate stay.
-   Returns      PPROF_OK; PPROF_ERR_UNSUPPORTED where heap profiling is not (non-glibc).
-   Threads      any.                                                                      */
+   default 524288; 1 records every allocation, 0 stops sampling (what was sampled is still
+   reported). It rules pprof_malloc & co. and the PPROF_WRAP_MALLOC wrappers; every thread
+   redraws its countdown at its next allocation. Each sample keeps the weight of the rate
+   it was taken at, so a change never biases the profile (HEAP PROFILES).
+   Returns   PPROF_OK; PPROF_ERR_UNSUPPORTED where heap profiling is not (off glibc).
+   Threads   any.
+   Signals   async-signal-safe (atomic stores).                                           */
 PPROF_API int pprof_set_heap_rate(size_t bytes);
 
 /* pprof_malloc, pprof_calloc, pprof_realloc, pprof_free: the C allocator, sampled for the
-   heap profile, for programs that do not define PPROF_WRAP_MALLOC (which samples every
-   malloc of the process instead). Same contracts as malloc, calloc, realloc (n = 0 frees
-   and returns NULL, as glibc) and free. Memory from pprof_malloc/calloc/realloc must go
-   back through pprof_free or pprof_realloc (not free, not malloc_usable_size). pprof_free
-   also takes memory from glibc's malloc, but not from a sanitizer's or another allocator's.
-   Threads      any.                                                                      */
+   heap profile (the sampled allocation is recorded with the stack of its caller), for
+   programs that do not define PPROF_WRAP_MALLOC (which samples every malloc of the
+   process instead). Same contracts as malloc, calloc, realloc (n = 0 frees and returns
+   NULL, as glibc) and free. Memory from pprof_malloc/calloc/realloc must go back through
+   pprof_free or pprof_realloc (not free, not malloc_usable_size). pprof_free also takes
+   memory from glibc's malloc, but not from a sanitizer's or another allocator's. Off
+   glibc they are malloc, calloc, realloc and free.
+   Returns   as malloc, calloc (NULL with errno ENOMEM when count * size overflows),
+             realloc and free.
+   Threads   any.
+   Signals   not async-signal-safe (no more than malloc and free are).                    */
 PPROF_API void *pprof_malloc(size_t size);
 PPROF_API void *pprof_calloc(size_t count, size_t size);
 PPROF_API void *pprof_realloc(void *ptr, size_t size);
 PPROF_API void pprof_free(void *ptr);
 
-/* pprof_write_heap: write the heap profile (Go's four sample types, inuse_space shown by
-   default) as a gzipped profile.proto to fp, and fflush it. Cheap: no pause, no sampling.
-   Returns      PPROF_OK; PPROF_ERR_NULL; PPROF_ERR_IO; PPROF_ERR_NOMEM.                  */
+/* pprof_write_heap: write the heap profile (Go's four sample types, alloc_objects,
+   alloc_space, inuse_objects and inuse_space, the last shown by default; in use means live
+   now, not as of a GC) as a gzipped profile.proto to fp, and fflush it: the same as
+   pprof_write_profile("heap", fp, 0). Cheap: no pause, no sampling.
+   Returns   PPROF_OK; PPROF_ERR_NULL; PPROF_ERR_IO (its errno is not kept for
+             pprof_last_os_error); PPROF_ERR_NOMEM; PPROF_ERR_UNSUPPORTED.
+   Threads   any.
+   Signals   not async-signal-safe (locks, allocates, stdio).                             */
 PPROF_API int pprof_write_heap(FILE *fp);
 
-/* pprof_write_profile: write the named profile, as /debug/pprof/<name>?debug=<debug>:
-   "heap", "allocs" (same data, alloc_space by default), "goroutine", "threadcreate",
-   "block", "mutex". debug: a PPROF_FORMAT_* (0 gzipped profile.proto, 1 Go's legacy
-   text, 2 (goroutine) a thread list, 3 folded stacks, 4 a flame graph page).
-   Returns as pprof_write_heap; PPROF_ERR_NAME; PPROF_ERR_DEBUG.                         */
+/* pprof_write_profile: write the named profile to fp as /debug/pprof/<name>?debug=<debug>
+   would, and fflush it. name: "heap", "allocs" (same data, alloc_space by default),
+   "goroutine" (also "threads": a thread dump, LOCKS, WAITS AND THREADS), "threadcreate",
+   "block", "mutex" (those three fed by PPROF_WRAP_PTHREAD). debug, a PPROF_FORMAT_*:
+   0 gzipped profile.proto, 1 Go's legacy text, 2 for goroutine a list of every thread
+   with its frames (for the others as 1), 3 folded stacks ("a;b;c value" lines for
+   flamegraph.pl and speedscope, the value each profile's default sample type, as
+   PPROF_FORMAT_* says), 4 the flame graph page (HTML).
+   Returns   PPROF_OK; PPROF_ERR_NULL (name or fp); PPROF_ERR_NAME; PPROF_ERR_DEBUG
+             (outside 0..4); PPROF_ERR_IO (its errno is not kept for pprof_last_os_error);
+             PPROF_ERR_NOMEM; PPROF_ERR_UNSUPPORTED.
+   Threads   any; a goroutine dump sends PPROF_SIGNAL to the running threads and waits
+             100 ms at most for their stacks.
+   Signals   not async-signal-safe (locks, allocates, stdio).                             */
 PPROF_API int pprof_write_profile(const char *name, FILE *fp, int debug);
 
-/* pprof_write_cpu_format: as pprof_write_cpu, in PPROF_FORMAT_PROTO, _FOLDED or
-   _FLAMEGRAPH. Returns as pprof_write_cpu; PPROF_ERR_DEBUG for another format. This
-   profile is the caller's: pprof_cpu_stop does not end it (PPROF_ERR_NOT_RUNNING).      */
+/* pprof_write_cpu_format: pprof_write_cpu in format PPROF_FORMAT_PROTO (the same call),
+   PPROF_FORMAT_FOLDED (values in nanoseconds of CPU) or PPROF_FORMAT_FLAMEGRAPH (one
+   self-contained HTML page). A folded or flame graph profile is this call's own:
+   pprof_cpu_stop does not end it (that returns PPROF_ERR_NOT_RUNNING).
+   Returns   as pprof_write_cpu; PPROF_ERR_DEBUG for another format.
+   Threads   any; blocks the caller for `seconds`.
+   Signals   not async-signal-safe.                                                       */
 PPROF_API int pprof_write_cpu_format(FILE *fp, int seconds, int format);
 
-/* pprof_set_mutex_fraction: record 1 in n contended unlocks (Go's SetMutexProfileFraction;
-   0, the default, is off), counted n times so totals stay unbiased. pprof_set_block_rate:
-   record every wait of >= ns, a shorter one with probability duration/ns (Go's
-   SetBlockProfileRate; 0, the default, is off). Events come from the pthread functions
-   that PPROF_WRAP_PTHREAD wraps. Returns PPROF_OK; PPROF_ERR_FRACTION if negative;
-   PPROF_ERR_UNSUPPORTED off glibc.                                                       */
+/* pprof_set_mutex_fraction: record 1 in n contended unlocks in the mutex profile (Go's
+   SetMutexProfileFraction; 0, the default, is off), each counted n times so totals stay
+   unbiased: the delay a lock holder caused its waiters, at the stack that unlocks. Events
+   come from the pthread functions PPROF_WRAP_PTHREAD wraps; without it none are recorded.
+   Returns   PPROF_OK; PPROF_ERR_FRACTION if n < 0; PPROF_ERR_UNSUPPORTED off glibc.
+   Threads   any.
+   Signals   async-signal-safe (one atomic store).                                        */
 PPROF_API int pprof_set_mutex_fraction(int n);
+/* pprof_set_block_rate: record every wait of at least ns nanoseconds in the block profile,
+   a shorter one with probability duration/ns, scaled so totals stay unbiased (Go's
+   SetBlockProfileRate; 0, the default, is off): a contended mutex or rwlock, a condition
+   variable, a semaphore, a join, at the waiter's stack. Events come from the pthread
+   functions PPROF_WRAP_PTHREAD wraps; without it none are recorded.
+   Returns   PPROF_OK; PPROF_ERR_FRACTION if ns < 0; PPROF_ERR_UNSUPPORTED off glibc.
+   Threads   any.
+   Signals   async-signal-safe (one atomic store).                                        */
 PPROF_API int pprof_set_block_rate(long ns);
 
-/* pprof_set_unwind: the stack walker of every profile from now on: PPROF_UNWIND_CFI (the
-   default, unless PPROF_UNWIND says otherwise) or PPROF_UNWIND_FP. Unwind tables are built
-   outside signal handlers, at the next region refresh (a CPU profile's start, a thread dump,
-   a sampled allocation or lock event); until then frame records serve.
-   Returns      PPROF_OK; PPROF_ERR_UNWIND for another value.
-   Threads      any.                                                                      */
+/* pprof_set_unwind: the stack walker of every profile from now on (STACKS):
+   PPROF_UNWIND_CFI (unwind tables from .eh_frame, frame records where there are none; the
+   default, unless PPROF_UNWIND says otherwise) or PPROF_UNWIND_FP (frame records only).
+   Unwind tables are built outside signal handlers, at the next region refresh (a CPU
+   profile's start, a thread dump, a sampled allocation or lock event); until then frame
+   records serve.
+   Returns   PPROF_OK; PPROF_ERR_UNWIND for another value; PPROF_ERR_UNSUPPORTED.
+   Threads   any.
+   Signals   async-signal-safe (atomic stores).                                           */
 PPROF_API int pprof_set_unwind(int mode);
 
+/* pprof_strerror: the message of a result code (the texts in PPROF__RESULTS above),
+   "unknown pprof.h result code" for any other number.
+   Returns   a string constant, never NULL; not to be freed or written.
+   Threads   any.
+   Signals   async-signal-safe.                                                           */
 PPROF_API const char *pprof_strerror(int code);
+/* pprof_last_os_error: the errno of the last failed system call behind a PPROF_ERR_OS, or
+   behind the PPROF_ERR_IO of a CPU profile's write (pprof_cpu_stop, pprof_write_cpu,
+   pprof_write_cpu_format; pprof_write_profile and pprof_write_heap do not keep theirs).
+   One value for the whole process: the last such failure in any thread.
+   Returns   that errno; 0 if there was none.
+   Threads   any.
+   Signals   async-signal-safe (one atomic load).                                         */
 PPROF_API int pprof_last_os_error(void);
+/* pprof_version: the version of the implementation linked, PPROF_VERSION_STRING as it was
+   built ("MAJOR.MINOR.PATCH"; a caller may compare it with the PPROF_VERSION_STRING and
+   PPROF_VERSION_NUMBER it was compiled with).
+   Returns   a string constant, never NULL.
+   Threads   any.
+   Signals   async-signal-safe.                                                           */
 PPROF_API const char *pprof_version(void);
 
 #else /* PPROF_DISABLE: call sites compile, nothing runs, nothing is linked */
