@@ -658,7 +658,8 @@ static inline int pprof_set_unwind(int mode) { (void)mode; return 0; }
      >>named    profiles by name and format, for the API and the endpoints
      >>http     the /debug/pprof/ listener: poll loop, parser, routes
      >>fork     the one fork handler; the lock order checked (PPROF_DEBUG_LOCKS)
-     >>api      the public functions                                                     */
+     >>none     the dummy backend: what this build compiles out returns its error here
+     >>api      the public functions, each defined once                                  */
 
 // =========================================================================================
 // >>config
@@ -789,6 +790,7 @@ static inline int pprof_set_unwind(int mode) { (void)mode; return 0; }
 #define PPROF__ADD(p, v) __atomic_add_fetch((p), (v), __ATOMIC_SEQ_CST)
 
 #define PPROF__LIKELY(x) __builtin_expect(!!(x), 1)
+#define PPROF__FPW ((uintptr_t)__builtin_frame_address(0)) /* a public entry's frame */
 #define PPROF__UNLIKELY(x) __builtin_expect(!!(x), 0)
 
 /* Heap profiling sits on glibc's allocator (its __libc_* entry points, exported since
@@ -1022,15 +1024,15 @@ PPROF__FN void pprof__fd_close(pprof__fdid *id) {
    Below all of them: the C library's own (malloc's arenas, stdio's, the dynamic linker's),
    which fork takes after the handlers have run. The spin words (>>sync's wait slots, the
    refresh claim) are held across no call that takes a lock. */
-#ifdef PPROF_DEBUG_LOCKS
+#endif
+#if defined(PPROF_DEBUG_LOCKS) && PPROF__SUPPORTED
 PPROF__FN void pprof__lock(pthread_mutex_t *m);   /* checked: defined in >>fork */
 PPROF__FN void pprof__unlock(pthread_mutex_t *m);
 #else
 #  define pprof__lock(m) ((void)pthread_mutex_lock(m))
 #  define pprof__unlock(m) ((void)pthread_mutex_unlock(m))
 #endif
-PPROF__FN void pprof__fork_init(void); /* registers the fork handler once (>>fork) */
-#endif
+PPROF__FN void pprof__fork_init(void); /* registers the fork handler once (>>fork, >>none) */
 
 // =========================================================================================
 // >>mem: the profiler's own memory. Never through wrappers the program may interpose.
@@ -3939,6 +3941,14 @@ PPROF__FN int pprof__cfi_event_refresh(int force) {
     return fresh;
 }
 
+/* pprof_set_unwind's work: the walker from now on; its tables come at the next refresh. */
+PPROF__FN int pprof__unw_set_mode(int mode) {
+    __atomic_store_n(&pprof__unw_mode, mode, __ATOMIC_RELAXED);
+    __atomic_store_n(&pprof__sig.maps_miss, 1, __ATOMIC_RELAXED);
+    __atomic_store_n(&pprof__unw.event_ns, (int64_t)0, __ATOMIC_RELAXED);
+    return PPROF_OK;
+}
+
 /* fork, in the child (>>fork holds unw_mu across it): no refresh claim is held there. */
 PPROF__FN void pprof__unw_fork_child(void) {
     __atomic_store_n(&pprof__unw.event_ns, (int64_t)0, __ATOMIC_RELAXED);
@@ -5437,7 +5447,6 @@ typedef struct pprof__rtab {
 } pprof__rtab;
 static pprof__rtab pprof__heap, pprof__block, pprof__mutex, pprof__tcreate; /* mu: lock 8 */
 
-#define PPROF__FPW ((uintptr_t)__builtin_frame_address(0)) /* a public entry's frame */
 /* The interposed libc functions: exported even under -fvisibility=hidden, never inlined
    (their frame starts the stack), with glibc's exception specification in C++. */
 #define PPROF__WRAP __attribute__((visibility("default"), noinline, used))
@@ -5943,6 +5952,27 @@ PPROF__FN void pprof__heap_delta(pprof__hval *v, size_t n, const pprof__hval *ba
     }
 }
 
+/* pprof_set_heap_rate's work: every thread draws a new countdown at its next allocation. */
+PPROF__FN int pprof__heap_set_rate(size_t bytes) {
+    __atomic_store_n(&pprof__heap_rate, bytes, __ATOMIC_RELAXED);
+    __atomic_add_fetch(&pprof__heap_epoch, 1, __ATOMIC_RELEASE);
+    return PPROF_OK;
+}
+
+/* The bodies of malloc and calloc, for the wrappers and for pprof_malloc and pprof_calloc;
+   fpw: the frame of the public entry, where the sampled stack starts. */
+static inline __attribute__((always_inline)) void *pprof__heap_malloc(size_t n, uintptr_t fpw) {
+    if (pprof__heap_quick(n)) return PPROF__A_MALLOC(n);
+    return pprof__heap_alloc(n, 0, fpw);
+}
+static inline __attribute__((always_inline)) void *pprof__heap_calloc(size_t count, size_t size,
+                                                                      uintptr_t fpw) {
+    size_t n;
+    if (__builtin_mul_overflow(count, size, &n)) { errno = ENOMEM; return NULL; }
+    if (pprof__heap_quick(n)) return PPROF__A_CALLOC(count, size);
+    return pprof__heap_alloc(n, 1, fpw);
+}
+
 #endif /* PPROF__HEAP */
 
 #if PPROF__INTERPOSE
@@ -5952,16 +5982,10 @@ PPROF__FN void pprof__heap_delta(pprof__hval *v, size_t n, const pprof__hval *ba
 #ifdef __cplusplus
 extern "C" {
 #endif
-PPROF__WRAP void *malloc(size_t n) PPROF__THROW {
-    if (pprof__heap_quick(n)) return PPROF__A_MALLOC(n);
-    return pprof__heap_alloc(n, 0, PPROF__FPW);
-}
+PPROF__WRAP void *malloc(size_t n) PPROF__THROW { return pprof__heap_malloc(n, PPROF__FPW); }
 PPROF__WRAP void free(void *p) PPROF__THROW { pprof__heap_free(p); }
 PPROF__WRAP void *calloc(size_t count, size_t size) PPROF__THROW {
-    size_t n;
-    if (__builtin_mul_overflow(count, size, &n)) { errno = ENOMEM; return NULL; }
-    if (pprof__heap_quick(n)) return PPROF__A_CALLOC(count, size);
-    return pprof__heap_alloc(n, 1, PPROF__FPW);
+    return pprof__heap_calloc(count, size, PPROF__FPW);
 }
 PPROF__WRAP void *realloc(void *p, size_t n) PPROF__THROW {
     return pprof__heap_realloc(p, n, PPROF__FPW);
@@ -6616,6 +6640,16 @@ PPROF__FN void pprof__unlock_record(int64_t charge, uintptr_t fpw) {
     int n = __atomic_load_n(&pprof__mutex_fraction, __ATOMIC_RELAXED);
     if (charge > 0 && n > 0 && (n == 1 || pprof__sync_rand(&pprof__heap_t) * n < 1))
         pprof__sync_record(&pprof__mutex, (uint64_t)n, (uint64_t)n * (uint64_t)charge, fpw);
+}
+
+/* pprof_set_mutex_fraction's and pprof_set_block_rate's work (n, ns >= 0). */
+PPROF__FN int pprof__sync_set_fraction(int n) {
+    __atomic_store_n(&pprof__mutex_fraction, n, __ATOMIC_RELAXED);
+    return PPROF_OK;
+}
+PPROF__FN int pprof__sync_set_block_rate(long ns) {
+    __atomic_store_n(&pprof__block_rate, ns, __ATOMIC_RELAXED);
+    return PPROF_OK;
 }
 #endif /* PPROF__HEAP */
 
@@ -9282,6 +9316,24 @@ PPROF__FN int pprof__http_shutdown(void) {
     pprof__unlock(&pprof__http_mu);
     return PPROF_OK;
 }
+
+PPROF__FN int pprof__http_port(void) {
+    int port;
+    pprof__lock(&pprof__http_mu);
+    port = pprof__http.listening ? pprof__http.port : 0;
+    pprof__unlock(&pprof__http_mu);
+    return port;
+}
+
+/* pprof_set_token's work, token[0, n) checked: the token every request must carry. */
+PPROF__FN int pprof__http_set_token(const char *token, size_t n) {
+    pprof__lock(&pprof__http_token_mu);
+    memcpy(pprof__http_token, token ? token : "", n);
+    pprof__http_token[n] = 0;
+    pprof__http_token_set = 1;
+    pprof__unlock(&pprof__http_token_mu);
+    return PPROF_OK;
+}
 #endif /* PPROF_NO_HTTP */
 
 // =========================================================================================
@@ -9374,7 +9426,62 @@ __attribute__((constructor)) static void pprof__fork_ctor(void) { pprof__fork_in
 #endif /* PPROF__SUPPORTED */
 
 // =========================================================================================
-// >>api
+// >>none: what this build compiles out answers here, as a dummy backend: the platform
+// (anything but Linux on x86-64 or aarch64), the heap and lock profiles (glibc only), or
+// the listener (PPROF_NO_HTTP). So each public function in >>api has one body.
+// =========================================================================================
+#if !PPROF__SUPPORTED
+PPROF__FN void pprof__fork_init(void) {}
+PPROF__FN void pprof__os_sleep_ns(int64_t ns) { (void)ns; } /* unreached: no profile starts */
+PPROF__FN int pprof__unw_set_mode(int mode) { (void)mode; return PPROF_ERR_UNSUPPORTED; }
+PPROF__FN int pprof__cpu_start(FILE *fp, int *gen, int trace) {
+    (void)fp; (void)gen; (void)trace;
+    return PPROF_ERR_UNSUPPORTED;
+}
+PPROF__FN int pprof__cpu_stop(int gen, pprof__buf *to) { (void)gen; (void)to; return PPROF_ERR_NOT_RUNNING; }
+PPROF__FN int pprof__named(const char *name, int debug, const void *base, size_t nbase,
+                           int64_t duration, pprof__buf *out) {
+    (void)name; (void)debug; (void)base; (void)nbase; (void)duration; (void)out;
+    return PPROF_ERR_UNSUPPORTED;
+}
+PPROF__FN void pprof__flame_fold(pprof__buf *out, const unsigned char *p, size_t n,
+                                 const void *type, const void *unit) {
+    (void)out; (void)p; (void)n; (void)type; (void)unit;
+}
+PPROF__FN void pprof__flame_html(pprof__buf *out, const unsigned char *p, size_t n,
+                                 const char *title) {
+    (void)out; (void)p; (void)n; (void)title;
+}
+#endif
+#if !PPROF__HEAP
+PPROF__FN int pprof__heap_set_rate(size_t bytes) { (void)bytes; return PPROF_ERR_UNSUPPORTED; }
+PPROF__FN int pprof__sync_set_fraction(int n) { (void)n; return PPROF_ERR_UNSUPPORTED; }
+PPROF__FN int pprof__sync_set_block_rate(long ns) { (void)ns; return PPROF_ERR_UNSUPPORTED; }
+static inline void *pprof__heap_malloc(size_t n, uintptr_t fpw) { (void)fpw; return malloc(n); }
+static inline void *pprof__heap_calloc(size_t count, size_t size, uintptr_t fpw) {
+    (void)fpw;
+    return calloc(count, size);
+}
+static inline void *pprof__heap_realloc(void *p, size_t n, uintptr_t fpw) {
+    (void)fpw;
+    return realloc(p, n);
+}
+static inline void pprof__heap_free(void *p) { free(p); }
+#endif
+#if !PPROF__SUPPORTED || defined(PPROF_NO_HTTP)
+#define PPROF__HTTP_OFF (PPROF__SUPPORTED ? PPROF_ERR_DISABLED : PPROF_ERR_UNSUPPORTED)
+PPROF__FN int pprof__http_listen(const char *addr) { (void)addr; return PPROF__HTTP_OFF; }
+PPROF__FN int pprof__http_shutdown(void) { return PPROF_ERR_NOT_LISTENING; }
+PPROF__FN int pprof__http_port(void) { return 0; }
+PPROF__FN int pprof__http_set_token(const char *token, size_t n) {
+    (void)token; (void)n;
+    return PPROF__HTTP_OFF;
+}
+#endif
+
+// =========================================================================================
+// >>api: the public functions, each once: its arguments checked here, its work done by the
+// section that owns it (or by >>none where this build leaves that section out).
 // =========================================================================================
 PPROF_API const char *pprof_strerror(int code) {
     switch (code) {
@@ -9420,17 +9527,9 @@ PPROF_API int pprof_set_cpu_rate(int hz) {
 }
 PPROF_API int pprof_set_unwind(int mode) {
     if (mode != PPROF_UNWIND_FP && mode != PPROF_UNWIND_CFI) return PPROF_ERR_UNWIND;
-#if PPROF__SUPPORTED
-    __atomic_store_n(&pprof__unw_mode, mode, __ATOMIC_RELAXED);
-    __atomic_store_n(&pprof__sig.maps_miss, 1, __ATOMIC_RELAXED); /* tables at the next refresh */
-    __atomic_store_n(&pprof__unw.event_ns, (int64_t)0, __ATOMIC_RELAXED);
-    return PPROF_OK;
-#else
-    return PPROF_ERR_UNSUPPORTED;
-#endif
+    return pprof__unw_set_mode(mode);
 }
 
-#if PPROF__SUPPORTED
 /* Entry points that work on the caller's thread keep what they allocate (thread starts,
    libc buffers) out of the heap profile. */
 PPROF_API int pprof_cpu_start(FILE *fp) {
@@ -9507,52 +9606,27 @@ PPROF_API int pprof_write_profile(const char *name, FILE *fp, int debug) {
     return rc;
 }
 PPROF_API int pprof_write_heap(FILE *fp) { return pprof_write_profile("heap", fp, 0); }
+
 PPROF_API int pprof_set_mutex_fraction(int n) {
     if (n < 0) return PPROF_ERR_FRACTION;
-#if PPROF__HEAP
-    __atomic_store_n(&pprof__mutex_fraction, n, __ATOMIC_RELAXED);
-    return PPROF_OK;
-#else
-    return PPROF_ERR_UNSUPPORTED;
-#endif
+    return pprof__sync_set_fraction(n);
 }
 PPROF_API int pprof_set_block_rate(long ns) {
     if (ns < 0) return PPROF_ERR_FRACTION;
-#if PPROF__HEAP
-    __atomic_store_n(&pprof__block_rate, ns, __ATOMIC_RELAXED);
-    return PPROF_OK;
-#else
-    return PPROF_ERR_UNSUPPORTED;
-#endif
+    return pprof__sync_set_block_rate(ns);
 }
-#if PPROF__HEAP
-PPROF_API int pprof_set_heap_rate(size_t bytes) {
-    __atomic_store_n(&pprof__heap_rate, bytes, __ATOMIC_RELAXED);
-    __atomic_add_fetch(&pprof__heap_epoch, 1, __ATOMIC_RELEASE); /* every thread redraws */
-    return PPROF_OK;
-}
+PPROF_API int pprof_set_heap_rate(size_t bytes) { return pprof__heap_set_rate(bytes); }
 PPROF_API __attribute__((noinline)) void *pprof_malloc(size_t n) {
-    if (pprof__heap_quick(n)) return PPROF__A_MALLOC(n);
-    return pprof__heap_alloc(n, 0, PPROF__FPW);
+    return pprof__heap_malloc(n, PPROF__FPW);
 }
 PPROF_API __attribute__((noinline)) void *pprof_calloc(size_t count, size_t size) {
-    size_t n;
-    if (__builtin_mul_overflow(count, size, &n)) { errno = ENOMEM; return NULL; }
-    if (pprof__heap_quick(n)) return PPROF__A_CALLOC(count, size);
-    return pprof__heap_alloc(n, 1, PPROF__FPW);
+    return pprof__heap_calloc(count, size, PPROF__FPW);
 }
 PPROF_API __attribute__((noinline)) void *pprof_realloc(void *p, size_t n) {
     return pprof__heap_realloc(p, n, PPROF__FPW);
 }
 PPROF_API void pprof_free(void *p) { pprof__heap_free(p); }
-#else
-PPROF_API int pprof_set_heap_rate(size_t bytes) { (void)bytes; return PPROF_ERR_UNSUPPORTED; }
-PPROF_API void *pprof_malloc(size_t n) { return malloc(n); }
-PPROF_API void *pprof_calloc(size_t count, size_t size) { return calloc(count, size); }
-PPROF_API void *pprof_realloc(void *p, size_t n) { return realloc(p, n); }
-PPROF_API void pprof_free(void *p) { free(p); }
-#endif
-#ifndef PPROF_NO_HTTP
+
 PPROF_API int pprof_listen_addr(const char *addr) {
     int rc;
     PPROF__HEAP_ENTER();
@@ -9566,13 +9640,7 @@ PPROF_API int pprof_listen(int port) {
     snprintf(addr, sizeof addr, "%s:%d", PPROF_HTTP_DEFAULT_BIND, port);
     return pprof_listen_addr(addr);
 }
-PPROF_API int pprof_listen_port(void) {
-    int port;
-    pprof__lock(&pprof__http_mu);
-    port = pprof__http.listening ? pprof__http.port : 0;
-    pprof__unlock(&pprof__http_mu);
-    return port;
-}
+PPROF_API int pprof_listen_port(void) { return pprof__http_port(); }
 PPROF_API int pprof_shutdown(void) {
     int rc;
     PPROF__HEAP_ENTER();
@@ -9585,50 +9653,8 @@ PPROF_API int pprof_set_token(const char *token) {
     if (n > PPROF__TOKEN_MAX) return PPROF_ERR_TOKEN;
     for (i = 0; i < n; i++)
         if (token[i] < '!' || token[i] > '~') return PPROF_ERR_TOKEN;
-    pprof__lock(&pprof__http_token_mu);
-    memcpy(pprof__http_token, token ? token : "", n);
-    pprof__http_token[n] = 0;
-    pprof__http_token_set = 1;
-    pprof__unlock(&pprof__http_token_mu);
-    return PPROF_OK;
+    return pprof__http_set_token(token, n);
 }
-#else
-PPROF_API int pprof_listen_addr(const char *addr) { (void)addr; return PPROF_ERR_DISABLED; }
-PPROF_API int pprof_listen(int port) { (void)port; return PPROF_ERR_DISABLED; }
-PPROF_API int pprof_listen_port(void) { return 0; }
-PPROF_API int pprof_shutdown(void) { return PPROF_ERR_NOT_LISTENING; }
-PPROF_API int pprof_set_token(const char *token) { (void)token; return PPROF_ERR_DISABLED; }
-#endif
-#else
-PPROF_API int pprof_listen_addr(const char *addr) { (void)addr; return PPROF_ERR_UNSUPPORTED; }
-PPROF_API int pprof_listen(int port) { (void)port; return PPROF_ERR_UNSUPPORTED; }
-PPROF_API int pprof_listen_port(void) { return 0; }
-PPROF_API int pprof_shutdown(void) { return PPROF_ERR_NOT_LISTENING; }
-PPROF_API int pprof_set_token(const char *token) { (void)token; return PPROF_ERR_UNSUPPORTED; }
-PPROF_API int pprof_cpu_start(FILE *fp) { return fp ? PPROF_ERR_UNSUPPORTED : PPROF_ERR_NULL; }
-PPROF_API int pprof_cpu_stop(void) { return PPROF_ERR_NOT_RUNNING; }
-PPROF_API int pprof_write_cpu(FILE *fp, int seconds) {
-    if (!fp) return PPROF_ERR_NULL;
-    if (seconds < 1) return PPROF_ERR_DURATION;
-    return PPROF_ERR_UNSUPPORTED;
-}
-PPROF_API int pprof_set_heap_rate(size_t bytes) { (void)bytes; return PPROF_ERR_UNSUPPORTED; }
-PPROF_API void *pprof_malloc(size_t n) { return malloc(n); }
-PPROF_API void *pprof_calloc(size_t count, size_t size) { return calloc(count, size); }
-PPROF_API void *pprof_realloc(void *p, size_t n) { return realloc(p, n); }
-PPROF_API void pprof_free(void *p) { free(p); }
-PPROF_API int pprof_write_heap(FILE *fp) { return fp ? PPROF_ERR_UNSUPPORTED : PPROF_ERR_NULL; }
-PPROF_API int pprof_set_mutex_fraction(int n) { return n < 0 ? PPROF_ERR_FRACTION : PPROF_ERR_UNSUPPORTED; }
-PPROF_API int pprof_set_block_rate(long ns) { return ns < 0 ? PPROF_ERR_FRACTION : PPROF_ERR_UNSUPPORTED; }
-PPROF_API int pprof_write_profile(const char *name, FILE *fp, int debug) {
-    (void)debug;
-    return name && fp ? PPROF_ERR_UNSUPPORTED : PPROF_ERR_NULL;
-}
-PPROF_API int pprof_write_cpu_format(FILE *fp, int seconds, int format) {
-    (void)format;
-    return pprof_write_cpu(fp, seconds);
-}
-#endif
 #endif /* PPROF_IMPLEMENTATION */
 
 /*

@@ -109,6 +109,18 @@ else
     result FAIL no_http_links_no_sockets "$(head -3 "$B/nohttp.err")"
 fi
 
+# --- a platform pprof.h does not profile (here: __linux__ undefined): every call compiles,
+# links and answers PPROF_ERR_UNSUPPORTED, or the argument errors it gives on Linux
+for cc in "gcc -std=c99" "g++ -x c++ -std=c++11"; do
+    name="unsupported_platform_answers_${cc%% *}"
+    if out=$($cc $HWARN -U__linux__ -pthread tests/compile/unsupported.c -o "$B/unsupported" 2>&1) &&
+            out=$("$B/unsupported" 2>&1); then
+        result PASS "$name"
+    else
+        result FAIL "$name" "$(echo "$out" | head -5)"
+    fi
+done
+
 # --- PPROF_DISABLE: every call compiles away, nothing of the profiler is linked
 if gcc -std=c99 $CWARN -O2 -DPPROF_DISABLE -pthread tests/compile/impl.c tests/compile/user.c \
         -DPPROF_DISABLE -o "$B/disabled" 2>"$B/disabled.err"; then
