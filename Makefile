@@ -9,14 +9,22 @@ B       = build
 FUZZ_SECONDS ?= 60
 TESTSRC = $(wildcard tests/*.c) pprof.h tools/pprof_read.h
 
-.PHONY: all test quick demo bench fuzz clean install uninstall
-all: $(B)/quickstart $(B)/pbdump $(B)/run $(B)/libpprof.so
+# examples/, one program per way in (tests/examples.sh runs each); preloaded.c is an ordinary
+# program without pprof.h, profiled by build/libpprof.so
+EXAMPLES = $(B)/quickstart $(B)/server $(B)/heap $(B)/locks $(B)/labels $(B)/preloaded
+
+.PHONY: all examples test quick demo bench fuzz clean install uninstall
+all: $(EXAMPLES) $(B)/pbdump $(B)/run $(B)/libpprof.so
+examples: $(EXAMPLES)
 
 $(B):
 	@mkdir -p $(B)
 
-$(B)/quickstart: examples/quickstart.c pprof.h | $(B)
+$(filter-out $(B)/preloaded,$(EXAMPLES)): $(B)/%: examples/%.c pprof.h | $(B)
 	$(CC) -std=c99 $(CFLAGS) $(WARN) $(FP) -pthread $< -o $@
+
+$(B)/preloaded: examples/preloaded.c | $(B)
+	$(CC) -std=c99 $(CFLAGS) $(WARN) $(FP) $< -o $@
 
 $(B)/pbdump: tools/pbdump.c tools/pprof_read.h | $(B)
 	$(CC) -std=c99 $(CFLAGS) $(WARN) $< -o $@

@@ -1,9 +1,13 @@
 /* Demonstrates the /debug/pprof/ endpoints: a process that listens on 127.0.0.1:PORT and
    keeps two threads busy, so `go tool pprof` can be pointed at it.
 
-   Build:  cc -O2 -fno-omit-frame-pointer -pthread examples/server.c -o server
+   Build:  make build/server
+           (or: cc -O2 -fno-omit-frame-pointer -pthread examples/server.c -o server)
    Run:    ./server 6060 &   go tool pprof -top http://127.0.0.1:6060/debug/pprof/profile?seconds=5
-           ./server PORT SECONDS stops after SECONDS; SIGINT or SIGTERM stops it sooner. */
+           ./server PORT SECONDS stops after SECONDS; SIGINT or SIGTERM stops it sooner.
+           PORT 0 takes a free port; the first line printed names it.
+   Look:   handle_request ~80% of the CPU, flush_log ~20%; http://127.0.0.1:6060/debug/pprof/
+           in a browser lists every profile, /debug/pprof/flamegraph draws one.            */
 #define PPROF_IMPLEMENTATION
 #include "../pprof.h"
 

@@ -248,8 +248,10 @@ relay < <(FUZZ_DIR="$B/fuzz" tools/fuzz.sh --smoke 2>&1)
 # their stacks against perf --call-graph dwarf on the same run; the packaging (make install +
 # pkg-config, CMake add_subdirectory, FetchContent, find_package)
 # the heap profile over glibc, jemalloc, tcmalloc and mimalloc (tests/alloc.sh, issue 15), and of
-# perl, python3 and clang against heaptrack on the same workload (tests/realheap.sh)
-for script in tests/preload.sh tests/host.sh tests/alloc.sh tests/realheap.sh tests/realstacks.sh tests/install.sh; do
+# perl, python3 and clang against heaptrack on the same workload (tests/realheap.sh); every
+# program in examples/ built, run and its profile checked (tests/examples.sh)
+for script in tests/preload.sh tests/host.sh tests/alloc.sh tests/realheap.sh tests/realstacks.sh tests/install.sh \
+              tests/examples.sh; do
     relay < <(B="$B" timeout 300 "$script" 2>&1)
     [ $relay_end = 1 ] || result FAIL "$script" "ended before its last test (crash or timeout)"
 done
