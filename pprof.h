@@ -785,9 +785,7 @@ static inline int pprof_set_unwind(int mode) { (void)mode; return 0; }
 #  define PPROF__NO_SANITIZE \
     __attribute__((no_sanitize("address", "thread", "undefined", "memory")))
 #endif
-#define PPROF__LOAD(p) __atomic_load_n((p), __ATOMIC_ACQUIRE)
-#define PPROF__STORE(p, v) __atomic_store_n((p), (v), __ATOMIC_RELEASE)
-#define PPROF__ADD(p, v) __atomic_add_fetch((p), (v), __ATOMIC_SEQ_CST)
+/* Atomics are GCC's __atomic builtins, each with its memory order written at the call. */
 
 #define PPROF__LIKELY(x) __builtin_expect(!!(x), 1)
 #define PPROF__FPW ((uintptr_t)__builtin_frame_address(0)) /* a public entry's frame */
@@ -1969,7 +1967,7 @@ PPROF__FN int pprof__unw_context(const void *uc, pprof__uwalk *w, uintptr_t *out
            system call until the drain thread has refreshed the snapshot */
         uintptr_t self = (uintptr_t)pthread_self();
         pprof__sig_miss();
-        PPROF__ADD(&pprof__sig.nostack, 1);
+        __atomic_add_fetch(&pprof__sig.nostack, 1, __ATOMIC_SEQ_CST);
         w->lo = st.sp;
         w->hi = self > st.sp && self - st.sp < ((uintptr_t)64 << 20) ? self
                                                                       : st.sp + ((uintptr_t)8 << 20);
@@ -1999,16 +1997,16 @@ PPROF__FN void pprof__ring_push(uint64_t weight, const void *uc) {
         int64_t dif;
         /* enq before ring: a start publishes a fresh ring before it moves enq past every
            position of the old one (see pprof__cpu_start) */
-        s = &PPROF__LOAD(&pprof__sig.ring)[pos & PPROF__RING_MASK];
-        seq = PPROF__LOAD(&s->seq);
+        s = &__atomic_load_n(&pprof__sig.ring, __ATOMIC_ACQUIRE)[pos & PPROF__RING_MASK];
+        seq = __atomic_load_n(&s->seq, __ATOMIC_ACQUIRE);
         dif = (int64_t)(seq - pos);
         if (dif == 0) {
             if (__atomic_compare_exchange_n(&pprof__sig.enq, &pos, pos + 1, 1,
                                             __ATOMIC_SEQ_CST, __ATOMIC_RELAXED))
                 break;
         } else if (dif < 0 || ++tries > 1000) { /* full (or, bounded: never spin here) */
-            PPROF__ADD(&pprof__sig.lost, weight);
-            PPROF__ADD(&pprof__sig.lost_n, 1);
+            __atomic_add_fetch(&pprof__sig.lost, weight, __ATOMIC_SEQ_CST);
+            __atomic_add_fetch(&pprof__sig.lost_n, 1, __ATOMIC_SEQ_CST);
             return;
         } else {
             pos = __atomic_load_n(&pprof__sig.enq, __ATOMIC_ACQUIRE);
@@ -2024,17 +2022,17 @@ PPROF__FN void pprof__ring_push(uint64_t weight, const void *uc) {
     s->nframes = (uint32_t)pprof__unw_context(uc, &w, s->pc, PPROF_MAX_FRAMES);
     s->end = (uint8_t)w.end;
     memcpy(s->by, w.by, sizeof s->by);
-    PPROF__ADD(&pprof__sig.taken, 1);
-    PPROF__STORE(&s->seq, pos + 1);
+    __atomic_add_fetch(&pprof__sig.taken, 1, __ATOMIC_SEQ_CST);
+    __atomic_store_n(&s->seq, pos + 1, __ATOMIC_RELEASE);
 }
 
 /* Drain side: the oldest published slot, or NULL. Call pprof__ring_pop_done after use. */
 PPROF__FN pprof__slot *pprof__ring_peek(uint64_t deq) {
     pprof__slot *s = &pprof__sig.ring[deq & PPROF__RING_MASK];
-    return PPROF__LOAD(&s->seq) == deq + 1 ? s : NULL;
+    return __atomic_load_n(&s->seq, __ATOMIC_ACQUIRE) == deq + 1 ? s : NULL;
 }
 PPROF__FN void pprof__ring_pop_done(pprof__slot *s, uint64_t deq) {
-    PPROF__STORE(&s->seq, deq + PPROF_RING_SLOTS);
+    __atomic_store_n(&s->seq, deq + PPROF_RING_SLOTS, __ATOMIC_RELEASE);
 }
 
 // =========================================================================================
@@ -2147,7 +2145,7 @@ PPROF__FN void pprof__dump_here(const void *uc) {
 // sigsafe: the profiling signal's entry point.
 PPROF__FN void pprof__sig_handler(int sig, siginfo_t *si, void *uc) {
     int saved_errno = errno, foreign = 0;
-    PPROF__ADD(&pprof__sig.inflight, 1);
+    __atomic_add_fetch(&pprof__sig.inflight, 1, __ATOMIC_SEQ_CST);
     if (__atomic_load_n(&pprof__dump.active, __ATOMIC_SEQ_CST))
         pprof__dump_here(uc); /* a dump asked this thread (its tgkill may have merged with a
                                  pending timer signal: answer whatever the si_code) */
@@ -2157,7 +2155,7 @@ PPROF__FN void pprof__sig_handler(int sig, siginfo_t *si, void *uc) {
     } else if (si->si_code == SI_TIMER && (uint64_t)(uintptr_t)si->si_value.sival_ptr >> 32 ==
                                               PPROF__TIMER_TAG) { /* this thread's CPU timer (a
                                               timer of the program's is the program's) */
-        uint32_t gen = (uint32_t)PPROF__LOAD(&pprof__sig.gen);
+        uint32_t gen = (uint32_t)__atomic_load_n(&pprof__sig.gen, __ATOMIC_ACQUIRE);
         if (__atomic_load_n(&pprof__sig.active, __ATOMIC_SEQ_CST) &&
             (uint32_t)(uintptr_t)si->si_value.sival_ptr == gen) {
             long ov = (long)si->si_overrun;      /* expirations the kernel tick swallowed */
@@ -2166,14 +2164,14 @@ PPROF__FN void pprof__sig_handler(int sig, siginfo_t *si, void *uc) {
             pprof__ring_push(1 + (uint64_t)ov, uc);
         }
     } else if (si->si_code == SI_KERNEL && sig == SIGPROF &&
-               PPROF__LOAD(&pprof__sig.itimer_only)) { /* setitimer, only as the fallback */
+               __atomic_load_n(&pprof__sig.itimer_only, __ATOMIC_ACQUIRE)) { /* setitimer, only as the fallback */
         if (__atomic_load_n(&pprof__sig.active, __ATOMIC_SEQ_CST)) pprof__ring_push(1, uc);
-    } else if (PPROF__LOAD(&pprof__sig.accept_user)) { /* tests and bench: kill/tgkill */
+    } else if (__atomic_load_n(&pprof__sig.accept_user, __ATOMIC_ACQUIRE)) { /* tests and bench: kill/tgkill */
         if (__atomic_load_n(&pprof__sig.active, __ATOMIC_SEQ_CST)) pprof__ring_push(1, uc);
     } else {
         foreign = 1;
     }
-    PPROF__ADD(&pprof__sig.inflight, -1);
+    __atomic_add_fetch(&pprof__sig.inflight, -1, __ATOMIC_SEQ_CST);
     errno = saved_errno;
     if (foreign) { /* after leaving: the program's handler may never return (siglongjmp) */
         pprof__sig_foreign(sig, si, uc);
@@ -4026,9 +4024,9 @@ PPROF__FN int pprof__cfi_stack(uintptr_t fpw, uintptr_t hi, uintptr_t *out) {
         if (s) pprof__maps_release(s);
         if (!w.unknown_code || pprof__cfi_event_refresh(0) <= 0) break;
     }
-    PPROF__ADD(&pprof__unw.ends[w.end], 1);
+    __atomic_add_fetch(&pprof__unw.ends[w.end], 1, __ATOMIC_SEQ_CST);
     for (k = 0; k < PPROF__BY_N; k++)
-        if (w.by[k]) PPROF__ADD(&pprof__unw.by[k], w.by[k]);
+        if (w.by[k]) __atomic_add_fetch(&pprof__unw.by[k], w.by[k], __ATOMIC_SEQ_CST);
     return n;
 }
 
@@ -7311,9 +7309,9 @@ PPROF__FN int pprof__dump_scan(uintptr_t pc, uintptr_t sp, uintptr_t *out, int m
         if (pprof__unw_is_return_address(s, st[k])) out[n++] = st[k];
     PPROF_FREE(st);
     pprof__maps_release(s);
-    PPROF__ADD(&pprof__unw.ends[w.end], 1);
+    __atomic_add_fetch(&pprof__unw.ends[w.end], 1, __ATOMIC_SEQ_CST);
     for (i = 0; i < PPROF__BY_N; i++)
-        if (w.by[i]) PPROF__ADD(&pprof__unw.by[i], w.by[i]);
+        if (w.by[i]) __atomic_add_fetch(&pprof__unw.by[i], w.by[i], __ATOMIC_SEQ_CST);
     return n;
 }
 
