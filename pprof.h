@@ -1090,11 +1090,13 @@ PPROF__FN char *pprof__mem_strdup(const char *str) {
     return p;
 }
 
+/* A growable byte buffer, what every encoder and writer appends to. An append that cannot
+   grow it sets oom, and every later append is dropped: callers check once, at the end. */
 typedef struct pprof__buf {
     unsigned char *p;
     size_t len, cap;
     int oom;
-    int depth;
+    int depth;             /* >>pb: messages open, and where each one's length goes */
     size_t open[8];
 } pprof__buf;
 
