@@ -15,10 +15,7 @@ cd "$(dirname "$0")/.." || exit 1
 B=${B:-build}
 mkdir -p "$B/alloc" && D=$(cd "$B/alloc" && pwd) || exit 1
 rm -rf "${D:?}"/*
-pass() { echo "PASS  $1"; }
-fail() { echo "FAIL  $1: $(echo "$2" | head -c 1500 | tr '\n' ' ')"; }
-skip() { echo "SKIP  $1: $2"; }
-finish() { echo END; exit 0; }
+. tests/lib.sh
 if ! make -s "$B/libpprof.so" "$B/pbdump" B="$B" >"$D/make.log" 2>&1; then
     fail alloc_build "$(head -5 "$D/make.log")"
     finish

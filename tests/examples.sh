@@ -8,10 +8,7 @@ set -u
 cd "$(dirname "$0")/.." || exit 1
 B=${B:-build}
 mkdir -p "$B/examples" && D=$(cd "$B/examples" && pwd) && rm -rf "${D:?}"/*
-pass() { echo "PASS  $1"; }
-fail() { echo "FAIL  $1: $(echo "$2" | head -c 1500 | tr '\n' ' ')"; }
-skip() { echo "SKIP  $1: $2"; }
-finish() { echo END; exit 0; }
+. tests/lib.sh
 NAMES="quickstart server heap locks labels preloaded"
 WARN="-Wall -Wextra -Wpedantic -Werror -Wshadow"
 
@@ -30,17 +27,6 @@ built() { # name: 0 when make built the example (not a stale binary), else its F
 }
 # "FN v0 v1 ...": FN's exact values summed over the samples whose stack holds it
 cum() { "$B/pbdump" -cum="$2" "$1" 2>&1 | awk -v f="$2" -v c="$3" '$1 == f { print $(c + 1) }'; }
-# GET /debug/pprof/$2 from 127.0.0.1:$1 into $3 over a bash socket: 0 on a 200
-http_get() {
-    local line
-    exec 3<>"/dev/tcp/127.0.0.1/$1" || return 1
-    printf 'GET /debug/pprof/%s HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n' "$2" >&3
-    IFS= read -r line <&3
-    case $line in *" 200 "*) ;; *) exec 3<&-; return 1 ;; esac
-    while IFS= read -r line <&3 && [ "$line" != $'\r' ] && [ -n "$line" ]; do :; done
-    cat <&3 > "$3"
-    exec 3<&-
-}
 
 # --- every example under clang, the same warnings (make used $CC, normally gcc)
 if ! command -v clang >/dev/null; then

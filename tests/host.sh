@@ -12,9 +12,7 @@ cd "$(dirname "$0")/.." || exit 1
 B=${B:-build}
 mkdir -p "$B/host" && D=$(cd "$B/host" && pwd) || exit 1
 find "$D" -mindepth 1 -maxdepth 1 ! -name gocache -exec rm -rf {} + # Go's cache is kept
-pass() { echo "PASS  $1"; }
-fail() { echo "FAIL  $1: $(echo "$2" | head -c 1500 | tr '\n' ' ')"; }
-skip() { echo "SKIP  $1: $2"; }
+. tests/lib.sh
 BG=""  # background runs ({ timeout ...; } &) not yet waited for: killed at exit
 cleanup_one() { # timeout leads a process group of its own: the program and its children
     local c
@@ -34,25 +32,6 @@ if ! make -s "$B/libpprof.so" "$B/pbdump" B="$B" >"$D/make.log" 2>&1; then
     finish
 fi
 L=$(cd "$B" && pwd)/libpprof.so
-top() { "$B/pbdump" -top "$@" 2>&1; }
-# the total of a -top listing in seconds or bytes: "... of 1.51s total", "... of 78.49MB total"
-total() {
-    sed -n 's/.* of \([0-9.]*\)\([a-zA-Z]*\) total.*/\1 \2/p' | awk '{
-        m = 1; if ($2 == "ms") m = 0.001; if ($2 == "kB") m = 1024; if ($2 == "MB") m = 1048576;
-        if ($2 == "GB") m = 1073741824; print $1 * m }'
-}
-samples() { sed -n 's/.*total (\([0-9]*\) samples).*/\1/p'; } # of a -top listing
-# GET /debug/pprof/$2 from 127.0.0.1:$1 into $3 over a bash socket: 0 on a 200
-http_get() {
-    local line
-    exec 3<>"/dev/tcp/127.0.0.1/$1" || return 1
-    printf 'GET /debug/pprof/%s HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n' "$2" >&3
-    IFS= read -r -t 20 line <&3
-    case $line in *" 200 "*) ;; *) exec 3<&-; return 1 ;; esac
-    while IFS= read -r -t 20 line <&3 && [ "$line" != $'\r' ] && [ -n "$line" ]; do :; done
-    timeout 20 cat <&3 > "$3"
-    exec 3<&-
-}
 # the port a process announced on stderr ("pprof.h: pid N serves /debug/pprof/ on port P")
 wait_port() {
     local p="" i

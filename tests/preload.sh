@@ -6,34 +6,13 @@ set -u
 cd "$(dirname "$0")/.." || exit 1
 B=${B:-build}
 mkdir -p "$B/preload" && D=$(cd "$B/preload" && pwd) && rm -rf "${D:?}"/*
-pass() { echo "PASS  $1"; }
-fail() { echo "FAIL  $1: $(echo "$2" | head -c 1500 | tr '\n' ' ')"; }
-skip() { echo "SKIP  $1: $2"; }
-finish() { echo END; exit 0; }
+. tests/lib.sh
 
 if ! make -s "$B/libpprof.so" "$B/pbdump" B="$B" >"$D/make.log" 2>&1; then
     fail preload_build "$(head -5 "$D/make.log")"
     finish
 fi
 L=$(cd "$B" && pwd)/libpprof.so
-top() { "$B/pbdump" -top "$@" 2>&1; }
-# the total of a -top listing in seconds or bytes: "... of 1.51s total", "... of 78.49MB total"
-total() {
-    sed -n 's/.* of \([0-9.]*\)\([a-zA-Z]*\) total.*/\1 \2/p' | awk '{
-        m = 1; if ($2 == "ms") m = 0.001; if ($2 == "kB") m = 1024; if ($2 == "MB") m = 1048576;
-        if ($2 == "GB") m = 1073741824; print $1 * m }'
-}
-# GET /debug/pprof/$2 from 127.0.0.1:$1 into $3 over a bash socket: 0 on a 200
-http_get() {
-    local line
-    exec 3<>"/dev/tcp/127.0.0.1/$1" || return 1
-    printf 'GET /debug/pprof/%s HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n' "$2" >&3
-    IFS= read -r line <&3
-    case $line in *" 200 "*) ;; *) exec 3<&-; return 1 ;; esac
-    while IFS= read -r line <&3 && [ "$line" != $'\r' ] && [ -n "$line" ]; do :; done
-    cat <&3 > "$3"
-    exec 3<&-
-}
 # the port a process announced on stderr ("pprof.h: pid N serves /debug/pprof/ on port P")
 wait_port() {
     local p="" i

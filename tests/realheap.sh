@@ -47,10 +47,7 @@ cd "$(dirname "$0")/.." || exit 1
 B=${B:-build}
 mkdir -p "$B/realheap" && D=$(cd "$B/realheap" && pwd) || exit 1
 rm -rf "${D:?}"/*
-pass() { echo "PASS  $1"; }
-fail() { echo "FAIL  $1: $(echo "$2" | head -c 1500 | tr '\n' ' ')"; }
-skip() { echo "SKIP  $1: $2"; }
-finish() { echo END; exit 0; }
+. tests/lib.sh
 NAMES="perl python3 clang"
 skip_one() { # name why: the program's tests SKIP
     local t
