@@ -791,10 +791,11 @@ static inline int pprof_set_unwind(int mode) { (void)mode; return 0; }
 #define PPROF__FPW ((uintptr_t)__builtin_frame_address(0)) /* a public entry's frame */
 #define PPROF__UNLIKELY(x) __builtin_expect(!!(x), 0)
 
-/* Heap profiling sits on glibc's allocator (its __libc_* entry points, exported since
-   glibc 2.0): its chunk size word, just before each block, never has bit 3 set, which is
-   what marks a sampled block (see >>heap). Sanitizers bring their own allocator: then
-   PPROF_WRAP_MALLOC interposes nothing and only pprof_malloc & co. are sampled. */
+/* Heap, block and mutex profiles need glibc: the profiler's own memory, and the allocator
+   beneath pprof_malloc, are its __libc_* entry points (exported since glibc 2.0), which no
+   wrapper interposes; beneath PPROF_WRAP_MALLOC is whatever malloc comes next (>>heap).
+   Sanitizers bring their own allocator: then PPROF_WRAP_MALLOC interposes nothing and only
+   pprof_malloc & co. are sampled. */
 #if PPROF__SUPPORTED && defined(__GLIBC__)
 #  define PPROF__HEAP 1
 #else
