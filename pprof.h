@@ -4088,177 +4088,216 @@ PPROF__FN void pprof__unw_comment(char *buf, size_t n, const uint64_t *ends, con
              b[PPROF__BY_FP], b[PPROF__BY_SP], b[PPROF__BY_SIG]);
 }
 
-/* Encodes a profile.proto (not gzipped) into pb: the samples, a Location per distinct
-   address (return addresses step back into their call), Mappings from /proc/self/maps (the
-   main program first) plus the logged ones gone since, names from the symbol tables. */
-PPROF__FN void pprof__enc(pprof__buf *pb, const pprof__spec *sp, const pprof__smp *smp,
-                          size_t nsmp) {
+/* A Location pprof__enc makes: its address, its Mapping's and Function's ids (0: none). */
+typedef struct pprof__encloc { uintptr_t addr; uint64_t mapping, func; } pprof__encloc;
+
+/* What the phases of pprof__enc share. */
+typedef struct pprof__encx {
+    pprof__buf *pb;
+    const pprof__spec *sp;
     pprof__maps maps;
     pprof__strs S;
-    pprof__u64map locmap, funcmap;
-    typedef struct { uintptr_t addr; uint64_t mapping, func; } loc_t;
-    loc_t *locs = NULL;
-    size_t nlocs = 0, caplocs = 0, i, k;
-    int64_t *fnames = NULL;
-    size_t nf = 0, capf = 0;
-    size_t *xm = NULL, nxm = 0; /* maps entries that become Mappings, in emitted order */
-    size_t *xs = NULL;          /* the same, sorted by address, for lookups */
-    size_t *xl = NULL, nxl = 0; /* mapping log entries mapped no longer, emitted after */
+    pprof__u64map locmap, funcmap; /* address -> Location id, name -> Function id */
+    pprof__encloc *locs;           /* Location id - 1 */
+    size_t nlocs, caplocs;
+    int64_t *fnames;               /* Function id - 1: its name in S */
+    size_t nf, capf;
+    size_t *xm, nxm; /* maps entries that become Mappings, in emitted order */
+    size_t *xs, nxs; /* the executable ones, sorted by address, for lookups */
+    size_t *xl, nxl; /* mapping log entries mapped no longer, emitted after */
     pprof__exe exe;
-    uint64_t *ids = NULL;
-    size_t capids = 0;
-    uintptr_t lost_pc = (uintptr_t)&pprof__lost_samples;
-    uintptr_t new_pc = (uintptr_t)&pprof__thread_before_timer;
-    int t;
+    uint64_t *ids;   /* the Location ids of the sample at hand */
+    size_t capids;
+} pprof__encx;
 
-    memset(&S, 0, sizeof S);
-    memset(&locmap, 0, sizeof locmap);
-    memset(&funcmap, 0, sizeof funcmap);
-    if (pprof__maps_read(&maps) != 0) memset(&maps, 0, sizeof maps);
-    pprof__sym_exe(&exe);
-    xm = (size_t *)PPROF_MALLOC((maps.n + 1) * sizeof *xm);
-    xs = (size_t *)PPROF_MALLOC((maps.n + 1) * sizeof *xs);
-    xl = (size_t *)PPROF_MALLOC((sp->nxlog + 1) * sizeof *xl);
-    if (!xm || !xs || !xl) { pb->oom = 1; goto done; }
+/* pprof__enc's first phase: the maps read, which entries and logged mappings become
+   Mappings. 0, or -1 out of memory. */
+PPROF__FN int pprof__prof_pick_mappings(pprof__encx *x) {
+    const pprof__spec *sp = x->sp;
+    const pprof__mapent *e;
+    size_t i, k;
+    if (pprof__maps_read(&x->maps) != 0) memset(&x->maps, 0, sizeof x->maps);
+    pprof__sym_exe(&x->exe);
+    x->xm = (size_t *)PPROF_MALLOC((x->maps.n + 1) * sizeof *x->xm);
+    x->xs = (size_t *)PPROF_MALLOC((x->maps.n + 1) * sizeof *x->xs);
+    x->xl = (size_t *)PPROF_MALLOC((sp->nxlog + 1) * sizeof *x->xl);
+    if (!x->xm || !x->xs || !x->xl) return -1;
+    e = x->maps.e;
     /* Mappings: the executable lines of maps, in order, the main program's first. */
-    for (i = 0; i < maps.n; i++)
-        if (maps.e[i].x && pprof__sym_is_exe(&exe, &maps.e[i])) { xm[nxm++] = i; break; }
-    for (k = 0; k < maps.n; k++)
-        if (maps.e[k].x && !(nxm && xm[0] == k)) xm[nxm++] = k;
-    for (i = 0, k = 0; i < maps.n; i++)
-        if (maps.e[i].x) xs[k++] = i;
+    for (i = 0; i < x->maps.n; i++)
+        if (e[i].x && pprof__sym_is_exe(&x->exe, &e[i])) { x->xm[x->nxm++] = i; break; }
+    for (k = 0; k < x->maps.n; k++)
+        if (e[k].x && !(x->nxm && x->xm[0] == k)) x->xm[x->nxm++] = k;
+    for (i = 0, k = 0; i < x->maps.n; i++)
+        if (e[i].x) x->xs[k++] = i;
+    x->nxs = k;
     /* and the objects the profile saw mapped that are gone now (or were replaced) */
     for (i = 0; i < sp->nxlog; i++) {
         size_t c;
         for (c = 0; c < k; c++)
-            if (pprof__maps_same(&maps.e[xs[c]], &sp->xlog[i])) break;
-        if (c == k) xl[nxl++] = i;
+            if (pprof__maps_same(&e[x->xs[c]], &sp->xlog[i])) break;
+        if (c == k) x->xl[x->nxl++] = i;
     }
+    return 0;
+}
 
-    pprof__strs_add(&S, "");
-    for (t = 0; t < sp->ntypes; t++) {
-        pprof__pb_open(pb, 1);                             // Profile.sample_type = 1
-        pprof__pb_i64(pb, 1, pprof__strs_add(&S, sp->types[2 * t]));     // ValueType.type
-        pprof__pb_i64(pb, 2, pprof__strs_add(&S, sp->types[2 * t + 1])); // ValueType.unit
-        pprof__pb_close(pb);
+/* The Mapping id of a new Location at a into *mapping (0: none, or two objects held a)
+   and a's name in that object's symbols (NULL: none). Under sym_mu. */
+PPROF__FN const char *pprof__prof_owner(pprof__encx *x, uintptr_t a, uint64_t *mapping) {
+    const pprof__mapent *owner = NULL;
+    const pprof__obj *o;
+    size_t lo = 0, hi = x->nxs, mi;
+    int owners = 0;
+    *mapping = 0;
+    while (lo < hi) { /* the executable mapping holding a */
+        size_t m = lo + (hi - lo) / 2;
+        if (x->maps.e[x->xs[m]].hi <= a) lo = m + 1;
+        else hi = m;
     }
-
-    pprof__lock(&pprof__sym_mu);
-    for (i = 0; i < nsmp; i++) {
-        const uintptr_t *pc = smp[i].pc;
-        uint32_t n = smp[i].n, f, nid = 0;
-        if (pprof__mem_grow((void **)&ids, &capids, n + 1, sizeof *ids) != 0) { pb->oom = 1; break; }
-        for (f = 0; f < n; f++) {
-            /* an interrupted pc as it is; a return address steps back into the call
-               instruction so it names the caller's line */
-            uintptr_t a = f == 0 && sp->leaf_pc ? pc[0] : pc[f] - 1;
-            int found;
-            uint64_t *slot;
-            if (pc[f] < 4096) continue; /* not code: no Location at address 0 */
-            slot = pprof__u64map_at(&locmap, a, &found);
-            if (!slot) { pb->oom = 1; break; }
-            if (!found) {
-                loc_t L;
-                size_t lo = 0, hi = k;
-                const char *name = NULL;
-                L.addr = a;
-                L.mapping = 0;
-                L.func = 0;
-                while (lo < hi) { /* the executable mapping holding a */
-                    size_t m = lo + (hi - lo) / 2;
-                    if (maps.e[xs[m]].hi <= a) lo = m + 1;
-                    else hi = m;
-                }
-                {
-                    const pprof__mapent *owner = NULL;
-                    size_t mi;
-                    int owners = 0;
-                    if (lo < k && maps.e[xs[lo]].lo <= a) {
-                        owner = &maps.e[xs[lo]];
-                        owners = 1;
-                        for (mi = 0; mi < nxm; mi++)
-                            if (xm[mi] == xs[lo]) L.mapping = mi + 1;
-                    }
-                    for (mi = 0; mi < nxl; mi++) { /* objects mapped here earlier on */
-                        const pprof__mapent *g = &sp->xlog[xl[mi]];
-                        if (g->lo <= a && a < g->hi) {
-                            owner = g;
-                            owners++;
-                            L.mapping = nxm + 1 + mi;
-                        }
-                    }
-                    if (owners == 1) {
-                        pprof__obj *o = pprof__sym_obj(owner, &exe);
-                        if (o) name = pprof__sym_lookup(o, a, NULL);
-                    } else {
-                        L.mapping = 0; /* two objects held this address: name neither */
-                    }
-                }
-                if (a == lost_pc) name = "pprof__lost_samples";
-                if (a == new_pc) name = "pprof__thread_before_timer";
-                if (a == (uintptr_t)&pprof__thread_without_stack) name = "pprof__thread_without_stack";
-                if (name) {
-                    int64_t si = pprof__strs_add(&S, name);
-                    int ff;
-                    uint64_t *fs = pprof__u64map_at(&funcmap, (uint64_t)si, &ff);
-                    if (!fs) { pb->oom = 1; break; }
-                    if (!ff) {
-                        if (pprof__mem_grow((void **)&fnames, &capf, nf + 1, sizeof *fnames)) {
-                            pb->oom = 1;
-                            break;
-                        }
-                        fnames[nf++] = si;
-                        *fs = nf;
-                    }
-                    L.func = *fs;
-                }
-                if (pprof__mem_grow((void **)&locs, &caplocs, nlocs + 1, sizeof *locs) != 0) {
-                    pb->oom = 1;
-                    break;
-                }
-                locs[nlocs++] = L;
-                *slot = nlocs;
-            }
-            ids[nid++] = *slot;
+    if (lo < x->nxs && x->maps.e[x->xs[lo]].lo <= a) {
+        owner = &x->maps.e[x->xs[lo]];
+        owners = 1;
+        for (mi = 0; mi < x->nxm; mi++)
+            if (x->xm[mi] == x->xs[lo]) *mapping = mi + 1;
+    }
+    for (mi = 0; mi < x->nxl; mi++) { /* objects mapped here earlier on */
+        const pprof__mapent *g = &x->sp->xlog[x->xl[mi]];
+        if (g->lo <= a && a < g->hi) {
+            owner = g;
+            owners++;
+            *mapping = x->nxm + 1 + mi;
         }
-        if (pb->oom) break;
-        if (nid == 0 && sp->leaf_pc) continue;
-        pprof__pb_open(pb, 2);                             // Profile.sample = 2
-        pprof__pb_open(pb, 1);                             //   Sample.location_id = 1 (packed)
-        for (f = 0; f < nid; f++) pprof__pb_varint(pb, ids[f]);
+    }
+    if (owners != 1) {
+        *mapping = 0; /* two objects held this address: name neither */
+        return NULL;
+    }
+    o = pprof__sym_obj(owner, &x->exe);
+    return o ? pprof__sym_lookup(o, a, NULL) : NULL;
+}
+
+/* The Function id of name into *func, a Function made the first time. 0, or -1 out of
+   memory. */
+PPROF__FN int pprof__prof_function(pprof__encx *x, const char *name, uint64_t *func) {
+    int64_t si = pprof__strs_add(&x->S, name);
+    int ff;
+    uint64_t *fs = pprof__u64map_at(&x->funcmap, (uint64_t)si, &ff);
+    if (!fs) return -1;
+    if (!ff) {
+        if (pprof__mem_grow((void **)&x->fnames, &x->capf, x->nf + 1, sizeof *x->fnames))
+            return -1;
+        x->fnames[x->nf++] = si;
+        *fs = x->nf;
+    }
+    *func = *fs;
+    return 0;
+}
+
+/* The Location id of address a into *id, a Location (with its Mapping and Function) made
+   the first time. 0, or -1 out of memory. Under sym_mu. */
+PPROF__FN int pprof__prof_location(pprof__encx *x, uintptr_t a, uint64_t *id) {
+    pprof__encloc L;
+    const char *name;
+    int found;
+    uint64_t *slot = pprof__u64map_at(&x->locmap, a, &found);
+    if (!slot) return -1;
+    if (!found) {
+        L.addr = a;
+        L.func = 0;
+        name = pprof__prof_owner(x, a, &L.mapping);
+        if (a == (uintptr_t)&pprof__lost_samples) name = "pprof__lost_samples";
+        if (a == (uintptr_t)&pprof__thread_before_timer) name = "pprof__thread_before_timer";
+        if (a == (uintptr_t)&pprof__thread_without_stack) name = "pprof__thread_without_stack";
+        if (name && pprof__prof_function(x, name, &L.func) != 0) return -1;
+        if (pprof__mem_grow((void **)&x->locs, &x->caplocs, x->nlocs + 1, sizeof *x->locs) != 0)
+            return -1;
+        x->locs[x->nlocs++] = L;
+        *slot = x->nlocs;
+    }
+    *id = *slot;
+    return 0;
+}
+
+/* The Location ids of sample s's stack into x->ids; how many. Out of memory it sets
+   pb->oom. Under sym_mu. */
+PPROF__FN uint32_t pprof__prof_stack(pprof__encx *x, const pprof__smp *s) {
+    const uintptr_t *pc = s->pc;
+    uint32_t n = s->n, f, nid = 0;
+    if (pprof__mem_grow((void **)&x->ids, &x->capids, n + 1, sizeof *x->ids) != 0) {
+        x->pb->oom = 1;
+        return 0;
+    }
+    for (f = 0; f < n; f++) {
+        /* an interrupted pc as it is; a return address steps back into the call
+           instruction so it names the caller's line */
+        uintptr_t a = f == 0 && x->sp->leaf_pc ? pc[0] : pc[f] - 1;
+        if (pc[f] < 4096) continue; /* not code: no Location at address 0 */
+        if (pprof__prof_location(x, a, &x->ids[nid]) != 0) { x->pb->oom = 1; break; }
+        nid++;
+    }
+    return nid;
+}
+
+/* Profile.sample: sample s, its nid Location ids in x->ids, its values and labels. */
+PPROF__FN void pprof__prof_sample(pprof__encx *x, const pprof__smp *s, uint32_t nid) {
+    pprof__buf *pb = x->pb;
+    uint32_t f;
+    int t;
+    pprof__pb_open(pb, 2);                             // Profile.sample = 2
+    pprof__pb_open(pb, 1);                             //   Sample.location_id = 1 (packed)
+    for (f = 0; f < nid; f++) pprof__pb_varint(pb, x->ids[f]);
+    pprof__pb_close(pb);
+    pprof__pb_open(pb, 2);                             //   Sample.value = 2 (packed)
+    for (t = 0; t < x->sp->ntypes; t++) pprof__pb_varint(pb, (uint64_t)s->v[t]);
+    pprof__pb_close(pb);
+    if (x->sp->label_key) {
+        pprof__pb_open(pb, 3);                         //   Sample.label = 3
+        pprof__pb_i64(pb, 1, pprof__strs_add(&x->S, x->sp->label_key)); // Label.key = 1
+        pprof__pb_i64(pb, 3, s->label);                //     Label.num = 3
         pprof__pb_close(pb);
-        pprof__pb_open(pb, 2);                             //   Sample.value = 2 (packed)
-        for (t = 0; t < sp->ntypes; t++) pprof__pb_varint(pb, (uint64_t)smp[i].v[t]);
-        pprof__pb_close(pb);
-        if (sp->label_key) {
-            pprof__pb_open(pb, 3);                         //   Sample.label = 3
-            pprof__pb_i64(pb, 1, pprof__strs_add(&S, sp->label_key)); // Label.key = 1
-            pprof__pb_i64(pb, 3, smp[i].label);            //     Label.num = 3
+    }
+    if (s->lset) {
+        const char *lk[PPROF__LABEL_DEPTH], *lv[PPROF__LABEL_DEPTH];
+        int nl, l;
+        pprof__lbl_lock();
+        nl = pprof__lbl_pairs(s->lset, lk, lv);
+        for (l = 0; l < nl; l++) {
+            pprof__pb_open(pb, 3);                     //   Sample.label = 3
+            pprof__pb_i64(pb, 1, pprof__strs_add(&x->S, lk[l])); // Label.key = 1
+            pprof__pb_i64(pb, 2, pprof__strs_add(&x->S, lv[l])); // Label.str = 2
             pprof__pb_close(pb);
         }
-        if (smp[i].lset) {
-            const char *lk[PPROF__LABEL_DEPTH], *lv[PPROF__LABEL_DEPTH];
-            int nl, l;
-            pprof__lbl_lock();
-            nl = pprof__lbl_pairs(smp[i].lset, lk, lv);
-            for (l = 0; l < nl; l++) {
-                pprof__pb_open(pb, 3);                     //   Sample.label = 3
-                pprof__pb_i64(pb, 1, pprof__strs_add(&S, lk[l])); // Label.key = 1
-                pprof__pb_i64(pb, 2, pprof__strs_add(&S, lv[l])); // Label.str = 2
-                pprof__pb_close(pb);
-            }
-            pprof__lbl_unlock();
-        }
-        pprof__pb_close(pb);
+        pprof__lbl_unlock();
+    }
+    pprof__pb_close(pb);
+}
+
+/* The samples, with the Locations and Functions they need made as they are met. Takes
+   sym_mu. */
+PPROF__FN void pprof__prof_samples(pprof__encx *x, const pprof__smp *smp, size_t nsmp) {
+    size_t i;
+    pprof__lock(&pprof__sym_mu);
+    for (i = 0; i < nsmp; i++) {
+        uint32_t nid = pprof__prof_stack(x, &smp[i]);
+        if (x->pb->oom) break;
+        if (nid == 0 && x->sp->leaf_pc) continue;
+        pprof__prof_sample(x, &smp[i], nid);
     }
     pprof__unlock(&pprof__sym_mu);
+}
 
-    for (i = 0; i < nxm + nxl; i++) {
-        const pprof__mapent *e = i < nxm ? &maps.e[xm[i]] : &sp->xlog[xl[i - nxm]];
+/* Profile.mapping: the maps entries picked, then the logged ones gone since. Takes sym_mu
+   for each. */
+PPROF__FN void pprof__prof_mappings(pprof__encx *x) {
+    pprof__buf *pb = x->pb;
+    size_t i;
+    for (i = 0; i < x->nxm + x->nxl; i++) {
+        const pprof__mapent *e = i < x->nxm ? &x->maps.e[x->xm[i]]
+                                            : &x->sp->xlog[x->xl[i - x->nxm]];
         const char *bid = "";
         pprof__obj *o;
         pprof__lock(&pprof__sym_mu);
-        o = e->path[0] == '/' || strcmp(e->path, "[vdso]") == 0 ? pprof__sym_obj(e, &exe)
+        o = e->path[0] == '/' || strcmp(e->path, "[vdso]") == 0 ? pprof__sym_obj(e, &x->exe)
                                                                  : NULL;
         if (o) bid = o->build_id;
         pprof__pb_open(pb, 3);                             // Profile.mapping = 3
@@ -4266,75 +4305,126 @@ PPROF__FN void pprof__enc(pprof__buf *pb, const pprof__spec *sp, const pprof__sm
         pprof__pb_u64(pb, 2, e->lo);                       //   Mapping.memory_start = 2
         pprof__pb_u64(pb, 3, e->hi);                       //   Mapping.memory_limit = 3
         pprof__pb_u64(pb, 4, e->off);                      //   Mapping.file_offset = 4
-        pprof__pb_i64(pb, 5, pprof__strs_add(&S, e->path)); //  Mapping.filename = 5
-        pprof__pb_i64(pb, 6, pprof__strs_add(&S, bid));    //   Mapping.build_id = 6
+        pprof__pb_i64(pb, 5, pprof__strs_add(&x->S, e->path)); // Mapping.filename = 5
+        pprof__pb_i64(pb, 6, pprof__strs_add(&x->S, bid)); //   Mapping.build_id = 6
         /* a file deleted or replaced on disk must not be re-symbolized from the new file;
            otherwise leave has_* false so pprof adds file:line where it has DWARF */
         pprof__pb_u64(pb, 7, (uint64_t)e->deleted);         //   Mapping.has_functions = 7
         pprof__pb_close(pb);
         pprof__unlock(&pprof__sym_mu);
     }
-    {   /* code outside every executable mapping (JIT code, a library unloaded since):
-           one last mapping spans it, so every Location has one (Pyroscope needs it) */
-        uintptr_t lo = UINTPTR_MAX, hi = 0;
-        for (i = 0; i < nlocs; i++) {
-            if (locs[i].mapping) continue;
-            if (locs[i].addr < lo) lo = locs[i].addr;
-            if (locs[i].addr >= hi) hi = locs[i].addr + 1;
-            locs[i].mapping = nxm + nxl + 1;
-        }
-        if (hi) {
-            pprof__pb_open(pb, 3);
-            pprof__pb_u64(pb, 1, nxm + nxl + 1);
-            pprof__pb_u64(pb, 2, lo);
-            pprof__pb_u64(pb, 3, hi);
-            pprof__pb_i64(pb, 5, pprof__strs_add(&S, "[unmapped]")); /* never opened */
-            pprof__pb_close(pb);
-        }
+}
+
+/* Code outside every executable mapping (JIT code, a library unloaded since): one last
+   mapping spans it, so every Location has one (Pyroscope needs it). */
+PPROF__FN void pprof__prof_unmapped(pprof__encx *x) {
+    pprof__buf *pb = x->pb;
+    uintptr_t lo = UINTPTR_MAX, hi = 0;
+    size_t i;
+    for (i = 0; i < x->nlocs; i++) {
+        if (x->locs[i].mapping) continue;
+        if (x->locs[i].addr < lo) lo = x->locs[i].addr;
+        if (x->locs[i].addr >= hi) hi = x->locs[i].addr + 1;
+        x->locs[i].mapping = x->nxm + x->nxl + 1;
     }
-    for (i = 0; i < nlocs; i++) {
+    if (hi) {
+        pprof__pb_open(pb, 3);
+        pprof__pb_u64(pb, 1, x->nxm + x->nxl + 1);
+        pprof__pb_u64(pb, 2, lo);
+        pprof__pb_u64(pb, 3, hi);
+        pprof__pb_i64(pb, 5, pprof__strs_add(&x->S, "[unmapped]")); /* never opened */
+        pprof__pb_close(pb);
+    }
+}
+
+/* Profile.location and Profile.function, by id. */
+PPROF__FN void pprof__prof_locations(pprof__encx *x) {
+    pprof__buf *pb = x->pb;
+    size_t i;
+    for (i = 0; i < x->nlocs; i++) {
         pprof__pb_open(pb, 4);                             // Profile.location = 4
         pprof__pb_u64(pb, 1, i + 1);                       //   Location.id = 1
-        pprof__pb_u64(pb, 2, locs[i].mapping);             //   Location.mapping_id = 2
-        pprof__pb_u64(pb, 3, locs[i].addr);                //   Location.address = 3
-        if (locs[i].func) {
+        pprof__pb_u64(pb, 2, x->locs[i].mapping);          //   Location.mapping_id = 2
+        pprof__pb_u64(pb, 3, x->locs[i].addr);             //   Location.address = 3
+        if (x->locs[i].func) {
             pprof__pb_open(pb, 4);                         //   Location.line = 4
-            pprof__pb_u64(pb, 1, locs[i].func);            //     Line.function_id = 1
+            pprof__pb_u64(pb, 1, x->locs[i].func);         //     Line.function_id = 1
             pprof__pb_close(pb);
         }
         pprof__pb_close(pb);
     }
-    for (i = 0; i < nf; i++) {
+    for (i = 0; i < x->nf; i++) {
         pprof__pb_open(pb, 5);                             // Profile.function = 5
         pprof__pb_u64(pb, 1, i + 1);                       //   Function.id = 1
-        pprof__pb_i64(pb, 2, fnames[i]);                   //   Function.name = 2
-        pprof__pb_i64(pb, 3, fnames[i]);                   //   Function.system_name = 3
+        pprof__pb_i64(pb, 2, x->fnames[i]);                //   Function.name = 2
+        pprof__pb_i64(pb, 3, x->fnames[i]);                //   Function.system_name = 3
         pprof__pb_close(pb);                               //   (equal: pprof demangles)
     }
+}
+
+/* The rest of the Profile: times, period, comments, default type; the string table last. */
+PPROF__FN void pprof__prof_trailer(pprof__encx *x) {
+    pprof__buf *pb = x->pb;
+    const pprof__spec *sp = x->sp;
+    pprof__strs *S = &x->S;
+    size_t i;
+    int t;
     pprof__pb_i64(pb, 9, sp->time_nanos);                  // Profile.time_nanos = 9
     pprof__pb_i64(pb, 10, sp->duration_nanos);             // Profile.duration_nanos = 10
     pprof__pb_open(pb, 11);                                // Profile.period_type = 11
-    pprof__pb_i64(pb, 1, pprof__strs_add(&S, sp->ptype));
-    pprof__pb_i64(pb, 2, pprof__strs_add(&S, sp->punit));
+    pprof__pb_i64(pb, 1, pprof__strs_add(S, sp->ptype));
+    pprof__pb_i64(pb, 2, pprof__strs_add(S, sp->punit));
     pprof__pb_close(pb);
     pprof__pb_i64(pb, 12, sp->period);                     // Profile.period = 12
     for (t = 0; t < 4; t++)
-        if (sp->comment[t]) pprof__pb_i64(pb, 13, pprof__strs_add(&S, sp->comment[t])); // .comment
-    if (sp->deftype) pprof__pb_i64(pb, 14, pprof__strs_add(&S, sp->deftype)); // .default_sample_type
-    if (S.oom) pb->oom = 1;
-    for (i = 0; i < S.n; i++)                              // Profile.string_table = 6, last
-        pprof__pb_bytes(pb, 6, S.arena + S.off[i], strlen(S.arena + S.off[i]));
-done:
-    PPROF_FREE(ids);
-    PPROF_FREE(locs);
-    PPROF_FREE(fnames);
-    PPROF_FREE(xm);
-    PPROF_FREE(xs);
-    PPROF_FREE(xl);
-    pprof__u64map_free(&locmap);
-    pprof__u64map_free(&funcmap);
-    pprof__strs_free(&S);
-    pprof__maps_free(&maps);
+        if (sp->comment[t]) pprof__pb_i64(pb, 13, pprof__strs_add(S, sp->comment[t])); // .comment
+    if (sp->deftype) pprof__pb_i64(pb, 14, pprof__strs_add(S, sp->deftype)); // .default_sample_type
+    if (S->oom) pb->oom = 1;
+    for (i = 0; i < S->n; i++)                             // Profile.string_table = 6, last
+        pprof__pb_bytes(pb, 6, S->arena + S->off[i], strlen(S->arena + S->off[i]));
+}
+
+/* Frees what pprof__enc's phases made. */
+PPROF__FN void pprof__prof_free(pprof__encx *x) {
+    PPROF_FREE(x->ids);
+    PPROF_FREE(x->locs);
+    PPROF_FREE(x->fnames);
+    PPROF_FREE(x->xm);
+    PPROF_FREE(x->xs);
+    PPROF_FREE(x->xl);
+    pprof__u64map_free(&x->locmap);
+    pprof__u64map_free(&x->funcmap);
+    pprof__strs_free(&x->S);
+    pprof__maps_free(&x->maps);
+}
+
+/* Encodes a profile.proto (not gzipped) into pb: the samples, a Location per distinct
+   address (return addresses step back into their call), Mappings from /proc/self/maps (the
+   main program first) plus the logged ones gone since, names from the symbol tables. */
+PPROF__FN void pprof__enc(pprof__buf *pb, const pprof__spec *sp, const pprof__smp *smp,
+                          size_t nsmp) {
+    pprof__encx x;
+    int t;
+    memset(&x, 0, sizeof x);
+    x.pb = pb;
+    x.sp = sp;
+    if (pprof__prof_pick_mappings(&x) != 0) {
+        pb->oom = 1;
+    } else {
+        pprof__strs_add(&x.S, "");
+        for (t = 0; t < sp->ntypes; t++) {
+            pprof__pb_open(pb, 1);                         // Profile.sample_type = 1
+            pprof__pb_i64(pb, 1, pprof__strs_add(&x.S, sp->types[2 * t]));     // ValueType.type
+            pprof__pb_i64(pb, 2, pprof__strs_add(&x.S, sp->types[2 * t + 1])); // ValueType.unit
+            pprof__pb_close(pb);
+        }
+        pprof__prof_samples(&x, smp, nsmp);
+        pprof__prof_mappings(&x);
+        pprof__prof_unmapped(&x);
+        pprof__prof_locations(&x);
+        pprof__prof_trailer(&x);
+    }
+    pprof__prof_free(&x);
 }
 
 /* Writes the gzipped profile to fp and flushes it. */
@@ -4856,41 +4946,34 @@ PPROF__FN int pprof__cpu_install(int sig) {
     return PPROF_OK;
 }
 
-/* Starts a profile that pprof__cpu_stop writes to fp (NULL: the caller takes a buffer). */
-PPROF__FN int pprof__cpu_start(FILE *fp, int *gen_out, int trace) {
-    int rc, hz;
-    pprof__fork_init();
-    pprof__lock(&pprof__cpu_mu);
-    if (pprof__cpu.running) { pprof__unlock(&pprof__cpu_mu); return PPROF_ERR_BUSY; }
-    if (!pprof__sig.ring) { /* (the snapshots: >>cfi, at the first publish) */
-        pprof__sig.ring = (pprof__slot *)pprof__mem_map(PPROF_RING_SLOTS * sizeof(pprof__slot));
-        if (!pprof__sig.ring) {
-            pprof__unlock(&pprof__cpu_mu);
-            return PPROF_ERR_NOMEM;
-        }
+/* Gives the new profile a ring and positions no handler still in flight writes to.
+   PPROF_OK or PPROF_ERR_NOMEM. Under cpu_mu. */
+PPROF__FN int pprof__cpu_ring_fresh(void) {
+    /* Handlers record nothing now (active is 0). One still in flight (a thread frozen
+       inside the handler since the last profile) may yet write to the ring it took:
+       give this profile a fresh ring then, starting at positions past all of the old
+       one's, published before enq moves there, and leave the old ring to it. */
+    uint64_t i, base = __atomic_load_n(&pprof__sig.enq, __ATOMIC_SEQ_CST);
+    pprof__slot *ring = pprof__sig.ring;
+    int spins = 0;
+    while (__atomic_load_n(&pprof__sig.inflight, __ATOMIC_SEQ_CST) != 0 && ++spins < 100)
+        pprof__os_sleep_ns(100000);
+    if (spins >= 100) {
+        ring = (pprof__slot *)pprof__mem_map(PPROF_RING_SLOTS * sizeof(pprof__slot));
+        if (!ring) return PPROF_ERR_NOMEM;
+        base += 2 * PPROF_RING_SLOTS;
     }
-    rc = pprof__cpu_install(PPROF_SIGNAL);
-    if (rc != PPROF_OK) { pprof__unlock(&pprof__cpu_mu); return rc; }
-    {   /* Handlers record nothing now (active is 0). One still in flight (a thread frozen
-           inside the handler since the last profile) may yet write to the ring it took:
-           give this profile a fresh ring then, starting at positions past all of the old
-           one's, published before enq moves there, and leave the old ring to it. */
-        uint64_t i, base = __atomic_load_n(&pprof__sig.enq, __ATOMIC_SEQ_CST);
-        pprof__slot *ring = pprof__sig.ring;
-        int spins = 0;
-        while (__atomic_load_n(&pprof__sig.inflight, __ATOMIC_SEQ_CST) != 0 && ++spins < 100)
-            pprof__os_sleep_ns(100000);
-        if (spins >= 100) {
-            ring = (pprof__slot *)pprof__mem_map(PPROF_RING_SLOTS * sizeof(pprof__slot));
-            if (!ring) { pprof__unlock(&pprof__cpu_mu); return PPROF_ERR_NOMEM; }
-            base += 2 * PPROF_RING_SLOTS;
-        }
-        for (i = 0; i < PPROF_RING_SLOTS; i++) ring[(base + i) & PPROF__RING_MASK].seq = base + i;
-        __atomic_store_n(&pprof__sig.ring, ring, __ATOMIC_SEQ_CST);
-        __atomic_store_n(&pprof__sig.enq, base, __ATOMIC_SEQ_CST);
-        pprof__cpu.deq = base;
-        pprof__sig.lost = pprof__sig.lost_n = pprof__sig.taken = pprof__sig.nostack = 0;
-    }
+    for (i = 0; i < PPROF_RING_SLOTS; i++) ring[(base + i) & PPROF__RING_MASK].seq = base + i;
+    __atomic_store_n(&pprof__sig.ring, ring, __ATOMIC_SEQ_CST);
+    __atomic_store_n(&pprof__sig.enq, base, __ATOMIC_SEQ_CST);
+    pprof__cpu.deq = base;
+    pprof__sig.lost = pprof__sig.lost_n = pprof__sig.taken = pprof__sig.nostack = 0;
+    return PPROF_OK;
+}
+
+/* Forgets the last profile: its aggregate, logs and counts; trace as pprof__cpu_start's.
+   Under cpu_mu. */
+PPROF__FN void pprof__cpu_reset(int trace) {
     pprof__agg_free(&pprof__cpu.agg);
     PPROF_FREE(pprof__cpu.tlog);
     pprof__cpu.tlog = NULL;
@@ -4903,12 +4986,12 @@ PPROF__FN int pprof__cpu_start(FILE *fp, int *gen_out, int trace) {
     memset(pprof__cpu.ends, 0, sizeof pprof__cpu.ends);
     memset(pprof__cpu.by, 0, sizeof pprof__cpu.by);
     pprof__cpu_log_free();
-    if (pprof__cpu_refresh() < 0) {
-        pprof__unlock(&pprof__cpu_mu);
-        __atomic_store_n(&pprof__os_errno, errno, __ATOMIC_RELAXED);
-        return PPROF_ERR_OS;
-    }
-    hz = __atomic_load_n(&pprof__cpu_hz_next, __ATOMIC_RELAXED);
+}
+
+/* The new profile's rate, start times and state; handlers record from here on. Under
+   cpu_mu. */
+PPROF__FN void pprof__cpu_begin(void) {
+    int hz = __atomic_load_n(&pprof__cpu_hz_next, __ATOMIC_RELAXED);
     pprof__cpu.hz = hz ? hz : PPROF_DEFAULT_HZ;
     pprof__cpu.period_ns = 1000000000 / pprof__cpu.hz;
     pprof__cpu.rng ^= (uint64_t)pprof__os_mono_ns();
@@ -4931,6 +5014,11 @@ PPROF__FN int pprof__cpu_start(FILE *fp, int *gen_out, int trace) {
     __atomic_store_n(&pprof__sig.main_tid, (int)getpid(), __ATOMIC_RELAXED);
     __atomic_store_n(&pprof__sig.itimer_only, 0, __ATOMIC_SEQ_CST);
     __atomic_store_n(&pprof__sig.active, 1, __ATOMIC_SEQ_CST);
+}
+
+/* Arms a timer per thread, else one process-wide timer, else (the program's SIGPROF) none,
+   the profile paused. Under cpu_mu. */
+PPROF__FN void pprof__cpu_arm(void) {
     pprof__cpu_scan();
     if (!pprof__cpu.per_thread || pprof__cpu.threads_seen == 0) {
         /* fallback: one process-wide timer; no overrun count, uneven across threads */
@@ -4946,26 +5034,61 @@ PPROF__FN int pprof__cpu_start(FILE *fp, int *gen_out, int trace) {
             pprof__cpu.paused_at = pprof__os_mono_ns();
         }
     }
+}
+
+/* Undoes pprof__cpu_begin and pprof__cpu_arm when the drain thread could not start (err:
+   its error number). Under cpu_mu. */
+PPROF__FN void pprof__cpu_disarm(int err) {
+    size_t i;
+    __atomic_store_n(&pprof__sig.active, 0, __ATOMIC_SEQ_CST);
+    if (pprof__cpu.itimer) pprof__cpu_itimer(0);
+    for (i = 0; i < pprof__cpu.ntmr; i++)
+        if (pprof__cpu.tmr[i].id >= 0) syscall(SYS_timer_delete, pprof__cpu.tmr[i].id);
+    pprof__cpu.ntmr = 0;
+    pprof__cpu.itimer = 0;
+    pprof__fd_close(&pprof__cpu.taskdir);
+    __atomic_store_n(&pprof__os_errno, err, __ATOMIC_RELAXED);
+}
+
+/* pprof__cpu_start's work, under cpu_mu: PPROF_OK or the error. */
+PPROF__FN int pprof__cpu_start_locked(FILE *fp, int *gen_out, int trace) {
+    int rc;
+    if (pprof__cpu.running) return PPROF_ERR_BUSY;
+    if (!pprof__sig.ring) { /* (the snapshots: >>cfi, at the first publish) */
+        pprof__sig.ring = (pprof__slot *)pprof__mem_map(PPROF_RING_SLOTS * sizeof(pprof__slot));
+        if (!pprof__sig.ring) return PPROF_ERR_NOMEM;
+    }
+    rc = pprof__cpu_install(PPROF_SIGNAL);
+    if (rc != PPROF_OK) return rc;
+    rc = pprof__cpu_ring_fresh();
+    if (rc != PPROF_OK) return rc;
+    pprof__cpu_reset(trace);
+    if (pprof__cpu_refresh() < 0) {
+        __atomic_store_n(&pprof__os_errno, errno, __ATOMIC_RELAXED);
+        return PPROF_ERR_OS;
+    }
+    pprof__cpu_begin();
+    pprof__cpu_arm();
     /* the drain thread starts with the signal blocked and never samples itself */
     rc = pprof__os_thread(&pprof__cpu.drain, pprof__cpu_thread);
     if (rc != 0) {
-        size_t i;
-        __atomic_store_n(&pprof__sig.active, 0, __ATOMIC_SEQ_CST);
-        if (pprof__cpu.itimer) pprof__cpu_itimer(0);
-        for (i = 0; i < pprof__cpu.ntmr; i++)
-            if (pprof__cpu.tmr[i].id >= 0) syscall(SYS_timer_delete, pprof__cpu.tmr[i].id);
-        pprof__cpu.ntmr = 0;
-        pprof__cpu.itimer = 0;
-        pprof__fd_close(&pprof__cpu.taskdir);
-        __atomic_store_n(&pprof__os_errno, rc, __ATOMIC_RELAXED);
-        pprof__unlock(&pprof__cpu_mu);
+        pprof__cpu_disarm(rc);
         return PPROF_ERR_OS;
     }
     pprof__cpu.out = fp;
     pprof__cpu.running = 1;
     if (gen_out) *gen_out = pprof__sig.gen;
-    pprof__unlock(&pprof__cpu_mu);
     return PPROF_OK;
+}
+
+/* Starts a profile that pprof__cpu_stop writes to fp (NULL: the caller takes a buffer). */
+PPROF__FN int pprof__cpu_start(FILE *fp, int *gen_out, int trace) {
+    int rc;
+    pprof__fork_init();
+    pprof__lock(&pprof__cpu_mu);
+    rc = pprof__cpu_start_locked(fp, gen_out, trace);
+    pprof__unlock(&pprof__cpu_mu);
+    return rc;
 }
 
 /* Stops the sampling of a running profile: after it, no handler records or runs on our
@@ -7318,13 +7441,14 @@ PPROF__FN int pprof__dump_scan(uintptr_t pc, uintptr_t sp, uintptr_t *out, int m
     return n;
 }
 
-/* Every thread with its name, state and stack; *n_out of them. NULL out of memory. */
-PPROF__FN pprof__dslot *pprof__dump_take(size_t *n_out) {
+/* Every thread of the process in a slot (one more, zeroed, after them) with its name and
+   state, *n_out of them; *asked of them to read or ask below, *me this thread's ((size_t)-1
+   if not listed). NULL out of memory. */
+PPROF__FN pprof__dslot *pprof__dump_list(size_t *n_out, size_t *asked, size_t *me) {
     pprof__buf tids;
     pprof__dslot *s;
-    size_t n, i, asked = 0;
-    int self = pprof__os_gettid(), pid = (int)getpid(), can = 0, snap = 0;
-    size_t me = (size_t)-1;
+    size_t n, i;
+    int self = pprof__os_gettid();
     memset(&tids, 0, sizeof tids);
     if (pprof__cpu_list_tids_into(&tids, NULL) != 0) { PPROF_FREE(tids.p); return NULL; }
     n = tids.len / sizeof(int);
@@ -7338,88 +7462,122 @@ PPROF__FN pprof__dslot *pprof__dump_take(size_t *n_out) {
         if (s[i].tid == self) { /* this thread: its own walk, from here (below) */
             s[i].state = 2;
             s[i].why = NULL;
-            me = i;
+            *me = i;
         } else if (!s[i].why && strcmp(s[i].run, "exited") == 0) {
             s[i].why = "it exited";
         } else { /* read if asleep, else asked if it takes the signal: below */
             s[i].state = 1;
-            asked++;
+            (*asked)++;
         }
     }
     PPROF_FREE(tids.p);
-    pprof__fork_init();
-    pprof__lock(&pprof__dump_mu);
-    pprof__lock(&pprof__cpu_mu); /* no CPU profile starts (and publishes) meanwhile */
+    *n_out = n;
+    return s;
+}
+
+/* The stack of thread d, claimed asleep in a system call at pc and sp: read until the call
+   it sleeps in is the same before and after (it may wake, run and sleep again elsewhere
+   while its stack is copied), else its pc alone. Without snap (no snapshot) its pc. */
+PPROF__FN void pprof__dump_asleep(pprof__dslot *d, uintptr_t pc, uintptr_t sp, int snap) {
+    uintptr_t pc2, sp2;
+    int tries = 0;
+    do {
+        d->n = snap ? (uint32_t)pprof__dump_scan(pc, sp, d->pc, PPROF_MAX_FRAMES) : 1;
+        if (!pprof__dump_in_syscall(d->tid, &pc2, &sp2)) { d->n = 1; break; }
+        if (pc2 == pc && sp2 == sp) break;
+        pc = pc2;
+        sp = sp2;
+        d->n = 1;
+    } while (++tries < 3);
+    d->pc[0] = pc;
+    d->why = NULL;
+    d->run = "sleeping in a system call";
+    __atomic_store_n(&d->state, 2, __ATOMIC_RELEASE);
+}
+
+/* Reads thread slot d if it is asleep in a system call (a signal would end its sleep with
+   EINTR), else asks it with the signal (can: the handler is armed for the dump) unless it
+   blocks the signal. Its state is read just before: a thread asleep when listed may run
+   now, and the other way round. Slots are claimed by compare-and-swap (a thread answers
+   any profiling signal). */
+PPROF__FN void pprof__dump_reach(pprof__dslot *d, int pid, int can, int snap) {
+    uintptr_t pc, sp;
+    int claim = 1, fd, asleep;
+    if (__atomic_load_n(&d->state, __ATOMIC_ACQUIRE) != 1) return;
+    fd = pprof__dump_sys_open(d->tid); /* opened first: read, then signalled at once */
+    asleep = pprof__dump_in_syscall_fd(fd, &pc, &sp);
+    if (!asleep && claim == 1 && !d->why && can &&
+        syscall(SYS_tgkill, (long)pid, (long)d->tid, (long)PPROF_SIGNAL) != 0) {
+        d->state = 0;
+        d->why = "it exited";
+    }
+    if (fd >= 0) close(fd);
+    if (asleep &&
+        __atomic_compare_exchange_n(&d->state, &claim, 4, 0, __ATOMIC_ACQUIRE,
+                                    __ATOMIC_RELAXED)) {
+        pprof__dump_asleep(d, pc, sp, snap);
+    } else if (!asleep && d->why && __atomic_load_n(&d->state, __ATOMIC_RELAXED) == 1) {
+        /* it blocks the signal: not asked */
+        __atomic_compare_exchange_n(&d->state, &claim, 0, 0, __ATOMIC_RELAXED,
+                                    __ATOMIC_RELAXED);
+    }
+}
+
+/* Waits (PPROF__DUMP_WAIT_NS at most) for the threads asked to answer, ends the dump for
+   the handler and waits for handlers to leave. s, or a copy of it (NULL out of memory)
+   when one never does: it may still write into s. */
+PPROF__FN pprof__dslot *pprof__dump_wait(pprof__dslot *s, size_t n) {
+    int64_t deadline = pprof__os_mono_ns() + PPROF__DUMP_WAIT_NS;
+    size_t done, i;
+    do {
+        for (i = 0, done = 0; i < n; i++) done += __atomic_load_n(&s[i].state, __ATOMIC_ACQUIRE) != 1;
+        if (done == n) break;
+        pprof__os_sleep_ns(200000);
+    } while (pprof__os_mono_ns() < deadline);
+    __atomic_store_n(&pprof__dump.active, 0, __ATOMIC_SEQ_CST);
+    for (i = 0; i < 5000 && __atomic_load_n(&pprof__sig.inflight, __ATOMIC_SEQ_CST); i++)
+        pprof__os_sleep_ns(200000); /* a handler still at work writes into s */
+    if (i == 5000) { /* never seen idle: leave s to it, answer from a copy */
+        pprof__dslot *c = (pprof__dslot *)PPROF_MALLOC((n + 1) * sizeof *c);
+        if (c) memcpy(c, s, (n + 1) * sizeof *c);
+        s = c;
+    }
+    return s;
+}
+
+/* pprof__dump_take's work under dump_mu and cpu_mu on the n slots s from pprof__dump_list:
+   this thread's stack from its frame record fpw, the others' read or asked for (*can 1
+   when asked). s, or (see pprof__dump_wait) a copy of it or NULL. */
+PPROF__FN pprof__dslot *pprof__dump_gather(pprof__dslot *s, size_t n, size_t asked, size_t me,
+                                           uintptr_t fpw, int *can) {
+    int pid = (int)getpid(), snap;
+    size_t i;
     /* the drain thread keeps the snapshot fresh during a profile */
     snap = pprof__cpu.running ? pprof__sig.snap != NULL : pprof__cfi_refresh(NULL) >= 0;
-    if (me != (size_t)-1)
-        s[me].n = (uint32_t)pprof__cfi_stack((uintptr_t)__builtin_frame_address(0), 0, s[me].pc);
+    if (me != (size_t)-1) s[me].n = (uint32_t)pprof__cfi_stack(fpw, 0, s[me].pc);
     if (asked && snap && pprof__cpu_install(PPROF_SIGNAL) == PPROF_OK) {
-        can = 1;
+        *can = 1;
         __atomic_store_n(&pprof__sig.main_tid, pid, __ATOMIC_RELAXED);
         pprof__dump.slot = s;
         pprof__dump.n = n;
         __atomic_store_n(&pprof__dump.pid, pid, __ATOMIC_RELAXED); /* read by any handler */
         __atomic_store_n(&pprof__dump.active, 1, __ATOMIC_SEQ_CST);
     }
-    /* A thread asleep in a system call is read, not signalled (the signal would end its
-       sleep with EINTR); one that runs is asked, unless it blocks the signal. Its state is
-       read just before: a thread asleep when listed may run now, and the other way round.
-       Slots are claimed by compare-and-swap (a thread answers any profiling signal). */
-    for (i = 0; i < n; i++) {
-        uintptr_t pc, sp;
-        int claim = 1, fd, asleep;
-        if (__atomic_load_n(&s[i].state, __ATOMIC_ACQUIRE) != 1) continue;
-        fd = pprof__dump_sys_open(s[i].tid); /* opened first: read, then signalled at once */
-        asleep = pprof__dump_in_syscall_fd(fd, &pc, &sp);
-        if (!asleep && claim == 1 && !s[i].why && can &&
-            syscall(SYS_tgkill, (long)pid, (long)s[i].tid, (long)PPROF_SIGNAL) != 0) {
-            s[i].state = 0;
-            s[i].why = "it exited";
-        }
-        if (fd >= 0) close(fd);
-        if (asleep &&
-            __atomic_compare_exchange_n(&s[i].state, &claim, 4, 0, __ATOMIC_ACQUIRE,
-                                        __ATOMIC_RELAXED)) {
-            uintptr_t pc2, sp2;
-            int tries = 0;
-            /* the thread may wake, run and sleep again elsewhere while its stack is copied:
-               read until the call it sleeps in is the same before and after, or give its pc */
-            do {
-                s[i].n = snap ? (uint32_t)pprof__dump_scan(pc, sp, s[i].pc, PPROF_MAX_FRAMES) : 1;
-                if (!pprof__dump_in_syscall(s[i].tid, &pc2, &sp2)) { s[i].n = 1; break; }
-                if (pc2 == pc && sp2 == sp) break;
-                pc = pc2;
-                sp = sp2;
-                s[i].n = 1;
-            } while (++tries < 3);
-            s[i].pc[0] = pc;
-            s[i].why = NULL;
-            s[i].run = "sleeping in a system call";
-            __atomic_store_n(&s[i].state, 2, __ATOMIC_RELEASE);
-        } else if (!asleep && s[i].why && __atomic_load_n(&s[i].state, __ATOMIC_RELAXED) == 1) {
-            /* it blocks the signal: not asked */
-            __atomic_compare_exchange_n(&s[i].state, &claim, 0, 0, __ATOMIC_RELAXED,
-                                        __ATOMIC_RELAXED);
-        }
-    }
-    if (can) {
-        int64_t deadline = pprof__os_mono_ns() + PPROF__DUMP_WAIT_NS;
-        size_t done;
-        do {
-            for (i = 0, done = 0; i < n; i++) done += __atomic_load_n(&s[i].state, __ATOMIC_ACQUIRE) != 1;
-            if (done == n) break;
-            pprof__os_sleep_ns(200000);
-        } while (pprof__os_mono_ns() < deadline);
-        __atomic_store_n(&pprof__dump.active, 0, __ATOMIC_SEQ_CST);
-        for (i = 0; i < 5000 && __atomic_load_n(&pprof__sig.inflight, __ATOMIC_SEQ_CST); i++)
-            pprof__os_sleep_ns(200000); /* a handler still at work writes into s */
-        if (i == 5000) { /* never seen idle: leave s to it, answer from a copy */
-            pprof__dslot *c = (pprof__dslot *)PPROF_MALLOC((n + 1) * sizeof *c);
-            if (c) memcpy(c, s, (n + 1) * sizeof *c);
-            s = c;
-        }
-    }
+    for (i = 0; i < n; i++) pprof__dump_reach(&s[i], pid, *can, snap);
+    return *can ? pprof__dump_wait(s, n) : s;
+}
+
+/* Every thread with its name, state and stack; *n_out of them. NULL out of memory. */
+PPROF__FN pprof__dslot *pprof__dump_take(size_t *n_out) {
+    pprof__dslot *s;
+    size_t n, i, asked = 0, me = (size_t)-1;
+    int can = 0;
+    s = pprof__dump_list(&n, &asked, &me);
+    if (!s) return NULL;
+    pprof__fork_init();
+    pprof__lock(&pprof__dump_mu);
+    pprof__lock(&pprof__cpu_mu); /* no CPU profile starts (and publishes) meanwhile */
+    s = pprof__dump_gather(s, n, asked, me, (uintptr_t)__builtin_frame_address(0), &can);
     pprof__unlock(&pprof__cpu_mu);
     pprof__unlock(&pprof__dump_mu);
     for (i = 0; s && i < n; i++)
@@ -7869,165 +8027,228 @@ PPROF__FN int pprof__flame_line_cmp(const void *pa, const void *pb) {
     return c ? c : (a->n > b->n) - (a->n < b->n);
 }
 
-/* The folded stacks of profile.proto p[0, n) into out; *type and *unit (may be NULL)
-   become the sample type shown, as pointers into p with lengths. A name's ';' becomes ':'
-   and its spaces and control bytes '_', so every line parses as "frames value". */
-PPROF__FN void pprof__flame_fold(pprof__buf *out, const unsigned char *p, size_t n,
-                                 pprof__pbr *type, pprof__pbr *unit) {
+/* What the passes of pprof__flame_fold share: where the profile's parts are (by pass 1),
+   the sample type shown, the lines made (by pass 2). */
+typedef struct pprof__flamex {
+    pprof__pbr *strs, *locs, *smps; /* Profile.string_table, .location, .sample */
+    uint64_t *types;                /* each sample_type's type */
+    uint64_t *fname, *mfile;        /* (id, name) of each Function, (id, file) of each Mapping */
+    uint64_t *lid;                  /* each Location's id */
+    uint64_t deft;                  /* default_sample_type */
+    size_t ns, cs, nt, ct, nl, cl, nsm, csm, nf, cf, nm_, cm, clid;
+    size_t vi;                      /* the sample type shown */
+    pprof__buf arena;               /* the lines' text */
+    pprof__fline *lines;
+    size_t cln, nln;
+} pprof__flamex;
+
+/* pprof__flame_fold's pass 1: where the parts of profile.proto p[0, n) are. 0, or -1 out
+   of memory. */
+PPROF__FN int pprof__flame_index(pprof__flamex *x, const unsigned char *p, size_t n) {
     pprof__pbr top, sub, s2, s3;
-    pprof__pbr *strs = NULL, *locs = NULL, *smps = NULL;
-    uint64_t *types = NULL, *fname = NULL, *lid = NULL, *mfile = NULL, deft = 0, v;
-    size_t ns = 0, cs = 0, nt = 0, ct = 0, nl = 0, cl = 0, nsm = 0, csm = 0, nf = 0, cf = 0;
-    size_t nm_ = 0, cm = 0;
-    size_t clid = 0, i, k, vi = 0;
+    uint64_t v;
     uint32_t f, f2;
-    pprof__buf arena;
-    pprof__fline *lines = NULL;
-    size_t cln = 0, nln = 0;
-    memset(&arena, 0, sizeof arena);
     top.p = p;
     top.end = p + n;
     while (top.p < top.end) { /* pass 1: where everything is */
         if (pprof__flame_field(&top, &f, &v, &sub) != 0) break;
         if (f == 6 && sub.p) { /* Profile.string_table */
-            if (pprof__mem_grow((void **)&strs, &cs, ns + 1, sizeof *strs)) goto oom;
-            strs[ns++] = sub;
+            if (pprof__mem_grow((void **)&x->strs, &x->cs, x->ns + 1, sizeof *x->strs)) return -1;
+            x->strs[x->ns++] = sub;
         } else if (f == 1 && sub.p) { /* Profile.sample_type: ValueType.type = 1 */
             uint64_t t = 0;
             while (sub.p < sub.end && pprof__flame_field(&sub, &f2, &v, &s2) == 0)
                 if (f2 == 1) t = v;
-            if (pprof__mem_grow((void **)&types, &ct, nt + 1, sizeof *types)) goto oom;
-            types[nt++] = t;
+            if (pprof__mem_grow((void **)&x->types, &x->ct, x->nt + 1, sizeof *x->types)) return -1;
+            x->types[x->nt++] = t;
         } else if (f == 2 && sub.p) { /* Profile.sample */
-            if (pprof__mem_grow((void **)&smps, &csm, nsm + 1, sizeof *smps)) goto oom;
-            smps[nsm++] = sub;
+            if (pprof__mem_grow((void **)&x->smps, &x->csm, x->nsm + 1, sizeof *x->smps)) return -1;
+            x->smps[x->nsm++] = sub;
         } else if (f == 4 && sub.p) { /* Profile.location, looked up by Location.id = 1 */
             uint64_t id = 0;
             s3 = sub;
             while (s3.p < s3.end && pprof__flame_field(&s3, &f2, &v, &s2) == 0)
                 if (f2 == 1) id = v;
-            if (pprof__mem_grow((void **)&locs, &cl, nl + 1, sizeof *locs) ||
-                pprof__mem_grow((void **)&lid, &clid, nl + 1, sizeof *lid))
-                goto oom;
-            lid[nl] = id;
-            locs[nl++] = sub;
+            if (pprof__mem_grow((void **)&x->locs, &x->cl, x->nl + 1, sizeof *x->locs) ||
+                pprof__mem_grow((void **)&x->lid, &x->clid, x->nl + 1, sizeof *x->lid))
+                return -1;
+            x->lid[x->nl] = id;
+            x->locs[x->nl++] = sub;
         } else if (f == 5 && sub.p) { /* Profile.function: id = 1, name = 2 */
-            if (pprof__flame_pair(&sub, 2, &fname, &cf, &nf) != 0) goto oom;
+            if (pprof__flame_pair(&sub, 2, &x->fname, &x->cf, &x->nf) != 0) return -1;
         } else if (f == 3 && sub.p) { /* Profile.mapping: id = 1, filename = 5 */
-            if (pprof__flame_pair(&sub, 5, &mfile, &cm, &nm_) != 0) goto oom;
+            if (pprof__flame_pair(&sub, 5, &x->mfile, &x->cm, &x->nm_) != 0) return -1;
         } else if (f == 14) {
-            deft = v; /* Profile.default_sample_type */
+            x->deft = v; /* Profile.default_sample_type */
         }
     }
-    if (nt) vi = nt - 1;
-    for (i = 0; deft && i < nt; i++)
-        if (types[i] == deft) vi = i;
-    if (type) { type->p = type->end = NULL; if (nt && types[vi] < ns) *type = strs[types[vi]]; }
+    return 0;
+}
+
+/* The sample type shown (x->vi): the default one, else the last. *type and *unit (each
+   may be NULL) become its name and unit in p[0, n). */
+PPROF__FN void pprof__flame_type(pprof__flamex *x, const unsigned char *p, size_t n,
+                                 pprof__pbr *type, pprof__pbr *unit) {
+    pprof__pbr top, sub, s2;
+    uint64_t v;
+    uint32_t f, f2;
+    size_t i;
+    if (x->nt) x->vi = x->nt - 1;
+    for (i = 0; x->deft && i < x->nt; i++)
+        if (x->types[i] == x->deft) x->vi = i;
+    if (type) {
+        type->p = type->end = NULL;
+        if (x->nt && x->types[x->vi] < x->ns) *type = x->strs[x->types[x->vi]];
+    }
     if (unit) unit->p = unit->end = NULL;
-    if (unit && nt) { /* the unit: ValueType.unit = 2 of the chosen sample_type */
+    if (unit && x->nt) { /* the unit: ValueType.unit = 2 of the chosen sample_type */
         size_t seen = 0;
         top.p = p;
+        top.end = p + n;
         while (top.p < top.end && pprof__flame_field(&top, &f, &v, &sub) == 0)
-            if (f == 1 && sub.p && seen++ == vi)
+            if (f == 1 && sub.p && seen++ == x->vi)
                 while (sub.p < sub.end && pprof__flame_field(&sub, &f2, &v, &s2) == 0)
-                    if (f2 == 2 && v < ns) *unit = strs[v];
+                    if (f2 == 2 && v < x->ns) *unit = x->strs[v];
     }
-    for (i = 0; i < nsm; i++) { /* pass 2: each sample's line, root first */
-        pprof__pbr ids, vals, loc;
-        uint64_t one_id = 0, one_v = 0, id, val = 0;
-        int have_id = 0, have_v = 0, first = 1;
-        uint64_t stack[512]; /* location ids, leaf first as in Sample.location_id */
-        size_t depth = 0, off = arena.len, d;
-        ids.p = ids.end = vals.p = vals.end = NULL;
-        sub = smps[i];
-        while (sub.p < sub.end && pprof__flame_field(&sub, &f, &v, &s2) == 0) {
-            if (f == 1) { if (s2.p) ids = s2; else { one_id = v; have_id = 1; } }
-            if (f == 2) { if (s2.p) vals = s2; else { one_v = v; have_v = 1; } }
+}
+
+/* The function ids of Location id into fn[16], innermost first; how many. hex[nhex]
+   becomes its address ("0x..."), or "[its file]" when it has no function (then fn[0] is
+   0, the one id). */
+PPROF__FN size_t pprof__flame_loc(pprof__flamex *x, uint64_t id, uint64_t *fn, char *hex,
+                                  size_t nhex) {
+    pprof__pbr loc, s2, s3;
+    size_t nfn = 0, j, li = x->nl, q;
+    uint64_t map = 0, v;
+    uint32_t f, f2;
+    if (id >= 1 && id <= x->nl && x->lid[id - 1] == id) li = id - 1;
+    for (j = 0; li == x->nl && j < x->nl; j++)
+        if (x->lid[j] == id) li = j;
+    hex[0] = 0;
+    if (li < x->nl) { /* Location.address = 3; Location.line = 4 { function_id = 1 } */
+        loc = x->locs[li];
+        while (loc.p < loc.end && pprof__flame_field(&loc, &f, &v, &s2) == 0) {
+            if (f == 2) map = v; /* Location.mapping_id */
+            if (f == 3) snprintf(hex, nhex, "0x%llx", (unsigned long long)v);
+            if (f == 4 && s2.p && nfn < 16)
+                while (s2.p < s2.end && pprof__flame_field(&s2, &f2, &v, &s3) == 0)
+                    if (f2 == 1) fn[nfn++] = v;
         }
-        for (k = 0; pprof__flame_next(&vals, &one_v, &have_v, &v); k++)
-            if (k == vi) val = v;
-        if (val == 0) continue;
-        while (depth < sizeof stack / sizeof stack[0] &&
-               pprof__flame_next(&ids, &one_id, &have_id, &id))
-            stack[depth++] = id;
-        for (d = depth; d-- > 0;) {
-            uint64_t fn[16];
-            size_t nfn = 0, j, li = nl;
-            char hex[96];
-            uint64_t map = 0;
-            if (stack[d] >= 1 && stack[d] <= nl && lid[stack[d] - 1] == stack[d]) li = stack[d] - 1;
-            for (j = 0; li == nl && j < nl; j++)
-                if (lid[j] == stack[d]) li = j;
-            hex[0] = 0;
-            if (li < nl) { /* Location.address = 3; Location.line = 4 { function_id = 1 } */
-                loc = locs[li];
-                while (loc.p < loc.end && pprof__flame_field(&loc, &f, &v, &s2) == 0) {
-                    if (f == 2) map = v; /* Location.mapping_id */
-                    if (f == 3) snprintf(hex, sizeof hex, "0x%llx", (unsigned long long)v);
-                    if (f == 4 && s2.p && nfn < 16)
-                        while (s2.p < s2.end && pprof__flame_field(&s2, &f2, &v, &s3) == 0)
-                            if (f2 == 1) fn[nfn++] = v;
-                }
-            }
-            if (!nfn) { /* no function: "[its file]" as pprof shows it, else its address */
-                size_t q;
-                fn[nfn++] = 0;
-                for (q = 0; map && q < nm_; q++)
-                    if (mfile[2 * q] == map && mfile[2 * q + 1] && mfile[2 * q + 1] < ns) {
-                        const pprof__pbr *fs = &strs[mfile[2 * q + 1]];
-                        const unsigned char *b = fs->end;
-                        while (b > fs->p && b[-1] != '/') b--; /* the base name */
-                        if (fs->end > b)
-                            snprintf(hex, sizeof hex, "[%.*s]", (int)(fs->end - b), (const char *)b);
-                        break;
-                    }
-            }
-            for (j = nfn; j-- > 0;) { /* Location.line is innermost first */
-                const char *nm = hex[0] ? hex : "?";
-                size_t nmlen = strlen(nm), q;
-                for (q = 0; fn[j] && q < nf; q++)
-                    if (fname[2 * q] == fn[j] && fname[2 * q + 1] && fname[2 * q + 1] < ns) {
-                        nm = (const char *)strs[fname[2 * q + 1]].p;
-                        nmlen = (size_t)(strs[fname[2 * q + 1]].end - strs[fname[2 * q + 1]].p);
-                        break;
-                    }
-                if (!first) pprof__pb_raw(&arena, ";", 1);
-                first = 0;
-                for (q = 0; q < nmlen; q++) {
-                    unsigned char c = (unsigned char)nm[q];
-                    if (c == ';') c = ':';
-                    else if (c <= ' ' || c == 0x7f) c = '_';
-                    pprof__pb_raw(&arena, &c, 1);
-                }
-            }
-        }
-        if (first) pprof__pb_raw(&arena, "[no_stack]", 10);
-        if (pprof__mem_grow((void **)&lines, &cln, nln + 1, sizeof *lines)) goto oom;
-        lines[nln].s = NULL; /* the arena may move: offsets now, pointers once it is whole */
-        lines[nln].off = off;
-        lines[nln].n = arena.len - off;
-        lines[nln++].v = (int64_t)val;
     }
-    if (arena.oom) goto oom;
-    for (i = 0; i < nln; i++) lines[i].s = (const char *)arena.p + lines[i].off;
-    if (nln) qsort(lines, nln, sizeof *lines, pprof__flame_line_cmp);
-    for (i = 0; i < nln; i = k) {
+    if (!nfn) { /* no function: "[its file]" as pprof shows it, else its address */
+        fn[nfn++] = 0;
+        for (q = 0; map && q < x->nm_; q++)
+            if (x->mfile[2 * q] == map && x->mfile[2 * q + 1] && x->mfile[2 * q + 1] < x->ns) {
+                const pprof__pbr *fs = &x->strs[x->mfile[2 * q + 1]];
+                const unsigned char *b = fs->end;
+                while (b > fs->p && b[-1] != '/') b--; /* the base name */
+                if (fs->end > b)
+                    snprintf(hex, nhex, "[%.*s]", (int)(fs->end - b), (const char *)b);
+                break;
+            }
+    }
+    return nfn;
+}
+
+/* Appends the frames of Location id to the line in x->arena, outermost first, ';' before
+   each but the line's *first; ';' in a name becomes ':', spaces and control bytes '_'. */
+PPROF__FN void pprof__flame_frame(pprof__flamex *x, uint64_t id, int *first) {
+    uint64_t fn[16];
+    char hex[96];
+    size_t nfn = pprof__flame_loc(x, id, fn, hex, sizeof hex), j;
+    for (j = nfn; j-- > 0;) { /* Location.line is innermost first */
+        const char *nm = hex[0] ? hex : "?";
+        size_t nmlen = strlen(nm), q;
+        for (q = 0; fn[j] && q < x->nf; q++)
+            if (x->fname[2 * q] == fn[j] && x->fname[2 * q + 1] && x->fname[2 * q + 1] < x->ns) {
+                nm = (const char *)x->strs[x->fname[2 * q + 1]].p;
+                nmlen = (size_t)(x->strs[x->fname[2 * q + 1]].end - x->strs[x->fname[2 * q + 1]].p);
+                break;
+            }
+        if (!*first) pprof__pb_raw(&x->arena, ";", 1);
+        *first = 0;
+        for (q = 0; q < nmlen; q++) {
+            unsigned char c = (unsigned char)nm[q];
+            if (c == ';') c = ':';
+            else if (c <= ' ' || c == 0x7f) c = '_';
+            pprof__pb_raw(&x->arena, &c, 1);
+        }
+    }
+}
+
+/* pprof__flame_fold's pass 2 for Profile.sample sub: its line, root first, and its value
+   (none for a value of 0). 0, or -1 out of memory. */
+PPROF__FN int pprof__flame_line(pprof__flamex *x, pprof__pbr sub) {
+    pprof__pbr ids, vals, s2;
+    uint64_t one_id = 0, one_v = 0, id, val = 0, v;
+    int have_id = 0, have_v = 0, first = 1;
+    uint64_t stack[512]; /* location ids, leaf first as in Sample.location_id */
+    size_t depth = 0, off = x->arena.len, d, k;
+    uint32_t f;
+    ids.p = ids.end = vals.p = vals.end = NULL;
+    while (sub.p < sub.end && pprof__flame_field(&sub, &f, &v, &s2) == 0) {
+        if (f == 1) { if (s2.p) ids = s2; else { one_id = v; have_id = 1; } }
+        if (f == 2) { if (s2.p) vals = s2; else { one_v = v; have_v = 1; } }
+    }
+    for (k = 0; pprof__flame_next(&vals, &one_v, &have_v, &v); k++)
+        if (k == x->vi) val = v;
+    if (val == 0) return 0;
+    while (depth < sizeof stack / sizeof stack[0] &&
+           pprof__flame_next(&ids, &one_id, &have_id, &id))
+        stack[depth++] = id;
+    for (d = depth; d-- > 0;) pprof__flame_frame(x, stack[d], &first);
+    if (first) pprof__pb_raw(&x->arena, "[no_stack]", 10);
+    if (pprof__mem_grow((void **)&x->lines, &x->cln, x->nln + 1, sizeof *x->lines)) return -1;
+    x->lines[x->nln].s = NULL; /* the arena may move: offsets now, pointers once it is whole */
+    x->lines[x->nln].off = off;
+    x->lines[x->nln].n = x->arena.len - off;
+    x->lines[x->nln++].v = (int64_t)val;
+    return 0;
+}
+
+/* The lines sorted, equal ones summed, into out as "frames value" (sums of 0 left out). */
+PPROF__FN void pprof__flame_sum(pprof__flamex *x, pprof__buf *out) {
+    size_t i, k;
+    for (i = 0; i < x->nln; i++) x->lines[i].s = (const char *)x->arena.p + x->lines[i].off;
+    if (x->nln) qsort(x->lines, x->nln, sizeof *x->lines, pprof__flame_line_cmp);
+    for (i = 0; i < x->nln; i = k) {
         char num[32];
         int64_t sum = 0;
-        for (k = i; k < nln && pprof__flame_line_cmp(&lines[i], &lines[k]) == 0; k++)
-            sum += lines[k].v;
+        for (k = i; k < x->nln && pprof__flame_line_cmp(&x->lines[i], &x->lines[k]) == 0; k++)
+            sum += x->lines[k].v;
         if (sum == 0) continue;
         snprintf(num, sizeof num, " %lld\n", (long long)sum);
-        pprof__pb_raw(out, lines[i].s, lines[i].n);
+        pprof__pb_raw(out, x->lines[i].s, x->lines[i].n);
         pprof__pb_raw(out, num, strlen(num));
     }
-    if (0) {
-    oom:
-        out->oom = 1;
+}
+
+/* Frees what pprof__flame_fold's passes made. */
+PPROF__FN void pprof__flame_free(pprof__flamex *x) {
+    PPROF_FREE(x->strs); PPROF_FREE(x->locs); PPROF_FREE(x->smps); PPROF_FREE(x->types);
+    PPROF_FREE(x->fname); PPROF_FREE(x->lid); PPROF_FREE(x->lines); PPROF_FREE(x->arena.p);
+    PPROF_FREE(x->mfile);
+}
+
+/* The folded stacks of profile.proto p[0, n) into out; *type and *unit (may be NULL)
+   become the sample type shown, as pointers into p with lengths. A name's ';' becomes ':'
+   and its spaces and control bytes '_', so every line parses as "frames value". */
+PPROF__FN void pprof__flame_fold(pprof__buf *out, const unsigned char *p, size_t n,
+                                 pprof__pbr *type, pprof__pbr *unit) {
+    pprof__flamex x;
+    size_t i;
+    int oom;
+    memset(&x, 0, sizeof x);
+    oom = pprof__flame_index(&x, p, n) != 0;
+    if (!oom) {
+        pprof__flame_type(&x, p, n, type, unit);
+        for (i = 0; !oom && i < x.nsm; i++) /* pass 2: each sample's line, root first */
+            oom = pprof__flame_line(&x, x.smps[i]) != 0;
+        oom = oom || x.arena.oom;
     }
-    PPROF_FREE(strs); PPROF_FREE(locs); PPROF_FREE(smps); PPROF_FREE(types);
-    PPROF_FREE(fname); PPROF_FREE(lid); PPROF_FREE(lines); PPROF_FREE(arena.p);
-    PPROF_FREE(mfile);
+    if (oom) out->oom = 1;
+    else pprof__flame_sum(&x, out);
+    pprof__flame_free(&x);
 }
 
 /* s[0, n) as the inside of a JSON string; '<', '>' and '&' escaped too, so nothing in it
