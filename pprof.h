@@ -1999,7 +1999,7 @@ PPROF__FN void pprof__ring_push(uint64_t weight, const void *uc) {
         uint64_t seq;
         int64_t dif;
         /* enq before ring: a start publishes a fresh ring before it moves enq past every
-           position of the old one (see pprof__cpu_start) */
+           position of the old one (see pprof__cpu_ring_fresh) */
         s = &__atomic_load_n(&pprof__sig.ring, __ATOMIC_ACQUIRE)[pos & PPROF__RING_MASK];
         seq = __atomic_load_n(&s->seq, __ATOMIC_ACQUIRE);
         dif = (int64_t)(seq - pos);
@@ -8239,6 +8239,8 @@ PPROF__FN void pprof__flame_fold(pprof__buf *out, const unsigned char *p, size_t
     size_t i;
     int oom;
     memset(&x, 0, sizeof x);
+    if (type) type->p = type->end = NULL; /* none, should the first pass run out of memory */
+    if (unit) unit->p = unit->end = NULL;
     oom = pprof__flame_index(&x, p, n) != 0;
     if (!oom) {
         pprof__flame_type(&x, p, n, type, unit);
