@@ -3297,106 +3297,115 @@ PPROF__FN void pprof__cfi_expr_cfa(pprof__cfist *st, pprof__rd *e) {
 #endif
 }
 
+#define PPROF__CFI_DEPTH 16 /* remember_state nesting kept */
+
+/* One CFA instruction that moves no address: a register's or the CFA's rule, or the state
+   remembered or restored. Returns 0, or -1 at an instruction it does not know or apply. */
+PPROF__FN int pprof__cfi_rule_op(const pprof__cie *c, pprof__rd *r, unsigned op, pprof__cfist *st,
+                                 pprof__cfist *saved, int *nsaved) {
+    uint64_t reg, len;
+    pprof__rd e;
+    switch (op >> 6) {
+    case 2:                                                              /* offset */
+        pprof__cfi_set(st, c, op & 0x3f, PPROF__AT_CFA, pprof__cfi_off(pprof__rd_uleb(r), c->daf));
+        return 0;
+    case 3: pprof__cfi_restore(st, c, op & 0x3f); return 0;               /* restore */
+    default: break;
+    }
+    switch (op) {
+    case 0x00: return 0;                                                 /* nop */
+    case 0x05:                                                           /* offset_extended */
+        reg = pprof__rd_uleb(r);
+        pprof__cfi_set(st, c, reg, PPROF__AT_CFA, pprof__cfi_off(pprof__rd_uleb(r), c->daf));
+        return 0;
+    case 0x06: pprof__cfi_restore(st, c, pprof__rd_uleb(r)); return 0;     /* restore_ext. */
+    case 0x07: pprof__cfi_set(st, c, pprof__rd_uleb(r), PPROF__AT_UNDEF, 0); return 0;
+    case 0x08: pprof__cfi_set(st, c, pprof__rd_uleb(r), PPROF__AT_SAME, 0); return 0;
+    case 0x09:                                                           /* register */
+        reg = pprof__rd_uleb(r);
+        pprof__rd_uleb(r);
+        pprof__cfi_set(st, c, reg, PPROF__AT_OTHER, 0);
+        return 0;
+    case 0x0a:                                                           /* remember_state */
+        if (*nsaved == PPROF__CFI_DEPTH) return -1;
+        saved[(*nsaved)++] = *st;
+        return 0;
+    case 0x0b:                                                           /* restore_state */
+        if (*nsaved == 0) return -1;
+        *st = saved[--*nsaved];
+        return 0;
+    case 0x0c:                                                           /* def_cfa */
+        st->cfa_reg = pprof__rd_uleb(r);
+        st->cfa_off = (int64_t)pprof__rd_uleb(r);
+        st->cfa_how = PPROF__CFA_REG;
+        return 0;
+    case 0x0d:                                                           /* def_cfa_register */
+        st->cfa_reg = pprof__rd_uleb(r);
+        if (st->cfa_how != PPROF__CFA_REG) st->cfa_how = PPROF__CFA_NONE;
+        return 0;
+    case 0x0e: st->cfa_off = (int64_t)pprof__rd_uleb(r); return 0;        /* def_cfa_offset */
+    case 0x0f:                                                           /* def_cfa_expr. */
+    case 0x10: case 0x16:                                  /* expression, val_expression */
+        reg = op == 0x0f ? 0 : pprof__rd_uleb(r);
+        len = pprof__rd_uleb(r);
+        if (r->bad || len > (uint64_t)(r->end - r->p)) return -1;
+        e.p = r->p;
+        e.end = r->p + len;
+        e.bad = 0;
+        r->p += len;
+        if (op == 0x0f) pprof__cfi_expr_cfa(st, &e);
+        else if (op == 0x10) pprof__cfi_expr_reg(st, c, reg, &e);
+        else pprof__cfi_set(st, c, reg, PPROF__AT_OTHER, 0);
+        return 0;
+    case 0x11:                                                           /* offset_ext._sf */
+        reg = pprof__rd_uleb(r);
+        pprof__cfi_set(st, c, reg, PPROF__AT_CFA, pprof__cfi_off((uint64_t)pprof__rd_sleb(r), c->daf));
+        return 0;
+    case 0x12:                                                           /* def_cfa_sf */
+        st->cfa_reg = pprof__rd_uleb(r);
+        st->cfa_off = pprof__cfi_off((uint64_t)pprof__rd_sleb(r), c->daf);
+        st->cfa_how = PPROF__CFA_REG;
+        return 0;
+    case 0x13: st->cfa_off = pprof__cfi_off((uint64_t)pprof__rd_sleb(r), c->daf); return 0; /* def_cfa_off._sf */
+    case 0x14: case 0x15:                                      /* val_offset(_sf): a value */
+        reg = pprof__rd_uleb(r);
+        if (op == 0x14) pprof__rd_uleb(r);
+        else pprof__rd_sleb(r);
+        pprof__cfi_set(st, c, reg, PPROF__AT_OTHER, 0);
+        return 0;
+    case 0x2d: return 0;               /* GNU_window_save, aarch64 negate_ra_state: PAC off */
+    case 0x2e: pprof__rd_uleb(r); return 0;                              /* GNU_args_size */
+    case 0x2f:                                             /* GNU_negative_offset_extended */
+        reg = pprof__rd_uleb(r);
+        pprof__cfi_set(st, c, reg, PPROF__AT_CFA, pprof__cfi_off(0 - pprof__rd_uleb(r), c->daf));
+        return 0;
+    default:
+        return -1;
+    }
+}
+
 /* Runs the CFA instructions in r from state st: with an FDE, a row at each address advance
    and at its end. Returns 0, or -1 at an instruction it does not know (rows so far stand). */
 PPROF__FN int pprof__cfi_exec(pprof__cfib *b, const pprof__cie *c, pprof__rd *r,
                               pprof__cfist *st, const pprof__fde *f) {
-    enum { DEPTH = 16 };
-    pprof__cfist saved[DEPTH];
+    pprof__cfist saved[PPROF__CFI_DEPTH];
     int nsaved = 0;
-    uint64_t loc = f ? f->lo : 0, reg;
+    uint64_t loc = f ? f->lo : 0;
     while (r->p < r->end && !r->bad) {
         unsigned op = *r->p++;
-        uint64_t delta = 0, len;
-        pprof__rd e;
-        switch (op >> 6) {
-        case 1: delta = (op & 0x3f) * c->caf; goto advance;              /* advance_loc */
-        case 2:                                                          /* offset */
-            pprof__cfi_set(st, c, op & 0x3f, PPROF__AT_CFA, pprof__cfi_off(pprof__rd_uleb(r), c->daf));
-            continue;
-        case 3: pprof__cfi_restore(st, c, op & 0x3f); continue;           /* restore */
-        default: break;
-        }
-        switch (op) {
-        case 0x00: continue;                                             /* nop */
-        case 0x01: {                                                     /* set_loc */
+        uint64_t delta;
+        if (op >> 6 == 1) {                                              /* advance_loc */
+            delta = (op & 0x3f) * c->caf;
+        } else if (op == 0x01) {                                         /* set_loc */
             uint64_t to = pprof__rd_ptr(r, c->enc, b->vaddr + (uint64_t)(r->p - b->d));
             if (to < loc) goto fail;
             delta = to - loc;
-            goto advance;
+        } else if (op >= 0x02 && op <= 0x04) {                           /* advance_loc1/2/4 */
+            delta = pprof__rd_n(r, op == 0x04 ? 4 : op - 1) * c->caf;
+        } else {
+            if (pprof__cfi_rule_op(c, r, op, st, saved, &nsaved) != 0) goto fail;
+            continue;
         }
-        case 0x02: delta = pprof__rd_n(r, 1) * c->caf; goto advance;      /* advance_loc1 */
-        case 0x03: delta = pprof__rd_n(r, 2) * c->caf; goto advance;      /* advance_loc2 */
-        case 0x04: delta = pprof__rd_n(r, 4) * c->caf; goto advance;      /* advance_loc4 */
-        case 0x05:                                                       /* offset_extended */
-            reg = pprof__rd_uleb(r);
-            pprof__cfi_set(st, c, reg, PPROF__AT_CFA, pprof__cfi_off(pprof__rd_uleb(r), c->daf));
-            continue;
-        case 0x06: pprof__cfi_restore(st, c, pprof__rd_uleb(r)); continue; /* restore_ext. */
-        case 0x07: pprof__cfi_set(st, c, pprof__rd_uleb(r), PPROF__AT_UNDEF, 0); continue;
-        case 0x08: pprof__cfi_set(st, c, pprof__rd_uleb(r), PPROF__AT_SAME, 0); continue;
-        case 0x09:                                                       /* register */
-            reg = pprof__rd_uleb(r);
-            pprof__rd_uleb(r);
-            pprof__cfi_set(st, c, reg, PPROF__AT_OTHER, 0);
-            continue;
-        case 0x0a:                                                       /* remember_state */
-            if (nsaved == DEPTH) goto fail;
-            saved[nsaved++] = *st;
-            continue;
-        case 0x0b:                                                       /* restore_state */
-            if (nsaved == 0) goto fail;
-            *st = saved[--nsaved];
-            continue;
-        case 0x0c:                                                       /* def_cfa */
-            st->cfa_reg = pprof__rd_uleb(r);
-            st->cfa_off = (int64_t)pprof__rd_uleb(r);
-            st->cfa_how = PPROF__CFA_REG;
-            continue;
-        case 0x0d:                                                       /* def_cfa_register */
-            st->cfa_reg = pprof__rd_uleb(r);
-            if (st->cfa_how != PPROF__CFA_REG) st->cfa_how = PPROF__CFA_NONE;
-            continue;
-        case 0x0e: st->cfa_off = (int64_t)pprof__rd_uleb(r); continue;    /* def_cfa_offset */
-        case 0x0f:                                                       /* def_cfa_expr. */
-        case 0x10: case 0x16:                              /* expression, val_expression */
-            reg = op == 0x0f ? 0 : pprof__rd_uleb(r);
-            len = pprof__rd_uleb(r);
-            if (r->bad || len > (uint64_t)(r->end - r->p)) goto fail;
-            e.p = r->p;
-            e.end = r->p + len;
-            e.bad = 0;
-            r->p += len;
-            if (op == 0x0f) pprof__cfi_expr_cfa(st, &e);
-            else if (op == 0x10) pprof__cfi_expr_reg(st, c, reg, &e);
-            else pprof__cfi_set(st, c, reg, PPROF__AT_OTHER, 0);
-            continue;
-        case 0x11:                                                       /* offset_ext._sf */
-            reg = pprof__rd_uleb(r);
-            pprof__cfi_set(st, c, reg, PPROF__AT_CFA, pprof__cfi_off((uint64_t)pprof__rd_sleb(r), c->daf));
-            continue;
-        case 0x12:                                                       /* def_cfa_sf */
-            st->cfa_reg = pprof__rd_uleb(r);
-            st->cfa_off = pprof__cfi_off((uint64_t)pprof__rd_sleb(r), c->daf);
-            st->cfa_how = PPROF__CFA_REG;
-            continue;
-        case 0x13: st->cfa_off = pprof__cfi_off((uint64_t)pprof__rd_sleb(r), c->daf); continue;    /* def_cfa_off._sf */
-        case 0x14: case 0x15:                                  /* val_offset(_sf): a value */
-            reg = pprof__rd_uleb(r);
-            if (op == 0x14) pprof__rd_uleb(r);
-            else pprof__rd_sleb(r);
-            pprof__cfi_set(st, c, reg, PPROF__AT_OTHER, 0);
-            continue;
-        case 0x2d: continue;           /* GNU_window_save, aarch64 negate_ra_state: PAC off */
-        case 0x2e: pprof__rd_uleb(r); continue;                          /* GNU_args_size */
-        case 0x2f:                                         /* GNU_negative_offset_extended */
-            reg = pprof__rd_uleb(r);
-            pprof__cfi_set(st, c, reg, PPROF__AT_CFA, pprof__cfi_off(0 - pprof__rd_uleb(r), c->daf));
-            continue;
-        default:
-            goto fail;
-        }
-    advance:
         if (!f) continue; /* a CIE's initial instructions have no address */
         if (loc >= f->hi) break;
         pprof__cfi_row(b, loc, st, c->signal);
