@@ -1296,10 +1296,15 @@ static struct pprof__sig_state {
 static PPROF__TLS int pprof__sig_tid;     /* this thread's id, 0 until its first sample */
 
 /* A thread dump (>>dump): one slot per thread, filled by the thread's own handler. */
+enum { /* pprof__dslot.state */
+    PPROF__DUMP_NONE = 0,     /* no stack (why says why) */
+    PPROF__DUMP_ASKED = 1,    /* to read (asleep in a system call) or ask (by the signal) */
+    PPROF__DUMP_CAPTURED = 2, /* its stack is in pc[0..n) */
+    PPROF__DUMP_WRITING = 4   /* being written, by its handler or by the reader */
+};
 typedef struct pprof__dslot {
     int tid;
-    int state;               /* atomic: 0 no stack, 1 to read or ask, 2 captured,
-                                4 being written */
+    int state;               /* atomic: PPROF__DUMP_* */
     uint32_t n;
     const char *why;         /* no stack: why */
     const char *run;         /* running, sleeping... */
@@ -2130,12 +2135,12 @@ PPROF__FN void pprof__dump_here(const void *uc) {
     size_t i, n = pprof__dump.n;
     for (i = 0; i < n; i++)
         if (s[i].tid == tid) {
-            int asked = 1; /* 1 -> 4: this handler writes the slot, nobody else */
-            if (__atomic_compare_exchange_n(&s[i].state, &asked, 4, 0, __ATOMIC_ACQUIRE,
-                                            __ATOMIC_RELAXED)) {
+            int asked = PPROF__DUMP_ASKED; /* -> WRITING: this handler writes the slot */
+            if (__atomic_compare_exchange_n(&s[i].state, &asked, PPROF__DUMP_WRITING, 0,
+                                            __ATOMIC_ACQUIRE, __ATOMIC_RELAXED)) {
                 pprof__uwalk w;
                 s[i].n = (uint32_t)pprof__unw_context(uc, &w, s[i].pc, PPROF_MAX_FRAMES);
-                __atomic_store_n(&s[i].state, 2, __ATOMIC_RELEASE);
+                __atomic_store_n(&s[i].state, PPROF__DUMP_CAPTURED, __ATOMIC_RELEASE);
             }
             break;
         }
@@ -4361,8 +4366,18 @@ typedef struct pprof__tmr { int tid, id; unsigned recheck; } pprof__tmr;
 typedef struct pprof__tev { int64_t t; int32_t tid; uint32_t n; size_t off; } pprof__tev;
 
 static pthread_mutex_t pprof__cpu_mu = PTHREAD_MUTEX_INITIALIZER; /* start/stop/fork */
+enum { /* pprof__cpu.running */
+    PPROF__CPU_IDLE = 0,
+    PPROF__CPU_SAMPLING = 1,
+    PPROF__CPU_STOPPING = 2   /* encoding and writing (outside cpu_mu): a start is refused */
+};
+enum { /* pprof__cpu.trace */
+    PPROF__CPU_TRACE_NONE = 0,     /* the profile, gzipped */
+    PPROF__CPU_TRACE_TIMES = 1,    /* keep every sample's time and thread too (for /trace) */
+    PPROF__CPU_TRACE_RAW_PROTO = 2 /* pprof__cpu_stop gives the profile.proto not gzipped */
+};
 static struct pprof__cpu_state {
-    int running;          /* 0 idle, 1 sampling, 2 stopping: encoding and writing */
+    int running;          /* PPROF__CPU_IDLE, _SAMPLING, _STOPPING */
     FILE *out;
     int hz;
     int64_t period_ns;
@@ -4382,8 +4397,7 @@ static struct pprof__cpu_state {
     unsigned scans;
     int *tids;
     size_t ntids, captids;
-    int trace;            /* 1: keep every sample's time and thread too (for /trace);
-                             2: pprof__cpu_stop gives the profile.proto not gzipped */
+    int trace;            /* PPROF__CPU_TRACE_* */
     pprof__tev *tlog;
     size_t ntlog, captlog;
     pprof__mapent *xlog;  /* executable mappings seen during the profile */
@@ -4619,7 +4633,8 @@ PPROF__FN void pprof__cpu_drain(void) {
         if (s->end < PPROF__END_N) pprof__cpu.ends[s->end]++;
         for (k = 0; k < PPROF__BY_N; k++) pprof__cpu.by[k] += s->by[k];
         if (rc < 0) pprof__cpu.agg_oom += s->weight;
-        if (rc >= 0 && pprof__cpu.trace == 1 && pprof__cpu.ntlog < ((size_t)1 << 20) &&
+        if (rc >= 0 && pprof__cpu.trace == PPROF__CPU_TRACE_TIMES &&
+            pprof__cpu.ntlog < ((size_t)1 << 20) &&
             pprof__mem_grow((void **)&pprof__cpu.tlog, &pprof__cpu.captlog, pprof__cpu.ntlog + 1,
                             sizeof *pprof__cpu.tlog) == 0) { /* the timeline, for /trace */
             pprof__tev *ev = &pprof__cpu.tlog[pprof__cpu.ntlog++];
@@ -4772,8 +4787,9 @@ PPROF__FN void pprof__cpu_fork_child(void) {
     pprof__sig.inflight = 0;
     if (pprof__sig.snap) pprof__sig.snap[0].readers = pprof__sig.snap[1].readers = 0;
     pprof__sig_tid = 0;
-    if (pprof__cpu.running) pprof__fd_close(&pprof__cpu.taskdir); /* (the parent's drain's) */
-    pprof__cpu.running = 0;
+    if (pprof__cpu.running != PPROF__CPU_IDLE)
+        pprof__fd_close(&pprof__cpu.taskdir); /* (the parent's drain's) */
+    pprof__cpu.running = PPROF__CPU_IDLE;
     pprof__cpu.itimer = 0;
     pprof__cpu.out = NULL;
     pprof__sig.main_tid = (int)getpid();
@@ -4850,7 +4866,7 @@ PPROF__FN int pprof__cpu_start(FILE *fp, int *gen_out, int trace) {
     int rc, hz;
     pprof__fork_init();
     pprof__lock(&pprof__cpu_mu);
-    if (pprof__cpu.running) { pprof__unlock(&pprof__cpu_mu); return PPROF_ERR_BUSY; }
+    if (pprof__cpu.running != PPROF__CPU_IDLE) { pprof__unlock(&pprof__cpu_mu); return PPROF_ERR_BUSY; }
     if (!pprof__sig.ring) { /* (the snapshots: >>cfi, at the first publish) */
         pprof__sig.ring = (pprof__slot *)pprof__mem_map(PPROF_RING_SLOTS * sizeof(pprof__slot));
         if (!pprof__sig.ring) {
@@ -4951,7 +4967,7 @@ PPROF__FN int pprof__cpu_start(FILE *fp, int *gen_out, int trace) {
         return PPROF_ERR_OS;
     }
     pprof__cpu.out = fp;
-    pprof__cpu.running = 1;
+    pprof__cpu.running = PPROF__CPU_SAMPLING;
     if (gen_out) *gen_out = pprof__sig.gen;
     pprof__unlock(&pprof__cpu_mu);
     return PPROF_OK;
@@ -5204,24 +5220,25 @@ PPROF__FN void pprof__cpu_trace_json(pprof__buf *b) {
 
 /* Stops the running profile (of generation gen, or any if gen is 0) and writes it to its
    FILE, or gzipped into `to` when that is not NULL. The
-   encoding and the write happen outside cpu_mu (state 2, "stopping": a start is refused),
+   encoding and the write happen outside cpu_mu (PPROF__CPU_STOPPING: a start is refused),
    so a slow or blocked FILE never holds up fork in another thread. */
 PPROF__FN int pprof__cpu_stop(int gen, pprof__buf *to) {
     pprof__buf pb;
     int rc;
     pprof__lock(&pprof__cpu_mu);
-    if (pprof__cpu.running != 1 || (gen && gen != pprof__sig.gen) ||
+    if (pprof__cpu.running != PPROF__CPU_SAMPLING || (gen && gen != pprof__sig.gen) ||
         (!to && !pprof__cpu.out)) { /* the HTTP endpoint's profile is the endpoint's to stop */
         pprof__unlock(&pprof__cpu_mu);
         return PPROF_ERR_NOT_RUNNING;
     }
     pprof__cpu_halt();
-    pprof__cpu.running = 2;
+    pprof__cpu.running = PPROF__CPU_STOPPING;
     pprof__unlock(&pprof__cpu_mu);
     memset(&pb, 0, sizeof pb);
-    if (pprof__cpu.trace == 1) pprof__cpu_trace_json(&pb);
+    if (pprof__cpu.trace == PPROF__CPU_TRACE_TIMES) pprof__cpu_trace_json(&pb);
     else pprof__cpu_encode(&pb);
-    if (to && pprof__cpu.trace) { /* the timeline as JSON, or (2) the profile to fold */
+    if (to && pprof__cpu.trace != PPROF__CPU_TRACE_NONE) { /* the timeline as JSON, or the
+                                                              profile.proto to fold */
         rc = pb.oom ? PPROF_ERR_NOMEM : PPROF_OK;
         if (rc == PPROF_OK) pprof__pb_raw(to, pb.p, pb.len);
         if (to->oom) rc = PPROF_ERR_NOMEM;
@@ -5238,7 +5255,7 @@ PPROF__FN int pprof__cpu_stop(int gen, pprof__buf *to) {
     PPROF_FREE(pprof__cpu.tlog);
     pprof__cpu.tlog = NULL;
     pprof__cpu.ntlog = pprof__cpu.captlog = 0;
-    pprof__cpu.running = 0;
+    pprof__cpu.running = PPROF__CPU_IDLE;
     pprof__cpu.out = NULL;
     pprof__unlock(&pprof__cpu_mu);
     return rc;
@@ -7301,13 +7318,13 @@ PPROF__FN pprof__dslot *pprof__dump_take(size_t *n_out) {
         snprintf(s[i].name, sizeof s[i].name, "?");
         pprof__dump_thread_info(&s[i], PPROF_SIGNAL);
         if (s[i].tid == self) { /* this thread: its own walk, from here (below) */
-            s[i].state = 2;
+            s[i].state = PPROF__DUMP_CAPTURED;
             s[i].why = NULL;
             me = i;
         } else if (!s[i].why && strcmp(s[i].run, "exited") == 0) {
             s[i].why = "it exited";
         } else { /* read if asleep, else asked if it takes the signal: below */
-            s[i].state = 1;
+            s[i].state = PPROF__DUMP_ASKED;
             asked++;
         }
     }
@@ -7316,7 +7333,7 @@ PPROF__FN pprof__dslot *pprof__dump_take(size_t *n_out) {
     pprof__lock(&pprof__dump_mu);
     pprof__lock(&pprof__cpu_mu); /* no CPU profile starts (and publishes) meanwhile */
     /* the drain thread keeps the snapshot fresh during a profile */
-    snap = pprof__cpu.running ? pprof__sig.snap != NULL : pprof__cfi_refresh(NULL) >= 0;
+    snap = pprof__cpu.running != PPROF__CPU_IDLE ? pprof__sig.snap != NULL : pprof__cfi_refresh(NULL) >= 0;
     if (me != (size_t)-1)
         s[me].n = (uint32_t)pprof__cfi_stack((uintptr_t)__builtin_frame_address(0), 0, s[me].pc);
     if (asked && snap && pprof__cpu_install(PPROF_SIGNAL) == PPROF_OK) {
@@ -7333,19 +7350,19 @@ PPROF__FN pprof__dslot *pprof__dump_take(size_t *n_out) {
        Slots are claimed by compare-and-swap (a thread answers any profiling signal). */
     for (i = 0; i < n; i++) {
         uintptr_t pc, sp;
-        int claim = 1, fd, asleep;
-        if (__atomic_load_n(&s[i].state, __ATOMIC_ACQUIRE) != 1) continue;
+        int claim = PPROF__DUMP_ASKED, fd, asleep;
+        if (__atomic_load_n(&s[i].state, __ATOMIC_ACQUIRE) != PPROF__DUMP_ASKED) continue;
         fd = pprof__dump_sys_open(s[i].tid); /* opened first: read, then signalled at once */
         asleep = pprof__dump_in_syscall_fd(fd, &pc, &sp);
-        if (!asleep && claim == 1 && !s[i].why && can &&
+        if (!asleep && claim == PPROF__DUMP_ASKED && !s[i].why && can &&
             syscall(SYS_tgkill, (long)pid, (long)s[i].tid, (long)PPROF_SIGNAL) != 0) {
-            s[i].state = 0;
+            s[i].state = PPROF__DUMP_NONE;
             s[i].why = "it exited";
         }
         if (fd >= 0) close(fd);
         if (asleep &&
-            __atomic_compare_exchange_n(&s[i].state, &claim, 4, 0, __ATOMIC_ACQUIRE,
-                                        __ATOMIC_RELAXED)) {
+            __atomic_compare_exchange_n(&s[i].state, &claim, PPROF__DUMP_WRITING, 0,
+                                        __ATOMIC_ACQUIRE, __ATOMIC_RELAXED)) {
             uintptr_t pc2, sp2;
             int tries = 0;
             /* the thread may wake, run and sleep again elsewhere while its stack is copied:
@@ -7361,10 +7378,11 @@ PPROF__FN pprof__dslot *pprof__dump_take(size_t *n_out) {
             s[i].pc[0] = pc;
             s[i].why = NULL;
             s[i].run = "sleeping in a system call";
-            __atomic_store_n(&s[i].state, 2, __ATOMIC_RELEASE);
-        } else if (!asleep && s[i].why && __atomic_load_n(&s[i].state, __ATOMIC_RELAXED) == 1) {
+            __atomic_store_n(&s[i].state, PPROF__DUMP_CAPTURED, __ATOMIC_RELEASE);
+        } else if (!asleep && s[i].why &&
+                   __atomic_load_n(&s[i].state, __ATOMIC_RELAXED) == PPROF__DUMP_ASKED) {
             /* it blocks the signal: not asked */
-            __atomic_compare_exchange_n(&s[i].state, &claim, 0, 0, __ATOMIC_RELAXED,
+            __atomic_compare_exchange_n(&s[i].state, &claim, PPROF__DUMP_NONE, 0, __ATOMIC_RELAXED,
                                         __ATOMIC_RELAXED);
         }
     }
@@ -7372,7 +7390,8 @@ PPROF__FN pprof__dslot *pprof__dump_take(size_t *n_out) {
         int64_t deadline = pprof__os_mono_ns() + PPROF__DUMP_WAIT_NS;
         size_t done;
         do {
-            for (i = 0, done = 0; i < n; i++) done += __atomic_load_n(&s[i].state, __ATOMIC_ACQUIRE) != 1;
+            for (i = 0, done = 0; i < n; i++)
+                done += __atomic_load_n(&s[i].state, __ATOMIC_ACQUIRE) != PPROF__DUMP_ASKED;
             if (done == n) break;
             pprof__os_sleep_ns(200000);
         } while (pprof__os_mono_ns() < deadline);
@@ -7388,8 +7407,9 @@ PPROF__FN pprof__dslot *pprof__dump_take(size_t *n_out) {
     pprof__unlock(&pprof__cpu_mu);
     pprof__unlock(&pprof__dump_mu);
     for (i = 0; s && i < n; i++)
-        if (s[i].state == 1 || s[i].state == 4) { /* 4: a handler that never finished */
-            s[i].state = 0;
+        if (s[i].state == PPROF__DUMP_ASKED ||
+            s[i].state == PPROF__DUMP_WRITING) { /* WRITING: a handler that never finished */
+            s[i].state = PPROF__DUMP_NONE;
             s[i].why = can ? "no answer within 100 ms" : "the profiling signal has a handler that is not pprof.h's";
         }
     *n_out = n;
@@ -7441,7 +7461,7 @@ PPROF__FN void pprof__dump_write(pprof__buf *out, pprof__buf *pb, pprof__dslot *
         for (i = 0; i < n; i++) {
             snprintf(line, sizeof line, "thread %d [%s, %s]:\n", s[i].tid, s[i].name, s[i].run ? s[i].run : "?");
             pprof__pb_raw(out, line, strlen(line));
-            if (s[i].state != 2) {
+            if (s[i].state != PPROF__DUMP_CAPTURED) {
                 snprintf(line, sizeof line, "(no stack: %s)\n", s[i].why ? s[i].why : "?");
                 pprof__pb_raw(out, line, strlen(line));
             } else {
@@ -8181,9 +8201,10 @@ PPROF__FN void *pprof__named_base(const char *name, size_t *n) {
 #include <strings.h>
 
 /* A request being served, by a thread of its own. */
+enum { PPROF__CONN_FREE = 0, PPROF__CONN_SERVING = 1, PPROF__CONN_DONE = 2 }; /* pprof__conn.state */
 typedef struct pprof__conn {
     pprof__fdid id;
-    int state;  /* 0 free, 1 serving, 2 done (to be joined) */
+    int state;  /* PPROF__CONN_FREE, _SERVING, _DONE (to be joined) */
     pthread_t th;
     char *buf;  /* the request as the listener read it (head, maybe some body); the
                    request thread frees it */
@@ -8480,7 +8501,8 @@ PPROF__FN void pprof__http_sampled(const pprof__req *r, int head, int64_t ns, in
         pprof__http_reply(r->fd, 200, types[trace], NULL, NULL, 0, 1);
         return;
     }
-    rc = pprof__cpu_start(NULL, &gen, trace > 2 ? 2 : trace);
+    rc = pprof__cpu_start(NULL, &gen, trace == 1 ? PPROF__CPU_TRACE_TIMES
+                                      : trace ? PPROF__CPU_TRACE_RAW_PROTO : PPROF__CPU_TRACE_NONE);
     if (rc != PPROF_OK) {
         char msg[200];
         snprintf(msg, sizeof msg, "Could not enable %s: %s", trace ? "tracing" : "CPU profiling",
@@ -8931,7 +8953,7 @@ PPROF__FN void *pprof__http_conn_main(void *arg) {
     c->id.fd = -1;
     PPROF_FREE(c->buf);
     c->buf = NULL;
-    c->state = 2;
+    c->state = PPROF__CONN_DONE;
     pprof__unlock(&pprof__http_conn_mu);
     if (pprof__fd_ours(&id)) shutdown(id.fd, SHUT_RDWR);
     pprof__fd_close(&id);
@@ -8952,13 +8974,13 @@ PPROF__FN void pprof__http_dispatch(pprof__pend *p) {
     int i, slot = -1, failed = 0;
     for (i = 0; i < PPROF_HTTP_MAX_CONN; i++) {
         pprof__conn *c = &pprof__http.conn[i];
-        if (c->state == 2) { /* finished: reap it (it has let go of the lock) */
+        if (c->state == PPROF__CONN_DONE) { /* finished: reap it (it has let go of the lock) */
             pprof__unlock(&pprof__http_conn_mu);
             pthread_join(c->th, NULL);
             pprof__lock(&pprof__http_conn_mu);
-            c->state = 0;
+            c->state = PPROF__CONN_FREE;
         }
-        if (c->state == 0 && slot < 0) slot = i;
+        if (c->state == PPROF__CONN_FREE && slot < 0) slot = i;
     }
     if (slot >= 0) {
         pprof__conn *c = &pprof__http.conn[slot];
@@ -8966,7 +8988,7 @@ PPROF__FN void pprof__http_dispatch(pprof__pend *p) {
         c->id = p->id;
         c->buf = p->buf;
         c->len = p->len;
-        c->state = 1;
+        c->state = PPROF__CONN_SERVING;
         pthread_attr_init(&at);
         pthread_attr_setstacksize(&at, 256 * 1024); /* a request needs little */
         if (pthread_create(&c->th, &at, pprof__http_conn_main, c) == 0) {
@@ -8974,7 +8996,7 @@ PPROF__FN void pprof__http_dispatch(pprof__pend *p) {
             p->buf = NULL;
             p->len = 0;
         } else { /* (the system's thread limit, memory) */
-            c->state = 0;
+            c->state = PPROF__CONN_FREE;
             c->id.fd = -1;
             c->buf = NULL;
             slot = -1;
@@ -9168,8 +9190,9 @@ PPROF__FN void pprof__http_fork_child(void) {
         for (i = 0; i < PPROF_HTTP_MAX_PENDING; i++) pprof__http_pend_drop(&pprof__http.pend[i]);
     }
     for (i = 0; i < PPROF_HTTP_MAX_CONN; i++) {
-        if (pprof__http.conn[i].state == 1) pprof__fd_close(&pprof__http.conn[i].id);
-        pprof__http.conn[i].state = 0;
+        if (pprof__http.conn[i].state == PPROF__CONN_SERVING)
+            pprof__fd_close(&pprof__http.conn[i].id);
+        pprof__http.conn[i].state = PPROF__CONN_FREE;
     }
     pprof__http.lost = 0;
     pprof__http.listening = 0;
@@ -9268,15 +9291,16 @@ PPROF__FN int pprof__http_shutdown(void) {
     pprof__http.listening = 0;
     pprof__lock(&pprof__http_conn_mu);
     for (i = 0; i < PPROF_HTTP_MAX_CONN; i++) { /* abort requests in flight */
-        live[i] = pprof__http.conn[i].state != 0;
-        if (pprof__http.conn[i].state == 1 && pprof__fd_ours(&pprof__http.conn[i].id))
+        live[i] = pprof__http.conn[i].state != PPROF__CONN_FREE;
+        if (pprof__http.conn[i].state == PPROF__CONN_SERVING &&
+            pprof__fd_ours(&pprof__http.conn[i].id))
             shutdown(pprof__http.conn[i].id.fd, SHUT_RDWR);
     }
     pprof__unlock(&pprof__http_conn_mu);
     for (i = 0; i < PPROF_HTTP_MAX_CONN; i++)
         if (live[i]) pthread_join(pprof__http.conn[i].th, NULL); /* each ends within ~100 ms */
     pprof__lock(&pprof__http_conn_mu);
-    for (i = 0; i < PPROF_HTTP_MAX_CONN; i++) pprof__http.conn[i].state = 0;
+    for (i = 0; i < PPROF_HTTP_MAX_CONN; i++) pprof__http.conn[i].state = PPROF__CONN_FREE;
     pprof__unlock(&pprof__http_conn_mu);
     pprof__http.port = 0;
     pprof__unlock(&pprof__http_mu);
