@@ -6732,121 +6732,189 @@ __attribute__((constructor(101))) static void pprof__real_init(void) {
     r.ready = 1;
     pprof__real = r; /* every field the same in every thread that gets here */
 }
-#define PPROF__REAL(f) \
-    (PPROF__LIKELY(__atomic_load_n(&pprof__real.ready, __ATOMIC_ACQUIRE)) ? 0 \
-                                                      : (pprof__real_init(), 0), pprof__real.f)
+/* The real functions, resolved first if a lock comes before the constructor ran. */
+static inline __attribute__((always_inline)) const struct pprof__real *pprof__real_fns(void) {
+    if (PPROF__UNLIKELY(!__atomic_load_n(&pprof__real.ready, __ATOMIC_ACQUIRE))) pprof__real_init();
+    return &pprof__real;
+}
 /* Nothing to record: both profiles off, or the profiler itself is working. */
 #define PPROF__SYNC_OFF() \
     ((__atomic_load_n(&pprof__block_rate, __ATOMIC_RELAXED) | \
       __atomic_load_n(&pprof__mutex_fraction, __ATOMIC_RELAXED)) == 0 || \
      pprof__heap_t.busy || pprof__heap_t.self)
 
-/* A contended acquisition: try first (no wait, no record), then time the blocking call. */
-#define PPROF__SYNC_ACQUIRE(lockp, trycall, call) do { \
-    int rc_; \
-    int64_t t0_; \
-    pprof__wslot *w_; \
-    if (PPROF__SYNC_OFF()) return call; \
-    rc_ = trycall; \
-    if (rc_ != EBUSY) return rc_; \
-    t0_ = pprof__os_mono_ns(); \
-    w_ = pprof__wait_begin(lockp, t0_); \
-    rc_ = call; \
-    pprof__wait_end(w_, lockp, t0_); \
-    pprof__block_event(pprof__os_mono_ns() - t0_, PPROF__FPW); \
-    return rc_; \
-} while (0)
-
-/* A wait that always blocks: time it. */
-#define PPROF__SYNC_WAIT(call) do { \
-    int rc_; \
-    int64_t t0_; \
-    if (PPROF__SYNC_OFF() || __atomic_load_n(&pprof__block_rate, __ATOMIC_RELAXED) == 0) \
-        return call; \
-    t0_ = pprof__os_mono_ns(); \
-    rc_ = call; \
-    pprof__block_event(pprof__os_mono_ns() - t0_, PPROF__FPW); \
-    return rc_; \
-} while (0)
+/* A blocking call being timed, by the wrapper that makes it. A contended acquisition tries
+   first (no wait, no record), then times the blocking call from pprof__wtimer_start, which
+   registers it as a waiter of the lock (mutex profile); a wait that always blocks (a
+   condition, a semaphore, a join: lock NULL) is only timed. */
+typedef struct pprof__wtimer { const void *lock; pprof__wslot *w; int64_t t0; } pprof__wtimer;
+PPROF__FN void pprof__wtimer_start(pprof__wtimer *tm, const void *lock) {
+    tm->lock = lock;
+    tm->t0 = pprof__os_mono_ns();
+    tm->w = lock ? pprof__wait_begin(lock, tm->t0) : NULL;
+}
+/* The wait is over: recorded (block profile) at the stack above fpw, the wrapper's own
+   frame (PPROF__FPW). Returns rc, the blocking call's result. */
+PPROF__FN int pprof__wtimer_stop(const pprof__wtimer *tm, int rc, uintptr_t fpw) {
+    pprof__wait_end(tm->w, tm->lock, tm->t0);
+    pprof__block_event(pprof__os_mono_ns() - tm->t0, fpw);
+    return rc;
+}
 
 #ifdef __cplusplus
 extern "C" {
 #endif
 PPROF__WRAP int pthread_mutex_lock(pthread_mutex_t *m) PPROF__THROW {
+    const struct pprof__real *f = pprof__real_fns();
+    pprof__wtimer tm;
+    int rc;
     /* a free lock word (glibc's layout, read racily): no contention to time, lock at once */
     if (PPROF__LIKELY(__atomic_load_n(&m->__data.__lock, __ATOMIC_RELAXED) == 0))
-        return PPROF__REAL(mutex_lock)(m);
-    PPROF__SYNC_ACQUIRE(m, PPROF__REAL(mutex_trylock)(m), PPROF__REAL(mutex_lock)(m));
+        return f->mutex_lock(m);
+    if (PPROF__SYNC_OFF()) return f->mutex_lock(m);
+    if ((rc = f->mutex_trylock(m)) != EBUSY) return rc;
+    pprof__wtimer_start(&tm, m);
+    rc = f->mutex_lock(m);
+    return pprof__wtimer_stop(&tm, rc, PPROF__FPW);
 }
 PPROF__WRAP int pthread_mutex_timedlock(pthread_mutex_t *m, const struct timespec *ts) PPROF__THROW {
-    PPROF__SYNC_ACQUIRE(m, PPROF__REAL(mutex_trylock)(m), PPROF__REAL(mutex_timedlock)(m, ts));
+    const struct pprof__real *f = pprof__real_fns();
+    pprof__wtimer tm;
+    int rc;
+    if (PPROF__SYNC_OFF()) return f->mutex_timedlock(m, ts);
+    if ((rc = f->mutex_trylock(m)) != EBUSY) return rc;
+    pprof__wtimer_start(&tm, m);
+    rc = f->mutex_timedlock(m, ts);
+    return pprof__wtimer_stop(&tm, rc, PPROF__FPW);
 }
 PPROF__WRAP int pthread_mutex_trylock(pthread_mutex_t *m) PPROF__THROW {
-    return PPROF__REAL(mutex_trylock)(m);
+    return pprof__real_fns()->mutex_trylock(m);
 }
 PPROF__WRAP int pthread_mutex_unlock(pthread_mutex_t *m) PPROF__THROW {
     if (PPROF__UNLIKELY(pprof__unlock_watched(m))) { /* record once unlocked */
         int64_t charge = pprof__unlock_charge(m);
-        int rc = PPROF__REAL(mutex_unlock)(m);
+        int rc = pprof__real_fns()->mutex_unlock(m);
         pprof__unlock_record(charge, PPROF__FPW);
         return rc;
     }
-    return PPROF__REAL(mutex_unlock)(m);
+    return pprof__real_fns()->mutex_unlock(m);
 }
 PPROF__WRAP int pthread_rwlock_rdlock(pthread_rwlock_t *l) PPROF__THROW {
-    PPROF__SYNC_ACQUIRE(l, PPROF__REAL(tryrd)(l), PPROF__REAL(rd)(l));
+    const struct pprof__real *f = pprof__real_fns();
+    pprof__wtimer tm;
+    int rc;
+    if (PPROF__SYNC_OFF()) return f->rd(l);
+    if ((rc = f->tryrd(l)) != EBUSY) return rc;
+    pprof__wtimer_start(&tm, l);
+    rc = f->rd(l);
+    return pprof__wtimer_stop(&tm, rc, PPROF__FPW);
 }
 PPROF__WRAP int pthread_rwlock_wrlock(pthread_rwlock_t *l) PPROF__THROW {
-    PPROF__SYNC_ACQUIRE(l, PPROF__REAL(trywr)(l), PPROF__REAL(wr)(l));
+    const struct pprof__real *f = pprof__real_fns();
+    pprof__wtimer tm;
+    int rc;
+    if (PPROF__SYNC_OFF()) return f->wr(l);
+    if ((rc = f->trywr(l)) != EBUSY) return rc;
+    pprof__wtimer_start(&tm, l);
+    rc = f->wr(l);
+    return pprof__wtimer_stop(&tm, rc, PPROF__FPW);
 }
 PPROF__WRAP int pthread_rwlock_timedrdlock(pthread_rwlock_t *l, const struct timespec *ts) PPROF__THROW {
-    PPROF__SYNC_ACQUIRE(l, PPROF__REAL(tryrd)(l), PPROF__REAL(timedrd)(l, ts));
+    const struct pprof__real *f = pprof__real_fns();
+    pprof__wtimer tm;
+    int rc;
+    if (PPROF__SYNC_OFF()) return f->timedrd(l, ts);
+    if ((rc = f->tryrd(l)) != EBUSY) return rc;
+    pprof__wtimer_start(&tm, l);
+    rc = f->timedrd(l, ts);
+    return pprof__wtimer_stop(&tm, rc, PPROF__FPW);
 }
 PPROF__WRAP int pthread_rwlock_timedwrlock(pthread_rwlock_t *l, const struct timespec *ts) PPROF__THROW {
-    PPROF__SYNC_ACQUIRE(l, PPROF__REAL(trywr)(l), PPROF__REAL(timedwr)(l, ts));
+    const struct pprof__real *f = pprof__real_fns();
+    pprof__wtimer tm;
+    int rc;
+    if (PPROF__SYNC_OFF()) return f->timedwr(l, ts);
+    if ((rc = f->trywr(l)) != EBUSY) return rc;
+    pprof__wtimer_start(&tm, l);
+    rc = f->timedwr(l, ts);
+    return pprof__wtimer_stop(&tm, rc, PPROF__FPW);
 }
 PPROF__WRAP int pthread_rwlock_unlock(pthread_rwlock_t *l) PPROF__THROW {
     if (PPROF__UNLIKELY(pprof__unlock_watched(l))) { /* record once unlocked */
         int64_t charge = pprof__unlock_charge(l);
-        int rc = PPROF__REAL(rwunlock)(l);
+        int rc = pprof__real_fns()->rwunlock(l);
         pprof__unlock_record(charge, PPROF__FPW);
         return rc;
     }
-    return PPROF__REAL(rwunlock)(l);
+    return pprof__real_fns()->rwunlock(l);
 }
+/* The waits that always block: timed when the block profile is on. */
 PPROF__WRAP int pthread_cond_wait(pthread_cond_t *c, pthread_mutex_t *m) {
-    PPROF__SYNC_WAIT(PPROF__REAL(cond_wait)(c, m));
+    const struct pprof__real *f = pprof__real_fns();
+    pprof__wtimer tm;
+    int rc;
+    if (PPROF__SYNC_OFF() || __atomic_load_n(&pprof__block_rate, __ATOMIC_RELAXED) == 0)
+        return f->cond_wait(c, m);
+    pprof__wtimer_start(&tm, NULL);
+    rc = f->cond_wait(c, m);
+    return pprof__wtimer_stop(&tm, rc, PPROF__FPW);
 }
 PPROF__WRAP int pthread_cond_timedwait(pthread_cond_t *c, pthread_mutex_t *m,
                                        const struct timespec *ts) {
-    PPROF__SYNC_WAIT(PPROF__REAL(cond_timedwait)(c, m, ts));
+    const struct pprof__real *f = pprof__real_fns();
+    pprof__wtimer tm;
+    int rc;
+    if (PPROF__SYNC_OFF() || __atomic_load_n(&pprof__block_rate, __ATOMIC_RELAXED) == 0)
+        return f->cond_timedwait(c, m, ts);
+    pprof__wtimer_start(&tm, NULL);
+    rc = f->cond_timedwait(c, m, ts);
+    return pprof__wtimer_stop(&tm, rc, PPROF__FPW);
 }
 PPROF__WRAP int sem_wait(sem_t *s) {
-    int e = errno;
+    const struct pprof__real *f = pprof__real_fns();
+    pprof__wtimer tm;
+    int e = errno, rc;
     if (PPROF__SYNC_OFF() || __atomic_load_n(&pprof__block_rate, __ATOMIC_RELAXED) == 0)
-        return PPROF__REAL(sem_wait)(s);
+        return f->sem_wait(s);
     pthread_testcancel(); /* as glibc's, before anything */
-    if (PPROF__REAL(sem_trywait)(s) == 0) return 0;
+    if (f->sem_trywait(s) == 0) return 0;
     errno = e; /* the try's EAGAIN is not the caller's business */
-    PPROF__SYNC_WAIT(PPROF__REAL(sem_wait)(s));
+    if (PPROF__SYNC_OFF() || __atomic_load_n(&pprof__block_rate, __ATOMIC_RELAXED) == 0)
+        return f->sem_wait(s); /* (turned off meanwhile) */
+    pprof__wtimer_start(&tm, NULL);
+    rc = f->sem_wait(s);
+    return pprof__wtimer_stop(&tm, rc, PPROF__FPW);
 }
 PPROF__WRAP int sem_timedwait(sem_t *s, const struct timespec *ts) {
-    int e = errno;
+    const struct pprof__real *f = pprof__real_fns();
+    pprof__wtimer tm;
+    int e = errno, rc;
     if (PPROF__SYNC_OFF() || __atomic_load_n(&pprof__block_rate, __ATOMIC_RELAXED) == 0)
-        return PPROF__REAL(sem_timedwait)(s, ts);
+        return f->sem_timedwait(s, ts);
     pthread_testcancel(); /* as glibc's, before anything */
-    if (ts->tv_nsec >= 0 && ts->tv_nsec < 1000000000 && PPROF__REAL(sem_trywait)(s) == 0)
+    if (ts->tv_nsec >= 0 && ts->tv_nsec < 1000000000 && f->sem_trywait(s) == 0)
         return 0;
     errno = e;
-    PPROF__SYNC_WAIT(PPROF__REAL(sem_timedwait)(s, ts));
+    if (PPROF__SYNC_OFF() || __atomic_load_n(&pprof__block_rate, __ATOMIC_RELAXED) == 0)
+        return f->sem_timedwait(s, ts); /* (turned off meanwhile) */
+    pprof__wtimer_start(&tm, NULL);
+    rc = f->sem_timedwait(s, ts);
+    return pprof__wtimer_stop(&tm, rc, PPROF__FPW);
 }
 PPROF__WRAP int pthread_join(pthread_t th, void **ret) {
-    PPROF__SYNC_WAIT(PPROF__REAL(join)(th, ret));
+    const struct pprof__real *f = pprof__real_fns();
+    pprof__wtimer tm;
+    int rc;
+    if (PPROF__SYNC_OFF() || __atomic_load_n(&pprof__block_rate, __ATOMIC_RELAXED) == 0)
+        return f->join(th, ret);
+    pprof__wtimer_start(&tm, NULL);
+    rc = f->join(th, ret);
+    return pprof__wtimer_stop(&tm, rc, PPROF__FPW);
 }
 /* Every thread created is counted at its creator's stack (threadcreate), always. */
 PPROF__WRAP int pthread_create(pthread_t *th, const pthread_attr_t *attr, void *(*fn)(void *),
                                void *arg) PPROF__THROW {
-    int rc = PPROF__REAL(create)(th, attr, fn, arg);
+    int rc = pprof__real_fns()->create(th, attr, fn, arg);
     if (rc == 0 && !pprof__heap_t.busy && !pprof__heap_t.self)
         pprof__sync_record(&pprof__tcreate, 1, 0, PPROF__FPW);
     return rc;
