@@ -1046,29 +1046,43 @@ PPROF__FN void pprof__fork_init(void); /* registers the fork handler once (>>for
 #endif
 
 #if PPROF__HEAP
-/* Per-thread heap sampling state (see >>heap); here because every thread of the profiler
-   marks itself with it. */
+/* The "inside the profiler" guard, one per thread, for the whole process: while a thread
+   does profiler work (depth > 0, between PPROF__INSIDE_ENTER and _LEAVE, which nest: the
+   API's entry points, the recorders) or is one of the profiler's own threads (own_thread,
+   for its whole life: the drain thread, the HTTP threads), nothing it does is profiled:
+   its allocations pass through the wrappers unsampled (>>heap), its lock waits, unlocks
+   and thread starts are not recorded (>>sync). It keeps the profiler's own work out of the
+   profiles, and a recorder from entering itself again through a wrapped malloc or lock.
+   Here because every part of the profiler marks itself with it. */
+typedef struct pprof__inside_t {
+    unsigned depth;
+    unsigned own_thread;
+} pprof__inside_t;
+static PPROF__TLS pprof__inside_t pprof__inside;
+#define PPROF__INSIDE_ENTER() (pprof__inside.depth++)
+#define PPROF__INSIDE_LEAVE() (pprof__inside.depth--)
+#define PPROF__INSIDE_OWN_THREAD() (pprof__inside.own_thread = 1)
+#define PPROF__INSIDE() (pprof__inside.depth || pprof__inside.own_thread)
+
+/* Per-thread heap sampling state (see >>heap). */
 typedef struct pprof__htls {
     size_t left;             /* bytes until the next sample */
     uint32_t epoch;          /* pprof__heap_epoch when `left` was drawn */
     uint32_t stk_miss;       /* lookups of this thread's stack that failed */
-    unsigned busy;           /* inside the profiler: allocations pass through unsampled */
-    unsigned self;           /* one of the profiler's own threads: never sampled */
     uint64_t rng;
     uintptr_t stk_lo, stk_hi; /* this thread's own stack, once known */
 } pprof__htls;
 
 static PPROF__TLS pprof__htls pprof__heap_t;
-/* Allocations of the calling thread pass through unsampled while it does profiler work. */
-#define PPROF__HEAP_ENTER() (pprof__heap_t.busy++)
-#define PPROF__HEAP_LEAVE() (pprof__heap_t.busy--)
-#define PPROF__HEAP_SELF() (pprof__heap_t.self = 1)
 
 #else
-#define PPROF__HEAP_ENTER() ((void)0)
-#define PPROF__HEAP_LEAVE() ((void)0)
-#define PPROF__HEAP_SELF() ((void)0)
+#define PPROF__INSIDE_ENTER() ((void)0)
+#define PPROF__INSIDE_LEAVE() ((void)0)
+#define PPROF__INSIDE_OWN_THREAD() ((void)0)
 #endif
+/* The guard's former names, still used by >>api and >>named (to be replaced there). */
+#define PPROF__HEAP_ENTER() PPROF__INSIDE_ENTER()
+#define PPROF__HEAP_LEAVE() PPROF__INSIDE_LEAVE()
 
 /* Grows *p (an array of elem-sized items with capacity *cap) to hold at least need items. */
 PPROF__FN int pprof__mem_grow(void **p, size_t *cap, size_t need, size_t elem) {
@@ -4735,7 +4749,7 @@ PPROF__FN void pprof__cpu_sig_check(void) {
    (it wakes this thread): refresh the snapshot and build the new code's unwind tables. The next such refresh waits 5 ms, or
    100 ms after one that found nothing new (code no table can cover, like a JIT's). */
 PPROF__FN void *pprof__cpu_thread(void *arg) {
-    PPROF__HEAP_SELF(); /* the profiler's own allocations are not the program's */
+    PPROF__INSIDE_OWN_THREAD(); /* the profiler's own allocations are not the program's */
     int64_t now = pprof__os_mono_ns(), next = now + PPROF__DRAIN_NS, mapped = now, gap = 0;
     unsigned long long loads = pprof__dl_changes(), l;
     (void)arg;
@@ -5530,15 +5544,15 @@ PPROF__FN PPROF__NOINLINE int pprof__heap_tick(size_t n) {
     uint32_t ep;
 #if PPROF__INTERPOSE
     if (!__atomic_load_n(&pprof__next.state, __ATOMIC_ACQUIRE)) { /* the process's first */
-        t->busy++;                 /* allocation (sampled too): dlsym's and dlopen's are not */
+        PPROF__INSIDE_ENTER();     /* allocation (sampled too): dlsym's and dlopen's are not */
         pprof__next_resolve();
-        t->busy--;
+        PPROF__INSIDE_LEAVE();
     }
 #endif
     ep = __atomic_load_n(&pprof__heap_epoch, __ATOMIC_ACQUIRE); /* then its rate */
     size_t rate = __atomic_load_n(&pprof__heap_rate, __ATOMIC_RELAXED);
-    if (t->busy) return 0;
-    if (t->self || rate == 0) { t->left = SIZE_MAX; t->epoch = ep; return 0; }
+    if (pprof__inside.depth) return 0;
+    if (pprof__inside.own_thread || rate == 0) { t->left = SIZE_MAX; t->epoch = ep; return 0; }
     if (t->epoch != ep) { /* a new thread, or the rate changed: a fresh countdown */
         t->epoch = ep;
         t->left = pprof__heap_draw(t, rate);
@@ -5723,7 +5737,7 @@ PPROF__FN int pprof__heap_stack(pprof__htls *t, uintptr_t fpw, uintptr_t *out) {
 
 
 /* The record of a stack in T, made on first sight. Never NULL (out of memory: `lost`).
-   Callers have the thread marked busy: the lock may be a wrapped one. */
+   Callers are inside the profiler (PPROF__INSIDE_ENTER): the lock may be a wrapped one. */
 PPROF__FN pprof__hrec *pprof__rec(pprof__rtab *T, const uintptr_t *pc, uint32_t n) {
     uint32_t lset = pprof__ltls.cur;
     uint64_t h = pprof__agg_hash(pc, n, lset);
@@ -5779,7 +5793,7 @@ PPROF__FN PPROF__NOINLINE void *pprof__heap_sampled(size_t n, size_t a, int zero
     unsigned char *base;
     int saved = errno; /* a successful malloc leaves errno alone, whatever the walk met */
     if (a > (size_t)PTRDIFF_MAX / 4 || n > (size_t)PTRDIFF_MAX - extra) { errno = ENOMEM; return NULL; }
-    t->busy++;
+    PPROF__INSIDE_ENTER();
     base = (unsigned char *)(a >= 4096 ? PPROF__A_MEMALIGN(a, n + extra)
                              : zero ? PPROF__A_CALLOC(1, n + extra) : PPROF__A_MALLOC(n + extra));
     if (base) {
@@ -5794,7 +5808,7 @@ PPROF__FN PPROF__NOINLINE void *pprof__heap_sampled(size_t n, size_t a, int zero
             PPROF__A_FREE(base);
             base = (unsigned char *)PPROF__A_MEMALIGN(a, n);
             if (base && zero) memset(base, 0, n);
-            t->busy--;
+            PPROF__INSIDE_LEAVE();
             return base;
         }
         depth = pprof__heap_stack(t, fpw, pcs);
@@ -5809,7 +5823,7 @@ PPROF__FN PPROF__NOINLINE void *pprof__heap_sampled(size_t n, size_t a, int zero
         h->tag = (uint64_t)p ^ pprof__heap_key_get();
         errno = saved;
     }
-    t->busy--;
+    PPROF__INSIDE_LEAVE();
     return (void *)p;
 }
 
@@ -6529,18 +6543,18 @@ PPROF__FN void pprof__heap_encode(pprof__buf *pb, const pprof__hval *v, size_t n
 static long pprof__block_rate;      /* atomic: ns; 0 off */
 static int pprof__mutex_fraction;   /* atomic: 1 in n; 0 off */
 
-/* Adds (count, ns) to the record of the stack above fpw in T. The thread is busy meanwhile. */
+/* Adds (count, ns) to the record of the stack above fpw in T, inside the profiler. */
 PPROF__FN void pprof__sync_record(pprof__rtab *T, uint64_t count, uint64_t ns, uintptr_t fpw) {
     pprof__htls *t = &pprof__heap_t;
     uintptr_t pcs[PPROF_MAX_FRAMES];
     pprof__hrec *r;
     int depth, saved = errno;
-    t->busy++;
+    PPROF__INSIDE_ENTER();
     depth = pprof__heap_stack(t, fpw, pcs);
     r = pprof__rec(T, pcs, (uint32_t)depth);
     __atomic_add_fetch(&r->allocs, count, __ATOMIC_RELAXED);
     __atomic_add_fetch(&r->alloc_bytes, ns, __ATOMIC_RELAXED);
-    t->busy--;
+    PPROF__INSIDE_LEAVE();
     errno = saved;
 }
 
@@ -6609,7 +6623,7 @@ static inline __attribute__((always_inline)) int pprof__unlock_watched(const voi
     uint64_t h = (uint64_t)(uintptr_t)lock * 0x9E3779B97F4A7C15ull;
     return __atomic_load_n(&pprof__mutex_fraction, __ATOMIC_RELAXED) > 0 &&
            __atomic_load_n(&pprof__wslots[(h >> 32) & (PPROF__WSLOTS - 1)].nwait, __ATOMIC_RELAXED) &&
-           !pprof__heap_t.busy && !pprof__heap_t.self;
+           !PPROF__INSIDE();
 }
 
 /* The unlocker of lock: charged with what its waiters waited since the last charge
@@ -6741,7 +6755,7 @@ static inline __attribute__((always_inline)) const struct pprof__real *pprof__re
 #define PPROF__SYNC_OFF() \
     ((__atomic_load_n(&pprof__block_rate, __ATOMIC_RELAXED) | \
       __atomic_load_n(&pprof__mutex_fraction, __ATOMIC_RELAXED)) == 0 || \
-     pprof__heap_t.busy || pprof__heap_t.self)
+     PPROF__INSIDE())
 
 /* A blocking call being timed, by the wrapper that makes it. A contended acquisition tries
    first (no wait, no record), then times the blocking call from pprof__wtimer_start, which
@@ -6915,7 +6929,7 @@ PPROF__WRAP int pthread_join(pthread_t th, void **ret) {
 PPROF__WRAP int pthread_create(pthread_t *th, const pthread_attr_t *attr, void *(*fn)(void *),
                                void *arg) PPROF__THROW {
     int rc = pprof__real_fns()->create(th, attr, fn, arg);
-    if (rc == 0 && !pprof__heap_t.busy && !pprof__heap_t.self)
+    if (rc == 0 && !PPROF__INSIDE())
         pprof__sync_record(&pprof__tcreate, 1, 0, PPROF__FPW);
     return rc;
 }
@@ -9010,7 +9024,7 @@ PPROF__FN void pprof__http_serve(pprof__conn *c) {
 }
 
 PPROF__FN void *pprof__http_conn_main(void *arg) {
-    PPROF__HEAP_SELF(); /* the profiler's own allocations are not the program's */
+    PPROF__INSIDE_OWN_THREAD(); /* the profiler's own allocations are not the program's */
     pprof__conn *c = (pprof__conn *)arg;
     pprof__fdid id;
     prctl(PR_SET_NAME, "pprof-http-req", 0, 0, 0);
@@ -9138,7 +9152,7 @@ PPROF__FN void pprof__http_accept(int fd) {
    its number is now the program's file, pipe or socket), the listener says so once on
    stderr and stops, touching nothing of it. */
 PPROF__FN void *pprof__http_main(void *arg) {
-    PPROF__HEAP_SELF(); /* the profiler's own allocations are not the program's */
+    PPROF__INSIDE_OWN_THREAD(); /* the profiler's own allocations are not the program's */
     static struct pollfd pf[PPROF_HTTP_MAX_PENDING + 1]; /* only this thread uses it */
     int idx[PPROF_HTTP_MAX_PENDING + 1];
     const int64_t limit = (int64_t)PPROF_HTTP_TIMEOUT_S * 1000000000;
