@@ -841,6 +841,9 @@ extern void *__libc_memalign(size_t, size_t);
 #endif
 
 static int pprof__os_errno;     /* errno of the last failed system call behind PPROF_ERR_OS */
+/* Remembers err, the errno of a failed system call (or the result of a failed pthread
+   call), for pprof_last_os_error. */
+PPROF__FN void pprof__os_fail(int err) { __atomic_store_n(&pprof__os_errno, err, __ATOMIC_RELAXED); }
 static int pprof__cpu_hz_next;  /* pprof_set_cpu_rate, for the next profile; 0 = default */
 
 #if PPROF__SUPPORTED
@@ -4354,7 +4357,7 @@ PPROF__FN int pprof__write_gz(FILE *fp, const pprof__buf *raw) {
     pprof__gz_encode(&gz, raw->p, raw->len);
     if (gz.oom) rc = PPROF_ERR_NOMEM;
     else if (fwrite(gz.p, 1, gz.len, fp) != gz.len || fflush(fp) != 0 || ferror(fp)) {
-        __atomic_store_n(&pprof__os_errno, errno, __ATOMIC_RELAXED);
+        pprof__os_fail(errno);
         rc = PPROF_ERR_IO;
     }
     PPROF_FREE(gz.p);
@@ -4853,7 +4856,7 @@ PPROF__FN int pprof__cpu_install(int sig) {
     struct sigaction sa, old;
     int i;
     pprof__sig_warm();
-    if (pprof__os_sigaction(sig, NULL, &old) != 0) { __atomic_store_n(&pprof__os_errno, errno, __ATOMIC_RELAXED); return PPROF_ERR_OS; }
+    if (pprof__os_sigaction(sig, NULL, &old) != 0) { pprof__os_fail(errno); return PPROF_ERR_OS; }
     if ((old.sa_flags & SA_SIGINFO) && old.sa_sigaction == pprof__sig_handler) return PPROF_OK;
     if (!(old.sa_flags & SA_SIGINFO) && old.sa_handler != SIG_DFL && old.sa_handler != SIG_IGN)
         return PPROF_ERR_SIGNAL_BUSY;
@@ -4870,7 +4873,7 @@ PPROF__FN int pprof__cpu_install(int sig) {
     sa.sa_sigaction = pprof__sig_handler;
     sa.sa_flags = SA_SIGINFO | SA_RESTART;
     sigemptyset(&sa.sa_mask);
-    if (pprof__os_sigaction(sig, &sa, NULL) != 0) { __atomic_store_n(&pprof__os_errno, errno, __ATOMIC_RELAXED); return PPROF_ERR_OS; }
+    if (pprof__os_sigaction(sig, &sa, NULL) != 0) { pprof__os_fail(errno); return PPROF_ERR_OS; }
     /* stays installed after stop: a late signal must meet an idle handler, never SIG_DFL */
     return PPROF_OK;
 }
@@ -4924,7 +4927,7 @@ PPROF__FN int pprof__cpu_start(FILE *fp, int *gen_out, int trace) {
     pprof__cpu_log_free();
     if (pprof__cpu_refresh() < 0) {
         pprof__unlock(&pprof__cpu_mu);
-        __atomic_store_n(&pprof__os_errno, errno, __ATOMIC_RELAXED);
+        pprof__os_fail(errno);
         return PPROF_ERR_OS;
     }
     hz = __atomic_load_n(&pprof__cpu_hz_next, __ATOMIC_RELAXED);
@@ -4976,7 +4979,7 @@ PPROF__FN int pprof__cpu_start(FILE *fp, int *gen_out, int trace) {
         pprof__cpu.ntmr = 0;
         pprof__cpu.itimer = 0;
         pprof__fd_close(&pprof__cpu.taskdir);
-        __atomic_store_n(&pprof__os_errno, rc, __ATOMIC_RELAXED);
+        pprof__os_fail(rc);
         pprof__unlock(&pprof__cpu_mu);
         return PPROF_ERR_OS;
     }
@@ -9323,7 +9326,7 @@ PPROF__FN int pprof__http_listen(const char *addr) {
     if (pprof__http.listening) { pprof__unlock(&pprof__http_mu); return PPROF_ERR_LISTENING; }
     fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
     if (fd < 0) {
-        __atomic_store_n(&pprof__os_errno, errno, __ATOMIC_RELAXED);
+        pprof__os_fail(errno);
         pprof__unlock(&pprof__http_mu);
         return PPROF_ERR_OS;
     }
@@ -9332,7 +9335,7 @@ PPROF__FN int pprof__http_listen(const char *addr) {
         fcntl(fd, F_SETFL, O_NONBLOCK) != 0) {
         int e = errno;
         close(fd);
-        __atomic_store_n(&pprof__os_errno, e, __ATOMIC_RELAXED);
+        pprof__os_fail(e);
         pprof__unlock(&pprof__http_mu);
         return e == EADDRINUSE ? PPROF_ERR_ADDR_IN_USE
              : e == EADDRNOTAVAIL || e == EAFNOSUPPORT ? PPROF_ERR_ADDRESS : PPROF_ERR_OS;
@@ -9353,7 +9356,7 @@ PPROF__FN int pprof__http_listen(const char *addr) {
         close(fd);
         pprof__http.lsn.fd = -1;
         pprof__http.listening = 0;
-        __atomic_store_n(&pprof__os_errno, rc, __ATOMIC_RELAXED);
+        pprof__os_fail(rc);
         pprof__unlock(&pprof__http_mu);
         return PPROF_ERR_OS;
     }
