@@ -632,7 +632,8 @@ static inline int pprof_set_unwind(int mode) { (void)mode; return 0; }
    before >>flame, which wraps it around the data.
      >>config   tunables and their checks
      >>os       platform macros, clocks, futex waits, threads, fds, locks and the lock order
-     >>mem      the profiler's own allocator, growable arrays, the byte buffer, mapped pages
+     >>mem      the profiler's own allocator, growable arrays, the one hash, the byte
+                buffer, mapped pages
      >>labels   a thread's labels as one interned number
     *>>sig      the state the handler shares with the drain thread; rules of sigsafe code
     *>>snap     the published region snapshot and its lookup
@@ -1107,6 +1108,44 @@ PPROF__FN char *pprof__mem_strdup(const char *str) {
     return p;
 }
 
+/* The one hash of the profiler, for every table (label sets, stacks, strings, unwind rules,
+   the encoder's maps, lock waiters, paged blocks, the snapshot's caches) and the sampled
+   blocks' check: words mixed into h one at a time. Each step multiplies by 2^64 / phi and
+   folds the high half into the low one, so the low bits (tables indexed by h & (cap - 1))
+   and the high bits are both well mixed. */
+#define PPROF__HASH_MUL 0x9E3779B97F4A7C15ull
+// sigsafe: arithmetic only, always inline.
+PPROF__HOT uint64_t pprof__hash_mix(uint64_t h, uint64_t w) {
+    h = (h ^ w) * PPROF__HASH_MUL;
+    return h ^ (h >> 32);
+}
+/* pprof__hash_mix(0, x) >> (64 - bits): the slot of x in a table of 2^bits, the same value
+   without the fold, which the top bits do not need and compilers do not always drop. For
+   the handler and the free and unlock fast paths (Fibonacci hashing). */
+// sigsafe: arithmetic only, always inline.
+PPROF__HOT size_t pprof__hash_top(uint64_t x, unsigned bits) {
+    return (size_t)((x * PPROF__HASH_MUL) >> (64 - bits));
+}
+/* The hash of the n bytes at p, after seed (a key's other parts); never 0. Eight bytes a
+   word (the last ones padded with zeros), then the count, so keys hashed one after another
+   keep their boundaries. */
+PPROF__FN uint64_t pprof__hash_bytes(uint64_t seed, const void *p, size_t n) {
+    const unsigned char *c = (const unsigned char *)p;
+    uint64_t h = pprof__hash_mix(0, seed), w;
+    size_t i;
+    for (i = 0; i + 8 <= n; i += 8) {
+        memcpy(&w, c + i, 8);
+        h = pprof__hash_mix(h, w);
+    }
+    if (i < n) {
+        w = 0;
+        memcpy(&w, c + i, n - i);
+        h = pprof__hash_mix(h, w);
+    }
+    h = pprof__hash_mix(h, (uint64_t)n);
+    return h ? h : 1;
+}
+
 typedef struct pprof__buf {
     unsigned char *p;
     size_t len, cap;
@@ -1174,11 +1213,7 @@ typedef struct pprof__ltls_t {
 static PPROF__TLS pprof__ltls_t pprof__ltls;
 
 PPROF__FN uint64_t pprof__lbl_hash(uint32_t parent, const char *k, const char *v) {
-    uint64_t h = 0xcbf29ce484222325ull ^ parent;
-    for (; *k; k++) h = (h ^ (unsigned char)*k) * 0x100000001b3ull;
-    h = (h ^ 0xff) * 0x100000001b3ull;
-    for (; *v; v++) h = (h ^ (unsigned char)*v) * 0x100000001b3ull;
-    return h;
+    return pprof__hash_bytes(pprof__hash_bytes(parent, k, strlen(k)), v, strlen(v));
 }
 PPROF__FN void pprof__lbl_lock(void) { pprof__lock(&pprof__lbl.mu); }
 PPROF__FN void pprof__lbl_unlock(void) { pprof__unlock(&pprof__lbl.mu); }
@@ -1612,7 +1647,7 @@ PPROF__FN PPROF__NO_SANITIZE int pprof__unw_after_call(pprof__uwalk *w, const pp
 
 // sigsafe: pprof__unw_after_call, remembered in the snapshot when true.
 PPROF__HOT PPROF__NO_SANITIZE int pprof__unw_after_call_cached(pprof__uwalk *w, const pprof__range *x, uintptr_t ra) {
-    uintptr_t *e = w->s ? &w->s->ra_ok[(ra * 0x9E3779B97F4A7C15ull) >> 54] : NULL;
+    uintptr_t *e = w->s ? &w->s->ra_ok[pprof__hash_top(ra, 10)] : NULL;
     if (e && __atomic_load_n(e, __ATOMIC_RELAXED) == ra) return 1;
     if (!pprof__unw_after_call(w, x, ra)) return 0;
     if (e) __atomic_store_n(e, ra, __ATOMIC_RELAXED);
@@ -1653,7 +1688,7 @@ PPROF__HOT PPROF__NO_SANITIZE const pprof__cfirule *pprof__unw_rule(pprof__uwalk
     const pprof__cfirule *r;
     uint64_t key = (uint64_t)(a - x->lo) << 32 | (uint64_t)(x - w->s->x) << 16, v, *e;
     if (a - x->lo > 0xffffffffu || w->s->nx > 0xffff) return pprof__cfi_rule(t, a);
-    e = &w->s->rule_of[((uint64_t)a * 0x9E3779B97F4A7C15ull) >> 54];
+    e = &w->s->rule_of[pprof__hash_top(a, 10)];
     v = __atomic_load_n(e, __ATOMIC_RELAXED);
     if (v && ((v - 1) & ~(uint64_t)0xffff) == key)
         return ((v - 1) & 0xffff) ? &t->rules[(v - 1) & 0xffff] : NULL;
@@ -1939,7 +1974,7 @@ PPROF__FN PPROF__NO_SANITIZE int pprof__unw_run(pprof__uwalk *w, const pprof__ur
             if ((st.known & PPROF__K_SP) && st.sp > lo) lo = st.sp;
             while (k < max && fp > floor && fp >= lo && fp < hi && hi - fp >= 2 * W && fp % W == 0) {
                 ra = ((const uintptr_t *)fp)[1] & PPROF__RA_MASK;
-                if (ok[(ra * 0x9E3779B97F4A7C15ull) >> 54] != ra) break;
+                if (ok[pprof__hash_top(ra, 10)] != ra) break;
                 out[k++] = ra;
                 floor = fp;
                 fp = ((const uintptr_t *)fp)[0];
@@ -2337,14 +2372,7 @@ typedef struct pprof__agg {
 
 /* The hash of a stack and its labels (>>labels), never 0 (0 marks an empty slot). */
 PPROF__FN uint64_t pprof__agg_hash(const uintptr_t *pc, uint32_t n, uint32_t lset) {
-    uint64_t h = (0x9E3779B97F4A7C15ull ^ n) + (uint64_t)lset * 0xc2b2ae3d27d4eb4full;
-    uint32_t i;
-    for (i = 0; i < n; i++) {
-        h ^= (uint64_t)pc[i];
-        h *= 0xff51afd7ed558ccdull;
-        h ^= h >> 32;
-    }
-    return h ? h : 1;
+    return pprof__hash_bytes(lset, pc, n * sizeof *pc);
 }
 
 PPROF__FN void pprof__agg_free(pprof__agg *a) {
@@ -2497,7 +2525,7 @@ PPROF__FN uint64_t *pprof__u64map_at(pprof__u64map *m, uint64_t key, int *found)
         memset(n.k, 0, n.cap * sizeof *n.k);
         for (j = 0; j < m->cap; j++) {
             if (!m->k[j]) continue;
-            i = (size_t)(m->k[j] * 0x9E3779B97F4A7C15ull >> 20) & (n.cap - 1);
+            i = (size_t)pprof__hash_mix(0, m->k[j]) & (n.cap - 1);
             while (n.k[i]) i = (i + 1) & (n.cap - 1);
             n.k[i] = m->k[j];
             n.v[i] = m->v[j];
@@ -2506,7 +2534,7 @@ PPROF__FN uint64_t *pprof__u64map_at(pprof__u64map *m, uint64_t key, int *found)
         PPROF_FREE(m->v);
         *m = n;
     }
-    i = (size_t)(key * 0x9E3779B97F4A7C15ull >> 20) & (m->cap - 1);
+    i = (size_t)pprof__hash_mix(0, key) & (m->cap - 1);
     for (;; i = (i + 1) & (m->cap - 1)) {
         if (m->k[i] == key) { *found = 1; return &m->v[i]; }
         if (m->k[i] == 0) {
@@ -2536,8 +2564,8 @@ PPROF__FN void pprof__strs_free(pprof__strs *s) {
     memset(s, 0, sizeof *s);
 }
 PPROF__FN int64_t pprof__strs_add(pprof__strs *s, const char *str) {
-    size_t len = strlen(str), i;
-    uint64_t h = 1469598103934665603ull;
+    size_t len = strlen(str);
+    uint64_t h;
     if (s->n == 0) { /* entry 0 is "" */
         if (pprof__mem_grow((void **)&s->off, &s->cap, 1, sizeof *s->off) != 0 ||
             pprof__mem_grow((void **)&s->arena, &s->acap, 1, 1) != 0) { s->oom = 1; return 0; }
@@ -2547,7 +2575,7 @@ PPROF__FN int64_t pprof__strs_add(pprof__strs *s, const char *str) {
         s->n = 1;
     }
     if (len == 0) return 0;
-    for (i = 0; i < len; i++) h = (h ^ (unsigned char)str[i]) * 1099511628211ull;
+    h = pprof__hash_bytes(0, str, len);
     for (;;) {
         int found;
         uint64_t *v = pprof__u64map_at(&s->idx, h ? h : 1, &found);
@@ -2565,7 +2593,7 @@ PPROF__FN int64_t pprof__strs_add(pprof__strs *s, const char *str) {
             return (int64_t)s->n++;
         }
         if (strcmp(s->arena + s->off[*v], str) == 0) return (int64_t)*v;
-        h = h * 0x9E3779B97F4A7C15ull + 1; /* a 64-bit collision: probe another key */
+        h = pprof__hash_mix(h, 1); /* a 64-bit collision: probe another key */
     }
 }
 
@@ -3186,21 +3214,18 @@ PPROF__FN pprof__cfirule pprof__cfi_pack(const pprof__cfist *st, int signal) {
 
 /* The number of rule r in b, added on first sight; 0 (no rule) if it fits none. */
 PPROF__FN uint16_t pprof__cfi_rule_no(pprof__cfib *b, const pprof__cfirule *r) {
-    uint64_t h = 0xcbf29ce484222325ull;
-    const unsigned char *p = (const unsigned char *)r;
+    uint64_t h;
     size_t i;
     if (r->cfa_how == PPROF__CFA_NONE) return 0;
-    for (i = 0; i < sizeof *r; i++) h = (h ^ p[i]) * 0x100000001b3ull;
+    h = pprof__hash_bytes(0, r, sizeof *r);
     if (b->nrules * 2 + 2 > b->caphash) { /* grow, rehash; rule 0 is the empty one */
         size_t ncap = b->caphash ? b->caphash * 2 : 256, j;
         uint32_t *nh = (uint32_t *)PPROF_MALLOC(ncap * sizeof *nh);
         if (!nh) { b->oom = 1; return 0; }
         memset(nh, 0, ncap * sizeof *nh);
         for (j = 1; j < b->nrules; j++) {
-            uint64_t g = 0xcbf29ce484222325ull;
-            const unsigned char *q = (const unsigned char *)&b->rules[j];
+            uint64_t g = pprof__hash_bytes(0, &b->rules[j], sizeof *r);
             size_t k;
-            for (k = 0; k < sizeof *r; k++) g = (g ^ q[k]) * 0x100000001b3ull;
             for (k = (size_t)g & (ncap - 1); nh[k]; k = (k + 1) & (ncap - 1)) {}
             nh[k] = (uint32_t)j;
         }
@@ -5526,7 +5551,7 @@ PPROF__FN double pprof__heap_exp_neg(double x) {
 /* Uniform in [0, 1) from the thread's generator (heap countdowns, block/mutex sampling). */
 PPROF__FN double pprof__sync_rand(pprof__htls *t) {
     uint64_t x;
-    if (!t->rng) t->rng = ((uint64_t)pprof__os_mono_ns() ^ (uint64_t)(uintptr_t)t) * 0x9E3779B97F4A7C15ull | 1;
+    if (!t->rng) t->rng = pprof__hash_mix((uint64_t)pprof__os_mono_ns(), (uint64_t)(uintptr_t)t) | 1;
     x = t->rng;
     x ^= x << 13; x ^= x >> 7; x ^= x << 17;
     t->rng = x;
@@ -5574,24 +5599,19 @@ static uint64_t pprof__heap_key = PPROF__HEAP_KEY0; /* atomic */
 PPROF__FN uint64_t pprof__heap_key_get(void) {
     uint64_t k = __atomic_load_n(&pprof__heap_key, __ATOMIC_ACQUIRE), z = PPROF__HEAP_KEY0;
     if (PPROF__LIKELY(k != PPROF__HEAP_KEY0)) return k;
-    k = ((uint64_t)pprof__os_mono_ns() ^ (uint64_t)(uintptr_t)&k ^
-         (uint64_t)(uintptr_t)&pprof__heap_key << 17) * 0x9E3779B97F4A7C15ull | 1ull << 63;
+    k = pprof__hash_mix((uint64_t)pprof__os_mono_ns() ^ (uint64_t)(uintptr_t)&k,
+                        (uint64_t)(uintptr_t)&pprof__heap_key << 17) | 1ull << 63;
     __atomic_compare_exchange_n(&pprof__heap_key, &z, k, 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE);
     return __atomic_load_n(&pprof__heap_key, __ATOMIC_ACQUIRE);
 }
 
 PPROF__FN uint64_t pprof__heap_check(uintptr_t p, const pprof__hhdr *h) {
-    uint64_t x = (uint64_t)p ^ ((uint64_t)(uintptr_t)&pprof__heap_rate * 0x9E3779B97F4A7C15ull);
-    x ^= h->size * 0xC2B2AE3D27D4EB4Full;
-    x ^= (uint64_t)(uintptr_t)h->rec * 0x165667B19E3779F9ull;
-    x ^= h->off * 0xFF51AFD7ED558CCDull;
-    {
-        uint64_t wb;
-        memcpy(&wb, &h->w, sizeof wb);
-        x ^= wb * 0x27D4EB2F165667C5ull;
-    }
-    x ^= x >> 33; x *= 0xFF51AFD7ED558CCDull; x ^= x >> 33; x *= 0xC4CEB9FE1A85EC53ull;
-    return x ^ (x >> 33);
+    uint64_t wb, x = pprof__hash_mix((uint64_t)(uintptr_t)&pprof__heap_rate, p);
+    memcpy(&wb, &h->w, sizeof wb);
+    x = pprof__hash_mix(x, h->size);
+    x = pprof__hash_mix(x, (uint64_t)(uintptr_t)h->rec);
+    x = pprof__hash_mix(x, h->off);
+    return pprof__hash_mix(x, wb);
 }
 
 /* The word before block p (its page is p's: callers make sure p is not page-aligned).
@@ -5613,7 +5633,7 @@ static int pprof__heap_npaged;                          /* atomic */
 static uint64_t pprof__heap_paged_lost; /* atomic: samples not taken, the set being full */
 
 static inline size_t pprof__heap_paged_slot(uintptr_t p) {
-    return (size_t)(((uint64_t)p >> 12) * 0x9E3779B97F4A7C15ull >> 50) & (PPROF__HEAP_PAGED - 1);
+    return pprof__hash_top((uint64_t)p >> 12, 14) & (PPROF__HEAP_PAGED - 1);
 }
 PPROF__FN int pprof__heap_paged_add(uintptr_t p) {
     size_t i = pprof__heap_paged_slot(p), k;
@@ -5650,7 +5670,7 @@ PPROF__FN PPROF__NOINLINE int pprof__heap_paged_has(uintptr_t p, int take) {
 #define PPROF__HEAP_FILTER 4096
 static uint16_t pprof__heap_filter[PPROF__HEAP_FILTER]; /* atomic */
 static inline __attribute__((always_inline)) uint16_t *pprof__heap_filter_of(uintptr_t p) {
-    return &pprof__heap_filter[((uint64_t)p >> 4) * 0x9E3779B97F4A7C15ull >> 52];
+    return &pprof__heap_filter[pprof__hash_top((uint64_t)p >> 4, 12)];
 }
 PPROF__FN void pprof__heap_filter_add(uintptr_t p, int d) {
     uint16_t *c = pprof__heap_filter_of(p), v = __atomic_load_n(c, __ATOMIC_RELAXED);
@@ -6589,8 +6609,7 @@ typedef struct pprof__wslot {
 static pprof__wslot pprof__wslots[PPROF__WSLOTS];
 
 PPROF__FN pprof__wslot *pprof__wslot_of(const void *lock) {
-    uint64_t h = (uint64_t)(uintptr_t)lock * 0x9E3779B97F4A7C15ull;
-    pprof__wslot *s = &pprof__wslots[(h >> 32) & (PPROF__WSLOTS - 1)];
+    pprof__wslot *s = &pprof__wslots[pprof__hash_top((uintptr_t)lock, 12)];
     while (__atomic_exchange_n(&s->spin, 1, __ATOMIC_ACQUIRE)) {}
     return s;
 }
@@ -6623,9 +6642,8 @@ PPROF__FN void pprof__wait_end(pprof__wslot *reg, const void *lock, int64_t t0) 
 }
 /* Does an unlock of lock have waiters to charge (mutex profile on, someone registered)? */
 static inline __attribute__((always_inline)) int pprof__unlock_watched(const void *lock) {
-    uint64_t h = (uint64_t)(uintptr_t)lock * 0x9E3779B97F4A7C15ull;
     return __atomic_load_n(&pprof__mutex_fraction, __ATOMIC_RELAXED) > 0 &&
-           __atomic_load_n(&pprof__wslots[(h >> 32) & (PPROF__WSLOTS - 1)].nwait, __ATOMIC_RELAXED) &&
+           __atomic_load_n(&pprof__wslots[pprof__hash_top((uintptr_t)lock, 12)].nwait, __ATOMIC_RELAXED) &&
            !PPROF__INSIDE();
 }
 
