@@ -632,7 +632,8 @@ static inline int pprof_set_unwind(int mode) { (void)mode; return 0; }
    before >>flame, which wraps it around the data.
      >>config   tunables and their checks
      >>os       platform macros, clocks, futex waits, threads, fds, locks and the lock order
-     >>mem      the profiler's own allocator, growable arrays, the byte buffer, mapped pages
+     >>mem      the profiler's own allocator, growable arrays, the one hash, the byte
+                buffer, mapped pages
      >>labels   a thread's labels as one interned number
     *>>sig      the state the handler shares with the drain thread; rules of sigsafe code
     *>>snap     the published region snapshot and its lookup
@@ -842,6 +843,9 @@ extern void *__libc_memalign(size_t, size_t);
 #endif
 
 static int pprof__os_errno;     /* errno of the last failed system call behind PPROF_ERR_OS */
+/* Remembers err, the errno of a failed system call (or the result of a failed pthread
+   call), for pprof_last_os_error. */
+PPROF__FN void pprof__os_fail(int err) { __atomic_store_n(&pprof__os_errno, err, __ATOMIC_RELAXED); }
 static int pprof__cpu_hz_next;  /* pprof_set_cpu_rate, for the next profile; 0 = default */
 
 #if PPROF__SUPPORTED
@@ -1047,28 +1051,39 @@ PPROF__FN void pprof__fork_init(void); /* registers the fork handler once (>>for
 #endif
 
 #if PPROF__HEAP
-/* Per-thread heap sampling state (see >>heap); here because every thread of the profiler
-   marks itself with it. */
+/* The "inside the profiler" guard, one per thread, for the whole process: while a thread
+   does profiler work (depth > 0, between PPROF__INSIDE_ENTER and _LEAVE, which nest: the
+   API's entry points, the recorders) or is one of the profiler's own threads (own_thread,
+   for its whole life: the drain thread, the HTTP threads), nothing it does is profiled:
+   its allocations pass through the wrappers unsampled (>>heap), its lock waits, unlocks
+   and thread starts are not recorded (>>sync). It keeps the profiler's own work out of the
+   profiles, and a recorder from entering itself again through a wrapped malloc or lock.
+   Here because every part of the profiler marks itself with it. */
+typedef struct pprof__inside_t {
+    unsigned depth;
+    unsigned own_thread;
+} pprof__inside_t;
+static PPROF__TLS pprof__inside_t pprof__inside;
+#define PPROF__INSIDE_ENTER() (pprof__inside.depth++)
+#define PPROF__INSIDE_LEAVE() (pprof__inside.depth--)
+#define PPROF__INSIDE_OWN_THREAD() (pprof__inside.own_thread = 1)
+#define PPROF__INSIDE() (pprof__inside.depth || pprof__inside.own_thread)
+
+/* Per-thread heap sampling state (see >>heap). */
 typedef struct pprof__htls {
     size_t left;             /* bytes until the next sample */
     uint32_t epoch;          /* pprof__heap_epoch when `left` was drawn */
     uint32_t stk_miss;       /* lookups of this thread's stack that failed */
-    unsigned busy;           /* inside the profiler: allocations pass through unsampled */
-    unsigned self;           /* one of the profiler's own threads: never sampled */
     uint64_t rng;
     uintptr_t stk_lo, stk_hi; /* this thread's own stack, once known */
 } pprof__htls;
 
 static PPROF__TLS pprof__htls pprof__heap_t;
-/* Allocations of the calling thread pass through unsampled while it does profiler work. */
-#define PPROF__HEAP_ENTER() (pprof__heap_t.busy++)
-#define PPROF__HEAP_LEAVE() (pprof__heap_t.busy--)
-#define PPROF__HEAP_SELF() (pprof__heap_t.self = 1)
 
 #else
-#define PPROF__HEAP_ENTER() ((void)0)
-#define PPROF__HEAP_LEAVE() ((void)0)
-#define PPROF__HEAP_SELF() ((void)0)
+#define PPROF__INSIDE_ENTER() ((void)0)
+#define PPROF__INSIDE_LEAVE() ((void)0)
+#define PPROF__INSIDE_OWN_THREAD() ((void)0)
 #endif
 
 /* Grows *p (an array of elem-sized items with capacity *cap) to hold at least need items. */
@@ -1089,6 +1104,44 @@ PPROF__FN char *pprof__mem_strdup(const char *str) {
     char *p = (char *)PPROF_MALLOC(n);
     if (p) memcpy(p, str, n);
     return p;
+}
+
+/* The one hash of the profiler, for every table (label sets, stacks, strings, unwind rules,
+   the encoder's maps, lock waiters, paged blocks, the snapshot's caches) and the sampled
+   blocks' check: words mixed into h one at a time. Each step multiplies by 2^64 / phi and
+   folds the high half into the low one, so the low bits (tables indexed by h & (cap - 1))
+   and the high bits are both well mixed. */
+#define PPROF__HASH_MUL 0x9E3779B97F4A7C15ull
+// sigsafe: arithmetic only, always inline.
+PPROF__HOT uint64_t pprof__hash_mix(uint64_t h, uint64_t w) {
+    h = (h ^ w) * PPROF__HASH_MUL;
+    return h ^ (h >> 32);
+}
+/* pprof__hash_mix(0, x) >> (64 - bits): the slot of x in a table of 2^bits, the same value
+   without the fold, which the top bits do not need and compilers do not always drop. For
+   the handler and the free and unlock fast paths (Fibonacci hashing). */
+// sigsafe: arithmetic only, always inline.
+PPROF__HOT size_t pprof__hash_top(uint64_t x, unsigned bits) {
+    return (size_t)((x * PPROF__HASH_MUL) >> (64 - bits));
+}
+/* The hash of the n bytes at p, after seed (a key's other parts); never 0. Eight bytes a
+   word (the last ones padded with zeros), then the count, so keys hashed one after another
+   keep their boundaries. */
+PPROF__FN uint64_t pprof__hash_bytes(uint64_t seed, const void *p, size_t n) {
+    const unsigned char *c = (const unsigned char *)p;
+    uint64_t h = pprof__hash_mix(0, seed), w;
+    size_t i;
+    for (i = 0; i + 8 <= n; i += 8) {
+        memcpy(&w, c + i, 8);
+        h = pprof__hash_mix(h, w);
+    }
+    if (i < n) {
+        w = 0;
+        memcpy(&w, c + i, n - i);
+        h = pprof__hash_mix(h, w);
+    }
+    h = pprof__hash_mix(h, (uint64_t)n);
+    return h ? h : 1;
 }
 
 /* A growable byte buffer, what every encoder and writer appends to. An append that cannot
@@ -1160,11 +1213,7 @@ typedef struct pprof__ltls_t {
 static PPROF__TLS pprof__ltls_t pprof__ltls;
 
 PPROF__FN uint64_t pprof__lbl_hash(uint32_t parent, const char *k, const char *v) {
-    uint64_t h = 0xcbf29ce484222325ull ^ parent;
-    for (; *k; k++) h = (h ^ (unsigned char)*k) * 0x100000001b3ull;
-    h = (h ^ 0xff) * 0x100000001b3ull;
-    for (; *v; v++) h = (h ^ (unsigned char)*v) * 0x100000001b3ull;
-    return h;
+    return pprof__hash_bytes(pprof__hash_bytes(parent, k, strlen(k)), v, strlen(v));
 }
 PPROF__FN void pprof__lbl_lock(void) { pprof__lock(&pprof__lbl.mu); }
 PPROF__FN void pprof__lbl_unlock(void) { pprof__unlock(&pprof__lbl.mu); }
@@ -1299,10 +1348,15 @@ static struct pprof__sig_state {
 static PPROF__TLS int pprof__sig_tid;     /* this thread's id, 0 until its first sample */
 
 /* A thread dump (>>dump): one slot per thread, filled by the thread's own handler. */
+enum { /* pprof__dslot.state */
+    PPROF__DUMP_NONE = 0,     /* no stack (why says why) */
+    PPROF__DUMP_ASKED = 1,    /* to read (asleep in a system call) or ask (by the signal) */
+    PPROF__DUMP_CAPTURED = 2, /* its stack is in pc[0..n) */
+    PPROF__DUMP_WRITING = 4   /* being written, by its handler or by the reader */
+};
 typedef struct pprof__dslot {
     int tid;
-    int state;               /* atomic: 0 no stack, 1 to read or ask, 2 captured,
-                                4 being written */
+    int state;               /* atomic: PPROF__DUMP_* */
     uint32_t n;
     const char *why;         /* no stack: why */
     const char *run;         /* running, sleeping... */
@@ -1593,7 +1647,7 @@ PPROF__FN PPROF__NO_SANITIZE int pprof__unw_after_call(pprof__uwalk *w, const pp
 
 // sigsafe: pprof__unw_after_call, remembered in the snapshot when true.
 PPROF__HOT PPROF__NO_SANITIZE int pprof__unw_after_call_cached(pprof__uwalk *w, const pprof__range *x, uintptr_t ra) {
-    uintptr_t *e = w->s ? &w->s->ra_ok[(ra * 0x9E3779B97F4A7C15ull) >> 54] : NULL;
+    uintptr_t *e = w->s ? &w->s->ra_ok[pprof__hash_top(ra, 10)] : NULL;
     if (e && __atomic_load_n(e, __ATOMIC_RELAXED) == ra) return 1;
     if (!pprof__unw_after_call(w, x, ra)) return 0;
     if (e) __atomic_store_n(e, ra, __ATOMIC_RELAXED);
@@ -1634,7 +1688,7 @@ PPROF__HOT PPROF__NO_SANITIZE const pprof__cfirule *pprof__unw_rule(pprof__uwalk
     const pprof__cfirule *r;
     uint64_t key = (uint64_t)(a - x->lo) << 32 | (uint64_t)(x - w->s->x) << 16, v, *e;
     if (a - x->lo > 0xffffffffu || w->s->nx > 0xffff) return pprof__cfi_rule(t, a);
-    e = &w->s->rule_of[((uint64_t)a * 0x9E3779B97F4A7C15ull) >> 54];
+    e = &w->s->rule_of[pprof__hash_top(a, 10)];
     v = __atomic_load_n(e, __ATOMIC_RELAXED);
     if (v && ((v - 1) & ~(uint64_t)0xffff) == key)
         return ((v - 1) & 0xffff) ? &t->rules[(v - 1) & 0xffff] : NULL;
@@ -1920,7 +1974,7 @@ PPROF__FN PPROF__NO_SANITIZE int pprof__unw_run(pprof__uwalk *w, const pprof__ur
             if ((st.known & PPROF__K_SP) && st.sp > lo) lo = st.sp;
             while (k < max && fp > floor && fp >= lo && fp < hi && hi - fp >= 2 * W && fp % W == 0) {
                 ra = ((const uintptr_t *)fp)[1] & PPROF__RA_MASK;
-                if (ok[(ra * 0x9E3779B97F4A7C15ull) >> 54] != ra) break;
+                if (ok[pprof__hash_top(ra, 10)] != ra) break;
                 out[k++] = ra;
                 floor = fp;
                 fp = ((const uintptr_t *)fp)[0];
@@ -2133,12 +2187,12 @@ PPROF__FN void pprof__dump_here(const void *uc) {
     size_t i, n = pprof__dump.n;
     for (i = 0; i < n; i++)
         if (s[i].tid == tid) {
-            int asked = 1; /* 1 -> 4: this handler writes the slot, nobody else */
-            if (__atomic_compare_exchange_n(&s[i].state, &asked, 4, 0, __ATOMIC_ACQUIRE,
-                                            __ATOMIC_RELAXED)) {
+            int asked = PPROF__DUMP_ASKED; /* -> WRITING: this handler writes the slot */
+            if (__atomic_compare_exchange_n(&s[i].state, &asked, PPROF__DUMP_WRITING, 0,
+                                            __ATOMIC_ACQUIRE, __ATOMIC_RELAXED)) {
                 pprof__uwalk w;
                 s[i].n = (uint32_t)pprof__unw_context(uc, &w, s[i].pc, PPROF_MAX_FRAMES);
-                __atomic_store_n(&s[i].state, 2, __ATOMIC_RELEASE);
+                __atomic_store_n(&s[i].state, PPROF__DUMP_CAPTURED, __ATOMIC_RELEASE);
             }
             break;
         }
@@ -2318,14 +2372,7 @@ typedef struct pprof__agg {
 
 /* The hash of a stack and its labels (>>labels), never 0 (0 marks an empty slot). */
 PPROF__FN uint64_t pprof__agg_hash(const uintptr_t *pc, uint32_t n, uint32_t lset) {
-    uint64_t h = (0x9E3779B97F4A7C15ull ^ n) + (uint64_t)lset * 0xc2b2ae3d27d4eb4full;
-    uint32_t i;
-    for (i = 0; i < n; i++) {
-        h ^= (uint64_t)pc[i];
-        h *= 0xff51afd7ed558ccdull;
-        h ^= h >> 32;
-    }
-    return h ? h : 1;
+    return pprof__hash_bytes(lset, pc, n * sizeof *pc);
 }
 
 PPROF__FN void pprof__agg_free(pprof__agg *a) {
@@ -2478,7 +2525,7 @@ PPROF__FN uint64_t *pprof__u64map_at(pprof__u64map *m, uint64_t key, int *found)
         memset(n.k, 0, n.cap * sizeof *n.k);
         for (j = 0; j < m->cap; j++) {
             if (!m->k[j]) continue;
-            i = (size_t)(m->k[j] * 0x9E3779B97F4A7C15ull >> 20) & (n.cap - 1);
+            i = (size_t)pprof__hash_mix(0, m->k[j]) & (n.cap - 1);
             while (n.k[i]) i = (i + 1) & (n.cap - 1);
             n.k[i] = m->k[j];
             n.v[i] = m->v[j];
@@ -2487,7 +2534,7 @@ PPROF__FN uint64_t *pprof__u64map_at(pprof__u64map *m, uint64_t key, int *found)
         PPROF_FREE(m->v);
         *m = n;
     }
-    i = (size_t)(key * 0x9E3779B97F4A7C15ull >> 20) & (m->cap - 1);
+    i = (size_t)pprof__hash_mix(0, key) & (m->cap - 1);
     for (;; i = (i + 1) & (m->cap - 1)) {
         if (m->k[i] == key) { *found = 1; return &m->v[i]; }
         if (m->k[i] == 0) {
@@ -2517,8 +2564,8 @@ PPROF__FN void pprof__strs_free(pprof__strs *s) {
     memset(s, 0, sizeof *s);
 }
 PPROF__FN int64_t pprof__strs_add(pprof__strs *s, const char *str) {
-    size_t len = strlen(str), i;
-    uint64_t h = 1469598103934665603ull;
+    size_t len = strlen(str);
+    uint64_t h;
     if (s->n == 0) { /* entry 0 is "" */
         if (pprof__mem_grow((void **)&s->off, &s->cap, 1, sizeof *s->off) != 0 ||
             pprof__mem_grow((void **)&s->arena, &s->acap, 1, 1) != 0) { s->oom = 1; return 0; }
@@ -2528,7 +2575,7 @@ PPROF__FN int64_t pprof__strs_add(pprof__strs *s, const char *str) {
         s->n = 1;
     }
     if (len == 0) return 0;
-    for (i = 0; i < len; i++) h = (h ^ (unsigned char)str[i]) * 1099511628211ull;
+    h = pprof__hash_bytes(0, str, len);
     for (;;) {
         int found;
         uint64_t *v = pprof__u64map_at(&s->idx, h ? h : 1, &found);
@@ -2546,7 +2593,7 @@ PPROF__FN int64_t pprof__strs_add(pprof__strs *s, const char *str) {
             return (int64_t)s->n++;
         }
         if (strcmp(s->arena + s->off[*v], str) == 0) return (int64_t)*v;
-        h = h * 0x9E3779B97F4A7C15ull + 1; /* a 64-bit collision: probe another key */
+        h = pprof__hash_mix(h, 1); /* a 64-bit collision: probe another key */
     }
 }
 
@@ -3167,21 +3214,18 @@ PPROF__FN pprof__cfirule pprof__cfi_pack(const pprof__cfist *st, int signal) {
 
 /* The number of rule r in b, added on first sight; 0 (no rule) if it fits none. */
 PPROF__FN uint16_t pprof__cfi_rule_no(pprof__cfib *b, const pprof__cfirule *r) {
-    uint64_t h = 0xcbf29ce484222325ull;
-    const unsigned char *p = (const unsigned char *)r;
+    uint64_t h;
     size_t i;
     if (r->cfa_how == PPROF__CFA_NONE) return 0;
-    for (i = 0; i < sizeof *r; i++) h = (h ^ p[i]) * 0x100000001b3ull;
+    h = pprof__hash_bytes(0, r, sizeof *r);
     if (b->nrules * 2 + 2 > b->caphash) { /* grow, rehash; rule 0 is the empty one */
         size_t ncap = b->caphash ? b->caphash * 2 : 256, j;
         uint32_t *nh = (uint32_t *)PPROF_MALLOC(ncap * sizeof *nh);
         if (!nh) { b->oom = 1; return 0; }
         memset(nh, 0, ncap * sizeof *nh);
         for (j = 1; j < b->nrules; j++) {
-            uint64_t g = 0xcbf29ce484222325ull;
-            const unsigned char *q = (const unsigned char *)&b->rules[j];
+            uint64_t g = pprof__hash_bytes(0, &b->rules[j], sizeof *r);
             size_t k;
-            for (k = 0; k < sizeof *r; k++) g = (g ^ q[k]) * 0x100000001b3ull;
             for (k = (size_t)g & (ncap - 1); nh[k]; k = (k + 1) & (ncap - 1)) {}
             nh[k] = (uint32_t)j;
         }
@@ -4445,7 +4489,7 @@ PPROF__FN int pprof__write_gz(FILE *fp, const pprof__buf *raw) {
     pprof__gz_encode(&gz, raw->p, raw->len);
     if (gz.oom) rc = PPROF_ERR_NOMEM;
     else if (fwrite(gz.p, 1, gz.len, fp) != gz.len || fflush(fp) != 0 || ferror(fp)) {
-        __atomic_store_n(&pprof__os_errno, errno, __ATOMIC_RELAXED);
+        pprof__os_fail(errno);
         rc = PPROF_ERR_IO;
     }
     PPROF_FREE(gz.p);
@@ -4471,8 +4515,18 @@ typedef struct pprof__tmr { int tid, id; unsigned recheck; } pprof__tmr;
 typedef struct pprof__tev { int64_t t; int32_t tid; uint32_t n; size_t off; } pprof__tev;
 
 static pthread_mutex_t pprof__cpu_mu = PTHREAD_MUTEX_INITIALIZER; /* start/stop/fork */
+enum { /* pprof__cpu.running */
+    PPROF__CPU_IDLE = 0,
+    PPROF__CPU_SAMPLING = 1,
+    PPROF__CPU_STOPPING = 2   /* encoding and writing (outside cpu_mu): a start is refused */
+};
+enum { /* pprof__cpu.trace */
+    PPROF__CPU_TRACE_NONE = 0,     /* the profile, gzipped */
+    PPROF__CPU_TRACE_TIMES = 1,    /* keep every sample's time and thread too (for /trace) */
+    PPROF__CPU_TRACE_RAW_PROTO = 2 /* pprof__cpu_stop gives the profile.proto not gzipped */
+};
 static struct pprof__cpu_state {
-    int running;          /* 0 idle, 1 sampling, 2 stopping: encoding and writing */
+    int running;          /* PPROF__CPU_IDLE, _SAMPLING, _STOPPING */
     FILE *out;
     int hz;
     int64_t period_ns;
@@ -4492,8 +4546,7 @@ static struct pprof__cpu_state {
     unsigned scans;
     int *tids;
     size_t ntids, captids;
-    int trace;            /* 1: keep every sample's time and thread too (for /trace);
-                             2: pprof__cpu_stop gives the profile.proto not gzipped */
+    int trace;            /* PPROF__CPU_TRACE_* */
     pprof__tev *tlog;
     size_t ntlog, captlog;
     pprof__mapent *xlog;  /* executable mappings seen during the profile */
@@ -4729,7 +4782,8 @@ PPROF__FN void pprof__cpu_drain(void) {
         if (s->end < PPROF__END_N) pprof__cpu.ends[s->end]++;
         for (k = 0; k < PPROF__BY_N; k++) pprof__cpu.by[k] += s->by[k];
         if (rc < 0) pprof__cpu.agg_oom += s->weight;
-        if (rc >= 0 && pprof__cpu.trace == 1 && pprof__cpu.ntlog < ((size_t)1 << 20) &&
+        if (rc >= 0 && pprof__cpu.trace == PPROF__CPU_TRACE_TIMES &&
+            pprof__cpu.ntlog < ((size_t)1 << 20) &&
             pprof__mem_grow((void **)&pprof__cpu.tlog, &pprof__cpu.captlog, pprof__cpu.ntlog + 1,
                             sizeof *pprof__cpu.tlog) == 0) { /* the timeline, for /trace */
             pprof__tev *ev = &pprof__cpu.tlog[pprof__cpu.ntlog++];
@@ -4830,7 +4884,7 @@ PPROF__FN void pprof__cpu_sig_check(void) {
    (it wakes this thread): refresh the snapshot and build the new code's unwind tables. The next such refresh waits 5 ms, or
    100 ms after one that found nothing new (code no table can cover, like a JIT's). */
 PPROF__FN void *pprof__cpu_thread(void *arg) {
-    PPROF__HEAP_SELF(); /* the profiler's own allocations are not the program's */
+    PPROF__INSIDE_OWN_THREAD(); /* the profiler's own allocations are not the program's */
     int64_t now = pprof__os_mono_ns(), next = now + PPROF__DRAIN_NS, mapped = now, gap = 0;
     unsigned long long loads = pprof__dl_changes(), l;
     (void)arg;
@@ -4882,8 +4936,9 @@ PPROF__FN void pprof__cpu_fork_child(void) {
     pprof__sig.inflight = 0;
     if (pprof__sig.snap) pprof__sig.snap[0].readers = pprof__sig.snap[1].readers = 0;
     pprof__sig_tid = 0;
-    if (pprof__cpu.running) pprof__fd_close(&pprof__cpu.taskdir); /* (the parent's drain's) */
-    pprof__cpu.running = 0;
+    if (pprof__cpu.running != PPROF__CPU_IDLE)
+        pprof__fd_close(&pprof__cpu.taskdir); /* (the parent's drain's) */
+    pprof__cpu.running = PPROF__CPU_IDLE;
     pprof__cpu.itimer = 0;
     pprof__cpu.out = NULL;
     pprof__sig.main_tid = (int)getpid();
@@ -4933,7 +4988,7 @@ PPROF__FN int pprof__cpu_install(int sig) {
     struct sigaction sa, old;
     int i;
     pprof__sig_warm();
-    if (pprof__os_sigaction(sig, NULL, &old) != 0) { __atomic_store_n(&pprof__os_errno, errno, __ATOMIC_RELAXED); return PPROF_ERR_OS; }
+    if (pprof__os_sigaction(sig, NULL, &old) != 0) { pprof__os_fail(errno); return PPROF_ERR_OS; }
     if ((old.sa_flags & SA_SIGINFO) && old.sa_sigaction == pprof__sig_handler) return PPROF_OK;
     if (!(old.sa_flags & SA_SIGINFO) && old.sa_handler != SIG_DFL && old.sa_handler != SIG_IGN)
         return PPROF_ERR_SIGNAL_BUSY;
@@ -4950,7 +5005,7 @@ PPROF__FN int pprof__cpu_install(int sig) {
     sa.sa_sigaction = pprof__sig_handler;
     sa.sa_flags = SA_SIGINFO | SA_RESTART;
     sigemptyset(&sa.sa_mask);
-    if (pprof__os_sigaction(sig, &sa, NULL) != 0) { __atomic_store_n(&pprof__os_errno, errno, __ATOMIC_RELAXED); return PPROF_ERR_OS; }
+    if (pprof__os_sigaction(sig, &sa, NULL) != 0) { pprof__os_fail(errno); return PPROF_ERR_OS; }
     /* stays installed after stop: a late signal must meet an idle handler, never SIG_DFL */
     return PPROF_OK;
 }
@@ -5056,13 +5111,13 @@ PPROF__FN void pprof__cpu_disarm(int err) {
     pprof__cpu.ntmr = 0;
     pprof__cpu.itimer = 0;
     pprof__fd_close(&pprof__cpu.taskdir);
-    __atomic_store_n(&pprof__os_errno, err, __ATOMIC_RELAXED);
+    pprof__os_fail(err);
 }
 
 /* pprof__cpu_start's work, under cpu_mu: PPROF_OK or the error. */
 PPROF__FN int pprof__cpu_start_locked(FILE *fp, int *gen_out, int trace) {
     int rc;
-    if (pprof__cpu.running) return PPROF_ERR_BUSY;
+    if (pprof__cpu.running != PPROF__CPU_IDLE) return PPROF_ERR_BUSY;
     if (!pprof__sig.ring) { /* (the snapshots: >>cfi, at the first publish) */
         pprof__sig.ring = (pprof__slot *)pprof__mem_map(PPROF_RING_SLOTS * sizeof(pprof__slot));
         if (!pprof__sig.ring) return PPROF_ERR_NOMEM;
@@ -5073,7 +5128,7 @@ PPROF__FN int pprof__cpu_start_locked(FILE *fp, int *gen_out, int trace) {
     if (rc != PPROF_OK) return rc;
     pprof__cpu_reset(trace);
     if (pprof__cpu_refresh() < 0) {
-        __atomic_store_n(&pprof__os_errno, errno, __ATOMIC_RELAXED);
+        pprof__os_fail(errno);
         return PPROF_ERR_OS;
     }
     pprof__cpu_begin();
@@ -5085,7 +5140,7 @@ PPROF__FN int pprof__cpu_start_locked(FILE *fp, int *gen_out, int trace) {
         return PPROF_ERR_OS;
     }
     pprof__cpu.out = fp;
-    pprof__cpu.running = 1;
+    pprof__cpu.running = PPROF__CPU_SAMPLING;
     if (gen_out) *gen_out = pprof__sig.gen;
     return PPROF_OK;
 }
@@ -5347,24 +5402,25 @@ PPROF__FN void pprof__cpu_trace_json(pprof__buf *b) {
 
 /* Stops the running profile (of generation gen, or any if gen is 0) and writes it to its
    FILE, or gzipped into `to` when that is not NULL. The
-   encoding and the write happen outside cpu_mu (state 2, "stopping": a start is refused),
+   encoding and the write happen outside cpu_mu (PPROF__CPU_STOPPING: a start is refused),
    so a slow or blocked FILE never holds up fork in another thread. */
 PPROF__FN int pprof__cpu_stop(int gen, pprof__buf *to) {
     pprof__buf pb;
     int rc;
     pprof__lock(&pprof__cpu_mu);
-    if (pprof__cpu.running != 1 || (gen && gen != pprof__sig.gen) ||
+    if (pprof__cpu.running != PPROF__CPU_SAMPLING || (gen && gen != pprof__sig.gen) ||
         (!to && !pprof__cpu.out)) { /* the HTTP endpoint's profile is the endpoint's to stop */
         pprof__unlock(&pprof__cpu_mu);
         return PPROF_ERR_NOT_RUNNING;
     }
     pprof__cpu_halt();
-    pprof__cpu.running = 2;
+    pprof__cpu.running = PPROF__CPU_STOPPING;
     pprof__unlock(&pprof__cpu_mu);
     memset(&pb, 0, sizeof pb);
-    if (pprof__cpu.trace == 1) pprof__cpu_trace_json(&pb);
+    if (pprof__cpu.trace == PPROF__CPU_TRACE_TIMES) pprof__cpu_trace_json(&pb);
     else pprof__cpu_encode(&pb);
-    if (to && pprof__cpu.trace) { /* the timeline as JSON, or (2) the profile to fold */
+    if (to && pprof__cpu.trace != PPROF__CPU_TRACE_NONE) { /* the timeline as JSON, or the
+                                                              profile.proto to fold */
         rc = pb.oom ? PPROF_ERR_NOMEM : PPROF_OK;
         if (rc == PPROF_OK) pprof__pb_raw(to, pb.p, pb.len);
         if (to->oom) rc = PPROF_ERR_NOMEM;
@@ -5381,7 +5437,7 @@ PPROF__FN int pprof__cpu_stop(int gen, pprof__buf *to) {
     PPROF_FREE(pprof__cpu.tlog);
     pprof__cpu.tlog = NULL;
     pprof__cpu.ntlog = pprof__cpu.captlog = 0;
-    pprof__cpu.running = 0;
+    pprof__cpu.running = PPROF__CPU_IDLE;
     pprof__cpu.out = NULL;
     pprof__unlock(&pprof__cpu_mu);
     return rc;
@@ -5634,7 +5690,7 @@ PPROF__FN double pprof__heap_exp_neg(double x) {
 /* Uniform in [0, 1) from the thread's generator (heap countdowns, block/mutex sampling). */
 PPROF__FN double pprof__sync_rand(pprof__htls *t) {
     uint64_t x;
-    if (!t->rng) t->rng = ((uint64_t)pprof__os_mono_ns() ^ (uint64_t)(uintptr_t)t) * 0x9E3779B97F4A7C15ull | 1;
+    if (!t->rng) t->rng = pprof__hash_mix((uint64_t)pprof__os_mono_ns(), (uint64_t)(uintptr_t)t) | 1;
     x = t->rng;
     x ^= x << 13; x ^= x >> 7; x ^= x << 17;
     t->rng = x;
@@ -5655,15 +5711,15 @@ PPROF__FN PPROF__NOINLINE int pprof__heap_tick(size_t n) {
     uint32_t ep;
 #if PPROF__INTERPOSE
     if (!__atomic_load_n(&pprof__next.state, __ATOMIC_ACQUIRE)) { /* the process's first */
-        t->busy++;                 /* allocation (sampled too): dlsym's and dlopen's are not */
+        PPROF__INSIDE_ENTER();     /* allocation (sampled too): dlsym's and dlopen's are not */
         pprof__next_resolve();
-        t->busy--;
+        PPROF__INSIDE_LEAVE();
     }
 #endif
     ep = __atomic_load_n(&pprof__heap_epoch, __ATOMIC_ACQUIRE); /* then its rate */
     size_t rate = __atomic_load_n(&pprof__heap_rate, __ATOMIC_RELAXED);
-    if (t->busy) return 0;
-    if (t->self || rate == 0) { t->left = SIZE_MAX; t->epoch = ep; return 0; }
+    if (pprof__inside.depth) return 0;
+    if (pprof__inside.own_thread || rate == 0) { t->left = SIZE_MAX; t->epoch = ep; return 0; }
     if (t->epoch != ep) { /* a new thread, or the rate changed: a fresh countdown */
         t->epoch = ep;
         t->left = pprof__heap_draw(t, rate);
@@ -5682,24 +5738,19 @@ static uint64_t pprof__heap_key = PPROF__HEAP_KEY0; /* atomic */
 PPROF__FN uint64_t pprof__heap_key_get(void) {
     uint64_t k = __atomic_load_n(&pprof__heap_key, __ATOMIC_ACQUIRE), z = PPROF__HEAP_KEY0;
     if (PPROF__LIKELY(k != PPROF__HEAP_KEY0)) return k;
-    k = ((uint64_t)pprof__os_mono_ns() ^ (uint64_t)(uintptr_t)&k ^
-         (uint64_t)(uintptr_t)&pprof__heap_key << 17) * 0x9E3779B97F4A7C15ull | 1ull << 63;
+    k = pprof__hash_mix((uint64_t)pprof__os_mono_ns() ^ (uint64_t)(uintptr_t)&k,
+                        (uint64_t)(uintptr_t)&pprof__heap_key << 17) | 1ull << 63;
     __atomic_compare_exchange_n(&pprof__heap_key, &z, k, 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE);
     return __atomic_load_n(&pprof__heap_key, __ATOMIC_ACQUIRE);
 }
 
 PPROF__FN uint64_t pprof__heap_check(uintptr_t p, const pprof__hhdr *h) {
-    uint64_t x = (uint64_t)p ^ ((uint64_t)(uintptr_t)&pprof__heap_rate * 0x9E3779B97F4A7C15ull);
-    x ^= h->size * 0xC2B2AE3D27D4EB4Full;
-    x ^= (uint64_t)(uintptr_t)h->rec * 0x165667B19E3779F9ull;
-    x ^= h->off * 0xFF51AFD7ED558CCDull;
-    {
-        uint64_t wb;
-        memcpy(&wb, &h->w, sizeof wb);
-        x ^= wb * 0x27D4EB2F165667C5ull;
-    }
-    x ^= x >> 33; x *= 0xFF51AFD7ED558CCDull; x ^= x >> 33; x *= 0xC4CEB9FE1A85EC53ull;
-    return x ^ (x >> 33);
+    uint64_t wb, x = pprof__hash_mix((uint64_t)(uintptr_t)&pprof__heap_rate, p);
+    memcpy(&wb, &h->w, sizeof wb);
+    x = pprof__hash_mix(x, h->size);
+    x = pprof__hash_mix(x, (uint64_t)(uintptr_t)h->rec);
+    x = pprof__hash_mix(x, h->off);
+    return pprof__hash_mix(x, wb);
 }
 
 /* The word before block p (its page is p's: callers make sure p is not page-aligned).
@@ -5721,7 +5772,7 @@ static int pprof__heap_npaged;                          /* atomic */
 static uint64_t pprof__heap_paged_lost; /* atomic: samples not taken, the set being full */
 
 static inline size_t pprof__heap_paged_slot(uintptr_t p) {
-    return (size_t)(((uint64_t)p >> 12) * 0x9E3779B97F4A7C15ull >> 50) & (PPROF__HEAP_PAGED - 1);
+    return pprof__hash_top((uint64_t)p >> 12, 14) & (PPROF__HEAP_PAGED - 1);
 }
 PPROF__FN int pprof__heap_paged_add(uintptr_t p) {
     size_t i = pprof__heap_paged_slot(p), k;
@@ -5758,7 +5809,7 @@ PPROF__FN PPROF__NOINLINE int pprof__heap_paged_has(uintptr_t p, int take) {
 #define PPROF__HEAP_FILTER 4096
 static uint16_t pprof__heap_filter[PPROF__HEAP_FILTER]; /* atomic */
 static inline __attribute__((always_inline)) uint16_t *pprof__heap_filter_of(uintptr_t p) {
-    return &pprof__heap_filter[((uint64_t)p >> 4) * 0x9E3779B97F4A7C15ull >> 52];
+    return &pprof__heap_filter[pprof__hash_top((uint64_t)p >> 4, 12)];
 }
 PPROF__FN void pprof__heap_filter_add(uintptr_t p, int d) {
     uint16_t *c = pprof__heap_filter_of(p), v = __atomic_load_n(c, __ATOMIC_RELAXED);
@@ -5848,7 +5899,7 @@ PPROF__FN int pprof__heap_stack(pprof__htls *t, uintptr_t fpw, uintptr_t *out) {
 
 
 /* The record of a stack in T, made on first sight. Never NULL (out of memory: `lost`).
-   Callers have the thread marked busy: the lock may be a wrapped one. */
+   Callers are inside the profiler (PPROF__INSIDE_ENTER): the lock may be a wrapped one. */
 PPROF__FN pprof__hrec *pprof__rec(pprof__rtab *T, const uintptr_t *pc, uint32_t n) {
     uint32_t lset = pprof__ltls.cur;
     uint64_t h = pprof__agg_hash(pc, n, lset);
@@ -5904,7 +5955,7 @@ PPROF__FN PPROF__NOINLINE void *pprof__heap_sampled(size_t n, size_t a, int zero
     unsigned char *base;
     int saved = errno; /* a successful malloc leaves errno alone, whatever the walk met */
     if (a > (size_t)PTRDIFF_MAX / 4 || n > (size_t)PTRDIFF_MAX - extra) { errno = ENOMEM; return NULL; }
-    t->busy++;
+    PPROF__INSIDE_ENTER();
     base = (unsigned char *)(a >= 4096 ? PPROF__A_MEMALIGN(a, n + extra)
                              : zero ? PPROF__A_CALLOC(1, n + extra) : PPROF__A_MALLOC(n + extra));
     if (base) {
@@ -5919,7 +5970,7 @@ PPROF__FN PPROF__NOINLINE void *pprof__heap_sampled(size_t n, size_t a, int zero
             PPROF__A_FREE(base);
             base = (unsigned char *)PPROF__A_MEMALIGN(a, n);
             if (base && zero) memset(base, 0, n);
-            t->busy--;
+            PPROF__INSIDE_LEAVE();
             return base;
         }
         depth = pprof__heap_stack(t, fpw, pcs);
@@ -5934,7 +5985,7 @@ PPROF__FN PPROF__NOINLINE void *pprof__heap_sampled(size_t n, size_t a, int zero
         h->tag = (uint64_t)p ^ pprof__heap_key_get();
         errno = saved;
     }
-    t->busy--;
+    PPROF__INSIDE_LEAVE();
     return (void *)p;
 }
 
@@ -6669,18 +6720,18 @@ PPROF__FN void pprof__heap_encode(pprof__buf *pb, const pprof__hval *v, size_t n
 static long pprof__block_rate;      /* atomic: ns; 0 off */
 static int pprof__mutex_fraction;   /* atomic: 1 in n; 0 off */
 
-/* Adds (count, ns) to the record of the stack above fpw in T. The thread is busy meanwhile. */
+/* Adds (count, ns) to the record of the stack above fpw in T, inside the profiler. */
 PPROF__FN void pprof__sync_record(pprof__rtab *T, uint64_t count, uint64_t ns, uintptr_t fpw) {
     pprof__htls *t = &pprof__heap_t;
     uintptr_t pcs[PPROF_MAX_FRAMES];
     pprof__hrec *r;
     int depth, saved = errno;
-    t->busy++;
+    PPROF__INSIDE_ENTER();
     depth = pprof__heap_stack(t, fpw, pcs);
     r = pprof__rec(T, pcs, (uint32_t)depth);
     __atomic_add_fetch(&r->allocs, count, __ATOMIC_RELAXED);
     __atomic_add_fetch(&r->alloc_bytes, ns, __ATOMIC_RELAXED);
-    t->busy--;
+    PPROF__INSIDE_LEAVE();
     errno = saved;
 }
 
@@ -6712,8 +6763,7 @@ typedef struct pprof__wslot {
 static pprof__wslot pprof__wslots[PPROF__WSLOTS];
 
 PPROF__FN pprof__wslot *pprof__wslot_of(const void *lock) {
-    uint64_t h = (uint64_t)(uintptr_t)lock * 0x9E3779B97F4A7C15ull;
-    pprof__wslot *s = &pprof__wslots[(h >> 32) & (PPROF__WSLOTS - 1)];
+    pprof__wslot *s = &pprof__wslots[pprof__hash_top((uintptr_t)lock, 12)];
     while (__atomic_exchange_n(&s->spin, 1, __ATOMIC_ACQUIRE)) {}
     return s;
 }
@@ -6746,10 +6796,9 @@ PPROF__FN void pprof__wait_end(pprof__wslot *reg, const void *lock, int64_t t0) 
 }
 /* Does an unlock of lock have waiters to charge (mutex profile on, someone registered)? */
 static inline __attribute__((always_inline)) int pprof__unlock_watched(const void *lock) {
-    uint64_t h = (uint64_t)(uintptr_t)lock * 0x9E3779B97F4A7C15ull;
     return __atomic_load_n(&pprof__mutex_fraction, __ATOMIC_RELAXED) > 0 &&
-           __atomic_load_n(&pprof__wslots[(h >> 32) & (PPROF__WSLOTS - 1)].nwait, __ATOMIC_RELAXED) &&
-           !pprof__heap_t.busy && !pprof__heap_t.self;
+           __atomic_load_n(&pprof__wslots[pprof__hash_top((uintptr_t)lock, 12)].nwait, __ATOMIC_RELAXED) &&
+           !PPROF__INSIDE();
 }
 
 /* The unlocker of lock: charged with what its waiters waited since the last charge
@@ -6882,122 +6931,190 @@ __attribute__((constructor(101))) static void pprof__real_init(void) {
     r.ready = 1;
     pprof__real = r; /* every field the same in every thread that gets here */
 }
-#define PPROF__REAL(f) \
-    (PPROF__LIKELY(__atomic_load_n(&pprof__real.ready, __ATOMIC_ACQUIRE)) ? 0 \
-                                                      : (pprof__real_init(), 0), pprof__real.f)
+/* The real functions, resolved first if a lock comes before the constructor ran. */
+static inline __attribute__((always_inline)) const struct pprof__real *pprof__real_fns(void) {
+    if (PPROF__UNLIKELY(!__atomic_load_n(&pprof__real.ready, __ATOMIC_ACQUIRE))) pprof__real_init();
+    return &pprof__real;
+}
 /* Nothing to record: both profiles off, or the profiler itself is working. */
 #define PPROF__SYNC_OFF() \
     ((__atomic_load_n(&pprof__block_rate, __ATOMIC_RELAXED) | \
       __atomic_load_n(&pprof__mutex_fraction, __ATOMIC_RELAXED)) == 0 || \
-     pprof__heap_t.busy || pprof__heap_t.self)
+     PPROF__INSIDE())
 
-/* A contended acquisition: try first (no wait, no record), then time the blocking call. */
-#define PPROF__SYNC_ACQUIRE(lockp, trycall, call) do { \
-    int rc_; \
-    int64_t t0_; \
-    pprof__wslot *w_; \
-    if (PPROF__SYNC_OFF()) return call; \
-    rc_ = trycall; \
-    if (rc_ != EBUSY) return rc_; \
-    t0_ = pprof__os_mono_ns(); \
-    w_ = pprof__wait_begin(lockp, t0_); \
-    rc_ = call; \
-    pprof__wait_end(w_, lockp, t0_); \
-    pprof__block_event(pprof__os_mono_ns() - t0_, PPROF__FPW); \
-    return rc_; \
-} while (0)
-
-/* A wait that always blocks: time it. */
-#define PPROF__SYNC_WAIT(call) do { \
-    int rc_; \
-    int64_t t0_; \
-    if (PPROF__SYNC_OFF() || __atomic_load_n(&pprof__block_rate, __ATOMIC_RELAXED) == 0) \
-        return call; \
-    t0_ = pprof__os_mono_ns(); \
-    rc_ = call; \
-    pprof__block_event(pprof__os_mono_ns() - t0_, PPROF__FPW); \
-    return rc_; \
-} while (0)
+/* A blocking call being timed, by the wrapper that makes it. A contended acquisition tries
+   first (no wait, no record), then times the blocking call from pprof__wtimer_start, which
+   registers it as a waiter of the lock (mutex profile); a wait that always blocks (a
+   condition, a semaphore, a join: lock NULL) is only timed. */
+typedef struct pprof__wtimer { const void *lock; pprof__wslot *w; int64_t t0; } pprof__wtimer;
+PPROF__FN void pprof__wtimer_start(pprof__wtimer *tm, const void *lock) {
+    tm->lock = lock;
+    tm->t0 = pprof__os_mono_ns();
+    tm->w = lock ? pprof__wait_begin(lock, tm->t0) : NULL;
+}
+/* The wait is over: recorded (block profile) at the stack above fpw, the wrapper's own
+   frame (PPROF__FPW). Returns rc, the blocking call's result. */
+PPROF__FN int pprof__wtimer_stop(const pprof__wtimer *tm, int rc, uintptr_t fpw) {
+    pprof__wait_end(tm->w, tm->lock, tm->t0);
+    pprof__block_event(pprof__os_mono_ns() - tm->t0, fpw);
+    return rc;
+}
 
 #ifdef __cplusplus
 extern "C" {
 #endif
 PPROF__WRAP int pthread_mutex_lock(pthread_mutex_t *m) PPROF__THROW {
+    const struct pprof__real *f = pprof__real_fns();
+    pprof__wtimer tm;
+    int rc;
     /* a free lock word (glibc's layout, read racily): no contention to time, lock at once */
     if (PPROF__LIKELY(__atomic_load_n(&m->__data.__lock, __ATOMIC_RELAXED) == 0))
-        return PPROF__REAL(mutex_lock)(m);
-    PPROF__SYNC_ACQUIRE(m, PPROF__REAL(mutex_trylock)(m), PPROF__REAL(mutex_lock)(m));
+        return f->mutex_lock(m);
+    if (PPROF__SYNC_OFF()) return f->mutex_lock(m);
+    if ((rc = f->mutex_trylock(m)) != EBUSY) return rc;
+    pprof__wtimer_start(&tm, m);
+    rc = f->mutex_lock(m);
+    return pprof__wtimer_stop(&tm, rc, PPROF__FPW);
 }
 PPROF__WRAP int pthread_mutex_timedlock(pthread_mutex_t *m, const struct timespec *ts) PPROF__THROW {
-    PPROF__SYNC_ACQUIRE(m, PPROF__REAL(mutex_trylock)(m), PPROF__REAL(mutex_timedlock)(m, ts));
+    const struct pprof__real *f = pprof__real_fns();
+    pprof__wtimer tm;
+    int rc;
+    if (PPROF__SYNC_OFF()) return f->mutex_timedlock(m, ts);
+    if ((rc = f->mutex_trylock(m)) != EBUSY) return rc;
+    pprof__wtimer_start(&tm, m);
+    rc = f->mutex_timedlock(m, ts);
+    return pprof__wtimer_stop(&tm, rc, PPROF__FPW);
 }
 PPROF__WRAP int pthread_mutex_trylock(pthread_mutex_t *m) PPROF__THROW {
-    return PPROF__REAL(mutex_trylock)(m);
+    return pprof__real_fns()->mutex_trylock(m);
 }
 PPROF__WRAP int pthread_mutex_unlock(pthread_mutex_t *m) PPROF__THROW {
     if (PPROF__UNLIKELY(pprof__unlock_watched(m))) { /* record once unlocked */
         int64_t charge = pprof__unlock_charge(m);
-        int rc = PPROF__REAL(mutex_unlock)(m);
+        int rc = pprof__real_fns()->mutex_unlock(m);
         pprof__unlock_record(charge, PPROF__FPW);
         return rc;
     }
-    return PPROF__REAL(mutex_unlock)(m);
+    return pprof__real_fns()->mutex_unlock(m);
 }
 PPROF__WRAP int pthread_rwlock_rdlock(pthread_rwlock_t *l) PPROF__THROW {
-    PPROF__SYNC_ACQUIRE(l, PPROF__REAL(tryrd)(l), PPROF__REAL(rd)(l));
+    const struct pprof__real *f = pprof__real_fns();
+    pprof__wtimer tm;
+    int rc;
+    if (PPROF__SYNC_OFF()) return f->rd(l);
+    if ((rc = f->tryrd(l)) != EBUSY) return rc;
+    pprof__wtimer_start(&tm, l);
+    rc = f->rd(l);
+    return pprof__wtimer_stop(&tm, rc, PPROF__FPW);
 }
 PPROF__WRAP int pthread_rwlock_wrlock(pthread_rwlock_t *l) PPROF__THROW {
-    PPROF__SYNC_ACQUIRE(l, PPROF__REAL(trywr)(l), PPROF__REAL(wr)(l));
+    const struct pprof__real *f = pprof__real_fns();
+    pprof__wtimer tm;
+    int rc;
+    if (PPROF__SYNC_OFF()) return f->wr(l);
+    if ((rc = f->trywr(l)) != EBUSY) return rc;
+    pprof__wtimer_start(&tm, l);
+    rc = f->wr(l);
+    return pprof__wtimer_stop(&tm, rc, PPROF__FPW);
 }
 PPROF__WRAP int pthread_rwlock_timedrdlock(pthread_rwlock_t *l, const struct timespec *ts) PPROF__THROW {
-    PPROF__SYNC_ACQUIRE(l, PPROF__REAL(tryrd)(l), PPROF__REAL(timedrd)(l, ts));
+    const struct pprof__real *f = pprof__real_fns();
+    pprof__wtimer tm;
+    int rc;
+    if (PPROF__SYNC_OFF()) return f->timedrd(l, ts);
+    if ((rc = f->tryrd(l)) != EBUSY) return rc;
+    pprof__wtimer_start(&tm, l);
+    rc = f->timedrd(l, ts);
+    return pprof__wtimer_stop(&tm, rc, PPROF__FPW);
 }
 PPROF__WRAP int pthread_rwlock_timedwrlock(pthread_rwlock_t *l, const struct timespec *ts) PPROF__THROW {
-    PPROF__SYNC_ACQUIRE(l, PPROF__REAL(trywr)(l), PPROF__REAL(timedwr)(l, ts));
+    const struct pprof__real *f = pprof__real_fns();
+    pprof__wtimer tm;
+    int rc;
+    if (PPROF__SYNC_OFF()) return f->timedwr(l, ts);
+    if ((rc = f->trywr(l)) != EBUSY) return rc;
+    pprof__wtimer_start(&tm, l);
+    rc = f->timedwr(l, ts);
+    return pprof__wtimer_stop(&tm, rc, PPROF__FPW);
 }
 PPROF__WRAP int pthread_rwlock_unlock(pthread_rwlock_t *l) PPROF__THROW {
     if (PPROF__UNLIKELY(pprof__unlock_watched(l))) { /* record once unlocked */
         int64_t charge = pprof__unlock_charge(l);
-        int rc = PPROF__REAL(rwunlock)(l);
+        int rc = pprof__real_fns()->rwunlock(l);
         pprof__unlock_record(charge, PPROF__FPW);
         return rc;
     }
-    return PPROF__REAL(rwunlock)(l);
+    return pprof__real_fns()->rwunlock(l);
 }
+/* The waits that always block: timed when the block profile is on. */
 PPROF__WRAP int pthread_cond_wait(pthread_cond_t *c, pthread_mutex_t *m) {
-    PPROF__SYNC_WAIT(PPROF__REAL(cond_wait)(c, m));
+    const struct pprof__real *f = pprof__real_fns();
+    pprof__wtimer tm;
+    int rc;
+    if (PPROF__SYNC_OFF() || __atomic_load_n(&pprof__block_rate, __ATOMIC_RELAXED) == 0)
+        return f->cond_wait(c, m);
+    pprof__wtimer_start(&tm, NULL);
+    rc = f->cond_wait(c, m);
+    return pprof__wtimer_stop(&tm, rc, PPROF__FPW);
 }
 PPROF__WRAP int pthread_cond_timedwait(pthread_cond_t *c, pthread_mutex_t *m,
                                        const struct timespec *ts) {
-    PPROF__SYNC_WAIT(PPROF__REAL(cond_timedwait)(c, m, ts));
+    const struct pprof__real *f = pprof__real_fns();
+    pprof__wtimer tm;
+    int rc;
+    if (PPROF__SYNC_OFF() || __atomic_load_n(&pprof__block_rate, __ATOMIC_RELAXED) == 0)
+        return f->cond_timedwait(c, m, ts);
+    pprof__wtimer_start(&tm, NULL);
+    rc = f->cond_timedwait(c, m, ts);
+    return pprof__wtimer_stop(&tm, rc, PPROF__FPW);
 }
 PPROF__WRAP int sem_wait(sem_t *s) {
-    int e = errno;
+    const struct pprof__real *f = pprof__real_fns();
+    pprof__wtimer tm;
+    int e = errno, rc;
     if (PPROF__SYNC_OFF() || __atomic_load_n(&pprof__block_rate, __ATOMIC_RELAXED) == 0)
-        return PPROF__REAL(sem_wait)(s);
+        return f->sem_wait(s);
     pthread_testcancel(); /* as glibc's, before anything */
-    if (PPROF__REAL(sem_trywait)(s) == 0) return 0;
+    if (f->sem_trywait(s) == 0) return 0;
     errno = e; /* the try's EAGAIN is not the caller's business */
-    PPROF__SYNC_WAIT(PPROF__REAL(sem_wait)(s));
+    if (PPROF__SYNC_OFF() || __atomic_load_n(&pprof__block_rate, __ATOMIC_RELAXED) == 0)
+        return f->sem_wait(s); /* (turned off meanwhile) */
+    pprof__wtimer_start(&tm, NULL);
+    rc = f->sem_wait(s);
+    return pprof__wtimer_stop(&tm, rc, PPROF__FPW);
 }
 PPROF__WRAP int sem_timedwait(sem_t *s, const struct timespec *ts) {
-    int e = errno;
+    const struct pprof__real *f = pprof__real_fns();
+    pprof__wtimer tm;
+    int e = errno, rc;
     if (PPROF__SYNC_OFF() || __atomic_load_n(&pprof__block_rate, __ATOMIC_RELAXED) == 0)
-        return PPROF__REAL(sem_timedwait)(s, ts);
+        return f->sem_timedwait(s, ts);
     pthread_testcancel(); /* as glibc's, before anything */
-    if (ts->tv_nsec >= 0 && ts->tv_nsec < 1000000000 && PPROF__REAL(sem_trywait)(s) == 0)
+    if (ts->tv_nsec >= 0 && ts->tv_nsec < 1000000000 && f->sem_trywait(s) == 0)
         return 0;
     errno = e;
-    PPROF__SYNC_WAIT(PPROF__REAL(sem_timedwait)(s, ts));
+    if (PPROF__SYNC_OFF() || __atomic_load_n(&pprof__block_rate, __ATOMIC_RELAXED) == 0)
+        return f->sem_timedwait(s, ts); /* (turned off meanwhile) */
+    pprof__wtimer_start(&tm, NULL);
+    rc = f->sem_timedwait(s, ts);
+    return pprof__wtimer_stop(&tm, rc, PPROF__FPW);
 }
 PPROF__WRAP int pthread_join(pthread_t th, void **ret) {
-    PPROF__SYNC_WAIT(PPROF__REAL(join)(th, ret));
+    const struct pprof__real *f = pprof__real_fns();
+    pprof__wtimer tm;
+    int rc;
+    if (PPROF__SYNC_OFF() || __atomic_load_n(&pprof__block_rate, __ATOMIC_RELAXED) == 0)
+        return f->join(th, ret);
+    pprof__wtimer_start(&tm, NULL);
+    rc = f->join(th, ret);
+    return pprof__wtimer_stop(&tm, rc, PPROF__FPW);
 }
 /* Every thread created is counted at its creator's stack (threadcreate), always. */
 PPROF__WRAP int pthread_create(pthread_t *th, const pthread_attr_t *attr, void *(*fn)(void *),
                                void *arg) PPROF__THROW {
-    int rc = PPROF__REAL(create)(th, attr, fn, arg);
-    if (rc == 0 && !pprof__heap_t.busy && !pprof__heap_t.self)
+    int rc = pprof__real_fns()->create(th, attr, fn, arg);
+    if (rc == 0 && !PPROF__INSIDE())
         pprof__sync_record(&pprof__tcreate, 1, 0, PPROF__FPW);
     return rc;
 }
@@ -7469,13 +7586,13 @@ PPROF__FN pprof__dslot *pprof__dump_list(size_t *n_out, size_t *asked, size_t *m
         snprintf(s[i].name, sizeof s[i].name, "?");
         pprof__dump_thread_info(&s[i], PPROF_SIGNAL);
         if (s[i].tid == self) { /* this thread: its own walk, from here (below) */
-            s[i].state = 2;
+            s[i].state = PPROF__DUMP_CAPTURED;
             s[i].why = NULL;
             *me = i;
         } else if (!s[i].why && strcmp(s[i].run, "exited") == 0) {
             s[i].why = "it exited";
         } else { /* read if asleep, else asked if it takes the signal: below */
-            s[i].state = 1;
+            s[i].state = PPROF__DUMP_ASKED;
             (*asked)++;
         }
     }
@@ -7501,7 +7618,7 @@ PPROF__FN void pprof__dump_asleep(pprof__dslot *d, uintptr_t pc, uintptr_t sp, i
     d->pc[0] = pc;
     d->why = NULL;
     d->run = "sleeping in a system call";
-    __atomic_store_n(&d->state, 2, __ATOMIC_RELEASE);
+    __atomic_store_n(&d->state, PPROF__DUMP_CAPTURED, __ATOMIC_RELEASE);
 }
 
 /* Reads thread slot d if it is asleep in a system call (a signal would end its sleep with
@@ -7511,23 +7628,23 @@ PPROF__FN void pprof__dump_asleep(pprof__dslot *d, uintptr_t pc, uintptr_t sp, i
    any profiling signal). */
 PPROF__FN void pprof__dump_reach(pprof__dslot *d, int pid, int can, int snap) {
     uintptr_t pc, sp;
-    int claim = 1, fd, asleep;
-    if (__atomic_load_n(&d->state, __ATOMIC_ACQUIRE) != 1) return;
+    int claim = PPROF__DUMP_ASKED, fd, asleep;
+    if (__atomic_load_n(&d->state, __ATOMIC_ACQUIRE) != PPROF__DUMP_ASKED) return;
     fd = pprof__dump_sys_open(d->tid); /* opened first: read, then signalled at once */
     asleep = pprof__dump_in_syscall_fd(fd, &pc, &sp);
-    if (!asleep && claim == 1 && !d->why && can &&
+    if (!asleep && claim == PPROF__DUMP_ASKED && !d->why && can &&
         syscall(SYS_tgkill, (long)pid, (long)d->tid, (long)PPROF_SIGNAL) != 0) {
-        d->state = 0;
+        d->state = PPROF__DUMP_NONE;
         d->why = "it exited";
     }
     if (fd >= 0) close(fd);
     if (asleep &&
-        __atomic_compare_exchange_n(&d->state, &claim, 4, 0, __ATOMIC_ACQUIRE,
+        __atomic_compare_exchange_n(&d->state, &claim, PPROF__DUMP_WRITING, 0, __ATOMIC_ACQUIRE,
                                     __ATOMIC_RELAXED)) {
         pprof__dump_asleep(d, pc, sp, snap);
-    } else if (!asleep && d->why && __atomic_load_n(&d->state, __ATOMIC_RELAXED) == 1) {
+    } else if (!asleep && d->why && __atomic_load_n(&d->state, __ATOMIC_RELAXED) == PPROF__DUMP_ASKED) {
         /* it blocks the signal: not asked */
-        __atomic_compare_exchange_n(&d->state, &claim, 0, 0, __ATOMIC_RELAXED,
+        __atomic_compare_exchange_n(&d->state, &claim, PPROF__DUMP_NONE, 0, __ATOMIC_RELAXED,
                                     __ATOMIC_RELAXED);
     }
 }
@@ -7539,7 +7656,7 @@ PPROF__FN pprof__dslot *pprof__dump_wait(pprof__dslot *s, size_t n) {
     int64_t deadline = pprof__os_mono_ns() + PPROF__DUMP_WAIT_NS;
     size_t done, i;
     do {
-        for (i = 0, done = 0; i < n; i++) done += __atomic_load_n(&s[i].state, __ATOMIC_ACQUIRE) != 1;
+        for (i = 0, done = 0; i < n; i++) done += __atomic_load_n(&s[i].state, __ATOMIC_ACQUIRE) != PPROF__DUMP_ASKED;
         if (done == n) break;
         pprof__os_sleep_ns(200000);
     } while (pprof__os_mono_ns() < deadline);
@@ -7562,7 +7679,8 @@ PPROF__FN pprof__dslot *pprof__dump_gather(pprof__dslot *s, size_t n, size_t ask
     int pid = (int)getpid(), snap;
     size_t i;
     /* the drain thread keeps the snapshot fresh during a profile */
-    snap = pprof__cpu.running ? pprof__sig.snap != NULL : pprof__cfi_refresh(NULL) >= 0;
+    snap = pprof__cpu.running != PPROF__CPU_IDLE ? pprof__sig.snap != NULL
+                                                 : pprof__cfi_refresh(NULL) >= 0;
     if (me != (size_t)-1) s[me].n = (uint32_t)pprof__cfi_stack(fpw, 0, s[me].pc);
     if (asked && snap && pprof__cpu_install(PPROF_SIGNAL) == PPROF_OK) {
         *can = 1;
@@ -7590,8 +7708,9 @@ PPROF__FN pprof__dslot *pprof__dump_take(size_t *n_out) {
     pprof__unlock(&pprof__cpu_mu);
     pprof__unlock(&pprof__dump_mu);
     for (i = 0; s && i < n; i++)
-        if (s[i].state == 1 || s[i].state == 4) { /* 4: a handler that never finished */
-            s[i].state = 0;
+        if (s[i].state == PPROF__DUMP_ASKED ||
+            s[i].state == PPROF__DUMP_WRITING) { /* WRITING: a handler that never finished */
+            s[i].state = PPROF__DUMP_NONE;
             s[i].why = can ? "no answer within 100 ms" : "the profiling signal has a handler that is not pprof.h's";
         }
     *n_out = n;
@@ -7643,7 +7762,7 @@ PPROF__FN void pprof__dump_write(pprof__buf *out, pprof__buf *pb, pprof__dslot *
         for (i = 0; i < n; i++) {
             snprintf(line, sizeof line, "thread %d [%s, %s]:\n", s[i].tid, s[i].name, s[i].run ? s[i].run : "?");
             pprof__pb_raw(out, line, strlen(line));
-            if (s[i].state != 2) {
+            if (s[i].state != PPROF__DUMP_CAPTURED) {
                 snprintf(line, sizeof line, "(no stack: %s)\n", s[i].why ? s[i].why : "?");
                 pprof__pb_raw(out, line, strlen(line));
             } else {
@@ -8361,7 +8480,7 @@ PPROF__FN int pprof__named(const char *name, int debug, const void *base, size_t
     if (!heap && !allocs && strcmp(name, "goroutine") != 0 && strcmp(name, "threadcreate") != 0 &&
         strcmp(name, "block") != 0 && strcmp(name, "mutex") != 0)
         return PPROF_ERR_NAME;
-    PPROF__HEAP_ENTER();
+    PPROF__INSIDE_ENTER();
     if (strcmp(name, "goroutine") == 0) {
         size_t n;
         pprof__dslot *s = pprof__dump_take(&n);
@@ -8410,7 +8529,7 @@ PPROF__FN int pprof__named(const char *name, int debug, const void *base, size_t
         else pprof__gz_encode(out, pb.p, pb.len);
     }
     PPROF_FREE(pb.p);
-    PPROF__HEAP_LEAVE();
+    PPROF__INSIDE_LEAVE();
     return out->oom ? PPROF_ERR_NOMEM : PPROF_OK;
 }
 
@@ -8420,10 +8539,10 @@ PPROF__FN void *pprof__named_base(const char *name, size_t *n) {
 #if PPROF__HEAP
     if (pprof__named_tab(name)) {
         pprof__hval *v;
-        PPROF__HEAP_ENTER();
+        PPROF__INSIDE_ENTER();
         v = pprof__rec_snapshot(pprof__named_tab(name), n);
         if (v) qsort(v, *n, sizeof *v, pprof__heap_val_cmp);
-        PPROF__HEAP_LEAVE();
+        PPROF__INSIDE_LEAVE();
         return v;
     }
 #else
@@ -8448,9 +8567,10 @@ PPROF__FN void *pprof__named_base(const char *name, size_t *n) {
 #include <strings.h>
 
 /* A request being served, by a thread of its own. */
+enum { PPROF__CONN_FREE = 0, PPROF__CONN_SERVING = 1, PPROF__CONN_DONE = 2 }; /* pprof__conn.state */
 typedef struct pprof__conn {
     pprof__fdid id;
-    int state;  /* 0 free, 1 serving, 2 done (to be joined) */
+    int state;  /* PPROF__CONN_FREE, _SERVING, _DONE (to be joined) */
     pthread_t th;
     char *buf;  /* the request as the listener read it (head, maybe some body); the
                    request thread frees it */
@@ -8747,7 +8867,8 @@ PPROF__FN void pprof__http_sampled(const pprof__req *r, int head, int64_t ns, in
         pprof__http_reply(r->fd, 200, types[trace], NULL, NULL, 0, 1);
         return;
     }
-    rc = pprof__cpu_start(NULL, &gen, trace > 2 ? 2 : trace);
+    rc = pprof__cpu_start(NULL, &gen, trace == 1 ? PPROF__CPU_TRACE_TIMES
+                                      : trace ? PPROF__CPU_TRACE_RAW_PROTO : PPROF__CPU_TRACE_NONE);
     if (rc != PPROF_OK) {
         char msg[200];
         snprintf(msg, sizeof msg, "Could not enable %s: %s", trace ? "tracing" : "CPU profiling",
@@ -9187,7 +9308,7 @@ PPROF__FN void pprof__http_serve(pprof__conn *c) {
 }
 
 PPROF__FN void *pprof__http_conn_main(void *arg) {
-    PPROF__HEAP_SELF(); /* the profiler's own allocations are not the program's */
+    PPROF__INSIDE_OWN_THREAD(); /* the profiler's own allocations are not the program's */
     pprof__conn *c = (pprof__conn *)arg;
     pprof__fdid id;
     prctl(PR_SET_NAME, "pprof-http-req", 0, 0, 0);
@@ -9198,7 +9319,7 @@ PPROF__FN void *pprof__http_conn_main(void *arg) {
     c->id.fd = -1;
     PPROF_FREE(c->buf);
     c->buf = NULL;
-    c->state = 2;
+    c->state = PPROF__CONN_DONE;
     pprof__unlock(&pprof__http_conn_mu);
     if (pprof__fd_ours(&id)) shutdown(id.fd, SHUT_RDWR);
     pprof__fd_close(&id);
@@ -9219,13 +9340,13 @@ PPROF__FN void pprof__http_dispatch(pprof__pend *p) {
     int i, slot = -1, failed = 0;
     for (i = 0; i < PPROF_HTTP_MAX_CONN; i++) {
         pprof__conn *c = &pprof__http.conn[i];
-        if (c->state == 2) { /* finished: reap it (it has let go of the lock) */
+        if (c->state == PPROF__CONN_DONE) { /* finished: reap it (it has let go of the lock) */
             pprof__unlock(&pprof__http_conn_mu);
             pthread_join(c->th, NULL);
             pprof__lock(&pprof__http_conn_mu);
-            c->state = 0;
+            c->state = PPROF__CONN_FREE;
         }
-        if (c->state == 0 && slot < 0) slot = i;
+        if (c->state == PPROF__CONN_FREE && slot < 0) slot = i;
     }
     if (slot >= 0) {
         pprof__conn *c = &pprof__http.conn[slot];
@@ -9233,7 +9354,7 @@ PPROF__FN void pprof__http_dispatch(pprof__pend *p) {
         c->id = p->id;
         c->buf = p->buf;
         c->len = p->len;
-        c->state = 1;
+        c->state = PPROF__CONN_SERVING;
         pthread_attr_init(&at);
         pthread_attr_setstacksize(&at, 256 * 1024); /* a request needs little */
         if (pthread_create(&c->th, &at, pprof__http_conn_main, c) == 0) {
@@ -9241,7 +9362,7 @@ PPROF__FN void pprof__http_dispatch(pprof__pend *p) {
             p->buf = NULL;
             p->len = 0;
         } else { /* (the system's thread limit, memory) */
-            c->state = 0;
+            c->state = PPROF__CONN_FREE;
             c->id.fd = -1;
             c->buf = NULL;
             slot = -1;
@@ -9315,7 +9436,7 @@ PPROF__FN void pprof__http_accept(int fd) {
    its number is now the program's file, pipe or socket), the listener says so once on
    stderr and stops, touching nothing of it. */
 PPROF__FN void *pprof__http_main(void *arg) {
-    PPROF__HEAP_SELF(); /* the profiler's own allocations are not the program's */
+    PPROF__INSIDE_OWN_THREAD(); /* the profiler's own allocations are not the program's */
     static struct pollfd pf[PPROF_HTTP_MAX_PENDING + 1]; /* only this thread uses it */
     int idx[PPROF_HTTP_MAX_PENDING + 1];
     const int64_t limit = (int64_t)PPROF_HTTP_TIMEOUT_S * 1000000000;
@@ -9435,8 +9556,9 @@ PPROF__FN void pprof__http_fork_child(void) {
         for (i = 0; i < PPROF_HTTP_MAX_PENDING; i++) pprof__http_pend_drop(&pprof__http.pend[i]);
     }
     for (i = 0; i < PPROF_HTTP_MAX_CONN; i++) {
-        if (pprof__http.conn[i].state == 1) pprof__fd_close(&pprof__http.conn[i].id);
-        pprof__http.conn[i].state = 0;
+        if (pprof__http.conn[i].state == PPROF__CONN_SERVING)
+            pprof__fd_close(&pprof__http.conn[i].id);
+        pprof__http.conn[i].state = PPROF__CONN_FREE;
     }
     pprof__http.lost = 0;
     pprof__http.listening = 0;
@@ -9485,7 +9607,7 @@ PPROF__FN int pprof__http_listen(const char *addr) {
     if (pprof__http.listening) { pprof__unlock(&pprof__http_mu); return PPROF_ERR_LISTENING; }
     fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
     if (fd < 0) {
-        __atomic_store_n(&pprof__os_errno, errno, __ATOMIC_RELAXED);
+        pprof__os_fail(errno);
         pprof__unlock(&pprof__http_mu);
         return PPROF_ERR_OS;
     }
@@ -9494,7 +9616,7 @@ PPROF__FN int pprof__http_listen(const char *addr) {
         fcntl(fd, F_SETFL, O_NONBLOCK) != 0) {
         int e = errno;
         close(fd);
-        __atomic_store_n(&pprof__os_errno, e, __ATOMIC_RELAXED);
+        pprof__os_fail(e);
         pprof__unlock(&pprof__http_mu);
         return e == EADDRINUSE ? PPROF_ERR_ADDR_IN_USE
              : e == EADDRNOTAVAIL || e == EAFNOSUPPORT ? PPROF_ERR_ADDRESS : PPROF_ERR_OS;
@@ -9515,7 +9637,7 @@ PPROF__FN int pprof__http_listen(const char *addr) {
         close(fd);
         pprof__http.lsn.fd = -1;
         pprof__http.listening = 0;
-        __atomic_store_n(&pprof__os_errno, rc, __ATOMIC_RELAXED);
+        pprof__os_fail(rc);
         pprof__unlock(&pprof__http_mu);
         return PPROF_ERR_OS;
     }
@@ -9535,15 +9657,16 @@ PPROF__FN int pprof__http_shutdown(void) {
     pprof__http.listening = 0;
     pprof__lock(&pprof__http_conn_mu);
     for (i = 0; i < PPROF_HTTP_MAX_CONN; i++) { /* abort requests in flight */
-        live[i] = pprof__http.conn[i].state != 0;
-        if (pprof__http.conn[i].state == 1 && pprof__fd_ours(&pprof__http.conn[i].id))
+        live[i] = pprof__http.conn[i].state != PPROF__CONN_FREE;
+        if (pprof__http.conn[i].state == PPROF__CONN_SERVING &&
+            pprof__fd_ours(&pprof__http.conn[i].id))
             shutdown(pprof__http.conn[i].id.fd, SHUT_RDWR);
     }
     pprof__unlock(&pprof__http_conn_mu);
     for (i = 0; i < PPROF_HTTP_MAX_CONN; i++)
         if (live[i]) pthread_join(pprof__http.conn[i].th, NULL); /* each ends within ~100 ms */
     pprof__lock(&pprof__http_conn_mu);
-    for (i = 0; i < PPROF_HTTP_MAX_CONN; i++) pprof__http.conn[i].state = 0;
+    for (i = 0; i < PPROF_HTTP_MAX_CONN; i++) pprof__http.conn[i].state = PPROF__CONN_FREE;
     pprof__unlock(&pprof__http_conn_mu);
     pprof__http.port = 0;
     pprof__unlock(&pprof__http_mu);
@@ -9628,13 +9751,13 @@ PPROF__FN void pprof__fork_prepare(void) {
     sigemptyset(&s);
     sigaddset(&s, PPROF_SIGNAL);
     pprof__fork_masked = pthread_sigmask(SIG_BLOCK, &s, &pprof__fork_oldmask) == 0;
-    PPROF__HEAP_ENTER();
+    PPROF__INSIDE_ENTER();
     for (k = 0; k < PPROF__NLOCKS; k++) pprof__lock(pprof__locks[k]);
 }
 PPROF__FN void pprof__fork_release(void) {
     size_t k;
     for (k = PPROF__NLOCKS; k-- > 0;) pprof__unlock(pprof__locks[k]);
-    PPROF__HEAP_LEAVE();
+    PPROF__INSIDE_LEAVE();
     if (pprof__fork_masked) pthread_sigmask(SIG_SETMASK, &pprof__fork_oldmask, NULL);
 }
 PPROF__FN void pprof__fork_parent(void) { pprof__fork_release(); }
@@ -9667,6 +9790,7 @@ __attribute__((constructor)) static void pprof__fork_ctor(void) { pprof__fork_in
 PPROF__FN void pprof__fork_init(void) {}
 PPROF__FN void pprof__os_sleep_ns(int64_t ns) { (void)ns; } /* unreached: no profile starts */
 PPROF__FN int pprof__unw_set_mode(int mode) { (void)mode; return PPROF_ERR_UNSUPPORTED; }
+enum { PPROF__CPU_TRACE_NONE, PPROF__CPU_TRACE_RAW_PROTO }; /* the names >>api passes */
 PPROF__FN int pprof__cpu_start(FILE *fp, int *gen, int trace) {
     (void)fp; (void)gen; (void)trace;
     return PPROF_ERR_UNSUPPORTED;
@@ -9734,12 +9858,12 @@ PPROF_API int pprof_label_push(const char *key, const char *value) {
     uint32_t id;
     if (!key || !value) return PPROF_ERR_NULL;
     if (t->depth >= PPROF__LABEL_DEPTH) return PPROF_ERR_LABELS;
-    PPROF__HEAP_ENTER();
+    PPROF__INSIDE_ENTER();
     pprof__fork_init();
     pprof__lbl_lock();
     id = pprof__lbl_intern(t->cur, key, value);
     pprof__lbl_unlock();
-    PPROF__HEAP_LEAVE();
+    PPROF__INSIDE_LEAVE();
     if (!id) return PPROF_ERR_LABELS;
     t->prev[t->depth++] = t->cur;
     __atomic_signal_fence(__ATOMIC_SEQ_CST); /* the handler sees the old set or the new */
@@ -9768,29 +9892,29 @@ PPROF_API int pprof_set_unwind(int mode) {
 PPROF_API int pprof_cpu_start(FILE *fp) {
     int rc;
     if (!fp) return PPROF_ERR_NULL;
-    PPROF__HEAP_ENTER();
-    rc = pprof__cpu_start(fp, NULL, 0);
-    PPROF__HEAP_LEAVE();
+    PPROF__INSIDE_ENTER();
+    rc = pprof__cpu_start(fp, NULL, PPROF__CPU_TRACE_NONE);
+    PPROF__INSIDE_LEAVE();
     return rc;
 }
 PPROF_API int pprof_cpu_stop(void) {
     int rc;
-    PPROF__HEAP_ENTER();
+    PPROF__INSIDE_ENTER();
     rc = pprof__cpu_stop(0, NULL);
-    PPROF__HEAP_LEAVE();
+    PPROF__INSIDE_LEAVE();
     return rc;
 }
 PPROF_API int pprof_write_cpu(FILE *fp, int seconds) {
     int rc, gen;
     if (!fp) return PPROF_ERR_NULL;
     if (seconds < 1) return PPROF_ERR_DURATION;
-    PPROF__HEAP_ENTER();
-    rc = pprof__cpu_start(fp, &gen, 0);
+    PPROF__INSIDE_ENTER();
+    rc = pprof__cpu_start(fp, &gen, PPROF__CPU_TRACE_NONE);
     if (rc == PPROF_OK) {
         pprof__os_sleep_ns((int64_t)seconds * 1000000000);
         rc = pprof__cpu_stop(gen, NULL);
     }
-    PPROF__HEAP_LEAVE();
+    PPROF__INSIDE_LEAVE();
     return rc;
 }
 PPROF_API int pprof_write_cpu_format(FILE *fp, int seconds, int format) {
@@ -9803,8 +9927,8 @@ PPROF_API int pprof_write_cpu_format(FILE *fp, int seconds, int format) {
     if (seconds < 1) return PPROF_ERR_DURATION;
     memset(&raw, 0, sizeof raw);
     memset(&out, 0, sizeof out);
-    PPROF__HEAP_ENTER();
-    rc = pprof__cpu_start(NULL, &gen, 2); /* no FILE: pprof_cpu_stop leaves it to us */
+    PPROF__INSIDE_ENTER();
+    rc = pprof__cpu_start(NULL, &gen, PPROF__CPU_TRACE_RAW_PROTO); /* no FILE: not pprof_cpu_stop's */
     if (rc == PPROF_OK) {
         pprof__os_sleep_ns((int64_t)seconds * 1000000000);
         rc = pprof__cpu_stop(gen, &raw);
@@ -9816,10 +9940,10 @@ PPROF_API int pprof_write_cpu_format(FILE *fp, int seconds, int format) {
         pprof__flame_html(&out, raw.p, raw.len, title);
     if (rc == PPROF_OK && out.oom) rc = PPROF_ERR_NOMEM;
     if (rc == PPROF_OK && (fwrite(out.p, 1, out.len, fp) != out.len || fflush(fp) != 0)) {
-        __atomic_store_n(&pprof__os_errno, errno, __ATOMIC_RELAXED);
+        pprof__os_fail(errno);
         rc = PPROF_ERR_IO;
     }
-    PPROF__HEAP_LEAVE();
+    PPROF__INSIDE_LEAVE();
     PPROF_FREE(raw.p);
     PPROF_FREE(out.p);
     return rc;
@@ -9831,10 +9955,10 @@ PPROF_API int pprof_write_profile(const char *name, FILE *fp, int debug) {
     if (debug < 0 || debug > PPROF_FORMAT_FLAMEGRAPH) return PPROF_ERR_DEBUG;
     memset(&out, 0, sizeof out);
     rc = pprof__named(name, debug, NULL, 0, 0, &out);
-    PPROF__HEAP_ENTER();
+    PPROF__INSIDE_ENTER();
     if (rc == PPROF_OK && (fwrite(out.p, 1, out.len, fp) != out.len || fflush(fp) != 0))
         rc = PPROF_ERR_IO;
-    PPROF__HEAP_LEAVE();
+    PPROF__INSIDE_LEAVE();
     PPROF_FREE(out.p);
     return rc;
 }
@@ -9862,9 +9986,9 @@ PPROF_API void pprof_free(void *p) { pprof__heap_free(p); }
 
 PPROF_API int pprof_listen_addr(const char *addr) {
     int rc;
-    PPROF__HEAP_ENTER();
+    PPROF__INSIDE_ENTER();
     rc = pprof__http_listen(addr);
-    PPROF__HEAP_LEAVE();
+    PPROF__INSIDE_LEAVE();
     return rc;
 }
 PPROF_API int pprof_listen(int port) {
@@ -9876,9 +10000,9 @@ PPROF_API int pprof_listen(int port) {
 PPROF_API int pprof_listen_port(void) { return pprof__http_port(); }
 PPROF_API int pprof_shutdown(void) {
     int rc;
-    PPROF__HEAP_ENTER();
+    PPROF__INSIDE_ENTER();
     rc = pprof__http_shutdown();
-    PPROF__HEAP_LEAVE();
+    PPROF__INSIDE_LEAVE();
     return rc;
 }
 PPROF_API int pprof_set_token(const char *token) {

@@ -399,7 +399,7 @@ static double encode_once(int seconds, size_t *bytes, size_t *stacks) {
     *bytes = (size_t)ftell(fp);
     PPROF_FREE(pb.p);
     pprof__agg_free(&pprof__cpu.agg);
-    pprof__cpu.running = 0;
+    pprof__cpu.running = PPROF__CPU_IDLE;
     fclose(fp);
     return (double)(t1 - t0) / 1e6;
 }

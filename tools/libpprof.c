@@ -260,9 +260,9 @@ __attribute__((constructor(102))) static void pprof__pre_init(void) {
         int rc;
         if (hz && pprof__pre_num("PPROF_CPU_HZ", hz, 1, 10000, &n)) pprof_set_cpu_rate((int)n);
         if (pprof__pre_touch("PPROF_CPU", pprof__pre.cpu_path)) {
-            PPROF__HEAP_ENTER();
-            rc = pprof__cpu_start(NULL, &pprof__pre.cpu_gen, 0); /* kept in memory */
-            PPROF__HEAP_LEAVE();
+            PPROF__INSIDE_ENTER();
+            rc = pprof__cpu_start(NULL, &pprof__pre.cpu_gen, PPROF__CPU_TRACE_NONE); /* kept in memory */
+            PPROF__INSIDE_LEAVE();
             if (rc != PPROF_OK) {
                 pprof__pre_warn("PPROF_CPU: %s; no CPU profile", pprof_strerror(rc));
                 pprof__pre.cpu_gen = 0;
@@ -271,9 +271,9 @@ __attribute__((constructor(102))) static void pprof__pre_init(void) {
     }
     if ((v = val[PPROF__PRE_LISTEN]) != NULL) pprof__pre_listen(v, val[PPROF__PRE_TOKEN]);
     if (pprof__pre.cpu_gen || pprof__pre.heap_path[0]) {
-        PPROF__HEAP_ENTER(); /* the catcher thread's memory is not the program's */
+        PPROF__INSIDE_ENTER(); /* the catcher thread's memory is not the program's */
         pprof__pre_catch();
-        PPROF__HEAP_LEAVE();
+        PPROF__INSIDE_LEAVE();
     }
 }
 
@@ -401,7 +401,7 @@ static void pprof__pre_put(const char *name, const char *path, const pprof__buf 
 static void pprof__pre_write(void) {
     pprof__buf b;
     int rc;
-    PPROF__HEAP_ENTER();
+    PPROF__INSIDE_ENTER();
     if (pprof__pre.cpu_gen) {
         memset(&b, 0, sizeof b);
         if ((rc = pprof__cpu_stop(pprof__pre.cpu_gen, &b)) != PPROF_OK)
@@ -420,7 +420,7 @@ static void pprof__pre_write(void) {
         PPROF_FREE(b.p);
         pprof__pre.heap_path[0] = 0;
     }
-    PPROF__HEAP_LEAVE();
+    PPROF__INSIDE_LEAVE();
 }
 
 /* At exit (main returned, or exit() in any thread), in the profiling process only: a forked
