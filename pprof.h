@@ -646,11 +646,12 @@ static inline int pprof_set_unwind(int mode) { (void)mode; return 0; }
      >>gz       gzip: zlib, or stored deflate blocks
      >>sym      ELF symbol tables, build ids, names for addresses
      >>cfi      unwind tables from .eh_frame; the snapshot publisher; stacks outside handlers
-     >>prof     the encoder every profile kind shares: samples + spec -> profile.proto
+     >>prof     the encoder every profile kind shares: samples + spec -> profile.proto;
+                the list of kinds (PPROF__KINDS)
      >>cpu      per-thread timers, the drain thread, the CPU profile and /trace's timeline
      >>heap     sampled allocations: the allocator beneath, sampled blocks, records, the
-                malloc and operator new wrappers, the heap profile
-     >>sync     block, mutex and threadcreate events; pthread wrappers; their profiles
+                malloc and operator new wrappers, the profile of any record table
+     >>sync     block, mutex and threadcreate events; pthread wrappers
      >>sigwrap  the program's sigaction and signal calls (PPROF_WRAP_SIGNAL)
      >>text     Go's legacy debug=1 text of heap, block, mutex, threadcreate
      >>dump     thread dumps: the goroutine profile and its thread lists
@@ -4088,7 +4089,8 @@ PPROF__FN int pprof__cfi_stack(uintptr_t fpw, uintptr_t hi, uintptr_t *out) {
 
 // =========================================================================================
 // >>prof: the profile.proto of any kind: samples (a stack and values each) and a spec (types,
-// period, times, comments) become Locations, Functions and Mappings, named from >>sym.
+// period, times, comments) become Locations, Functions and Mappings, named from >>sym. The
+// list of profile kinds (PPROF__KINDS), with what a spec takes from it, is here too.
 // =========================================================================================
 
 /* Pseudo frames: their addresses and names stand for CPU the profile could not place.
@@ -4122,6 +4124,86 @@ typedef struct pprof__spec {
     size_t nxlog;
     const char *comment[4];
 } pprof__spec;
+
+/* The profiles and endpoints by name, each said once here. Made from this list: the kinds'
+   table (pprof__kinds) and ids (PPROF__K_*); every profile's sample types and period type
+   (pprof__kind_spec, for the heap, sync and thread dump encoders and the empty profiles);
+   the names pprof__named, the router and /flamegraph take (pprof__kind_find); the index
+   page (rows sorted by name, as Go's; a flame graph link per profile, in this order); the
+   record table behind each profile (pprof__named_tab); which encoder and text writer serve
+   it (its source). The public documentation (ENDPOINTS, pprof_write_profile,
+   PPROF_FORMAT_*) and PPROF_ERR_NAME's text name the kinds by hand.
+   X(id, name, Go's description on the index page (NULL: not listed), source, record table,
+     sample types as (type, unit, ...), period type, period unit, default sample type (NULL:
+     the last, as pprof takes it)) */
+#define PPROF__KINDS(X) \
+    X(HEAP, "heap", "A sampling of memory allocations of live objects", PPROF__SRC_HEAP, \
+      &pprof__heap, PPROF__TYPES_HEAP, "space", "bytes", NULL) \
+    X(ALLOCS, "allocs", "A sampling of all past memory allocations", PPROF__SRC_HEAP, \
+      &pprof__heap, PPROF__TYPES_HEAP, "space", "bytes", "alloc_space") \
+    X(BLOCK, "block", "Stack traces that led to blocking on synchronization primitives", \
+      PPROF__SRC_SYNC, &pprof__block, PPROF__TYPES_WAIT, "contentions", "count", NULL) \
+    X(MUTEX, "mutex", "Stack traces of holders of contended mutexes", PPROF__SRC_SYNC, \
+      &pprof__mutex, PPROF__TYPES_WAIT, "contentions", "count", NULL) \
+    X(GOROUTINE, "goroutine", "Stack traces of all current threads (Go's name, kept for " \
+      "scrapers)", PPROF__SRC_DUMP, NULL, ("goroutine", "count"), "goroutine", "count", NULL) \
+    X(THREADCREATE, "threadcreate", "Stack traces that led to the creation of new threads", \
+      PPROF__SRC_SYNC, &pprof__tcreate, ("threadcreate", "count"), "threadcreate", "count", \
+      NULL) \
+    X(CMDLINE, "cmdline", "The command line of this program", PPROF__SRC_OWN, NULL, (NULL), \
+      NULL, NULL, NULL) \
+    X(PROFILE, "profile", "CPU profile. Add ?seconds=N (default 30); go tool pprof reads it", \
+      PPROF__SRC_OWN, NULL, (NULL), NULL, NULL, NULL) \
+    X(TRACE, "trace", "A timeline of CPU samples per thread, as Chrome trace-event JSON", \
+      PPROF__SRC_OWN, NULL, (NULL), NULL, NULL, NULL) \
+    X(SYMBOL, "symbol", NULL, PPROF__SRC_OWN, NULL, (NULL), NULL, NULL, NULL)
+#define PPROF__TYPES_HEAP \
+    ("alloc_objects", "count", "alloc_space", "bytes", "inuse_objects", "count", "inuse_space", \
+     "bytes")
+#define PPROF__TYPES_WAIT ("contentions", "count", "delay", "nanoseconds")
+#define PPROF__LIST(...) __VA_ARGS__ /* (a, b) -> a, b */
+
+/* A kind's source: where its samples come from, and so its encoder and text writer. */
+enum {
+    PPROF__SRC_HEAP, /* the heap's records: pprof__rec_encode, pprof__heap_text */
+    PPROF__SRC_SYNC, /* a table of block, mutex or threadcreate records: pprof__rec_encode,
+                        pprof__sync_text */
+    PPROF__SRC_DUMP, /* a thread dump: pprof__dump_write */
+    PPROF__SRC_OWN   /* not a named profile: an endpoint with a handler of its own */
+};
+enum {
+#define PPROF__X(id, name, desc, src, tab, types, ptype, punit, deftype) PPROF__K_##id,
+    PPROF__KINDS(PPROF__X)
+#undef PPROF__X
+    PPROF__K_N
+};
+typedef struct pprof__kind {
+    int id;                   /* PPROF__K_* */
+    const char *name, *desc;
+    int src;                  /* PPROF__SRC_* */
+    const char *types[8];     /* (type, unit) pairs, NULL after the last */
+    const char *ptype, *punit, *deftype;
+} pprof__kind;
+static const pprof__kind pprof__kinds[PPROF__K_N] = {
+#define PPROF__X(id, name, desc, src, tab, types, ptype, punit, deftype) \
+    {PPROF__K_##id, name, desc, src, {PPROF__LIST types}, ptype, punit, deftype},
+    PPROF__KINDS(PPROF__X)
+#undef PPROF__X
+};
+
+/* sp for a profile of kind k: its types, period type (period 1) and default type, the time
+   now and duration; nothing else (no comments, no label). */
+PPROF__FN void pprof__kind_spec(pprof__spec *sp, const pprof__kind *k, int64_t duration) {
+    memset(sp, 0, sizeof *sp);
+    sp->types = k->types;
+    while (sp->ntypes < 4 && k->types[2 * sp->ntypes]) sp->ntypes++;
+    sp->ptype = k->ptype;
+    sp->punit = k->punit;
+    sp->deftype = k->deftype;
+    sp->period = 1;
+    sp->time_nanos = pprof__os_wall_ns();
+    sp->duration_nanos = duration;
+}
 
 /* A profile comment on its stacks: the walker, why stacks ended, how callers were found
    (ends and by as PPROF__END_* and PPROF__BY_* counts). go tool pprof shows it atop -top. */
@@ -5455,7 +5537,8 @@ PPROF__FN int pprof__cpu_stop(int gen, pprof__buf *to) {
 // a small table that free consults instead. A record per stack and labels (never freed)
 // holds the counters: sampled allocs/bytes and frees/bytes, and what they stand for.
 // Then the wrappers (PPROF_WRAP_MALLOC: the malloc family, other allocators' own calls,
-// operator new and delete) and the heap profile.
+// operator new and delete) and the profile.proto of any record table (heap's, and block,
+// mutex and threadcreate's from >>sync).
 // =========================================================================================
 #if PPROF__HEAP
 #define PPROF__HEAP_RATE 524288 /* Go's default MemProfileRate */
@@ -6653,47 +6736,57 @@ PPROF__WRAP void operator delete[](void *p, std::align_val_t, const std::nothrow
 #endif
 
 #if PPROF__HEAP
-PPROF__FN void pprof__heap_encode(pprof__buf *pb, const pprof__hval *v, size_t n, int allocs,
-                                  int64_t duration) {
-    static const char *const types[] = {"alloc_objects", "count", "alloc_space", "bytes",
-                                        "inuse_objects", "count", "inuse_space", "bytes"};
-    size_t rate = __atomic_load_n(&pprof__heap_rate, __ATOMIC_RELAXED), i, k = 0;
+/* Whether record v has nothing to show: heap's four counts all zero; a block, mutex or
+   threadcreate record's count and total zero (not its in-use columns: copies of them that
+   a window leaves whole). */
+PPROF__FN int pprof__rec_empty(const pprof__hval *v, int heap) {
+    return heap ? !(v->ao | v->ab | v->io | v->ib) : !(v->ao | v->ab);
+}
+
+/* The profile.proto of records v[0, n) of a kind with a record table (heap, allocs, block,
+   mutex, threadcreate): a sample per record with something to show. Heap values are the
+   estimates with the `bytes` label, at the sampling rate as the period; the others' are
+   (count, total). */
+PPROF__FN void pprof__rec_encode(pprof__buf *pb, const pprof__kind *kind, const pprof__hval *v,
+                                 size_t n, int64_t duration) {
+    int heap = kind->src == PPROF__SRC_HEAP;
+    size_t i, k = 0;
     pprof__smp *smp = (pprof__smp *)PPROF_MALLOC((n + 1) * sizeof *smp);
     pprof__spec sp;
     char c[512], c2[160];
     if (!smp) { pb->oom = 1; return; }
     for (i = 0; i < n; i++) {
         pprof__smp *s = &smp[k];
-        if (!(v[i].ao | v[i].ab | v[i].io | v[i].ib)) continue;
+        if (pprof__rec_empty(&v[i], heap)) continue;
+        memset(s, 0, sizeof *s);
         s->pc = v[i].r->pc;
         s->n = v[i].r->n;
         s->lset = v[i].r->lset;
-        s->v[0] = (int64_t)(v[i].wao / 256); /* each sample's own weight (Go truncates) */
-        s->v[1] = (int64_t)v[i].wab;
-        s->v[2] = (int64_t)(v[i].wio / 256);
-        s->v[3] = (int64_t)v[i].wib;
-        s->label = (int64_t)v[i].avg;
+        if (heap) {
+            s->v[0] = (int64_t)(v[i].wao / 256); /* each sample's own weight (Go truncates) */
+            s->v[1] = (int64_t)v[i].wab;
+            s->v[2] = (int64_t)(v[i].wio / 256);
+            s->v[3] = (int64_t)v[i].wib;
+            s->label = (int64_t)v[i].avg;
+        } else {
+            s->v[0] = (int64_t)v[i].ao;
+            s->v[1] = (int64_t)v[i].ab;
+        }
         k++;
     }
-    memset(&sp, 0, sizeof sp);
-    sp.types = types;
-    sp.ntypes = 4;
-    sp.ptype = "space";
-    sp.punit = "bytes";
-    sp.period = (int64_t)rate;
-    sp.deftype = allocs ? "alloc_space" : NULL;
-    sp.label_key = "bytes";
-    sp.time_nanos = pprof__os_wall_ns();
-    sp.duration_nanos = duration;
+    pprof__kind_spec(&sp, kind, duration);
     pprof__unw_comment(c, sizeof c, pprof__unw.ends, pprof__unw.by);
     sp.comment[0] = c;
-#if PPROF__INTERPOSE
-    if (!pprof__proc_ours()) /* (>>dump: the process's malloc) */
-        sp.comment[1] = "heap sampling off: the process's malloc is not pprof.h's (another "
-                        "allocator is preloaded before it: put libpprof.so first in LD_PRELOAD)";
-#endif
-    {
+    if (heap) {
         uint64_t lost = __atomic_load_n(&pprof__heap_paged_lost, __ATOMIC_RELAXED);
+        sp.period = (int64_t)__atomic_load_n(&pprof__heap_rate, __ATOMIC_RELAXED);
+        sp.label_key = "bytes";
+#if PPROF__INTERPOSE
+        if (!pprof__proc_ours()) /* (>>dump: the process's malloc) */
+            sp.comment[1] = "heap sampling off: the process's malloc is not pprof.h's "
+                            "(another allocator is preloaded before it: put libpprof.so "
+                            "first in LD_PRELOAD)";
+#endif
         if (lost) {
             snprintf(c2, sizeof c2, "%llu allocations aligned to 4096 or more not sampled: %d "
                      "such sampled blocks live at once at most", (unsigned long long)lost,
@@ -6714,7 +6807,7 @@ PPROF__FN void pprof__heap_encode(pprof__buf *pb, const pprof__hval *v, size_t n
 // its waiters, charged when it unlocks, at its stack, 1 in `fraction` as Go's
 // SetMutexProfileFraction. Waiters of a contended lock register in a small table keyed by the
 // lock's address; an unlock charges the time they have waited since the last unlock.
-// Then the three profiles' encoder and the pthread wrappers (PPROF_WRAP_PTHREAD).
+// Then the pthread wrappers (PPROF_WRAP_PTHREAD). The profiles: >>heap's pprof__rec_encode.
 // =========================================================================================
 #if PPROF__HEAP
 static long pprof__block_rate;      /* atomic: ns; 0 off */
@@ -6834,44 +6927,6 @@ PPROF__FN int pprof__sync_set_block_rate(long ns) {
     return PPROF_OK;
 }
 #endif /* PPROF__HEAP */
-
-#if PPROF__HEAP
-/* block, mutex (contentions, delay) and threadcreate (count) from their record tables. */
-PPROF__FN void pprof__sync_encode(pprof__buf *pb, const char *name, const pprof__hval *v,
-                                  size_t n, int64_t duration) {
-    static const char *const cd[] = {"contentions", "count", "delay", "nanoseconds"};
-    static const char *const tc[] = {"threadcreate", "count"};
-    int tcr = strcmp(name, "threadcreate") == 0;
-    size_t i, k = 0;
-    pprof__smp *smp = (pprof__smp *)PPROF_MALLOC((n + 1) * sizeof *smp);
-    pprof__spec sp;
-    char c[512];
-    if (!smp) { pb->oom = 1; return; }
-    for (i = 0; i < n; i++) {
-        if (!(v[i].ao | v[i].ab)) continue;
-        memset(&smp[k], 0, sizeof smp[k]);
-        smp[k].pc = v[i].r->pc;
-        smp[k].n = v[i].r->n;
-        smp[k].lset = v[i].r->lset;
-        smp[k].v[0] = (int64_t)v[i].ao;
-        smp[k].v[1] = (int64_t)v[i].ab;
-        k++;
-    }
-    memset(&sp, 0, sizeof sp);
-    sp.types = tcr ? tc : cd;
-    sp.ntypes = tcr ? 1 : 2;
-    sp.ptype = tcr ? "threadcreate" : "contentions";
-    sp.punit = "count";
-    sp.period = 1;
-    sp.time_nanos = pprof__os_wall_ns();
-    sp.duration_nanos = duration;
-    pprof__unw_comment(c, sizeof c, pprof__unw.ends, pprof__unw.by);
-    sp.comment[0] = c;
-    pprof__enc(pb, &sp, smp, k);
-    PPROF_FREE(smp);
-}
-#endif
-
 
 #if PPROF__WRAPSYNC
 /* The real functions, from the next object that defines them (libc). */
@@ -7267,7 +7322,7 @@ PPROF__WRAP int signalfd(int fd, const sigset_t *mask, int flags) PPROF__THROW {
 #endif /* PPROF__WRAPSIG */
 // =========================================================================================
 // >>text: Go's legacy text profiles (debug=1): "#" frame lines, heap, block, mutex and
-// threadcreate records.
+// threadcreate records; what every text writer symbolizes with (>>dump's too).
 // =========================================================================================
 
 /* Go's "#" lines for a stack of return addresses: "#\t0x<ret-1>\t<func>+0x<offset>", or
@@ -7295,6 +7350,36 @@ PPROF__FN void pprof__text_frames(pprof__buf *b, const uintptr_t *pc, uint32_t n
     }
 }
 
+/* What a text writer symbolizes with: maps, the executable, and sym_mu, held until
+   pprof__text_close. */
+PPROF__FN void pprof__text_open(pprof__maps *maps, pprof__exe *exe) {
+    if (pprof__maps_read(maps) != 0) memset(maps, 0, sizeof *maps);
+    pprof__sym_exe(exe);
+    pprof__lock(&pprof__sym_mu);
+}
+PPROF__FN void pprof__text_close(pprof__maps *maps) {
+    pprof__unlock(&pprof__sym_mu);
+    pprof__maps_free(maps);
+}
+
+/* The head of block's, mutex's and threadcreate's text; total: threadcreate's count. */
+PPROF__FN void pprof__text_head(pprof__buf *b, const pprof__kind *kind,
+                                unsigned long long total) {
+    char line[160];
+    int fraction = 0;
+#if PPROF__HEAP
+    fraction = __atomic_load_n(&pprof__mutex_fraction, __ATOMIC_RELAXED);
+#endif
+    if (kind->id == PPROF__K_THREADCREATE)
+        snprintf(line, sizeof line, "threadcreate profile: total %llu\n", total);
+    else if (kind->id == PPROF__K_MUTEX)
+        snprintf(line, sizeof line, "--- mutex:\ncycles/second=1000000000\nsampling period=%d\n",
+                 fraction);
+    else
+        snprintf(line, sizeof line, "--- contention:\ncycles/second=1000000000\n");
+    pprof__pb_raw(b, line, strlen(line));
+}
+
 #if PPROF__HEAP
 /* One record of Go's legacy text: "<values> @ 0x<ret> ...", its "#" lines, an empty line.
    Under sym_mu. */
@@ -7312,6 +7397,33 @@ PPROF__FN void pprof__text_record(pprof__buf *b, const char *values, const pprof
     pprof__text_frames(b, r->pc, r->n, m, exe);
     pprof__pb_raw(b, "\n", 1);
 }
+
+/* The records v[0, n) of a kind with a record table in Go's text but the empty ones, each
+   "<values> @ ..." with its "#" lines. Values: heap's "<in-use objects>: <in-use bytes>
+   [<allocated objects>: <allocated bytes>]", threadcreate's "<count>", block's and mutex's
+   "<delay> <count>". */
+PPROF__FN void pprof__text_records(pprof__buf *b, const pprof__kind *kind, const pprof__hval *v,
+                                   size_t n) {
+    int heap = kind->src == PPROF__SRC_HEAP;
+    char line[160];
+    size_t i;
+    pprof__maps maps;
+    pprof__exe exe;
+    pprof__text_open(&maps, &exe);
+    for (i = 0; i < n; i++) {
+        unsigned long long ao = v[i].ao, ab = v[i].ab;
+        if (pprof__rec_empty(&v[i], heap)) continue;
+        if (heap)
+            snprintf(line, sizeof line, "%llu: %llu [%llu: %llu]", (unsigned long long)v[i].io,
+                     (unsigned long long)v[i].ib, ao, ab);
+        else if (kind->id == PPROF__K_THREADCREATE)
+            snprintf(line, sizeof line, "%llu", ao);
+        else
+            snprintf(line, sizeof line, "%llu %llu", ab, ao);
+        pprof__text_record(b, line, v[i].r, &maps, &exe);
+    }
+    pprof__text_close(&maps);
+}
 #endif
 #if PPROF__HEAP
 PPROF__FN int pprof__heap_inuse_cmp(const void *pa, const void *pb) {
@@ -7325,12 +7437,11 @@ PPROF__FN int pprof__heap_inuse_cmp(const void *pa, const void *pb) {
    samples of many sizes, taken at whatever rate was set then, so it prints the estimates
    themselves (the protobuf's numbers) as a rate-1 profile ("@ heap/2": nothing to
    unsample), and the sampling rate in the trailer. (Decided: unbiased beats raw.) */
-PPROF__FN void pprof__heap_text(pprof__buf *b, pprof__hval *v, size_t n) {
+PPROF__FN void pprof__heap_text(pprof__buf *b, const pprof__kind *kind, pprof__hval *v,
+                                size_t n) {
     unsigned long long io = 0, ib = 0, ao = 0, ab = 0;
     size_t i, rate = __atomic_load_n(&pprof__heap_rate, __ATOMIC_RELAXED);
     char line[256];
-    pprof__maps maps;
-    pprof__exe exe;
     struct rusage ru;
     for (i = 0; i < n; i++) { /* the estimates, objects truncated as in the protobuf */
         v[i].io = v[i].wio / 256;
@@ -7344,19 +7455,7 @@ PPROF__FN void pprof__heap_text(pprof__buf *b, pprof__hval *v, size_t n) {
              ao, ab);
     pprof__pb_raw(b, line, strlen(line));
     qsort(v, n, sizeof *v, pprof__heap_inuse_cmp);
-    if (pprof__maps_read(&maps) != 0) memset(&maps, 0, sizeof maps);
-    pprof__sym_exe(&exe);
-    pprof__lock(&pprof__sym_mu);
-    for (i = 0; i < n; i++) {
-        const pprof__hrec *r = v[i].r;
-        if (!(v[i].ao | v[i].ab | v[i].io | v[i].ib)) continue;
-        snprintf(line, sizeof line, "%llu: %llu [%llu: %llu]", (unsigned long long)v[i].io,
-                 (unsigned long long)v[i].ib, (unsigned long long)v[i].ao,
-                 (unsigned long long)v[i].ab);
-        pprof__text_record(b, line, r, &maps, &exe);
-    }
-    pprof__unlock(&pprof__sym_mu);
-    pprof__maps_free(&maps);
+    pprof__text_records(b, kind, v, n);
     memset(&ru, 0, sizeof ru);
     getrusage(RUSAGE_SELF, &ru);
     snprintf(line, sizeof line, "\n# pprof.h heap sampling\n# Rate = %llu\n# Records = %llu\n"
@@ -7373,37 +7472,14 @@ PPROF__FN int pprof__sync_delay_cmp(const void *pa, const void *pb) {
 
 /* Go's legacy text: "--- contention:" / "--- mutex:" with "<delay> <count> @ ..." records,
    or "threadcreate profile: total N" with "<count> @ ..." groups. */
-PPROF__FN void pprof__sync_text(pprof__buf *b, const char *name, pprof__hval *v, size_t n) {
-    int tcr = strcmp(name, "threadcreate") == 0;
-    char line[160];
+PPROF__FN void pprof__sync_text(pprof__buf *b, const pprof__kind *kind, pprof__hval *v,
+                                size_t n) {
+    unsigned long long total = 0;
     size_t i;
-    pprof__maps maps;
-    pprof__exe exe;
-    if (tcr) {
-        unsigned long long total = 0;
-        for (i = 0; i < n; i++) total += v[i].ao;
-        snprintf(line, sizeof line, "threadcreate profile: total %llu\n", total);
-    } else if (strcmp(name, "mutex") == 0) {
-        snprintf(line, sizeof line, "--- mutex:\ncycles/second=1000000000\nsampling period=%d\n",
-                 __atomic_load_n(&pprof__mutex_fraction, __ATOMIC_RELAXED));
-    } else {
-        snprintf(line, sizeof line, "--- contention:\ncycles/second=1000000000\n");
-    }
-    pprof__pb_raw(b, line, strlen(line));
+    for (i = 0; i < n; i++) total += v[i].ao;
+    pprof__text_head(b, kind, total);
     qsort(v, n, sizeof *v, pprof__sync_delay_cmp);
-    if (pprof__maps_read(&maps) != 0) memset(&maps, 0, sizeof maps);
-    pprof__sym_exe(&exe);
-    pprof__lock(&pprof__sym_mu);
-    for (i = 0; i < n; i++) {
-        const pprof__hrec *r = v[i].r;
-        if (!(v[i].ao | v[i].ab)) continue;
-        if (tcr) snprintf(line, sizeof line, "%llu", (unsigned long long)v[i].ao);
-        else snprintf(line, sizeof line, "%llu %llu", (unsigned long long)v[i].ab,
-                      (unsigned long long)v[i].ao);
-        pprof__text_record(b, line, r, &maps, &exe);
-    }
-    pprof__unlock(&pprof__sym_mu);
-    pprof__maps_free(&maps);
+    pprof__text_records(b, kind, v, n);
 }
 #endif
 
@@ -7753,12 +7829,10 @@ PPROF__FN void pprof__dump_write(pprof__buf *out, pprof__buf *pb, pprof__dslot *
         g[i] = &s[i];
         if (s[i].n == 0) { s[i].pc[0] = nostack; s[i].n = 1; } /* a pseudo frame */
     }
-    if (debug >= 2) {
+    if (debug >= PPROF_FORMAT_THREADS) {
         pprof__maps maps;
         pprof__exe exe;
-        if (pprof__maps_read(&maps) != 0) memset(&maps, 0, sizeof maps);
-        pprof__sym_exe(&exe);
-        pprof__lock(&pprof__sym_mu);
+        pprof__text_open(&maps, &exe);
         for (i = 0; i < n; i++) {
             snprintf(line, sizeof line, "thread %d [%s, %s]:\n", s[i].tid, s[i].name, s[i].run ? s[i].run : "?");
             pprof__pb_raw(out, line, strlen(line));
@@ -7776,8 +7850,7 @@ PPROF__FN void pprof__dump_write(pprof__buf *out, pprof__buf *pb, pprof__dslot *
             }
             pprof__pb_raw(out, "\n", 1);
         }
-        pprof__unlock(&pprof__sym_mu);
-        pprof__maps_free(&maps);
+        pprof__text_close(&maps);
     } else {
         pprof__smp *smp = (pprof__smp *)PPROF_MALLOC((n + 1) * sizeof *smp);
         size_t k = 0;
@@ -7791,17 +7864,10 @@ PPROF__FN void pprof__dump_write(pprof__buf *out, pprof__buf *pb, pprof__dslot *
             smp[k].v[0] = (int64_t)(j - i);
             k++;
         }
-        if (debug == 0) {
-            static const char *const types[] = {"goroutine", "count"};
+        if (debug == PPROF_FORMAT_PROTO) {
             pprof__spec sp;
-            memset(&sp, 0, sizeof sp);
-            sp.types = types;
-            sp.ntypes = 1;
-            sp.ptype = "goroutine";
-            sp.punit = "count";
-            sp.period = 1;
+            pprof__kind_spec(&sp, &pprof__kinds[PPROF__K_GOROUTINE], 0);
             sp.leaf_pc = 1;
-            sp.time_nanos = pprof__os_wall_ns();
             pprof__enc(pb, &sp, smp, k);
         } else {
             pprof__maps maps;
@@ -7813,9 +7879,7 @@ PPROF__FN void pprof__dump_write(pprof__buf *out, pprof__buf *pb, pprof__dslot *
             }
             snprintf(line, sizeof line, "goroutine profile: total %llu\n", (unsigned long long)n);
             pprof__pb_raw(out, line, strlen(line));
-            if (pprof__maps_read(&maps) != 0) memset(&maps, 0, sizeof maps);
-            pprof__sym_exe(&exe);
-            pprof__lock(&pprof__sym_mu);
+            pprof__text_open(&maps, &exe);
             for (i = 0; i < k; i++) {
                 snprintf(line, sizeof line, "%lld @", (long long)smp[i].v[0]);
                 pprof__pb_raw(out, line, strlen(line));
@@ -7832,8 +7896,7 @@ PPROF__FN void pprof__dump_write(pprof__buf *out, pprof__buf *pb, pprof__dslot *
                 }
                 pprof__pb_raw(out, "\n", 1);
             }
-            pprof__unlock(&pprof__sym_mu);
-            pprof__maps_free(&maps);
+            pprof__text_close(&maps);
         }
         PPROF_FREE(smp);
     }
@@ -8428,40 +8491,37 @@ PPROF__FN void pprof__flame_html(pprof__buf *out, const unsigned char *p, size_t
 }
 
 // =========================================================================================
-// >>named: profiles by name (heap, allocs, goroutine, threadcreate, block, mutex) in each
-// format: the one entry the API and the HTTP endpoints share.
+// >>named: profiles by name (the named ones of PPROF__KINDS, in >>prof) in each format: the
+// one entry the API and the HTTP endpoints share.
 // =========================================================================================
-/* The empty profile of a kind pprof.h does not record (yet): its types, no samples. */
-PPROF__FN void pprof__named_empty(const char *name, int64_t duration, pprof__buf *pb) {
-    static const char *const block[] = {"contentions", "count", "delay", "nanoseconds"};
-    static const char *const gor[] = {"goroutine", "count"};
-    static const char *const thr[] = {"threadcreate", "count"};
+/* The entry of a profile or endpoint by name ("threads": the goroutine profile, named for
+   what it is here), or NULL. */
+PPROF__FN const pprof__kind *pprof__kind_find(const char *name) {
+    size_t i;
+    if (strcmp(name, "threads") == 0) return &pprof__kinds[PPROF__K_GOROUTINE];
+    for (i = 0; i < sizeof pprof__kinds / sizeof pprof__kinds[0]; i++)
+        if (strcmp(name, pprof__kinds[i].name) == 0) return &pprof__kinds[i];
+    return NULL;
+}
+
+/* The empty profile of a kind pprof.h does not record (yet): its types, no samples. Heap and
+   allocs get the goroutine profile's types, as they always have here (kept byte for byte). */
+PPROF__FN void pprof__named_empty(const pprof__kind *kind, int64_t duration, pprof__buf *pb) {
     pprof__spec sp;
-    memset(&sp, 0, sizeof sp);
-    sp.time_nanos = pprof__os_wall_ns();
-    sp.duration_nanos = duration;
-    sp.period = 1;
-    if (strcmp(name, "block") == 0 || strcmp(name, "mutex") == 0) {
-        sp.types = block;
-        sp.ntypes = 2;
-        sp.ptype = "contentions";
-    } else {
-        sp.types = strcmp(name, "threadcreate") == 0 ? thr : gor;
-        sp.ntypes = 1;
-        sp.ptype = sp.types[0];
-    }
-    sp.punit = "count";
+    if (kind->src == PPROF__SRC_HEAP) kind = &pprof__kinds[PPROF__K_GOROUTINE];
+    pprof__kind_spec(&sp, kind, duration);
     pprof__enc(pb, &sp, NULL, 0);
 }
 
 #if PPROF__HEAP
 /* The record table behind a named profile, or NULL. */
-PPROF__FN pprof__rtab *pprof__named_tab(const char *name) {
-    if (strcmp(name, "heap") == 0 || strcmp(name, "allocs") == 0) return &pprof__heap;
-    if (strcmp(name, "block") == 0) return &pprof__block;
-    if (strcmp(name, "mutex") == 0) return &pprof__mutex;
-    if (strcmp(name, "threadcreate") == 0) return &pprof__tcreate;
-    return NULL;
+PPROF__FN pprof__rtab *pprof__named_tab(const pprof__kind *kind) {
+    static pprof__rtab *const tabs[PPROF__K_N] = {
+#define PPROF__X(id, name, desc, src, tab, types, ptype, punit, deftype) tab,
+        PPROF__KINDS(PPROF__X)
+#undef PPROF__X
+    };
+    return tabs[kind->id];
 }
 #endif
 
@@ -8472,16 +8532,13 @@ PPROF__FN pprof__rtab *pprof__named_tab(const char *name) {
 PPROF__FN int pprof__named(const char *name, int debug, const void *base, size_t nbase,
                            int64_t duration, pprof__buf *out) {
     pprof__buf pb;
-    int heap = strcmp(name, "heap") == 0, allocs = strcmp(name, "allocs") == 0;
+    const pprof__kind *kind = pprof__kind_find(name);
     int format = debug;
-    if (debug >= 3) debug = 0;
+    if (debug >= PPROF_FORMAT_FOLDED) debug = PPROF_FORMAT_PROTO;
     memset(&pb, 0, sizeof pb);
-    if (strcmp(name, "threads") == 0) name = "goroutine";
-    if (!heap && !allocs && strcmp(name, "goroutine") != 0 && strcmp(name, "threadcreate") != 0 &&
-        strcmp(name, "block") != 0 && strcmp(name, "mutex") != 0)
-        return PPROF_ERR_NAME;
+    if (!kind || kind->src == PPROF__SRC_OWN) return PPROF_ERR_NAME;
     PPROF__INSIDE_ENTER();
-    if (strcmp(name, "goroutine") == 0) {
+    if (kind->src == PPROF__SRC_DUMP) {
         size_t n;
         pprof__dslot *s = pprof__dump_take(&n);
         if (!s) out->oom = 1;
@@ -8490,42 +8547,33 @@ PPROF__FN int pprof__named(const char *name, int debug, const void *base, size_t
     } else {
 #if PPROF__HEAP
         size_t n;
-        pprof__hval *v = pprof__rec_snapshot(pprof__named_tab(name), &n);
+        pprof__hval *v = pprof__rec_snapshot(pprof__named_tab(kind), &n);
         if (!v) out->oom = 1;
         else {
             if (base) pprof__heap_delta(v, n, (const pprof__hval *)base, nbase);
-            if (heap || allocs) {
-                if (debug) pprof__heap_text(out, v, n);
-                else pprof__heap_encode(&pb, v, n, allocs, duration);
-            } else {
-                if (debug) pprof__sync_text(out, name, v, n);
-                else pprof__sync_encode(&pb, name, v, n, duration);
-            }
+            if (debug == PPROF_FORMAT_PROTO) pprof__rec_encode(&pb, kind, v, n, duration);
+            else if (kind->src == PPROF__SRC_HEAP) pprof__heap_text(out, kind, v, n);
+            else pprof__sync_text(out, kind, v, n);
         }
         PPROF_FREE(v);
 #else
         (void)base; (void)nbase;
-        if (debug) {
-            char text[160];
-            if (heap || allocs)
-                snprintf(text, sizeof text, "heap profile: 0: 0 [0: 1] @ heap/1048576\n\n"
-                         "# pprof.h: no heap profiling on this platform\n");
-            else if (strcmp(name, "block") == 0)
-                snprintf(text, sizeof text, "--- contention:\ncycles/second=1000000000\n");
-            else if (strcmp(name, "mutex") == 0)
-                snprintf(text, sizeof text, "--- mutex:\ncycles/second=1000000000\nsampling period=0\n");
-            else
-                snprintf(text, sizeof text, "%s profile: total 0\n", name);
-            pprof__pb_raw(out, text, strlen(text));
+        if (debug == PPROF_FORMAT_PROTO) {
+            pprof__named_empty(kind, duration, &pb);
+        } else if (kind->src == PPROF__SRC_HEAP) {
+            static const char text[] = "heap profile: 0: 0 [0: 1] @ heap/1048576\n\n"
+                                       "# pprof.h: no heap profiling on this platform\n";
+            pprof__pb_raw(out, text, sizeof text - 1);
         } else {
-            pprof__named_empty(name, duration, &pb);
+            pprof__text_head(out, kind, 0);
         }
 #endif
     }
-    if (!debug) {
+    if (debug == PPROF_FORMAT_PROTO) {
         if (pb.oom) out->oom = 1;
-        else if (format == 3) pprof__flame_fold(out, pb.p, pb.len, NULL, NULL);
-        else if (format == 4) pprof__flame_html(out, pb.p, pb.len, name);
+        else if (format == PPROF_FORMAT_FOLDED) pprof__flame_fold(out, pb.p, pb.len, NULL, NULL);
+        else if (format == PPROF_FORMAT_FLAMEGRAPH)
+            pprof__flame_html(out, pb.p, pb.len, kind->name);
         else pprof__gz_encode(out, pb.p, pb.len);
     }
     PPROF_FREE(pb.p);
@@ -8537,13 +8585,17 @@ PPROF__FN int pprof__named(const char *name, int debug, const void *base, size_t
 PPROF__FN void *pprof__named_base(const char *name, size_t *n) {
     *n = 0;
 #if PPROF__HEAP
-    if (pprof__named_tab(name)) {
-        pprof__hval *v;
-        PPROF__INSIDE_ENTER();
-        v = pprof__rec_snapshot(pprof__named_tab(name), n);
-        if (v) qsort(v, *n, sizeof *v, pprof__heap_val_cmp);
-        PPROF__INSIDE_LEAVE();
-        return v;
+    {
+        const pprof__kind *kind = pprof__kind_find(name);
+        pprof__rtab *T = kind ? pprof__named_tab(kind) : NULL;
+        if (T) {
+            pprof__hval *v;
+            PPROF__INSIDE_ENTER();
+            v = pprof__rec_snapshot(T, n);
+            if (v) qsort(v, *n, sizeof *v, pprof__heap_val_cmp);
+            PPROF__INSIDE_LEAVE();
+            return v;
+        }
     }
 #else
     (void)name;
@@ -8788,25 +8840,20 @@ PPROF__FN int pprof__http_wait(int fd, int64_t ns) {
     }
 }
 
-/* A profile of `name` with its sample types and no samples (the data arrive in later
-   versions), gzipped into out. */
-static const char *const pprof__http_profiles[][2] = {
-    {"allocs", "A sampling of all past memory allocations"},
-    {"block", "Stack traces that led to blocking on synchronization primitives"},
-    {"cmdline", "The command line of this program"},
-    {"goroutine", "Stack traces of all current threads (Go's name, kept for scrapers)"},
-    {"heap", "A sampling of memory allocations of live objects"},
-    {"mutex", "Stack traces of holders of contended mutexes"},
-    {"profile", "CPU profile. Add ?seconds=N (default 30); go tool pprof reads it"},
-    {"threadcreate", "Stack traces that led to the creation of new threads"},
-    {"trace", "A timeline of CPU samples per thread, as Chrome trace-event JSON"},
-};
-
+/* The index page: the kinds with a description (PPROF__KINDS), sorted by name as Go's, then
+   a flame graph link for each named profile. */
 PPROF__FN void pprof__http_index(int fd, int head) {
     pprof__buf b;
-    size_t i;
+    const pprof__kind *rows[PPROF__K_N];
+    size_t i, j, nrows = 0;
     char row[512];
     memset(&b, 0, sizeof b);
+    for (i = 0; i < PPROF__K_N; i++) {
+        if (!pprof__kinds[i].desc) continue;
+        for (j = nrows++; j > 0 && strcmp(rows[j - 1]->name, pprof__kinds[i].name) > 0; j--)
+            rows[j] = rows[j - 1];
+        rows[j] = &pprof__kinds[i];
+    }
 #define PPROF__S(str) pprof__pb_raw(&b, str, strlen(str))
     PPROF__S("<html>\n<head>\n<title>/debug/pprof/</title>\n</head>\n<body>\n/debug/pprof/\n"
              "<p>Set debug=1 as a query parameter to export in legacy text format</p>\n"
@@ -8822,12 +8869,12 @@ PPROF__FN void pprof__http_index(int fd, int head) {
         records = (int)pprof__heap.n;
         pprof__unlock(&pprof__heap.mu);
 #endif
-        for (i = 0; i < sizeof pprof__http_profiles / sizeof pprof__http_profiles[0]; i++) {
-            const char *nm = pprof__http_profiles[i][0];
+        for (i = 0; i < nrows; i++) {
+            const char *nm = rows[i]->name;
             snprintf(row, sizeof row,
                      "<tr><td>%d</td><td><a href='%s?debug=1'>%s</a></td></tr>\n",
-                     strcmp(nm, "goroutine") == 0 ? (int)(tids.len / sizeof(int))
-                     : strcmp(nm, "heap") == 0 || strcmp(nm, "allocs") == 0 ? records : 0,
+                     rows[i]->src == PPROF__SRC_DUMP ? (int)(tids.len / sizeof(int))
+                     : rows[i]->src == PPROF__SRC_HEAP ? records : 0,
                      nm, nm);
             PPROF__S(row);
         }
@@ -8836,16 +8883,16 @@ PPROF__FN void pprof__http_index(int fd, int head) {
     PPROF__S("</table>\n<a href=\"goroutine?debug=2\">full goroutine stack dump</a>\n<br>\n"
              "<p>Flame graphs (one HTML page each; add format=folded to any profile for "
              "folded stacks): <a href=\"flamegraph?seconds=10\">CPU, 10 s</a>");
-    for (i = 0; i < 6; i++) {
-        static const char *const fg[] = {"heap", "allocs", "block", "mutex", "goroutine",
-                                         "threadcreate"};
-        snprintf(row, sizeof row, " <a href=\"flamegraph?profile=%s\">%s</a>", fg[i], fg[i]);
+    for (i = 0; i < PPROF__K_N; i++) {
+        const char *nm = pprof__kinds[i].name;
+        if (pprof__kinds[i].src == PPROF__SRC_OWN) continue;
+        snprintf(row, sizeof row, " <a href=\"flamegraph?profile=%s\">%s</a>", nm, nm);
         PPROF__S(row);
     }
     PPROF__S("</p>\n<p>\nProfile Descriptions:\n<ul>\n");
-    for (i = 0; i < sizeof pprof__http_profiles / sizeof pprof__http_profiles[0]; i++) {
+    for (i = 0; i < nrows; i++) {
         snprintf(row, sizeof row, "<li><div class=profile-name>%s: </div> %s</li>\n",
-                 pprof__http_profiles[i][0], pprof__http_profiles[i][1]);
+                 rows[i]->name, rows[i]->desc);
         PPROF__S(row);
     }
     PPROF__S("</ul>\n</p>\n</body>\n</html>\n");
@@ -8904,11 +8951,12 @@ PPROF__FN void pprof__http_sampled(const pprof__req *r, int head, int64_t ns, in
     PPROF_FREE(out.p);
 }
 
-/* ?format=: 0 absent (or "proto"), 3 "folded", -1 anything else (a 400, sent here). */
+/* ?format=: PPROF_FORMAT_PROTO absent (or "proto"), PPROF_FORMAT_FOLDED "folded", -1
+   anything else (a 400, sent here). */
 PPROF__FN int pprof__http_format(const pprof__req *r) {
     char v[32];
     if (!pprof__http_param(r->query, "format", v, sizeof v) || !v[0] || strcmp(v, "proto") == 0)
-        return 0;
+        return PPROF_FORMAT_PROTO;
     if (strcmp(v, "folded") == 0) return PPROF_FORMAT_FOLDED;
     pprof__http_error(r->fd, 400, "unknown format (want folded or proto)");
     return -1;
@@ -8919,13 +8967,14 @@ PPROF__FN int pprof__http_format(const pprof__req *r) {
 PPROF__FN void pprof__http_cpu(const pprof__req *r, int head, int flame) {
     char v[32];
     long secs = flame ? 10 : 30;
-    int format = flame ? 0 : pprof__http_format(r);
+    int format = flame ? PPROF_FORMAT_PROTO : pprof__http_format(r);
     if (format < 0) return;
     if (pprof__http_param(r->query, "seconds", v, sizeof v) &&
         (!pprof__http_int(v, &secs) || secs <= 0))
         secs = flame ? 10 : 30; /* Go: missing, bad or <= 0 means 30, no error */
     if (secs > 86400) secs = 86400; /* a day at most: no overflow, no profiler held for good */
-    pprof__http_sampled(r, head, (int64_t)secs * 1000000000, flame ? 3 : format ? 2 : 0);
+    pprof__http_sampled(r, head, (int64_t)secs * 1000000000,
+                        flame ? 3 : format == PPROF_FORMAT_FOLDED ? 2 : 0);
 }
 
 /* GET /debug/pprof/trace?seconds=N: Go's execution trace has no C counterpart; this is the
@@ -8960,11 +9009,11 @@ PPROF__FN void pprof__http_named(const pprof__req *r, const char *name, int head
     }
     if (pprof__http_param(r->query, "debug", v, sizeof v) && !pprof__http_int(v, &debug))
         debug = 0; /* Go: garbage means 0 */
-    if (secs > 0 && debug != 0) {
+    if (secs > 0 && debug != PPROF_FORMAT_PROTO) {
         pprof__http_error(r->fd, 400, "seconds and debug params are incompatible");
         return;
     }
-    if (format && debug != 0) {
+    if (format != PPROF_FORMAT_PROTO && debug != PPROF_FORMAT_PROTO) {
         pprof__http_error(r->fd, 400, "format and debug params are incompatible");
         return;
     }
@@ -8977,15 +9026,17 @@ PPROF__FN void pprof__http_named(const pprof__req *r, const char *name, int head
         }
     }
     memset(&out, 0, sizeof out);
-    rc = pprof__named(name, format ? format : debug >= 2 ? 2 : debug != 0, base, nbase,
-                      secs > 0 ? pprof__os_mono_ns() - t0 : 0, &out);
+    if (format == PPROF_FORMAT_PROTO) /* no format=: debug= as Go reads it, above 2 as 2 */
+        format = debug >= PPROF_FORMAT_THREADS ? PPROF_FORMAT_THREADS
+               : debug != PPROF_FORMAT_PROTO ? PPROF_FORMAT_TEXT : PPROF_FORMAT_PROTO;
+    rc = pprof__named(name, format, base, nbase, secs > 0 ? pprof__os_mono_ns() - t0 : 0, &out);
     PPROF_FREE(base);
     snprintf(disp, sizeof disp, "Content-Disposition: attachment; filename=\"%s%s\"\r\n", name,
              secs > 0 ? "-delta" : "");
     if (rc != PPROF_OK) pprof__http_error(r->fd, 500, "failed to collect profile");
     else if (format == PPROF_FORMAT_FLAMEGRAPH)
         pprof__http_reply(r->fd, 200, "text/html; charset=utf-8", NULL, out.p, out.len, head);
-    else if (debug != 0 || format)
+    else if (format != PPROF_FORMAT_PROTO)
         pprof__http_reply(r->fd, 200, "text/plain; charset=utf-8", NULL, out.p, out.len, head);
     else pprof__http_reply(r->fd, 200, "application/octet-stream", disp, out.p, out.len, head);
     PPROF_FREE(out.p);
@@ -8994,21 +9045,16 @@ PPROF__FN void pprof__http_named(const pprof__req *r, const char *name, int head
 /* GET /debug/pprof/flamegraph[?seconds=N | ?profile=heap|allocs|block|mutex|goroutine|
    threadcreate[&seconds=N]]: a profile as one self-contained HTML page; CPU by default. */
 PPROF__FN void pprof__http_flame(const pprof__req *r, int head) {
-    static const char *const names[] = {"heap", "allocs", "block", "mutex", "goroutine",
-                                        "threads", "threadcreate"};
+    const pprof__kind *kind;
     char v[32];
-    size_t i;
     if (!pprof__http_param(r->query, "profile", v, sizeof v) || !v[0] ||
         strcmp(v, "profile") == 0 || strcmp(v, "cpu") == 0) {
         pprof__http_cpu(r, head, 1);
         return;
     }
-    for (i = 0; i < sizeof names / sizeof names[0]; i++)
-        if (strcmp(v, names[i]) == 0) {
-            pprof__http_named(r, i == 5 ? "goroutine" : names[i], head, 1);
-            return;
-        }
-    pprof__http_error(r->fd, 404, "Unknown profile");
+    kind = pprof__kind_find(v);
+    if (kind && kind->src != PPROF__SRC_OWN) pprof__http_named(r, kind->name, head, 1);
+    else pprof__http_error(r->fd, 404, "Unknown profile");
 }
 
 /* /debug/pprof/symbol: GET answers the count line; POST (or a GET query) takes addresses
@@ -9081,6 +9127,7 @@ PPROF__FN void pprof__http_route(const pprof__req *r) {
     static const char pre[] = "/debug/pprof/";
     int head = strcmp(r->method, "HEAD") == 0;
     int get = head || strcmp(r->method, "GET") == 0;
+    const pprof__kind *kind;
     const char *name;
     if (strcmp(r->path, "/debug/pprof") == 0) {
         pprof__http_reply(r->fd, 301, "text/html; charset=utf-8",
@@ -9093,23 +9140,20 @@ PPROF__FN void pprof__http_route(const pprof__req *r) {
         return;
     }
     name = r->path + sizeof pre - 1;
-    if (strcmp(name, "symbol") == 0) {
+    kind = pprof__kind_find(name);
+    if (kind && kind->id == PPROF__K_SYMBOL) {
         if (!get && strcmp(r->method, "POST") != 0) pprof__http_error(r->fd, 405, "Method Not Allowed");
         else pprof__http_symbol(r, head);
         return;
     }
     if (!get) { pprof__http_error(r->fd, 405, "Method Not Allowed"); return; }
     if (!*name) pprof__http_index(r->fd, head);
-    else if (strcmp(name, "profile") == 0) pprof__http_cpu(r, head, 0);
     else if (strcmp(name, "flamegraph") == 0) pprof__http_flame(r, head);
-    else if (strcmp(name, "cmdline") == 0) pprof__http_cmdline(r->fd, head);
-    else if (strcmp(name, "trace") == 0) pprof__http_trace(r, head);
-    else if (strcmp(name, "heap") == 0 || strcmp(name, "allocs") == 0 ||
-             strcmp(name, "block") == 0 || strcmp(name, "mutex") == 0 ||
-             strcmp(name, "goroutine") == 0 || strcmp(name, "threadcreate") == 0)
-        pprof__http_named(r, name, head, 0);
-    else if (strcmp(name, "threads") == 0) pprof__http_named(r, "goroutine", head, 0);
-    else pprof__http_error(r->fd, 404, "Unknown profile");
+    else if (!kind) pprof__http_error(r->fd, 404, "Unknown profile");
+    else if (kind->id == PPROF__K_PROFILE) pprof__http_cpu(r, head, 0);
+    else if (kind->id == PPROF__K_CMDLINE) pprof__http_cmdline(r->fd, head);
+    else if (kind->id == PPROF__K_TRACE) pprof__http_trace(r, head);
+    else pprof__http_named(r, kind->name, head, 0);
 }
 
 /* Whether s[0, n) starts with lit, ignoring ASCII case. */
