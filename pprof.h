@@ -1155,7 +1155,7 @@ typedef struct pprof__buf {
     size_t open[8];
 } pprof__buf;
 
-PPROF__FN void pprof__pb_raw(pprof__buf *b, const void *d, size_t n) {
+PPROF__FN void pprof__buf_put(pprof__buf *b, const void *d, size_t n) {
     if (b->oom || pprof__mem_grow((void **)&b->p, &b->cap, b->len + n, 1) != 0) {
         b->oom = 1;
         return;
@@ -2453,7 +2453,7 @@ PPROF__FN size_t pprof__pb_put_varint(unsigned char *o, uint64_t v) {
 }
 PPROF__FN void pprof__pb_varint(pprof__buf *b, uint64_t v) {
     unsigned char t[10];
-    pprof__pb_raw(b, t, pprof__pb_put_varint(t, v));
+    pprof__buf_put(b, t, pprof__pb_put_varint(t, v));
 }
 /* uint64 field, omitted when 0 */
 PPROF__FN void pprof__pb_u64(pprof__buf *b, int field, uint64_t v) {
@@ -2470,7 +2470,7 @@ PPROF__FN void pprof__pb_open(pprof__buf *b, int field) {
     pprof__pb_varint(b, (uint64_t)field << 3 | 2);
     if (b->depth < 8) b->open[b->depth] = b->len;
     b->depth++;
-    pprof__pb_raw(b, &zero, 1);
+    pprof__buf_put(b, &zero, 1);
 }
 PPROF__FN void pprof__pb_close(pprof__buf *b) {
     size_t at, len;
@@ -2480,7 +2480,7 @@ PPROF__FN void pprof__pb_close(pprof__buf *b) {
     len = b->len - at - 1;
     need = pprof__pb_varint_len(len);
     if (need > 1) {
-        pprof__pb_raw(b, "\0\0\0\0\0\0\0\0\0", (size_t)need - 1);
+        pprof__buf_put(b, "\0\0\0\0\0\0\0\0\0", (size_t)need - 1);
         if (b->oom) return;
         memmove(b->p + at + need, b->p + at + 1, len);
     }
@@ -2489,7 +2489,7 @@ PPROF__FN void pprof__pb_close(pprof__buf *b) {
 PPROF__FN void pprof__pb_bytes(pprof__buf *b, int field, const char *s, size_t n) {
     pprof__pb_varint(b, (uint64_t)field << 3 | 2);
     pprof__pb_varint(b, n);
-    pprof__pb_raw(b, s, n);
+    pprof__buf_put(b, s, n);
 }
 
 /* Open-addressing map from 64-bit keys to values (key 0, the empty mark, kept aside). */
@@ -2639,7 +2639,7 @@ PPROF__FN void pprof__gz_encode(pprof__buf *out, const unsigned char *d, size_t 
     (void)hdr; (void)tr; (void)crc;
 #else
     size_t at = 0;
-    pprof__pb_raw(out, hdr, sizeof hdr);
+    pprof__buf_put(out, hdr, sizeof hdr);
     do {
         size_t k = n - at > 65535 ? 65535 : n - at;
         unsigned char bh[5];
@@ -2648,15 +2648,15 @@ PPROF__FN void pprof__gz_encode(pprof__buf *out, const unsigned char *d, size_t 
         bh[2] = (unsigned char)(k >> 8);
         bh[3] = (unsigned char)(~k & 0xFF);
         bh[4] = (unsigned char)((~k >> 8) & 0xFF);
-        pprof__pb_raw(out, bh, 5);
-        pprof__pb_raw(out, d + at, k);
+        pprof__buf_put(out, bh, 5);
+        pprof__buf_put(out, d + at, k);
         at += k;
     } while (at < n);
     tr[0] = (unsigned char)crc; tr[1] = (unsigned char)(crc >> 8);
     tr[2] = (unsigned char)(crc >> 16); tr[3] = (unsigned char)(crc >> 24);
     tr[4] = (unsigned char)n; tr[5] = (unsigned char)(n >> 8);
     tr[6] = (unsigned char)(n >> 16); tr[7] = (unsigned char)(n >> 24);
-    pprof__pb_raw(out, tr, 8);
+    pprof__buf_put(out, tr, 8);
 #endif
 }
 
@@ -4729,7 +4729,7 @@ PPROF__FN int pprof__cpu_list_tids_into(pprof__buf *b, pprof__fdid *held) {
             if (reclen == 0) break;
             while (*name >= '0' && *name <= '9') tid = tid * 10 + (*name++ - '0');
             at += reclen;
-            if (tid > 0 && !*name) pprof__pb_raw(b, &tid, sizeof tid);
+            if (tid > 0 && !*name) pprof__buf_put(b, &tid, sizeof tid);
         }
     }
     if (!held || fd != held->fd) close(fd);
@@ -5395,18 +5395,18 @@ PPROF__FN int pprof__utf8_len(const unsigned char *s) {
    not part of well-formed UTF-8 (a name from a symbol table can be anything) as U+FFFD. */
 PPROF__FN void pprof__cpu_json_str(pprof__buf *b, const char *str) {
     const unsigned char *s = (const unsigned char *)str;
-    pprof__pb_raw(b, "\"", 1);
+    pprof__buf_put(b, "\"", 1);
     while (*s) {
         char e[8];
         unsigned char c = *s;
         int n = pprof__utf8_len(s);
-        if (c == '"' || c == '\\') { e[0] = '\\'; e[1] = (char)c; pprof__pb_raw(b, e, 2); }
-        else if (c < 0x20) { snprintf(e, sizeof e, "\\u%04x", c); pprof__pb_raw(b, e, 6); }
-        else if (n == 0) { pprof__pb_raw(b, "\\ufffd", 6); n = 1; }
-        else pprof__pb_raw(b, s, (size_t)n);
+        if (c == '"' || c == '\\') { e[0] = '\\'; e[1] = (char)c; pprof__buf_put(b, e, 2); }
+        else if (c < 0x20) { snprintf(e, sizeof e, "\\u%04x", c); pprof__buf_put(b, e, 6); }
+        else if (n == 0) { pprof__buf_put(b, "\\ufffd", 6); n = 1; }
+        else pprof__buf_put(b, s, (size_t)n);
         s += n ? n : 1;
     }
-    pprof__pb_raw(b, "\"", 1);
+    pprof__buf_put(b, "\"", 1);
 }
 
 /* The samples of a traced profile as Chrome trace-event JSON (Perfetto, speedscope,
@@ -5428,7 +5428,7 @@ PPROF__FN void pprof__cpu_trace_json(pprof__buf *b) {
     pprof__sym_exe(&exe);
     if (pprof__cpu.ntlog)
         qsort(pprof__cpu.tlog, pprof__cpu.ntlog, sizeof *pprof__cpu.tlog, pprof__cpu_tev_cmp);
-    pprof__pb_raw(b, head, hlen);
+    pprof__buf_put(b, head, hlen);
     pprof__lock(&pprof__sym_mu);
     for (i = 0; i <= pprof__cpu.ntlog; i++) {
         const pprof__tev *ev = i < pprof__cpu.ntlog ? &pprof__cpu.tlog[i] : NULL;
@@ -5444,14 +5444,14 @@ PPROF__FN void pprof__cpu_trace_json(pprof__buf *b) {
         for (k = nopen; k > keep; k--) {
             snprintf(line, sizeof line, "%s{\"ph\":\"E\",\"pid\":%d,\"tid\":%d,\"ts\":%.3f}",
                      b->len > hlen ? "," : "", pid, cur_tid, (double)(t - t0) / 1e3);
-            pprof__pb_raw(b, line, strlen(line));
+            pprof__buf_put(b, line, strlen(line));
         }
         if (!ev) break;
         if (ev->tid != cur_tid) { /* name the thread */
             char path[64], *comm;
             snprintf(line, sizeof line, "%s{\"ph\":\"M\",\"name\":\"thread_name\",\"pid\":%d,"
                      "\"tid\":%d,\"args\":{\"name\":", b->len > hlen ? "," : "", pid, (int)ev->tid);
-            pprof__pb_raw(b, line, strlen(line));
+            pprof__buf_put(b, line, strlen(line));
             snprintf(path, sizeof path, "/proc/self/task/%d/comm", (int)ev->tid);
             comm = pprof__os_read_file(path, NULL); /* gone if the thread ended */
             if (comm && strchr(comm, '\n')) *strchr(comm, '\n') = 0;
@@ -5459,7 +5459,7 @@ PPROF__FN void pprof__cpu_trace_json(pprof__buf *b) {
                      comm ? comm : "");
             PPROF_FREE(comm);
             pprof__cpu_json_str(b, line);
-            pprof__pb_raw(b, "}}", 2);
+            pprof__buf_put(b, "}}", 2);
         }
         for (k = keep; k < ev->n; k++) { /* open the rest, root to leaf */
             uintptr_t a = pc[ev->n - 1 - k], adj = k + 1 == ev->n ? a : a - 1;
@@ -5467,10 +5467,10 @@ PPROF__FN void pprof__cpu_trace_json(pprof__buf *b) {
             char hex[32];
             snprintf(line, sizeof line, "%s{\"ph\":\"B\",\"pid\":%d,\"tid\":%d,\"ts\":%.3f,\"name\":",
                      b->len > hlen ? "," : "", pid, (int)ev->tid, (double)(ev->t - t0) / 1e3);
-            pprof__pb_raw(b, line, strlen(line));
+            pprof__buf_put(b, line, strlen(line));
             snprintf(hex, sizeof hex, "0x%lx", (unsigned long)adj);
             pprof__cpu_json_str(b, name ? name : hex);
-            pprof__pb_raw(b, "}", 1);
+            pprof__buf_put(b, "}", 1);
         }
         open_pc = pc;
         nopen = ev->n;
@@ -5478,7 +5478,7 @@ PPROF__FN void pprof__cpu_trace_json(pprof__buf *b) {
         last_t = ev->t;
     }
     pprof__unlock(&pprof__sym_mu);
-    pprof__pb_raw(b, "]}\n", 3);
+    pprof__buf_put(b, "]}\n", 3);
     pprof__maps_free(&maps);
 }
 
@@ -5504,7 +5504,7 @@ PPROF__FN int pprof__cpu_stop(int gen, pprof__buf *to) {
     if (to && pprof__cpu.trace != PPROF__CPU_TRACE_NONE) { /* the timeline as JSON, or the
                                                               profile.proto to fold */
         rc = pb.oom ? PPROF_ERR_NOMEM : PPROF_OK;
-        if (rc == PPROF_OK) pprof__pb_raw(to, pb.p, pb.len);
+        if (rc == PPROF_OK) pprof__buf_put(to, pb.p, pb.len);
         if (to->oom) rc = PPROF_ERR_NOMEM;
     } else if (to) { /* into memory (the HTTP endpoint) */
         rc = pb.oom ? PPROF_ERR_NOMEM : PPROF_OK;
@@ -7346,7 +7346,7 @@ PPROF__FN void pprof__text_frames(pprof__buf *b, const uintptr_t *pc, uint32_t n
                      (unsigned long long)(a - start));
         else
             snprintf(line, sizeof line, "#\t0x%llx\n", (unsigned long long)a);
-        pprof__pb_raw(b, line, strlen(line));
+        pprof__buf_put(b, line, strlen(line));
     }
 }
 
@@ -7377,7 +7377,7 @@ PPROF__FN void pprof__text_head(pprof__buf *b, const pprof__kind *kind,
                  fraction);
     else
         snprintf(line, sizeof line, "--- contention:\ncycles/second=1000000000\n");
-    pprof__pb_raw(b, line, strlen(line));
+    pprof__buf_put(b, line, strlen(line));
 }
 
 #if PPROF__HEAP
@@ -7387,15 +7387,15 @@ PPROF__FN void pprof__text_record(pprof__buf *b, const char *values, const pprof
                                   const pprof__maps *m, const pprof__exe *exe) {
     char word[32];
     uint32_t f;
-    pprof__pb_raw(b, values, strlen(values));
-    pprof__pb_raw(b, " @", 2);
+    pprof__buf_put(b, values, strlen(values));
+    pprof__buf_put(b, " @", 2);
     for (f = 0; f < r->n; f++) {
         snprintf(word, sizeof word, " 0x%llx", (unsigned long long)r->pc[f]);
-        pprof__pb_raw(b, word, strlen(word));
+        pprof__buf_put(b, word, strlen(word));
     }
-    pprof__pb_raw(b, "\n", 1);
+    pprof__buf_put(b, "\n", 1);
     pprof__text_frames(b, r->pc, r->n, m, exe);
-    pprof__pb_raw(b, "\n", 1);
+    pprof__buf_put(b, "\n", 1);
 }
 
 /* The records v[0, n) of a kind with a record table in Go's text but the empty ones, each
@@ -7453,7 +7453,7 @@ PPROF__FN void pprof__heap_text(pprof__buf *b, const pprof__kind *kind, pprof__h
     if (ab == ib) ab++; /* as newer Go: the legacy parser must not see two columns */
     snprintf(line, sizeof line, "heap profile: %llu: %llu [%llu: %llu] @ heap/2\n", io, ib,
              ao, ab);
-    pprof__pb_raw(b, line, strlen(line));
+    pprof__buf_put(b, line, strlen(line));
     qsort(v, n, sizeof *v, pprof__heap_inuse_cmp);
     pprof__text_records(b, kind, v, n);
     memset(&ru, 0, sizeof ru);
@@ -7461,7 +7461,7 @@ PPROF__FN void pprof__heap_text(pprof__buf *b, const pprof__kind *kind, pprof__h
     snprintf(line, sizeof line, "\n# pprof.h heap sampling\n# Rate = %llu\n# Records = %llu\n"
              "# MaxRSS = %llu\n", (unsigned long long)rate, (unsigned long long)n,
              (unsigned long long)ru.ru_maxrss * 1024);
-    pprof__pb_raw(b, line, strlen(line));
+    pprof__buf_put(b, line, strlen(line));
 }
 
 PPROF__FN int pprof__sync_delay_cmp(const void *pa, const void *pb) {
@@ -7835,20 +7835,20 @@ PPROF__FN void pprof__dump_write(pprof__buf *out, pprof__buf *pb, pprof__dslot *
         pprof__text_open(&maps, &exe);
         for (i = 0; i < n; i++) {
             snprintf(line, sizeof line, "thread %d [%s, %s]:\n", s[i].tid, s[i].name, s[i].run ? s[i].run : "?");
-            pprof__pb_raw(out, line, strlen(line));
+            pprof__buf_put(out, line, strlen(line));
             if (s[i].state != PPROF__DUMP_CAPTURED) {
                 snprintf(line, sizeof line, "(no stack: %s)\n", s[i].why ? s[i].why : "?");
-                pprof__pb_raw(out, line, strlen(line));
+                pprof__buf_put(out, line, strlen(line));
             } else {
                 for (j = 0; j < s[i].n; j++) {
                     uintptr_t a = j == 0 ? s[i].pc[0] : s[i].pc[j] - 1, foff, start;
                     const char *file, *fn = pprof__dump_where(&maps, &exe, a, &foff, &file, &start);
                     snprintf(line, sizeof line, "%.300s(...)\n\t%.300s +0x%llx\n", fn ? fn : "?", file,
                              (unsigned long long)foff);
-                    pprof__pb_raw(out, line, strlen(line));
+                    pprof__buf_put(out, line, strlen(line));
                 }
             }
-            pprof__pb_raw(out, "\n", 1);
+            pprof__buf_put(out, "\n", 1);
         }
         pprof__text_close(&maps);
     } else {
@@ -7878,23 +7878,23 @@ PPROF__FN void pprof__dump_write(pprof__buf *out, pprof__buf *pb, pprof__dslot *
                 smp[j] = x;
             }
             snprintf(line, sizeof line, "goroutine profile: total %llu\n", (unsigned long long)n);
-            pprof__pb_raw(out, line, strlen(line));
+            pprof__buf_put(out, line, strlen(line));
             pprof__text_open(&maps, &exe);
             for (i = 0; i < k; i++) {
                 snprintf(line, sizeof line, "%lld @", (long long)smp[i].v[0]);
-                pprof__pb_raw(out, line, strlen(line));
+                pprof__buf_put(out, line, strlen(line));
                 for (j = 0; j < smp[i].n; j++) { /* as return addresses, as Go prints them */
                     snprintf(line, sizeof line, " 0x%llx",
                              (unsigned long long)(smp[i].pc[j] + (j == 0)));
-                    pprof__pb_raw(out, line, strlen(line));
+                    pprof__buf_put(out, line, strlen(line));
                 }
-                pprof__pb_raw(out, "\n", 1);
+                pprof__buf_put(out, "\n", 1);
                 {
                     uintptr_t leaf = smp[i].pc[0] + 1;
                     pprof__text_frames(out, &leaf, 1, &maps, &exe);
                     pprof__text_frames(out, smp[i].pc + 1, smp[i].n - 1, &maps, &exe);
                 }
-                pprof__pb_raw(out, "\n", 1);
+                pprof__buf_put(out, "\n", 1);
             }
             pprof__text_close(&maps);
         }
@@ -8356,13 +8356,13 @@ PPROF__FN void pprof__flame_frame(pprof__flamex *x, uint64_t id, int *first) {
                 nmlen = (size_t)(x->strs[x->fname[2 * q + 1]].end - x->strs[x->fname[2 * q + 1]].p);
                 break;
             }
-        if (!*first) pprof__pb_raw(&x->arena, ";", 1);
+        if (!*first) pprof__buf_put(&x->arena, ";", 1);
         *first = 0;
         for (q = 0; q < nmlen; q++) {
             unsigned char c = (unsigned char)nm[q];
             if (c == ';') c = ':';
             else if (c <= ' ' || c == 0x7f) c = '_';
-            pprof__pb_raw(&x->arena, &c, 1);
+            pprof__buf_put(&x->arena, &c, 1);
         }
     }
 }
@@ -8388,7 +8388,7 @@ PPROF__FN int pprof__flame_line(pprof__flamex *x, pprof__pbr sub) {
            pprof__flame_next(&ids, &one_id, &have_id, &id))
         stack[depth++] = id;
     for (d = depth; d-- > 0;) pprof__flame_frame(x, stack[d], &first);
-    if (first) pprof__pb_raw(&x->arena, "[no_stack]", 10);
+    if (first) pprof__buf_put(&x->arena, "[no_stack]", 10);
     if (pprof__mem_grow((void **)&x->lines, &x->cln, x->nln + 1, sizeof *x->lines)) return -1;
     x->lines[x->nln].s = NULL; /* the arena may move: offsets now, pointers once it is whole */
     x->lines[x->nln].off = off;
@@ -8409,8 +8409,8 @@ PPROF__FN void pprof__flame_sum(pprof__flamex *x, pprof__buf *out) {
             sum += x->lines[k].v;
         if (sum == 0) continue;
         snprintf(num, sizeof num, " %lld\n", (long long)sum);
-        pprof__pb_raw(out, x->lines[i].s, x->lines[i].n);
-        pprof__pb_raw(out, num, strlen(num));
+        pprof__buf_put(out, x->lines[i].s, x->lines[i].n);
+        pprof__buf_put(out, num, strlen(num));
     }
 }
 
@@ -8453,13 +8453,13 @@ PPROF__FN void pprof__flame_json(pprof__buf *b, const unsigned char *s, size_t n
         unsigned char c = s[i];
         char e[8];
         if (c >= 0x20 && c != '"' && c != '\\' && c != '<' && c != '>' && c != '&') continue;
-        pprof__pb_raw(b, s + from, i - from);
+        pprof__buf_put(b, s + from, i - from);
         from = i + 1;
         if (c == '\n') memcpy(e, "\\n", 3);
         else snprintf(e, sizeof e, "\\u%04x", c);
-        pprof__pb_raw(b, e, strlen(e));
+        pprof__buf_put(b, e, strlen(e));
     }
-    pprof__pb_raw(b, s + from, n - from);
+    pprof__buf_put(b, s + from, n - from);
 }
 
 /* The flame graph page of profile.proto p[0, n): the viewer, with the folded stacks as
@@ -8473,20 +8473,20 @@ PPROF__FN void pprof__flame_html(pprof__buf *out, const unsigned char *p, size_t
     pprof__flame_fold(&fold, p, n, &type, &unit);
     if (fold.oom) out->oom = 1;
     for (i = 0; i < sizeof pprof__flame_head / sizeof pprof__flame_head[0]; i++)
-        pprof__pb_raw(out, pprof__flame_head[i], strlen(pprof__flame_head[i]));
-    pprof__pb_raw(out, "{\"title\":\"", 10);
+        pprof__buf_put(out, pprof__flame_head[i], strlen(pprof__flame_head[i]));
+    pprof__buf_put(out, "{\"title\":\"", 10);
     pprof__flame_json(out, (const unsigned char *)title, strlen(title));
     if (type.p) {
-        pprof__pb_raw(out, ", ", 2);
+        pprof__buf_put(out, ", ", 2);
         pprof__flame_json(out, type.p, (size_t)(type.end - type.p));
     }
-    pprof__pb_raw(out, "\",\"unit\":\"", 10);
+    pprof__buf_put(out, "\",\"unit\":\"", 10);
     if (unit.p) pprof__flame_json(out, unit.p, (size_t)(unit.end - unit.p));
-    pprof__pb_raw(out, "\",\"folded\":\"", 12);
+    pprof__buf_put(out, "\",\"folded\":\"", 12);
     pprof__flame_json(out, fold.p, fold.len);
-    pprof__pb_raw(out, "\"}\n", 3);
+    pprof__buf_put(out, "\"}\n", 3);
     for (i = 0; i < sizeof pprof__flame_tail / sizeof pprof__flame_tail[0]; i++)
-        pprof__pb_raw(out, pprof__flame_tail[i], strlen(pprof__flame_tail[i]));
+        pprof__buf_put(out, pprof__flame_tail[i], strlen(pprof__flame_tail[i]));
     PPROF_FREE(fold.p);
 }
 
@@ -8563,7 +8563,7 @@ PPROF__FN int pprof__named(const char *name, int debug, const void *base, size_t
         } else if (kind->src == PPROF__SRC_HEAP) {
             static const char text[] = "heap profile: 0: 0 [0: 1] @ heap/1048576\n\n"
                                        "# pprof.h: no heap profiling on this platform\n";
-            pprof__pb_raw(out, text, sizeof text - 1);
+            pprof__buf_put(out, text, sizeof text - 1);
         } else {
             pprof__text_head(out, kind, 0);
         }
@@ -8854,7 +8854,7 @@ PPROF__FN void pprof__http_index(int fd, int head) {
             rows[j] = rows[j - 1];
         rows[j] = &pprof__kinds[i];
     }
-#define PPROF__S(str) pprof__pb_raw(&b, str, strlen(str))
+#define PPROF__S(str) pprof__buf_put(&b, str, strlen(str))
     PPROF__S("<html>\n<head>\n<title>/debug/pprof/</title>\n</head>\n<body>\n/debug/pprof/\n"
              "<p>Set debug=1 as a query parameter to export in legacy text format</p>\n"
              "<br>\nTypes of profiles available:\n<table>\n<thead><td>Count</td><td>Profile"
@@ -9080,7 +9080,7 @@ PPROF__FN void pprof__http_symbol(const pprof__req *r, int head) {
     pprof__exe exe;
     const char *in = strcmp(r->method, "POST") == 0 ? (r->body ? r->body : "") : r->query;
     memset(&out, 0, sizeof out);
-    pprof__pb_raw(&out, "num_symbols: 1\n", 15);
+    pprof__buf_put(&out, "num_symbols: 1\n", 15);
     if (*in && pprof__maps_read(&maps) == 0) {
         const char *p = in;
         pprof__sym_exe(&exe);
@@ -9097,9 +9097,9 @@ PPROF__FN void pprof__http_symbol(const pprof__req *r, int head) {
                     if (name) {
                         char line[64];
                         snprintf(line, sizeof line, "0x%llx ", a);
-                        pprof__pb_raw(&out, line, strlen(line));
-                        pprof__pb_raw(&out, name, strlen(name));
-                        pprof__pb_raw(&out, "\n", 1);
+                        pprof__buf_put(&out, line, strlen(line));
+                        pprof__buf_put(&out, name, strlen(name));
+                        pprof__buf_put(&out, "\n", 1);
                     }
                     break;
                 }

@@ -1110,11 +1110,11 @@ static void t_http_folded_escaping(void) {
     }
     for (i = 0; i < sizeof strs / sizeof strs[0]; i++) pprof__pb_bytes(&pb, 6, strs[i], strlen(strs[i]));
     pprof__flame_fold(&out, pb.p, pb.len, NULL, NULL);
-    pprof__pb_raw(&out, "", 1);
+    pprof__buf_put(&out, "", 1);
     T_CHECK(!out.oom && strcmp((char *)out.p, "main;</script><b>&x 20\nmain;a:b_c_d 10\n") == 0,
             "folded: '%s'", (char *)out.p);
     pprof__flame_html(&html, pb.p, pb.len, "t<i>");
-    pprof__pb_raw(&html, "", 1);
+    pprof__buf_put(&html, "", 1);
     data = strstr((char *)html.p, "id=\"data\">");
     T_CHECK(data != NULL, "data block");
     end = strstr(data, "</script>");
