@@ -5,6 +5,7 @@
 #   lint_platform_macros  raw OS/CPU macros appear only in the >>os section
 #   lint_license          LICENSE is the text at the end of pprof.h
 #   lint_contents         the implementation's contents table lists every // >> banner, in order
+#   lint_kinds            the profile names the docs and PPROF_ERR_NAME list are PPROF__KINDS'
 #   lint_flame_page       the flame page in pprof.h is what tools/flame.html makes (tools/flame.sh)
 set -u
 cd "$(dirname "$0")/.."
@@ -49,6 +50,17 @@ elif [ -n "$dup" ]; then bad lint_contents "banners named twice: $dup"
 elif [ "$tbl" != "$ban" ]; then
     bad lint_contents "table and banners differ: $(diff <(echo "$tbl") <(echo "$ban") | grep '^[<>]' | tr '\n' ' ')"
 else ok lint_contents; fi
+
+# the named profiles (PPROF__KINDS entries not served by their own handler) against the two
+# places that list them by hand: the top comment's ENDPOINTS and PPROF_ERR_NAME's message
+kinds=$(sed -n '/^#define PPROF__KINDS(X)/,/^#define/p' $H | tr -d '\n' | grep -oE 'X\([A-Z]+, "[a-z]+"[^X]*PPROF__SRC_[A-Z]+' |
+        grep -v 'PPROF__SRC_OWN' | sed -E 's/X\([A-Z]+, "([a-z]+)".*/\1/' | sort | tr '\n' ' ')
+doc=$(sed -n 's/^ *\(heap allocs block mutex goroutine threadcreate\) .*/\1/p' $H | tr ' ' '\n' | sort | tr '\n' ' ')
+err=$(sed -n 's/.*unknown profile name (want \([^)]*\)).*/\1/p' $H | sed 's/,\| or / /g' | tr -s ' ' '\n' | grep . | sort | tr '\n' ' ')
+if [ -z "$kinds" ]; then bad lint_kinds "no PPROF__KINDS list found"
+elif [ "$kinds" != "$doc" ] || [ "$kinds" != "$err" ]; then
+    bad lint_kinds "PPROF__KINDS names '$kinds', ENDPOINTS '$doc', PPROF_ERR_NAME '$err'"
+else ok lint_kinds; fi
 
 if out=$(tools/flame.sh --check 2>&1); then ok lint_flame_page
 else bad lint_flame_page "$(echo "$out" | grep -E '^(pprof|tools|[-+] )' | head -6 | tr '\n' ' ')"; fi
