@@ -649,7 +649,8 @@ static inline int pprof_set_unwind(int mode) { (void)mode; return 0; }
      >>prof     the encoder every profile kind shares: samples + spec -> profile.proto;
                 the list of kinds (PPROF__KINDS)
      >>cpu      per-thread timers, the drain thread, the CPU profile and /trace's timeline
-     >>heap     sampled allocations: the allocator beneath, sampled blocks, records, the
+     >>rec      records by stack: the heap, block, mutex and threadcreate counters
+     >>heap     sampled allocations: the allocator beneath, sampled blocks, the
                 malloc and operator new wrappers, the profile of any record table
      >>sync     block, mutex and threadcreate events; pthread wrappers
      >>sigwrap  the program's sigaction and signal calls (PPROF_WRAP_SIGNAL)
@@ -4132,7 +4133,8 @@ typedef struct pprof__spec {
    page (rows sorted by name, as Go's; a flame graph link per profile, in this order); the
    record table behind each profile (pprof__named_tab); which encoder and text writer serve
    it (its source). The public documentation (ENDPOINTS, pprof_write_profile,
-   PPROF_FORMAT_*) and PPROF_ERR_NAME's text name the kinds by hand.
+   PPROF_FORMAT_*) and PPROF_ERR_NAME's text name the kinds by hand (tools/lint.sh checks them
+   against this list).
    X(id, name, Go's description on the index page (NULL: not listed), source, record table,
      sample types as (type, unit, ...), period type, period unit, default sample type (NULL:
      the last, as pprof takes it)) */
@@ -5526,23 +5528,12 @@ PPROF__FN int pprof__cpu_stop(int gen, pprof__buf *to) {
 }
 
 // =========================================================================================
-// >>heap: sampled allocations, Go's MemProfileRate design. Each thread counts requested bytes
-// down from an exponential draw of mean `rate`; the allocation that reaches zero is sampled
-// whole. A sampled block is allocated 48 bytes (or its alignment) larger from the allocator
-// beneath and carries a header in front of the pointer it returns: size, record, offset,
-// the rate it was sampled at, a check of all of these, and last a tag, the pointer xor a
-// process key. free() tells a sampled block by that tag in the word just before the pointer,
-// whatever the allocator: that word is in the block's own page unless the pointer is
-// page-aligned, and page-aligned sampled blocks (alignment 4096 or more) are also listed in
-// a small table that free consults instead. A record per stack and labels (never freed)
-// holds the counters: sampled allocs/bytes and frees/bytes, and what they stand for.
-// Then the wrappers (PPROF_WRAP_MALLOC: the malloc family, other allocators' own calls,
-// operator new and delete) and the profile.proto of any record table (heap's, and block,
-// mutex and threadcreate's from >>sync).
+// >>rec: records by stack and labels, the counters behind the heap, block, mutex and
+// threadcreate profiles: one table each, a record made at first sight of its stack and never
+// freed, counters updated atomically; snapshots of a table, and windows (seconds=N) as the
+// difference of two snapshots. The heap's encoder (end of >>heap) writes any table's profile.
 // =========================================================================================
 #if PPROF__HEAP
-#define PPROF__HEAP_RATE 524288 /* Go's default MemProfileRate */
-
 typedef struct pprof__hrec {
     uint64_t hash;
     uint64_t allocs, alloc_bytes, frees, free_bytes; /* atomic; raw sampled numbers */
@@ -5553,6 +5544,152 @@ typedef struct pprof__hrec {
     uint32_t lset;  /* the recording thread's labels (>>labels): part of the key */
     uintptr_t *pc;  /* return addresses, the allocating call first */
 } pprof__hrec;
+
+/* A table of records by stack: heap, block, mutex, threadcreate. Zero-initialised (an
+   all-zero pthread_mutex_t is PTHREAD_MUTEX_INITIALIZER in glibc, where all of this runs). */
+typedef struct pprof__rtab {
+    pthread_mutex_t mu;
+    pprof__hrec **tab;
+    size_t cap, n;
+    pprof__hrec lost;        /* events whose record could not be allocated */
+} pprof__rtab;
+static pprof__rtab pprof__heap, pprof__block, pprof__mutex, pprof__tcreate; /* mu: lock 8 */
+
+/* The record of a stack in T, made on first sight. Never NULL (out of memory: `lost`).
+   Callers are inside the profiler (PPROF__INSIDE_ENTER): the lock may be a wrapped one. */
+PPROF__FN pprof__hrec *pprof__rec(pprof__rtab *T, const uintptr_t *pc, uint32_t n) {
+    uint32_t lset = pprof__ltls.cur;
+    uint64_t h = pprof__agg_hash(pc, n, lset);
+    pprof__hrec *r = NULL;
+    size_t i;
+    pprof__lock(&T->mu);
+    if (T->n * 2 >= T->cap) { /* grow to keep probes short */
+        size_t ncap = T->cap ? T->cap * 2 : 1024, j;
+        pprof__hrec **nt = (pprof__hrec **)PPROF_MALLOC(ncap * sizeof *nt);
+        if (nt) {
+            memset(nt, 0, ncap * sizeof *nt);
+            for (i = 0; i < T->cap; i++) {
+                pprof__hrec *e = T->tab[i];
+                if (!e) continue;
+                for (j = (size_t)e->hash & (ncap - 1); nt[j]; j = (j + 1) & (ncap - 1)) {}
+                nt[j] = e;
+            }
+            PPROF_FREE(T->tab);
+            T->tab = nt;
+            T->cap = ncap;
+        } else if (T->n + 1 >= T->cap) {
+            r = &T->lost;
+            goto out;
+        }
+    }
+    for (i = (size_t)h & (T->cap - 1);; i = (i + 1) & (T->cap - 1)) {
+        r = T->tab[i];
+        if (!r) break;
+        if (r->hash == h && r->n == n && r->lset == lset && memcmp(r->pc, pc, n * sizeof *pc) == 0)
+            goto out;
+    }
+    r = (pprof__hrec *)PPROF_MALLOC(sizeof *r + n * sizeof *pc);
+    if (!r) { r = &T->lost; goto out; }
+    memset(r, 0, sizeof *r);
+    r->hash = h;
+    r->n = n;
+    r->lset = lset;
+    r->pc = (uintptr_t *)(void *)(r + 1);
+    if (n) memcpy(r->pc, pc, n * sizeof *pc);
+    T->tab[i] = r;
+    T->n++;
+out:
+    pprof__unlock(&T->mu);
+    return r;
+}
+
+/* A record's counters as read: allocations (cumulative, or a window's after _delta) and
+   what is still in use; avg = raw bytes per allocation, the `bytes` label. */
+typedef struct pprof__hval {
+    const pprof__hrec *r;
+    uint64_t ao, ab, io, ib, avg;
+    uint64_t wao, wab, wio, wib; /* heap: the estimates (objects in 1/256) */
+} pprof__hval;
+
+/* Every record's counters (frees read first: a counted free's allocation is counted). */
+PPROF__FN pprof__hval *pprof__rec_snapshot(pprof__rtab *T, size_t *n_out) {
+    pprof__hval *v;
+    size_t i, n = 0;
+    pprof__lock(&T->mu);
+    v = (pprof__hval *)PPROF_MALLOC((T->n + 2) * sizeof *v);
+    if (v) {
+        for (i = 0; i < T->cap; i++)
+            if (T->tab[i]) v[n++].r = T->tab[i];
+        v[n++].r = &T->lost;
+    }
+    pprof__unlock(&T->mu);
+    for (i = 0; i < n; i++) {
+        pprof__hrec *r = (pprof__hrec *)(uintptr_t)v[i].r;
+        uint64_t fo = __atomic_load_n(&r->frees, __ATOMIC_ACQUIRE);
+        uint64_t fb = __atomic_load_n(&r->free_bytes, __ATOMIC_ACQUIRE);
+        uint64_t wfo = fo * 256 + __atomic_load_n(&r->wfrees, __ATOMIC_ACQUIRE);
+        uint64_t wfb = fb + __atomic_load_n(&r->wfree_bytes, __ATOMIC_ACQUIRE);
+        v[i].ao = __atomic_load_n(&r->allocs, __ATOMIC_ACQUIRE);
+        v[i].ab = __atomic_load_n(&r->alloc_bytes, __ATOMIC_ACQUIRE);
+        v[i].io = v[i].ao - (fo < v[i].ao ? fo : v[i].ao);
+        v[i].ib = v[i].ab - (fb < v[i].ab ? fb : v[i].ab);
+        v[i].avg = v[i].ao ? v[i].ab / v[i].ao : 0;
+        v[i].wao = v[i].ao * 256 + __atomic_load_n(&r->wallocs, __ATOMIC_ACQUIRE);
+        v[i].wab = v[i].ab + __atomic_load_n(&r->walloc_bytes, __ATOMIC_ACQUIRE);
+        v[i].wio = v[i].wao - (wfo < v[i].wao ? wfo : v[i].wao);
+        v[i].wib = v[i].wab - (wfb < v[i].wab ? wfb : v[i].wab);
+    }
+    *n_out = n;
+    return v;
+}
+
+PPROF__FN int pprof__rec_val_cmp(const void *pa, const void *pb) {
+    uintptr_t a = (uintptr_t)((const pprof__hval *)pa)->r;
+    uintptr_t b = (uintptr_t)((const pprof__hval *)pb)->r;
+    return a < b ? -1 : a > b;
+}
+
+/* A window: subtracts base's cumulative columns (base sorted by record). In-use columns
+   stay the state at the end (decided; Go subtracts them too, golang/go#67942). */
+PPROF__FN void pprof__rec_delta(pprof__hval *v, size_t n, const pprof__hval *base, size_t nb) {
+    size_t i;
+    for (i = 0; i < n; i++) {
+        const pprof__hval *b = (const pprof__hval *)bsearch(&v[i], base, nb, sizeof *base,
+                                                             pprof__rec_val_cmp);
+        if (!b) continue;
+        v[i].ao -= b->ao < v[i].ao ? b->ao : v[i].ao;
+        v[i].ab -= b->ab < v[i].ab ? b->ab : v[i].ab;
+        v[i].wao -= b->wao < v[i].wao ? b->wao : v[i].wao;
+        v[i].wab -= b->wab < v[i].wab ? b->wab : v[i].wab;
+    }
+}
+
+/* Whether record v has nothing to show: heap's four counts all zero; a block, mutex or
+   threadcreate record's count and total zero (not its in-use columns: copies of them that
+   a window leaves whole). */
+PPROF__FN int pprof__rec_empty(const pprof__hval *v, int heap) {
+    return heap ? !(v->ao | v->ab | v->io | v->ib) : !(v->ao | v->ab);
+}
+
+#endif /* PPROF__HEAP */
+
+// =========================================================================================
+// >>heap: sampled allocations, Go's MemProfileRate design. Each thread counts requested bytes
+// down from an exponential draw of mean `rate`; the allocation that reaches zero is sampled
+// whole. A sampled block is allocated 48 bytes (or its alignment) larger from the allocator
+// beneath and carries a header in front of the pointer it returns: size, record, offset,
+// the rate it was sampled at, a check of all of these, and last a tag, the pointer xor a
+// process key. free() tells a sampled block by that tag in the word just before the pointer,
+// whatever the allocator: that word is in the block's own page unless the pointer is
+// page-aligned, and page-aligned sampled blocks (alignment 4096 or more) are also listed in
+// a small table that free consults instead. Each sample counts in its stack's record (>>rec):
+// sampled allocs/bytes and frees/bytes, and what they stand for.
+// Then the wrappers (PPROF_WRAP_MALLOC: the malloc family, other allocators' own calls,
+// operator new and delete) and the profile.proto of any record table (heap's, and block,
+// mutex and threadcreate's from >>sync).
+// =========================================================================================
+#if PPROF__HEAP
+#define PPROF__HEAP_RATE 524288 /* Go's default MemProfileRate */
 
 typedef struct pprof__hhdr { /* the 48 bytes before a sampled block */
     uint64_t check;          /* pprof__heap_check of the block and the fields below */
@@ -5707,18 +5844,8 @@ PPROF__FN size_t pprof__boot_usable(void *p) {
 static inline __attribute__((always_inline)) int pprof__boot_has(const void *p) { (void)p; return 0; }
 #endif
 #if PPROF__INTERPOSE
-PPROF__FN int pprof__proc_ours(void); /* >>dump: is the process's malloc this file's? */
+PPROF__FN int pprof__proc_ours(void); /* is the process's malloc this file's? (below) */
 #endif
-/* A table of records by stack: heap, block, mutex, threadcreate. Zero-initialised (an
-   all-zero pthread_mutex_t is PTHREAD_MUTEX_INITIALIZER in glibc, where all of this runs). */
-typedef struct pprof__rtab {
-    pthread_mutex_t mu;
-    pprof__hrec **tab;
-    size_t cap, n;
-    pprof__hrec lost;        /* events whose record could not be allocated */
-} pprof__rtab;
-static pprof__rtab pprof__heap, pprof__block, pprof__mutex, pprof__tcreate; /* mu: lock 8 */
-
 /* The interposed libc functions: exported even under -fvisibility=hidden, never inlined
    (their frame starts the stack), with glibc's exception specification in C++. */
 #define PPROF__WRAP __attribute__((visibility("default"), noinline, used))
@@ -5981,54 +6108,6 @@ PPROF__FN int pprof__heap_stack(pprof__htls *t, uintptr_t fpw, uintptr_t *out) {
 }
 
 
-/* The record of a stack in T, made on first sight. Never NULL (out of memory: `lost`).
-   Callers are inside the profiler (PPROF__INSIDE_ENTER): the lock may be a wrapped one. */
-PPROF__FN pprof__hrec *pprof__rec(pprof__rtab *T, const uintptr_t *pc, uint32_t n) {
-    uint32_t lset = pprof__ltls.cur;
-    uint64_t h = pprof__agg_hash(pc, n, lset);
-    pprof__hrec *r = NULL;
-    size_t i;
-    pprof__lock(&T->mu);
-    if (T->n * 2 >= T->cap) { /* grow to keep probes short */
-        size_t ncap = T->cap ? T->cap * 2 : 1024, j;
-        pprof__hrec **nt = (pprof__hrec **)PPROF_MALLOC(ncap * sizeof *nt);
-        if (nt) {
-            memset(nt, 0, ncap * sizeof *nt);
-            for (i = 0; i < T->cap; i++) {
-                pprof__hrec *e = T->tab[i];
-                if (!e) continue;
-                for (j = (size_t)e->hash & (ncap - 1); nt[j]; j = (j + 1) & (ncap - 1)) {}
-                nt[j] = e;
-            }
-            PPROF_FREE(T->tab);
-            T->tab = nt;
-            T->cap = ncap;
-        } else if (T->n + 1 >= T->cap) {
-            r = &T->lost;
-            goto out;
-        }
-    }
-    for (i = (size_t)h & (T->cap - 1);; i = (i + 1) & (T->cap - 1)) {
-        r = T->tab[i];
-        if (!r) break;
-        if (r->hash == h && r->n == n && r->lset == lset && memcmp(r->pc, pc, n * sizeof *pc) == 0)
-            goto out;
-    }
-    r = (pprof__hrec *)PPROF_MALLOC(sizeof *r + n * sizeof *pc);
-    if (!r) { r = &T->lost; goto out; }
-    memset(r, 0, sizeof *r);
-    r->hash = h;
-    r->n = n;
-    r->lset = lset;
-    r->pc = (uintptr_t *)(void *)(r + 1);
-    if (n) memcpy(r->pc, pc, n * sizeof *pc);
-    T->tab[i] = r;
-    T->n++;
-out:
-    pprof__unlock(&T->mu);
-    return r;
-}
-
 /* A sampled allocation of n bytes aligned to a (a power of two >= 16), zeroed if asked.
    Below 4096 the block is a bytes larger than it needs, so it never starts a page. */
 PPROF__FN PPROF__NOINLINE void *pprof__heap_sampled(size_t n, size_t a, int zero, uintptr_t fpw) {
@@ -6157,67 +6236,6 @@ PPROF__FN PPROF__NOINLINE void *pprof__heap_memalign(size_t align, size_t n, uin
     return pprof__heap_sampled(n, a, 0, fpw);
 }
 #endif
-
-/* A record's counters as read: allocations (cumulative, or a window's after _delta) and
-   what is still in use; avg = raw bytes per allocation, the `bytes` label. */
-typedef struct pprof__hval {
-    const pprof__hrec *r;
-    uint64_t ao, ab, io, ib, avg;
-    uint64_t wao, wab, wio, wib; /* heap: the estimates (objects in 1/256) */
-} pprof__hval;
-
-/* Every record's counters (frees read first: a counted free's allocation is counted). */
-PPROF__FN pprof__hval *pprof__rec_snapshot(pprof__rtab *T, size_t *n_out) {
-    pprof__hval *v;
-    size_t i, n = 0;
-    pprof__lock(&T->mu);
-    v = (pprof__hval *)PPROF_MALLOC((T->n + 2) * sizeof *v);
-    if (v) {
-        for (i = 0; i < T->cap; i++)
-            if (T->tab[i]) v[n++].r = T->tab[i];
-        v[n++].r = &T->lost;
-    }
-    pprof__unlock(&T->mu);
-    for (i = 0; i < n; i++) {
-        pprof__hrec *r = (pprof__hrec *)(uintptr_t)v[i].r;
-        uint64_t fo = __atomic_load_n(&r->frees, __ATOMIC_ACQUIRE);
-        uint64_t fb = __atomic_load_n(&r->free_bytes, __ATOMIC_ACQUIRE);
-        uint64_t wfo = fo * 256 + __atomic_load_n(&r->wfrees, __ATOMIC_ACQUIRE);
-        uint64_t wfb = fb + __atomic_load_n(&r->wfree_bytes, __ATOMIC_ACQUIRE);
-        v[i].ao = __atomic_load_n(&r->allocs, __ATOMIC_ACQUIRE);
-        v[i].ab = __atomic_load_n(&r->alloc_bytes, __ATOMIC_ACQUIRE);
-        v[i].io = v[i].ao - (fo < v[i].ao ? fo : v[i].ao);
-        v[i].ib = v[i].ab - (fb < v[i].ab ? fb : v[i].ab);
-        v[i].avg = v[i].ao ? v[i].ab / v[i].ao : 0;
-        v[i].wao = v[i].ao * 256 + __atomic_load_n(&r->wallocs, __ATOMIC_ACQUIRE);
-        v[i].wab = v[i].ab + __atomic_load_n(&r->walloc_bytes, __ATOMIC_ACQUIRE);
-        v[i].wio = v[i].wao - (wfo < v[i].wao ? wfo : v[i].wao);
-        v[i].wib = v[i].wab - (wfb < v[i].wab ? wfb : v[i].wab);
-    }
-    *n_out = n;
-    return v;
-}
-
-PPROF__FN int pprof__heap_val_cmp(const void *pa, const void *pb) {
-    uintptr_t a = (uintptr_t)((const pprof__hval *)pa)->r;
-    uintptr_t b = (uintptr_t)((const pprof__hval *)pb)->r;
-    return a < b ? -1 : a > b;
-}
-
-/* A window: subtracts base's cumulative columns (base sorted by record). In-use columns
-   stay the state at the end (decided; Go subtracts them too, golang/go#67942). */
-PPROF__FN void pprof__heap_delta(pprof__hval *v, size_t n, const pprof__hval *base, size_t nb) {
-    size_t i;
-    for (i = 0; i < n; i++) {
-        const pprof__hval *b = (const pprof__hval *)bsearch(&v[i], base, nb, sizeof *base,
-                                                             pprof__heap_val_cmp);
-        if (!b) continue;
-        v[i].ao -= b->ao < v[i].ao ? b->ao : v[i].ao;
-        v[i].ab -= b->ab < v[i].ab ? b->ab : v[i].ab;
-        v[i].wao -= b->wao < v[i].wao ? b->wao : v[i].wao;
-        v[i].wab -= b->wab < v[i].wab ? b->wab : v[i].wab;
-    }
-}
 
 /* pprof_set_heap_rate's work: every thread draws a new countdown at its next allocation. */
 PPROF__FN int pprof__heap_set_rate(size_t bytes) {
@@ -6736,13 +6754,6 @@ PPROF__WRAP void operator delete[](void *p, std::align_val_t, const std::nothrow
 #endif
 
 #if PPROF__HEAP
-/* Whether record v has nothing to show: heap's four counts all zero; a block, mutex or
-   threadcreate record's count and total zero (not its in-use columns: copies of them that
-   a window leaves whole). */
-PPROF__FN int pprof__rec_empty(const pprof__hval *v, int heap) {
-    return heap ? !(v->ao | v->ab | v->io | v->ib) : !(v->ao | v->ab);
-}
-
 /* The profile.proto of records v[0, n) of a kind with a record table (heap, allocs, block,
    mutex, threadcreate): a sample per record with something to show. Heap values are the
    estimates with the `bytes` label, at the sampling rate as the period; the others' are
@@ -6782,7 +6793,7 @@ PPROF__FN void pprof__rec_encode(pprof__buf *pb, const pprof__kind *kind, const 
         sp.period = (int64_t)__atomic_load_n(&pprof__heap_rate, __ATOMIC_RELAXED);
         sp.label_key = "bytes";
 #if PPROF__INTERPOSE
-        if (!pprof__proc_ours()) /* (>>dump: the process's malloc) */
+        if (!pprof__proc_ours()) /* the process's malloc */
             sp.comment[1] = "heap sampling off: the process's malloc is not pprof.h's "
                             "(another allocator is preloaded before it: put libpprof.so "
                             "first in LD_PRELOAD)";
@@ -8550,7 +8561,7 @@ PPROF__FN int pprof__named(const char *name, int debug, const void *base, size_t
         pprof__hval *v = pprof__rec_snapshot(pprof__named_tab(kind), &n);
         if (!v) out->oom = 1;
         else {
-            if (base) pprof__heap_delta(v, n, (const pprof__hval *)base, nbase);
+            if (base) pprof__rec_delta(v, n, (const pprof__hval *)base, nbase);
             if (debug == PPROF_FORMAT_PROTO) pprof__rec_encode(&pb, kind, v, n, duration);
             else if (kind->src == PPROF__SRC_HEAP) pprof__heap_text(out, kind, v, n);
             else pprof__sync_text(out, kind, v, n);
@@ -8592,7 +8603,7 @@ PPROF__FN void *pprof__named_base(const char *name, size_t *n) {
             pprof__hval *v;
             PPROF__INSIDE_ENTER();
             v = pprof__rec_snapshot(T, n);
-            if (v) qsort(v, *n, sizeof *v, pprof__heap_val_cmp);
+            if (v) qsort(v, *n, sizeof *v, pprof__rec_val_cmp);
             PPROF__INSIDE_LEAVE();
             return v;
         }
