@@ -6244,18 +6244,17 @@ PPROF__FN int pprof__heap_set_rate(size_t bytes) {
     return PPROF_OK;
 }
 
-/* The bodies of malloc and calloc, for the wrappers and for pprof_malloc and pprof_calloc;
-   fpw: the frame of the public entry, where the sampled stack starts. */
-static inline __attribute__((always_inline)) void *pprof__heap_malloc(size_t n, uintptr_t fpw) {
-    if (pprof__heap_quick(n)) return PPROF__A_MALLOC(n);
-    return pprof__heap_alloc(n, 0, fpw);
-}
-static inline __attribute__((always_inline)) void *pprof__heap_calloc(size_t count, size_t size,
-                                                                      uintptr_t fpw) {
-    size_t n;
-    if (__builtin_mul_overflow(count, size, &n)) { errno = ENOMEM; return NULL; }
-    if (pprof__heap_quick(n)) return PPROF__A_CALLOC(count, size);
-    return pprof__heap_alloc(n, 1, fpw);
+/* The bodies of malloc and calloc, for the wrappers and for pprof_malloc and pprof_calloc,
+   as expressions: the frame where a sampled stack starts (PPROF__FPW, the caller's) is
+   taken on the slow path only, so the fast path sets up no frame. n: a size_t variable. */
+#define PPROF__HEAP_MALLOC(n) \
+    (pprof__heap_quick(n) ? PPROF__A_MALLOC(n) : pprof__heap_alloc(n, 0, PPROF__FPW))
+#define PPROF__HEAP_CALLOC(count, size, n)                                                  \
+    (__builtin_mul_overflow(count, size, &(n)) ? pprof__heap_nomem()                       \
+     : pprof__heap_quick(n) ? PPROF__A_CALLOC(count, size) : pprof__heap_alloc(n, 1, PPROF__FPW))
+static inline void *pprof__heap_nomem(void) {
+    errno = ENOMEM;
+    return NULL;
 }
 
 #endif /* PPROF__HEAP */
@@ -6267,10 +6266,11 @@ static inline __attribute__((always_inline)) void *pprof__heap_calloc(size_t cou
 #ifdef __cplusplus
 extern "C" {
 #endif
-PPROF__WRAP void *malloc(size_t n) PPROF__THROW { return pprof__heap_malloc(n, PPROF__FPW); }
+PPROF__WRAP void *malloc(size_t n) PPROF__THROW { return PPROF__HEAP_MALLOC(n); }
 PPROF__WRAP void free(void *p) PPROF__THROW { pprof__heap_free(p); }
 PPROF__WRAP void *calloc(size_t count, size_t size) PPROF__THROW {
-    return pprof__heap_calloc(count, size, PPROF__FPW);
+    size_t n;
+    return PPROF__HEAP_CALLOC(count, size, n);
 }
 PPROF__WRAP void *realloc(void *p, size_t n) PPROF__THROW {
     return pprof__heap_realloc(p, n, PPROF__FPW);
@@ -9869,11 +9869,8 @@ PPROF__FN void pprof__flame_html(pprof__buf *out, const unsigned char *p, size_t
 PPROF__FN int pprof__heap_set_rate(size_t bytes) { (void)bytes; return PPROF_ERR_UNSUPPORTED; }
 PPROF__FN int pprof__sync_set_fraction(int n) { (void)n; return PPROF_ERR_UNSUPPORTED; }
 PPROF__FN int pprof__sync_set_block_rate(long ns) { (void)ns; return PPROF_ERR_UNSUPPORTED; }
-static inline void *pprof__heap_malloc(size_t n, uintptr_t fpw) { (void)fpw; return malloc(n); }
-static inline void *pprof__heap_calloc(size_t count, size_t size, uintptr_t fpw) {
-    (void)fpw;
-    return calloc(count, size);
-}
+#define PPROF__HEAP_MALLOC(n) malloc(n)
+#define PPROF__HEAP_CALLOC(count, size, n) ((void)sizeof(n), calloc(count, size))
 static inline void *pprof__heap_realloc(void *p, size_t n, uintptr_t fpw) {
     (void)fpw;
     return realloc(p, n);
@@ -10028,11 +10025,10 @@ PPROF_API int pprof_set_block_rate(long ns) {
     return pprof__sync_set_block_rate(ns);
 }
 PPROF_API int pprof_set_heap_rate(size_t bytes) { return pprof__heap_set_rate(bytes); }
-PPROF_API __attribute__((noinline)) void *pprof_malloc(size_t n) {
-    return pprof__heap_malloc(n, PPROF__FPW);
-}
+PPROF_API __attribute__((noinline)) void *pprof_malloc(size_t n) { return PPROF__HEAP_MALLOC(n); }
 PPROF_API __attribute__((noinline)) void *pprof_calloc(size_t count, size_t size) {
-    return pprof__heap_calloc(count, size, PPROF__FPW);
+    size_t n;
+    return PPROF__HEAP_CALLOC(count, size, n);
 }
 PPROF_API __attribute__((noinline)) void *pprof_realloc(void *p, size_t n) {
     return pprof__heap_realloc(p, n, PPROF__FPW);
