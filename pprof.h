@@ -665,7 +665,7 @@ static inline int pprof_set_unwind(int mode) { (void)mode; return 0; }
      >>api      the public functions, each defined once                                  */
 
 // =========================================================================================
-// >>config
+// >>config: the tunables a program may define before including pprof.h, and their checks.
 // =========================================================================================
 #ifndef PPROF_SIGNAL
 #define PPROF_SIGNAL (SIGRTMAX - 8) /* a real-time signal no common program or library
@@ -733,7 +733,9 @@ static inline int pprof_set_unwind(int mode) { (void)mode; return 0; }
 #define PPROF__RING_MASK ((uint64_t)PPROF_RING_SLOTS - 1u)
 
 // =========================================================================================
-// >>os: the only place raw OS, CPU and compiler macros appear.
+// >>os: the only place raw OS, CPU and compiler macros appear: clocks, futex waits, the
+// interrupted context's registers, threads, descriptors, errno for pprof_last_os_error,
+// and the process-wide lock order.
 // =========================================================================================
 #include <stdint.h>
 #include <stdlib.h>
@@ -1040,7 +1042,9 @@ PPROF__FN void pprof__unlock(pthread_mutex_t *m);
 PPROF__FN void pprof__fork_init(void); /* registers the fork handler once (>>fork, >>none) */
 
 // =========================================================================================
-// >>mem: the profiler's own memory. Never through wrappers the program may interpose.
+// >>mem: the profiler's own memory, never through wrappers the program may interpose; the
+// guard that keeps the profiler's own work out of its profiles; the one hash; growable
+// arrays and the byte buffer every encoder and writer appends to.
 // =========================================================================================
 #if !defined(PPROF_MALLOC) && (PPROF__INTERPOSE || PPROF__WRAPSYNC) /* beneath any wrapper */
 #  define PPROF_MALLOC(n) __libc_malloc(n)
