@@ -1026,7 +1026,7 @@ PPROF__FN void pprof__fd_close(pprof__fdid *id) {
       6  pprof__sym_mu         symbol tables                                >>sym
       7  pprof__lbl.mu         label sets                                   >>labels
       8  pprof__heap.mu, pprof__block.mu, pprof__mutex.mu, pprof__tcreate.mu:
-                               record tables (leaves: nothing is taken under them) >>heap
+                               record tables (leaves: nothing is taken under them) >>rec
       9  pprof__http_token_mu  the access token (a leaf)                    >>http
    Below all of them: the C library's own (malloc's arenas, stdio's, the dynamic linker's),
    which fork takes after the handlers have run. The spin words (>>sync's wait slots, the
@@ -3113,7 +3113,7 @@ PPROF__FN const char *pprof__sym_lookup(const pprof__obj *o, uintptr_t a, uintpt
 // are shared by its rows, and a page index bounds every binary search to one small page.
 // Only the forms compilers and hand-written assembly emit are kept; a rule the walk cannot
 // apply becomes no rule (frame records there). Every offset the file gives is checked: a
-// malformed .eh_frame gives fewer rows, never a fault. Guarded by pprof__unw_mu (>>maps).
+// malformed .eh_frame gives fewer rows, never a fault. Guarded by pprof__unw_mu (>>unw).
 // =========================================================================================
 typedef struct pprof__rd { const unsigned char *p, *end; int bad; } pprof__rd;
 
@@ -5071,7 +5071,7 @@ PPROF__FN int pprof__cpu_sig_ours(int sig) {
 }
 
 /* Installs the handler for sig unless the program's own is there, keeping what it
-   replaced as the program's view (>>sig). Under cpu_mu. */
+   replaced as the program's view (>>handler). Under cpu_mu. */
 PPROF__FN int pprof__cpu_install(int sig) {
     struct sigaction sa, old;
     int i;
@@ -7199,7 +7199,7 @@ PPROF__WRAP int pthread_create(pthread_t *th, const pthread_attr_t *attr, void *
 
 #if PPROF__WRAPSIG
 /* PPROF_WRAP_SIGNAL: the program's sigaction and signal (bsd_signal, sysv_signal) on a
-   signal pprof.h handles change the program's view of it (>>sig), never pprof.h's
+   signal pprof.h handles change the program's view of it (>>handler), never pprof.h's
    handler: a program that resets every signal at start, ignores the profiling signal or
    installs its own handler for it keeps being sampled, and gets exactly the signals it
    would have got without pprof.h. Any other signal goes straight to the C library. */
