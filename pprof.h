@@ -1,4 +1,4 @@
-/* pprof.h - v0.8.0 - Go-style pprof profiling for C and C++ - single header, MIT
+/* pprof.h - v0.8.1 - Go-style pprof profiling for C and C++ - single header, MIT
    SPDX-License-Identifier: MIT
 
    USAGE
@@ -237,6 +237,11 @@
      during the profile (dlclose, then dlopen at the same place) is named after neither.
 
    RECENT CHANGES
+     0.8.1  The implementation re-filed into sections in data-flow order, each as its
+            banner and the contents table say (tools/lint.sh checks the table); each API
+            call defined and documented once; one list of profile kinds; the flame page's
+            source is tools/flame.html. Builds for other platforms compile again (every
+            call answers PPROF_ERR_UNSUPPORTED); examples/ has one program per way in.
      0.8.0  Heap profiles over any allocator beneath the wrappers (glibc, jemalloc,
             tcmalloc, mimalloc): sampled blocks told by a tag, not glibc's chunk layout;
             the allocators' own block-taking entries wrapped (sdallocx, mi_free, tc_free..);
@@ -278,10 +283,10 @@
 
 #define PPROF_VERSION_MAJOR 0
 #define PPROF_VERSION_MINOR 8
-#define PPROF_VERSION_PATCH 0
+#define PPROF_VERSION_PATCH 1
 #define PPROF_VERSION_NUMBER \
     (PPROF_VERSION_MAJOR * 10000 + PPROF_VERSION_MINOR * 100 + PPROF_VERSION_PATCH)
-#define PPROF_VERSION_STRING "0.8.0"
+#define PPROF_VERSION_STRING "0.8.1"
 
 #ifdef PPROF_STATIC
 #  if defined(__GNUC__)
