@@ -9661,36 +9661,30 @@ PPROF__FN void pprof__http_token_check(const struct sockaddr_storage *ss) {
                         "line and symbols (set PPROF_TOKEN or call pprof_set_token)\n");
 }
 
-PPROF__FN int pprof__http_listen(const char *addr) {
-    struct sockaddr_storage ss;
-    socklen_t len = 0;
+/* pprof__http_listen's work under http_mu, on the parsed address ss: PPROF_OK or the error. */
+PPROF__FN int pprof__http_listen_locked(struct sockaddr_storage *ss, socklen_t len) {
     int fd, one = 1, rc;
-    if (pprof__http_addr(addr, &ss, &len) != 0) return PPROF_ERR_ADDRESS;
-    pprof__fork_init();
-    pprof__lock(&pprof__http_mu);
-    if (pprof__http.listening) { pprof__unlock(&pprof__http_mu); return PPROF_ERR_LISTENING; }
-    fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (pprof__http.listening) return PPROF_ERR_LISTENING;
+    fd = socket(ss->ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
     if (fd < 0) {
         pprof__os_fail(errno);
-        pprof__unlock(&pprof__http_mu);
         return PPROF_ERR_OS;
     }
     setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-    if (bind(fd, (struct sockaddr *)&ss, len) != 0 || listen(fd, 128) != 0 ||
+    if (bind(fd, (struct sockaddr *)ss, len) != 0 || listen(fd, 128) != 0 ||
         fcntl(fd, F_SETFL, O_NONBLOCK) != 0) {
         int e = errno;
         close(fd);
         pprof__os_fail(e);
-        pprof__unlock(&pprof__http_mu);
         return e == EADDRINUSE ? PPROF_ERR_ADDR_IN_USE
              : e == EADDRNOTAVAIL || e == EAFNOSUPPORT ? PPROF_ERR_ADDRESS : PPROF_ERR_OS;
     }
-    len = sizeof ss;
-    getsockname(fd, (struct sockaddr *)&ss, &len);
-    pprof__http.port = ntohs(ss.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&ss)->sin6_port
-                                                      : ((struct sockaddr_in *)&ss)->sin_port);
+    len = sizeof *ss;
+    getsockname(fd, (struct sockaddr *)ss, &len);
+    pprof__http.port = ntohs(ss->ss_family == AF_INET6 ? ((struct sockaddr_in6 *)ss)->sin6_port
+                                                       : ((struct sockaddr_in *)ss)->sin_port);
     for (one = 0; one < PPROF_HTTP_MAX_PENDING; one++) pprof__http.pend[one].id.fd = -1;
-    pprof__http_token_check(&ss);
+    pprof__http_token_check(ss);
     pprof__http.lsn = pprof__fd_id(fd);
     __atomic_store_n(&pprof__http.lost, 0, __ATOMIC_RELEASE);
     pprof__http.listening = 1;
@@ -9702,17 +9696,27 @@ PPROF__FN int pprof__http_listen(const char *addr) {
         pprof__http.lsn.fd = -1;
         pprof__http.listening = 0;
         pprof__os_fail(rc);
-        pprof__unlock(&pprof__http_mu);
         return PPROF_ERR_OS;
     }
-    pprof__unlock(&pprof__http_mu);
     return PPROF_OK;
 }
 
-PPROF__FN int pprof__http_shutdown(void) {
-    int i, live[PPROF_HTTP_MAX_CONN];
+PPROF__FN int pprof__http_listen(const char *addr) {
+    struct sockaddr_storage ss;
+    socklen_t len = 0;
+    int rc;
+    if (pprof__http_addr(addr, &ss, &len) != 0) return PPROF_ERR_ADDRESS;
+    pprof__fork_init();
     pprof__lock(&pprof__http_mu);
-    if (!pprof__http.listening) { pprof__unlock(&pprof__http_mu); return PPROF_ERR_NOT_LISTENING; }
+    rc = pprof__http_listen_locked(&ss, len);
+    pprof__unlock(&pprof__http_mu);
+    return rc;
+}
+
+/* pprof__http_shutdown's work under http_mu, the listener running: it and every request in
+   flight end, their threads joined. */
+PPROF__FN void pprof__http_stop_locked(void) {
+    int i, live[PPROF_HTTP_MAX_CONN];
     __atomic_store_n(&pprof__http.stopping, 1, __ATOMIC_RELEASE);
     if (pprof__fd_ours(&pprof__http.lsn)) /* wakes its poll (POLLHUP; it waits 1 s at most) */
         shutdown(pprof__http.lsn.fd, SHUT_RDWR);
@@ -9733,8 +9737,17 @@ PPROF__FN int pprof__http_shutdown(void) {
     for (i = 0; i < PPROF_HTTP_MAX_CONN; i++) pprof__http.conn[i].state = PPROF__CONN_FREE;
     pprof__unlock(&pprof__http_conn_mu);
     pprof__http.port = 0;
+}
+
+PPROF__FN int pprof__http_shutdown(void) {
+    int rc = PPROF_ERR_NOT_LISTENING;
+    pprof__lock(&pprof__http_mu);
+    if (pprof__http.listening) {
+        pprof__http_stop_locked();
+        rc = PPROF_OK;
+    }
     pprof__unlock(&pprof__http_mu);
-    return PPROF_OK;
+    return rc;
 }
 
 PPROF__FN int pprof__http_port(void) {
