@@ -3856,29 +3856,28 @@ PPROF__FN void pprof__cfi_retire(void) {
    its unwind table (built now for those new to it), publishes it and frees the tables no
    snapshot can reach any more. Maps the snapshots on first use. Returns how many regions
    (code, or writable: a new thread's stack) are new since the last snapshot, or -1 if
-   handlers kept the old copy busy for too long or memory ran out (try again later). */
-PPROF__FN int pprof__cfi_publish(const pprof__maps *m, unsigned unmaps) {
+   handlers kept the old copy busy for too long or memory ran out (try again later), -2 if
+   an object was unmapped since m was read. Under unw_mu (pprof__cfi_publish takes it). */
+PPROF__FN int pprof__cfi_publish_locked(const pprof__maps *m, unsigned unmaps) {
     pprof__snap *s, *old;
     pprof__exe exe;
     pprof__cfitab **sorted = NULL, *t;
     size_t i, nsorted = 0;
     int next, spins = 0, fresh = 0;
     int cfi = __atomic_load_n(&pprof__unw_mode, __ATOMIC_RELAXED) == PPROF_UNWIND_CFI;
-    pprof__lock(&pprof__unw_mu);
     if ((unmaps & 1) || __atomic_load_n(&pprof__unw.unmaps, __ATOMIC_ACQUIRE) != unmaps) {
-        pprof__unlock(&pprof__unw_mu); /* an object went away since m was read */
-        return -2;
+        return -2; /* an object went away since m was read */
     }
     if (!pprof__sig.snap) {
         pprof__snap *two = (pprof__snap *)pprof__mem_map(2 * sizeof(pprof__snap));
-        if (!two) { pprof__unlock(&pprof__unw_mu); return -1; }
+        if (!two) return -1;
         __atomic_store_n(&pprof__sig.snap, two, __ATOMIC_SEQ_CST); /* both empty: nx = 0 */
     }
     next = 1 - __atomic_load_n(&pprof__sig.snap_cur, __ATOMIC_SEQ_CST);
     s = &pprof__sig.snap[next];
     old = &pprof__sig.snap[1 - next]; /* published: handlers only read it */
     while (__atomic_load_n(&s->readers, __ATOMIC_SEQ_CST) != 0) {
-        if (++spins > 1000) { pprof__unlock(&pprof__unw_mu); return -1; }
+        if (++spins > 1000) return -1;
         pprof__os_sleep_ns(100000);
     }
     if (!pprof__unw.pinned) {
@@ -3927,6 +3926,13 @@ PPROF__FN int pprof__cfi_publish(const pprof__maps *m, unsigned unmaps) {
     __atomic_store_n(&pprof__sig.snap_cur, next, __ATOMIC_SEQ_CST);
     pprof__unw.pubs++;
     pprof__cfi_retire();
+    return fresh;
+}
+
+PPROF__FN int pprof__cfi_publish(const pprof__maps *m, unsigned unmaps) {
+    int fresh;
+    pprof__lock(&pprof__unw_mu);
+    fresh = pprof__cfi_publish_locked(m, unmaps);
     pprof__unlock(&pprof__unw_mu);
     return fresh;
 }
