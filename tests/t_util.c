@@ -125,7 +125,6 @@ static const char *t_frame(const prd_profile *p, const prd_sample *s, int i) {
 }
 static int t_streq(const char *a, const char *b) { return a && b && strcmp(a, b) == 0; }
 
-/* Sum of value[vi] over samples whose leaf is fn (NULL: all samples). */
 /* Does one of the profile's comments hold text? */
 static int t_has_comment(const prd_profile *p, const char *text) {
     int i;
@@ -134,11 +133,25 @@ static int t_has_comment(const prd_profile *p, const char *text) {
     return 0;
 }
 
+/* Sum of value[vi] over samples whose leaf is fn (NULL: all samples). */
 static int64_t t_flat(const prd_profile *p, const char *fn, int vi) {
     int64_t sum = 0;
     int i;
     for (i = 0; i < p->nsample; i++)
         if (!fn || t_streq(t_frame(p, &p->sample[i], 0), fn)) sum += p->sample[i].value[vi];
+    return sum;
+}
+
+/* Sum of value[vi] over samples with fn anywhere in their stack (each sample once). */
+static int64_t t_cum(const prd_profile *p, const char *fn, int vi) {
+    int64_t sum = 0;
+    int i, k;
+    for (i = 0; i < p->nsample; i++)
+        for (k = 0; k < p->sample[i].nlocation; k++)
+            if (t_streq(t_frame(p, &p->sample[i], k), fn)) {
+                sum += p->sample[i].value[vi];
+                break;
+            }
     return sum;
 }
 
