@@ -42,8 +42,8 @@ else bad lint_license "LICENSE differs from the text at the end of pprof.h"; fi
 
 # the contents table (its lines "  >>name  purpose", "*" marking sigsafe sections) against
 # the "// >>name" banners: the same names, once each, in the same order
-tbl=$(sed -n '/^\/\* Contents, in file order/,/\*\//p' $H | grep -oE '^ +\*?>>[a-z]+' | sed 's/.*>>//')
-ban=$(grep -oE '^// >>[a-z]+' $H | sed 's/.*>>//')
+tbl=$(sed -n '/^\/\* Contents, in file order/,/\*\//p' $H | grep -oE '^ +\*?>>[a-z0-9_]+' | sed 's/.*>>//')
+ban=$(grep -oE '^// >>[a-z0-9_]+' $H | sed 's/.*>>//')
 dup=$(echo "$ban" | sort | uniq -d | tr '\n' ' ')
 if [ -z "$tbl" ]; then bad lint_contents "no contents table (a comment starting '/* Contents, in file order')"
 elif [ -n "$dup" ]; then bad lint_contents "banners named twice: $dup"
