@@ -636,8 +636,8 @@ static inline int pprof_set_unwind(int mode) { (void)mode; return 0; }
    pipeline: >>text comes before >>dump, whose thread list prints with it, and >>page
    before >>flame, which wraps it around the data.
      >>config   tunables and their checks
-     >>os       platform macros, clocks, futex waits, threads, fds, locks and the lock order
-     >>mem      the profiler's own allocator, growable arrays, the one hash, the byte
+    *>>os       platform macros, clocks, futex waits, threads, fds, locks and the lock order
+    *>>mem      the profiler's own allocator, growable arrays, the one hash, the byte
                 buffer, mapped pages
      >>labels   a thread's labels as one interned number
     *>>sig      the state the handler shares with the drain thread; rules of sigsafe code
