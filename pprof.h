@@ -1026,13 +1026,14 @@ PPROF__FN void pprof__fd_close(pprof__fdid *id) {
       1  pprof__http_mu        listen and shutdown                          >>http
       2  pprof__http_conn_mu   the listener's connections                   >>http
       3  pprof__dump_mu        one thread dump at a time                    >>dump
-      4  pprof__cpu_mu         CPU profile start and stop                   >>cpu
-      5  pprof__unw_mu         region snapshots and unwind tables           >>cfi
-      6  pprof__sym_mu         symbol tables                                >>sym
-      7  pprof__lbl.mu         label sets                                   >>labels
-      8  pprof__heap.mu, pprof__block.mu, pprof__mutex.mu, pprof__tcreate.mu:
+      4  pprof__cpu_mu         CPU windows' start and stop                  >>cpu
+      5  pprof__cpu_win_mu     the CPU windows and the drain (a leaf)       >>cpu
+      6  pprof__unw_mu         region snapshots and unwind tables           >>cfi
+      7  pprof__sym_mu         symbol tables                                >>sym
+      8  pprof__lbl.mu         label sets                                   >>labels
+      9  pprof__heap.mu, pprof__block.mu, pprof__mutex.mu, pprof__tcreate.mu:
                                record tables (leaves: nothing is taken under them) >>rec
-      9  pprof__http_token_mu  the access token (a leaf)                    >>http
+     10  pprof__http_token_mu  the access token (a leaf)                    >>http
    Below all of them: the C library's own (malloc's arenas, stdio's, the dynamic linker's),
    which fork takes after the handlers have run. The spin words (>>sync's wait slots, the
    refresh claim) are held across no call that takes a lock. */
@@ -1215,7 +1216,7 @@ static struct pprof__lbl_state {
     size_t n, cap;
     uint32_t *idx;    /* open addressing over ids (0 empty) */
     size_t icap;
-} pprof__lbl = {PTHREAD_MUTEX_INITIALIZER, NULL, 0, 0, NULL, 0}; /* mu: lock 7 (>>os) */
+} pprof__lbl = {PTHREAD_MUTEX_INITIALIZER, NULL, 0, 0, NULL, 0}; /* mu: lock 8 (>>os) */
 typedef struct pprof__ltls_t {
     uint32_t cur;     /* the set samples of this thread carry now (0: none) */
     uint32_t depth;
@@ -4613,23 +4614,65 @@ typedef struct pprof__ksigevent {
 typedef struct pprof__tmr { int tid, id; unsigned recheck; } pprof__tmr;
 typedef struct pprof__tev { int64_t t; int32_t tid; uint32_t n; size_t off; } pprof__tev;
 
+/* One sampling session (timers, the drain thread, the ring) serves every window open on
+   it: a CPU profile, a /trace, flame graph pages. Each window gets the samples taken
+   between its start and its stop, aggregated on its own, and its own counts; the session
+   starts with the first window and ends with the last. As Go, one CPU profile at a time
+   (pprof_cpu_start, pprof_write_cpu*, /profile) and one trace; pages join freely. */
 static pthread_mutex_t pprof__cpu_mu = PTHREAD_MUTEX_INITIALIZER; /* start/stop/fork */
+/* The windows and what they share with the drain thread: pprof__cpu.win[], the ring's
+   consumer side (deq), the session's counters and mapping log. */
+static pthread_mutex_t pprof__cpu_win_mu = PTHREAD_MUTEX_INITIALIZER;
 enum { /* pprof__cpu.running */
     PPROF__CPU_IDLE = 0,
-    PPROF__CPU_SAMPLING = 1,
-    PPROF__CPU_STOPPING = 2   /* encoding and writing (outside cpu_mu): a start is refused */
+    PPROF__CPU_SAMPLING = 1
 };
-enum { /* pprof__cpu.trace */
+enum { /* pprof__cpu_win.mode: what pprof__cpu_stop gives */
     PPROF__CPU_TRACE_NONE = 0,     /* the profile, gzipped */
-    PPROF__CPU_TRACE_TIMES = 1,    /* keep every sample's time and thread too (for /trace) */
-    PPROF__CPU_TRACE_RAW_PROTO = 2 /* pprof__cpu_stop gives the profile.proto not gzipped */
+    PPROF__CPU_TRACE_TIMES = 1,    /* every sample's time and thread too: /trace's JSON */
+    PPROF__CPU_TRACE_RAW_PROTO = 2 /* the profile.proto not gzipped (to fold, to draw) */
 };
+enum { /* pprof__cpu_win.cls: a class has one window at a time, but pages */
+    PPROF__CPU_PROFILE = 0,        /* pprof_cpu_start, pprof_write_cpu*, /profile */
+    PPROF__CPU_TRACE = 1,          /* /trace */
+    PPROF__CPU_PAGE = 2            /* /flamegraph of the CPU */
+};
+#define PPROF__CPU_WINS 8          /* windows open at once */
+
+/* A window on the session. Its counters are its own, or the session's at its stop minus
+   those at its start; at its stop the session's facts its encoding needs are copied in,
+   so it is encoded outside every lock while the session goes on (or another starts). */
+typedef struct pprof__cpu_win {
+    int id;               /* 0: a free slot */
+    int cls, mode;        /* PPROF__CPU_PROFILE..., PPROF__CPU_TRACE_* */
+    FILE *out;            /* pprof_cpu_start's file, or NULL (the caller takes a buffer) */
+    int closing;          /* stop asked: samples from t1_mono on are not its */
+    int64_t t0_wall, t0_mono, t1_mono, cpu0_ns, cpu1_ns;
+    pprof__agg agg;
+    pprof__tev *tlog;     /* PPROF__CPU_TRACE_TIMES: the samples in order */
+    size_t ntlog, captlog;
+    int *start_tids;      /* sorted: the threads alive at its start */
+    size_t nstart_tids;
+    int64_t unsampled_ns; /* CPU of threads it saw start, before their first timer */
+    uint64_t taken, agg_oom;
+    uint64_t ends[PPROF__END_N], by[PPROF__BY_N];
+    /* the session's counters at its start, then (at its stop) their growth */
+    uint64_t lost, lost_n, nostack, timer_fail, scan_fail, blockers;
+    unsigned pauses;
+    int64_t paused_ns;
+    /* copied at its stop */
+    int hz, per_thread, itimer, pause_sig, scan_errno;
+    int64_t period_ns;
+    uint64_t threads_seen;
+    pprof__mapent *xlog;
+    size_t nxlog;
+} pprof__cpu_win;
+
 static struct pprof__cpu_state {
-    int running;          /* PPROF__CPU_IDLE, _SAMPLING, _STOPPING */
-    FILE *out;
+    int running;          /* PPROF__CPU_IDLE, _SAMPLING */
     int hz;
     int64_t period_ns;
-    int64_t t0_wall, t0_mono, t1_mono;
+    int64_t t1_mono;      /* when the session's sampling ended (pprof__cpu_halt) */
     int per_thread;       /* timer_create works here */
     int timer_errno;      /* why it does not, if it does not */
     int itimer;           /* setitimer armed */
@@ -4637,37 +4680,28 @@ static struct pprof__cpu_state {
     int drain_paused;     /* tests: let the ring fill up */
     pthread_t drain;
     int drain_tid;
-    pprof__agg agg;
-    uint64_t deq;
+    uint64_t deq;         /* the ring's next position to drain (win_mu) */
     pprof__tmr *tmr;      /* sorted by tid; only the drain thread (or start/stop) */
     size_t ntmr, captmr;
     size_t check_at;      /* rotating cursor for the dead-timer check */
     unsigned scans;
     int *tids;
     size_t ntids, captids;
-    int trace;            /* PPROF__CPU_TRACE_* */
-    pprof__tev *tlog;
-    size_t ntlog, captlog;
-    pprof__mapent *xlog;  /* executable mappings seen during the profile */
+    pprof__mapent *xlog;  /* executable mappings seen during the session (win_mu) */
     size_t nxlog, capxlog;
-    int *start_tids;      /* sorted tids of the start scan */
-    size_t nstart_tids;
     uint64_t threads_seen; /* threads given a timer */
     uint64_t timer_fail;   /* threads timer_create refused (e.g. RLIMIT_SIGPENDING) */
     pprof__fdid taskdir;  /* /proc/self/task, held by the drain thread for the profile */
     uint64_t scan_fail;   /* thread scans that could not list the threads */
     int scan_errno;       /* why the last one could not */
-    int64_t cpu0_ns, cpu1_ns; /* the process's CPU clock at start and stop */
     uint64_t blockers;    /* times a thread was found blocking the signal (not timed then) */
-    uint64_t agg_oom;     /* periods lost to out-of-memory while aggregating */
-    int64_t unsampled_ns; /* CPU of new threads before their first scan */
-    uint64_t ends[PPROF__END_N]; /* samples by why their stack ends (PPROF__END_*) */
-    uint64_t by[PPROF__BY_N];    /* frames by how the walk found them (PPROF__BY_*) */
     uint64_t rng;
     int paused;           /* the program set its own disposition for the signal: timers */
     int pause_sig;        /* disarmed until pprof.h's handler is back (drain thread) */
     unsigned pauses;
     int64_t paused_at, paused_ns;
+    int next_id;          /* the last window's id */
+    pprof__cpu_win win[PPROF__CPU_WINS]; /* (win_mu) */
 } pprof__cpu;
 PPROF__FN uint64_t pprof__cpu_rand(void) {
     uint64_t x = pprof__cpu.rng ? pprof__cpu.rng : 0x2545F4914F6CDD1Dull;
@@ -4776,20 +4810,27 @@ PPROF__FN int pprof__cpu_list_tids(void) {
     return rc;
 }
 
+/* Thread tid, given its first timer, has used ns of CPU: the windows that started before
+   it did (it is not among their start threads) had all of it in them, unsampled. Under
+   win_mu. */
+PPROF__FN void pprof__cpu_new_thread(int tid, int64_t ns) {
+    int k;
+    for (k = 0; k < PPROF__CPU_WINS; k++) {
+        pprof__cpu_win *w = &pprof__cpu.win[k];
+        if (w->id && !w->closing &&
+            !bsearch(&tid, w->start_tids, w->nstart_tids, sizeof(int), pprof__cpu_int_cmp))
+            w->unsampled_ns += ns;
+    }
+}
+
 /* Gives every thread its timer: new tids get one, vanished tids lose theirs, and every
-   tenth scan checks up to 16 timers for a dead target (a tid reused by a new thread). */
+   tenth scan checks up to 16 timers for a dead target (a tid reused by a new thread).
+   Under win_mu. */
 PPROF__FN void pprof__cpu_scan(void) {
     size_t i = 0, j = 0, nk = 0, k;
     pprof__tmr *old;
     size_t nold;
     if (!pprof__cpu.per_thread || pprof__cpu_list_tids() != 0) return;
-    if (pprof__cpu.scans == 0) { /* the threads that predate the profile */
-        PPROF_FREE(pprof__cpu.start_tids);
-        pprof__cpu.start_tids = (int *)PPROF_MALLOC((pprof__cpu.ntids + 1) * sizeof(int));
-        pprof__cpu.nstart_tids = pprof__cpu.start_tids ? pprof__cpu.ntids : 0;
-        if (pprof__cpu.start_tids)
-            memcpy(pprof__cpu.start_tids, pprof__cpu.tids, pprof__cpu.ntids * sizeof(int));
-    }
     if (pprof__cpu.scans++ % 10 != 0) nk = pprof__cpu.ntmr; /* checks: every 200 ms */
     for (k = 0; k < 16 && k < pprof__cpu.ntmr - nk; k++) {
         struct itimerspec cur;
@@ -4847,12 +4888,10 @@ PPROF__FN void pprof__cpu_scan(void) {
             clockid_t clk = (clockid_t)(((~(unsigned)tid) << 3) | 6u); /* tid's CPU clock */
             int id, known = clock_gettime(clk, &used) == 0;
             id = pprof__cpu_timer_arm(tid);
-            /* a thread missing from the start scan was created during the profile: all its
-               CPU so far fell in the window, before its timer existed */
-            if (id >= 0 && known && pprof__cpu.scans > 1 &&
-                !bsearch(&tid, pprof__cpu.start_tids, pprof__cpu.nstart_tids, sizeof(int),
-                         pprof__cpu_int_cmp))
-                pprof__cpu.unsampled_ns += (int64_t)used.tv_sec * 1000000000 + used.tv_nsec;
+            /* a thread missing from a window's start threads was created in the window:
+               all its CPU so far fell in it, before its timer existed */
+            if (id >= 0 && known)
+                pprof__cpu_new_thread(tid, (int64_t)used.tv_sec * 1000000000 + used.tv_nsec);
             if (id >= 0) {
                 pprof__cpu.tmr[nk].tid = tid;
                 pprof__cpu.tmr[nk].recheck = 0;
@@ -4872,25 +4911,36 @@ PPROF__FN void pprof__cpu_scan(void) {
     PPROF_FREE(old);
 }
 
+/* Sample s into window w, if taken in it. 1 for a stack new to it, 0, -1 out of memory. */
+PPROF__FN int pprof__cpu_take(pprof__cpu_win *w, const pprof__slot *s) {
+    size_t off = 0;
+    int rc, k;
+    if (!w->id || s->time_ns < w->t0_mono || (w->closing && s->time_ns >= w->t1_mono))
+        return 0;
+    rc = pprof__agg_add(&w->agg, s->pc, s->nframes, s->lset, (int64_t)s->weight, &off);
+    w->taken++;
+    if (s->end < PPROF__END_N) w->ends[s->end]++;
+    for (k = 0; k < PPROF__BY_N; k++) w->by[k] += s->by[k];
+    if (rc < 0) w->agg_oom += s->weight;
+    if (rc >= 0 && w->mode == PPROF__CPU_TRACE_TIMES && w->ntlog < ((size_t)1 << 20) &&
+        pprof__mem_grow((void **)&w->tlog, &w->captlog, w->ntlog + 1, sizeof *w->tlog) == 0) {
+        pprof__tev *ev = &w->tlog[w->ntlog++]; /* the timeline, for /trace */
+        ev->t = s->time_ns;
+        ev->tid = s->tid;
+        ev->n = s->nframes;
+        ev->off = off;
+    }
+    return rc;
+}
+
+/* Every published sample into the windows that were open when it was taken. Under
+   win_mu. */
 PPROF__FN void pprof__cpu_drain(void) {
     pprof__slot *s;
     while ((s = pprof__ring_peek(pprof__cpu.deq)) != NULL) {
-        size_t off = 0;
-        int rc = pprof__agg_add(&pprof__cpu.agg, s->pc, s->nframes, s->lset,
-                                (int64_t)s->weight, &off), k;
-        if (s->end < PPROF__END_N) pprof__cpu.ends[s->end]++;
-        for (k = 0; k < PPROF__BY_N; k++) pprof__cpu.by[k] += s->by[k];
-        if (rc < 0) pprof__cpu.agg_oom += s->weight;
-        if (rc >= 0 && pprof__cpu.trace == PPROF__CPU_TRACE_TIMES &&
-            pprof__cpu.ntlog < ((size_t)1 << 20) &&
-            pprof__mem_grow((void **)&pprof__cpu.tlog, &pprof__cpu.captlog, pprof__cpu.ntlog + 1,
-                            sizeof *pprof__cpu.tlog) == 0) { /* the timeline, for /trace */
-            pprof__tev *ev = &pprof__cpu.tlog[pprof__cpu.ntlog++];
-            ev->t = s->time_ns;
-            ev->tid = s->tid;
-            ev->n = s->nframes;
-            ev->off = off;
-        }
+        int rc = 0, k;
+        for (k = 0; k < PPROF__CPU_WINS; k++)
+            if (pprof__cpu_take(&pprof__cpu.win[k], s) == 1) rc = 1;
         if (rc == 1) { /* a new stack: is all its code in the mapping log's latest view? */
             const pprof__snap *sn = &pprof__sig.snap[pprof__sig.snap_cur]; /* we write it */
             uint32_t f;
@@ -4905,10 +4955,11 @@ PPROF__FN void pprof__cpu_drain(void) {
     }
 }
 
-/* Records the executable mappings of m in the profile's mapping log: every object whose
+/* Records the executable mappings of m in the session's mapping log: every object whose
    code was mapped while samples were taken, even if unloaded by the time of writing. */
 PPROF__FN void pprof__cpu_log_maps(const pprof__maps *m) {
     size_t i, k;
+    pprof__lock(&pprof__cpu_win_mu);
     for (i = 0; i < m->n; i++) {
         const pprof__mapent *e = &m->e[i];
         pprof__mapent c;
@@ -4921,17 +4972,19 @@ PPROF__FN void pprof__cpu_log_maps(const pprof__maps *m) {
         if (!c.path || pprof__mem_grow((void **)&pprof__cpu.xlog, &pprof__cpu.capxlog,
                                        pprof__cpu.nxlog + 1, sizeof c) != 0) {
             PPROF_FREE((void *)(uintptr_t)c.path);
-            return;
+            break;
         }
         pprof__cpu.xlog[pprof__cpu.nxlog++] = c;
     }
+    pprof__unlock(&pprof__cpu_win_mu);
 }
-PPROF__FN void pprof__cpu_log_free(void) {
+/* Frees a mapping log (the session's, a window's copy). */
+PPROF__FN void pprof__cpu_log_free(pprof__mapent **x, size_t *n) {
     size_t k;
-    for (k = 0; k < pprof__cpu.nxlog; k++) PPROF_FREE((void *)(uintptr_t)pprof__cpu.xlog[k].path);
-    PPROF_FREE(pprof__cpu.xlog);
-    pprof__cpu.xlog = NULL;
-    pprof__cpu.nxlog = pprof__cpu.capxlog = 0;
+    for (k = 0; k < *n; k++) PPROF_FREE((void *)(uintptr_t)(*x)[k].path);
+    PPROF_FREE(*x);
+    *x = NULL;
+    *n = 0;
 }
 
 /* Reads maps, publishes them to the unwinder and logs them. Returns the number of code
@@ -4962,7 +5015,8 @@ PPROF__FN void pprof__cpu_arm_all(int64_t period_ns) {
    disposition for the signal without PPROF_WRAP_SIGNAL (sigaction in the header build, a
    raw system call) pauses sampling: every timer is disarmed, so its handler, SIG_DFL or
    SIG_IGN gets no more timer signals (at most those of the last 20 ms). Sampling resumes
-   when the handler is back; the profile says how long it paused. Drain thread. */
+   when the handler is back; the profile says how long it paused. Drain thread, under
+   win_mu. */
 PPROF__FN void pprof__cpu_sig_check(void) {
     int sig = pprof__cpu.itimer ? SIGPROF : PPROF_SIGNAL, ours = pprof__cpu_sig_ours(sig);
     if (ours == 0 && !pprof__cpu.paused) {
@@ -4994,9 +5048,11 @@ PPROF__FN void *pprof__cpu_thread(void *arg) {
         __atomic_store_n(&pprof__sig.wake, 0, __ATOMIC_RELAXED);
         now = pprof__os_mono_ns();
         if (now >= next) {
+            pprof__lock(&pprof__cpu_win_mu);
             if (!__atomic_load_n(&pprof__cpu.drain_paused, __ATOMIC_ACQUIRE)) pprof__cpu_drain();
             pprof__cpu_sig_check();
             if (!pprof__cpu.paused) pprof__cpu_scan(); /* (a disarmed timer looks dead) */
+            pprof__unlock(&pprof__cpu_win_mu);
             next = now + PPROF__DRAIN_NS;
             if ((l = pprof__dl_changes()) != loads) { /* dlopen, dlclose: maybe other code at */
                 loads = l;                            /* an address the tables know */
@@ -5027,7 +5083,7 @@ PPROF__FN void pprof__cpu_itimer(int64_t period_ns) {
 
 static pthread_mutex_t pprof__dump_mu = PTHREAD_MUTEX_INITIALIZER; /* one thread dump at a
                                                                       time (lock 3, >>os) */
-/* fork, in the child (>>fork holds cpu_mu and dump_mu across it): no timers, no drain
+/* fork, in the child (>>fork holds cpu_mu, win_mu and dump_mu across it): no timers, no drain
    thread, no dump in progress, only this thread. */
 PPROF__FN void pprof__cpu_fork_child(void) {
     __atomic_store_n(&pprof__dump.active, 0, __ATOMIC_SEQ_CST);
@@ -5039,7 +5095,6 @@ PPROF__FN void pprof__cpu_fork_child(void) {
         pprof__fd_close(&pprof__cpu.taskdir); /* (the parent's drain's) */
     pprof__cpu.running = PPROF__CPU_IDLE;
     pprof__cpu.itimer = 0;
-    pprof__cpu.out = NULL;
     pprof__sig.main_tid = (int)getpid();
     /* forget, never free, what the drain thread owned: the fork may have caught it inside
        realloc, leaving pointers that are no longer the live blocks */
@@ -5049,9 +5104,7 @@ PPROF__FN void pprof__cpu_fork_child(void) {
     pprof__cpu.ntids = pprof__cpu.captids = 0;
     pprof__cpu.xlog = NULL;
     pprof__cpu.nxlog = pprof__cpu.capxlog = 0;
-    pprof__cpu.tlog = NULL;
-    pprof__cpu.ntlog = pprof__cpu.captlog = 0;
-    memset(&pprof__cpu.agg, 0, sizeof pprof__cpu.agg);
+    memset(pprof__cpu.win, 0, sizeof pprof__cpu.win); /* (the parent's threads' windows) */
 }
 
 /* Calls once, outside any handler, the C library functions a handler calls, so a program
@@ -5134,24 +5187,15 @@ PPROF__FN int pprof__cpu_ring_fresh(void) {
     return PPROF_OK;
 }
 
-/* Forgets the last profile: its aggregate, logs and counts; trace as pprof__cpu_start's.
-   Under cpu_mu. */
-PPROF__FN void pprof__cpu_reset(int trace) {
-    pprof__agg_free(&pprof__cpu.agg);
-    PPROF_FREE(pprof__cpu.tlog);
-    pprof__cpu.tlog = NULL;
-    pprof__cpu.ntlog = pprof__cpu.captlog = 0;
-    pprof__cpu.trace = trace;
-    pprof__cpu.agg_oom = 0;
-    pprof__cpu.unsampled_ns = 0;
+/* Forgets the last session: its counts and mapping log. Under cpu_mu. */
+PPROF__FN void pprof__cpu_reset(void) {
     pprof__cpu.scans = 0;
     pprof__cpu.threads_seen = 0;
-    memset(pprof__cpu.ends, 0, sizeof pprof__cpu.ends);
-    memset(pprof__cpu.by, 0, sizeof pprof__cpu.by);
-    pprof__cpu_log_free();
+    pprof__cpu_log_free(&pprof__cpu.xlog, &pprof__cpu.nxlog);
+    pprof__cpu.capxlog = 0;
 }
 
-/* The new profile's rate, start times and state; handlers record from here on. Under
+/* The new session's rate, start time and state; handlers record from here on. Under
    cpu_mu. */
 PPROF__FN void pprof__cpu_begin(void) {
     int hz = __atomic_load_n(&pprof__cpu_hz_next, __ATOMIC_RELAXED);
@@ -5159,8 +5203,6 @@ PPROF__FN void pprof__cpu_begin(void) {
     pprof__cpu.period_ns = 1000000000 / pprof__cpu.hz;
     pprof__cpu.rng ^= (uint64_t)pprof__os_mono_ns();
     __atomic_store_n(&pprof__sig.gen, pprof__sig.gen + 1, __ATOMIC_SEQ_CST);
-    pprof__cpu.t0_wall = pprof__os_wall_ns();
-    pprof__cpu.t0_mono = pprof__os_mono_ns();
     pprof__cpu.stop_req = 0;
     pprof__cpu.per_thread = 1;
     pprof__cpu.timer_errno = 0;
@@ -5170,7 +5212,6 @@ PPROF__FN void pprof__cpu_begin(void) {
     pprof__cpu.scan_errno = 0;
     pprof__cpu.blockers = 0;
     pprof__cpu.taskdir.fd = -1;
-    pprof__cpu.cpu0_ns = pprof__os_cpu_ns();
     pprof__cpu.paused = 0;
     pprof__cpu.pauses = 0;
     pprof__cpu.paused_ns = 0;
@@ -5180,7 +5221,7 @@ PPROF__FN void pprof__cpu_begin(void) {
 }
 
 /* Arms a timer per thread, else one process-wide timer, else (the program's SIGPROF) none,
-   the profile paused. Under cpu_mu. */
+   the profile paused. Under cpu_mu and win_mu. */
 PPROF__FN void pprof__cpu_arm(void) {
     pprof__cpu_scan();
     if (!pprof__cpu.per_thread || pprof__cpu.threads_seen == 0) {
@@ -5213,10 +5254,125 @@ PPROF__FN void pprof__cpu_disarm(int err) {
     pprof__os_fail(err);
 }
 
-/* pprof__cpu_start's work, under cpu_mu: PPROF_OK or the error. */
-PPROF__FN int pprof__cpu_start_locked(FILE *fp, int *gen_out, int trace) {
+/* The session's counters a window counts the growth of: at its start (close 0) their
+   values, at its stop (close 1) how much they grew. Under win_mu. */
+PPROF__FN void pprof__cpu_win_count(pprof__cpu_win *w, int close) {
+    uint64_t c[6];
+    int64_t paused = pprof__cpu.paused_ns +
+                     (pprof__cpu.paused ? pprof__os_mono_ns() - pprof__cpu.paused_at : 0);
+    unsigned pauses = pprof__cpu.pauses - (!close && pprof__cpu.paused); /* (one under way:
+                                                                            its too) */
+    c[0] = __atomic_load_n(&pprof__sig.lost, __ATOMIC_SEQ_CST);
+    c[1] = __atomic_load_n(&pprof__sig.lost_n, __ATOMIC_SEQ_CST);
+    c[2] = __atomic_load_n(&pprof__sig.nostack, __ATOMIC_SEQ_CST);
+    c[3] = pprof__cpu.timer_fail;
+    c[4] = pprof__cpu.scan_fail;
+    c[5] = pprof__cpu.blockers;
+    if (close) {
+        w->lost = c[0] - w->lost;
+        w->lost_n = c[1] - w->lost_n;
+        w->nostack = c[2] - w->nostack;
+        w->timer_fail = c[3] - w->timer_fail;
+        w->scan_fail = c[4] - w->scan_fail;
+        w->blockers = c[5] - w->blockers;
+        w->pauses = pauses - w->pauses;
+        w->paused_ns = paused - w->paused_ns;
+    } else {
+        w->lost = c[0];
+        w->lost_n = c[1];
+        w->nostack = c[2];
+        w->timer_fail = c[3];
+        w->scan_fail = c[4];
+        w->blockers = c[5];
+        w->pauses = pauses;
+        w->paused_ns = paused;
+    }
+}
+
+/* Opens window w (a free slot) from now on; tids (sorted, its own from now) are the
+   threads alive. Under cpu_mu and win_mu. */
+PPROF__FN void pprof__cpu_win_open(pprof__cpu_win *w, FILE *fp, int mode, int cls, int *tids,
+                                   size_t ntids) {
+    memset(w, 0, sizeof *w);
+    if (++pprof__cpu.next_id <= 0) pprof__cpu.next_id = 1;
+    w->id = pprof__cpu.next_id;
+    w->cls = cls;
+    w->mode = mode;
+    w->out = fp;
+    w->start_tids = tids;
+    w->nstart_tids = ntids;
+    w->t0_wall = pprof__os_wall_ns();
+    w->t0_mono = pprof__os_mono_ns();
+    w->cpu0_ns = pprof__os_cpu_ns();
+    pprof__cpu_win_count(w, 0);
+}
+
+/* Frees what a window holds (a stopped one, out of its slot). */
+PPROF__FN void pprof__cpu_win_free(pprof__cpu_win *w) {
+    pprof__agg_free(&w->agg);
+    PPROF_FREE(w->tlog);
+    PPROF_FREE(w->start_tids);
+    pprof__cpu_log_free(&w->xlog, &w->nxlog);
+    memset(w, 0, sizeof *w);
+}
+
+PPROF__FN void pprof__cpu_halt(void);
+
+/* Stops window w and moves it into *out, whole: every sample taken in it aggregated, the
+   session's facts its encoding needs copied in. The session ends with its last window.
+   Under cpu_mu. */
+PPROF__FN void pprof__cpu_win_close(pprof__cpu_win *w, pprof__cpu_win *out) {
+    int k, last = 1, spins = 0;
+    for (k = 0; k < PPROF__CPU_WINS; k++)
+        if (pprof__cpu.win[k].id && &pprof__cpu.win[k] != w) last = 0;
+    if (last) { /* every timer stopped, every sample drained (into w, still open) */
+        pprof__cpu_halt();
+        pprof__lock(&pprof__cpu_win_mu);
+        w->t1_mono = pprof__cpu.t1_mono;
+    } else {
+        pprof__lock(&pprof__cpu_win_mu);
+        w->t1_mono = pprof__os_mono_ns();
+        w->closing = 1;
+        pprof__unlock(&pprof__cpu_win_mu);
+        /* a handler under way may have taken its time before t1: its sample is published
+           once no handler runs (they run for microseconds) */
+        while (__atomic_load_n(&pprof__sig.inflight, __ATOMIC_SEQ_CST) != 0 && ++spins < 200)
+            pprof__os_sleep_ns(100000);
+        pprof__lock(&pprof__cpu_win_mu);
+        pprof__cpu_drain();
+    }
+    w->cpu1_ns = pprof__os_cpu_ns();
+    pprof__cpu_win_count(w, 1);
+    w->hz = pprof__cpu.hz;
+    w->period_ns = pprof__cpu.period_ns;
+    w->per_thread = pprof__cpu.per_thread;
+    w->itimer = pprof__cpu.itimer;
+    w->pause_sig = pprof__cpu.pause_sig;
+    w->scan_errno = pprof__cpu.scan_errno;
+    w->threads_seen = pprof__cpu.threads_seen;
+    if (last) { /* the session's log is its */
+        w->xlog = pprof__cpu.xlog;
+        w->nxlog = pprof__cpu.nxlog;
+        pprof__cpu.xlog = NULL;
+        pprof__cpu.nxlog = pprof__cpu.capxlog = 0;
+    } else if ((w->xlog = (pprof__mapent *)PPROF_MALLOC((pprof__cpu.nxlog + 1) * sizeof *w->xlog)) != NULL) {
+        for (k = 0; (size_t)k < pprof__cpu.nxlog; k++) {
+            w->xlog[w->nxlog] = pprof__cpu.xlog[k];
+            w->xlog[w->nxlog].path = pprof__mem_strdup(pprof__cpu.xlog[k].path);
+            if (w->xlog[w->nxlog].path) w->nxlog++;
+        }
+    }
+    *out = *w;
+    memset(w, 0, sizeof *w);
+    pprof__unlock(&pprof__cpu_win_mu);
+    if (last) pprof__cpu.running = PPROF__CPU_IDLE;
+}
+
+/* Starts the session: ring, handler, timers, the drain thread, with window w opened first
+   (its slot given, its other arguments as pprof__cpu_win_open's). Under cpu_mu. */
+PPROF__FN int pprof__cpu_session(pprof__cpu_win *w, FILE *fp, int mode, int cls, int *tids,
+                                 size_t ntids) {
     int rc;
-    if (pprof__cpu.running != PPROF__CPU_IDLE) return PPROF_ERR_BUSY;
     if (!pprof__sig.ring) { /* (the snapshots: >>cfi, at the first publish) */
         pprof__sig.ring = (pprof__slot *)pprof__mem_map(PPROF_RING_SLOTS * sizeof(pprof__slot));
         if (!pprof__sig.ring) return PPROF_ERR_NOMEM;
@@ -5225,37 +5381,76 @@ PPROF__FN int pprof__cpu_start_locked(FILE *fp, int *gen_out, int trace) {
     if (rc != PPROF_OK) return rc;
     rc = pprof__cpu_ring_fresh();
     if (rc != PPROF_OK) return rc;
-    pprof__cpu_reset(trace);
+    pprof__cpu_reset();
     if (pprof__cpu_refresh() < 0) {
         pprof__os_fail(errno);
         return PPROF_ERR_OS;
     }
+    pprof__lock(&pprof__cpu_win_mu);
     pprof__cpu_begin();
+    pprof__cpu_win_open(w, fp, mode, cls, tids, ntids);
     pprof__cpu_arm();
+    pprof__unlock(&pprof__cpu_win_mu);
     /* the drain thread starts with the signal blocked and never samples itself */
     rc = pprof__os_thread(&pprof__cpu.drain, pprof__cpu_thread);
     if (rc != 0) {
         pprof__cpu_disarm(rc);
+        pprof__lock(&pprof__cpu_win_mu);
+        w->start_tids = NULL; /* (the caller's still) */
+        pprof__cpu_win_free(w);
+        pprof__unlock(&pprof__cpu_win_mu);
         return PPROF_ERR_OS;
     }
-    pprof__cpu.out = fp;
     pprof__cpu.running = PPROF__CPU_SAMPLING;
-    if (gen_out) *gen_out = pprof__sig.gen;
     return PPROF_OK;
 }
 
-/* Starts a profile that pprof__cpu_stop writes to fp (NULL: the caller takes a buffer). */
-PPROF__FN int pprof__cpu_start(FILE *fp, int *gen_out, int trace) {
+/* pprof__cpu_start's work, under cpu_mu: PPROF_OK or the error. */
+PPROF__FN int pprof__cpu_start_locked(FILE *fp, int *id_out, int mode, int cls) {
+    int rc = PPROF_OK, k, slot = -1, *tids;
+    pprof__buf tl;
+    size_t ntids;
+    for (k = 0; k < PPROF__CPU_WINS; k++) {
+        if (pprof__cpu.win[k].id && cls != PPROF__CPU_PAGE && pprof__cpu.win[k].cls == cls)
+            return PPROF_ERR_BUSY; /* one profile at a time, one trace */
+        if (!pprof__cpu.win[k].id && slot < 0) slot = k;
+    }
+    if (slot < 0) return PPROF_ERR_BUSY;
+    memset(&tl, 0, sizeof tl); /* the threads alive at its start (none known: every new
+                                  thread's CPU before its timer counts) */
+    if (pprof__cpu_list_tids_into(&tl, NULL) != 0) tl.len = 0;
+    ntids = tl.len / sizeof(int);
+    tids = (int *)tl.p;
+    if (ntids) qsort(tids, ntids, sizeof(int), pprof__cpu_int_cmp);
+    if (pprof__cpu.running == PPROF__CPU_IDLE) {
+        rc = pprof__cpu_session(&pprof__cpu.win[slot], fp, mode, cls, tids, ntids);
+    } else {
+        pprof__lock(&pprof__cpu_win_mu);
+        pprof__cpu_win_open(&pprof__cpu.win[slot], fp, mode, cls, tids, ntids);
+        pprof__unlock(&pprof__cpu_win_mu);
+    }
+    if (rc != PPROF_OK) {
+        PPROF_FREE(tids);
+        return rc;
+    }
+    if (id_out) *id_out = pprof__cpu.win[slot].id;
+    return PPROF_OK;
+}
+
+/* Opens a window of class cls (PPROF__CPU_PROFILE...) that pprof__cpu_stop ends with output
+   mode (PPROF__CPU_TRACE_*), written to fp (NULL: the caller takes a buffer); *id_out names
+   it. */
+PPROF__FN int pprof__cpu_start(FILE *fp, int *id_out, int mode, int cls) {
     int rc;
     pprof__fork_init();
     pprof__lock(&pprof__cpu_mu);
-    rc = pprof__cpu_start_locked(fp, gen_out, trace);
+    rc = pprof__cpu_start_locked(fp, id_out, mode, cls);
     pprof__unlock(&pprof__cpu_mu);
     return rc;
 }
 
-/* Stops the sampling of a running profile: after it, no handler records or runs on our
-   data, no timer exists, and every sample is aggregated. Under cpu_mu. */
+/* Stops the session's sampling: after it, no handler records or runs on our data, no
+   timer exists, and every sample is in its windows. Under cpu_mu. */
 PPROF__FN void pprof__cpu_halt(void) {
     size_t i;
     int spins = 0;
@@ -5269,46 +5464,46 @@ PPROF__FN void pprof__cpu_halt(void) {
     pprof__cpu.ntmr = 0;
     pprof__cpu.t1_mono = pprof__os_mono_ns();
     if (pprof__cpu.paused) pprof__cpu.paused_ns += pprof__cpu.t1_mono - pprof__cpu.paused_at;
-    pprof__cpu.paused = 0;
-    pprof__cpu.cpu1_ns = pprof__os_cpu_ns();
     pprof__fd_close(&pprof__cpu.taskdir);
     while (__atomic_load_n(&pprof__sig.inflight, __ATOMIC_SEQ_CST) != 0 && ++spins < 10000)
         pprof__os_sleep_ns(100000); /* a handler that started before active went 0 */
+    pprof__lock(&pprof__cpu_win_mu);
     pprof__cpu_drain();
     if (pprof__sig.enq > pprof__cpu.deq) { /* claimed, never published: a frozen handler */
         pprof__sig.lost += pprof__sig.enq - pprof__cpu.deq;
         pprof__sig.lost_n += pprof__sig.enq - pprof__cpu.deq;
     }
+    pprof__unlock(&pprof__cpu_win_mu);
 }
 
-/* Builds the profile.proto of the halted profile into pb. */
-PPROF__FN void pprof__cpu_encode(pprof__buf *pb) {
+/* Builds the profile.proto of stopped window w into pb. */
+PPROF__FN void pprof__cpu_encode(const pprof__cpu_win *w, pprof__buf *pb) {
     static const char *const types[] = {"samples", "count", "cpu", "nanoseconds"};
     uintptr_t lost_pc = (uintptr_t)&pprof__lost_samples;
     uintptr_t new_pc = (uintptr_t)&pprof__thread_before_timer;
-    const int64_t period = pprof__cpu.period_ns;
+    const int64_t period = w->period_ns;
     char c0[384], c1[512], c2[512], c3[256];
     pprof__spec sp;
     pprof__smp *smp;
     size_t i, n = 0;
-    smp = (pprof__smp *)PPROF_MALLOC((pprof__cpu.agg.cap + 2) * sizeof *smp);
+    smp = (pprof__smp *)PPROF_MALLOC((w->agg.cap + 2) * sizeof *smp);
     if (!smp) { pb->oom = 1; return; }
-    for (i = 0; i < pprof__cpu.agg.cap + 2; i++) {
+    for (i = 0; i < w->agg.cap + 2; i++) {
         pprof__smp s;
         memset(&s, 0, sizeof s);
-        if (i < pprof__cpu.agg.cap) {
-            const pprof__stk *e = &pprof__cpu.agg.tab[i];
+        if (i < w->agg.cap) {
+            const pprof__stk *e = &w->agg.tab[i];
             if (!e->hash) continue;
-            s.pc = pprof__cpu.agg.pcs + e->off;
+            s.pc = w->agg.pcs + e->off;
             s.n = e->n;
             s.lset = e->lset;
             s.v[0] = e->periods;
-        } else if (i == pprof__cpu.agg.cap) { /* the pseudo frames, each one sample */
-            s.v[0] = (int64_t)(pprof__sig.lost + pprof__cpu.agg_oom);
+        } else if (i == w->agg.cap) { /* the pseudo frames, each one sample */
+            s.v[0] = (int64_t)(w->lost + w->agg_oom);
             s.pc = &lost_pc;
             s.n = 1;
         } else {
-            s.v[0] = (pprof__cpu.unsampled_ns + period / 2) / period;
+            s.v[0] = (w->unsampled_ns + period / 2) / period;
             s.pc = &new_pc;
             s.n = 1;
         }
@@ -5323,37 +5518,37 @@ PPROF__FN void pprof__cpu_encode(pprof__buf *pb) {
     sp.punit = "nanoseconds";
     sp.period = period;
     sp.leaf_pc = 1;
-    sp.time_nanos = pprof__cpu.t0_wall;
-    sp.duration_nanos = pprof__cpu.t1_mono - pprof__cpu.t0_mono;
-    sp.xlog = pprof__cpu.xlog;
-    sp.nxlog = pprof__cpu.nxlog;
+    sp.time_nanos = w->t0_wall;
+    sp.duration_nanos = w->t1_mono - w->t0_mono;
+    sp.xlog = w->xlog;
+    sp.nxlog = w->nxlog;
     snprintf(c0, sizeof c0, "pprof.h %s: %d Hz asked, %s, signal %d%s", PPROF_VERSION_STRING,
-             pprof__cpu.hz, pprof__cpu.per_thread
+             w->hz, w->per_thread
                  ? "per-thread CPU timers, weighted by overruns"
                  : "process-wide setitimer (per-thread timers unavailable here)",
-             pprof__cpu.itimer || !pprof__cpu.per_thread ? SIGPROF : PPROF_SIGNAL, "");
-    if (pprof__cpu.pauses) {
+             w->itimer || !w->per_thread ? SIGPROF : PPROF_SIGNAL, "");
+    if (w->pauses) {
         size_t l = strlen(c0);
         snprintf(c0 + l, sizeof c0 - l, "; sampling paused %u time%s, %.3f s in all: the "
                  "program set its own disposition for signal %d (PPROF_WRAP_SIGNAL keeps it "
-                 "sampling)", pprof__cpu.pauses, pprof__cpu.pauses == 1 ? "" : "s",
-                 (double)pprof__cpu.paused_ns / 1e9, pprof__cpu.pause_sig);
+                 "sampling)", w->pauses, w->pauses == 1 ? "" : "s",
+                 (double)w->paused_ns / 1e9, w->pause_sig);
     }
     snprintf(c1, sizeof c1,
              "samples %llu, lost %llu (ring full), on stacks newer than the region snapshot %llu, "
              "threads timed %llu, refused a timer %llu, new threads' CPU before their timer "
              "%.3f s, thread scans failed %llu%s%s%s, the process's CPU in the window %.3f s, "
              "threads found blocking the signal (untimed while they do) %llu",
-             (unsigned long long)pprof__sig.taken,
-             (unsigned long long)pprof__sig.lost_n, (unsigned long long)pprof__sig.nostack,
-             (unsigned long long)pprof__cpu.threads_seen,
-             (unsigned long long)pprof__cpu.timer_fail, (double)pprof__cpu.unsampled_ns / 1e9,
-             (unsigned long long)pprof__cpu.scan_fail, pprof__cpu.scan_fail ? " (" : "",
-             pprof__cpu.scan_fail ? strerror(pprof__cpu.scan_errno) : "",
-             pprof__cpu.scan_fail ? ": threads started meanwhile were timed late or never)" : "",
-             (double)(pprof__cpu.cpu1_ns - pprof__cpu.cpu0_ns) / 1e9,
-             (unsigned long long)pprof__cpu.blockers);
-    pprof__unw_comment(c2, sizeof c2, pprof__cpu.ends, pprof__cpu.by);
+             (unsigned long long)w->taken,
+             (unsigned long long)w->lost_n, (unsigned long long)w->nostack,
+             (unsigned long long)w->threads_seen,
+             (unsigned long long)w->timer_fail, (double)w->unsampled_ns / 1e9,
+             (unsigned long long)w->scan_fail, w->scan_fail ? " (" : "",
+             w->scan_fail ? strerror(w->scan_errno) : "",
+             w->scan_fail ? ": threads started meanwhile were timed late or never)" : "",
+             (double)(w->cpu1_ns - w->cpu0_ns) / 1e9,
+             (unsigned long long)w->blockers);
+    pprof__unw_comment(c2, sizeof c2, w->ends, w->by);
     pprof__cfi_comment(c3, sizeof c3);
     sp.comment[0] = c0;
     sp.comment[1] = c1;
@@ -5363,17 +5558,17 @@ PPROF__FN void pprof__cpu_encode(pprof__buf *pb) {
     PPROF_FREE(smp);
 }
 
-/* The name for address a: the function of the one object that held a during the profile
+/* The name for address a: the function of the one object that held a during window w
    (as in pprof__cpu_encode: two owners, no name), or NULL. Under sym_mu. */
-PPROF__FN const char *pprof__cpu_name_of(const pprof__maps *m, const pprof__exe *exe,
-                                         uintptr_t a) {
+PPROF__FN const char *pprof__cpu_name_of(const pprof__cpu_win *w, const pprof__maps *m,
+                                         const pprof__exe *exe, uintptr_t a) {
     const pprof__mapent *owner = NULL;
     size_t i;
     int owners = 0;
     for (i = 0; i < m->n; i++)
         if (m->e[i].x && m->e[i].lo <= a && a < m->e[i].hi) { owner = &m->e[i]; owners++; }
-    for (i = 0; i < pprof__cpu.nxlog; i++) {
-        const pprof__mapent *g = &pprof__cpu.xlog[i];
+    for (i = 0; i < w->nxlog; i++) {
+        const pprof__mapent *g = &w->xlog[i];
         if (g->lo <= a && a < g->hi && !(owner && pprof__maps_same(owner, g))) {
             owner = g;
             owners++;
@@ -5429,27 +5624,27 @@ PPROF__FN void pprof__cpu_json_str(pprof__buf *b, const char *str) {
 /* The samples of a traced profile as Chrome trace-event JSON (Perfetto, speedscope,
    chrome://tracing): per thread, B/E events of the sampled stacks over time, so a stack
    seen in consecutive samples is one span. Times in microseconds from the start. */
-PPROF__FN void pprof__cpu_trace_json(pprof__buf *b) {
+PPROF__FN void pprof__cpu_trace_json(pprof__cpu_win *w, pprof__buf *b) {
     pprof__maps maps;
     pprof__exe exe;
     const uintptr_t *open_pc = NULL; /* the stack open on the current thread, root first */
     uint32_t nopen = 0;
     size_t i;
     int pid = (int)getpid(), cur_tid = 0;
-    int64_t last_t = 0, t0 = pprof__cpu.t0_mono, period = pprof__cpu.period_ns;
+    int64_t last_t = 0, t0 = w->t0_mono, period = w->period_ns;
     char line[160];
     static const char head[] = "{\"displayTimeUnit\":\"ms\",\"otherData\":{\"source\":"
                                "\"pprof.h CPU samples\"},\"traceEvents\":[";
     const size_t hlen = sizeof head - 1;
     if (pprof__maps_read(&maps) != 0) memset(&maps, 0, sizeof maps);
     pprof__sym_exe(&exe);
-    if (pprof__cpu.ntlog)
-        qsort(pprof__cpu.tlog, pprof__cpu.ntlog, sizeof *pprof__cpu.tlog, pprof__cpu_tev_cmp);
+    if (w->ntlog)
+        qsort(w->tlog, w->ntlog, sizeof *w->tlog, pprof__cpu_tev_cmp);
     pprof__buf_put(b, head, hlen);
     pprof__lock(&pprof__sym_mu);
-    for (i = 0; i <= pprof__cpu.ntlog; i++) {
-        const pprof__tev *ev = i < pprof__cpu.ntlog ? &pprof__cpu.tlog[i] : NULL;
-        const uintptr_t *pc = ev ? pprof__cpu.agg.pcs + ev->off : NULL;
+    for (i = 0; i <= w->ntlog; i++) {
+        const pprof__tev *ev = i < w->ntlog ? &w->tlog[i] : NULL;
+        const uintptr_t *pc = ev ? w->agg.pcs + ev->off : NULL;
         uint32_t keep = 0, k;
         /* the end, a new thread, or a gap of over two periods (it slept): close everything
            one period after the last sample; else close what this stack no longer shares */
@@ -5480,7 +5675,7 @@ PPROF__FN void pprof__cpu_trace_json(pprof__buf *b) {
         }
         for (k = keep; k < ev->n; k++) { /* open the rest, root to leaf */
             uintptr_t a = pc[ev->n - 1 - k], adj = k + 1 == ev->n ? a : a - 1;
-            const char *name = a < 4096 ? NULL : pprof__cpu_name_of(&maps, &exe, adj);
+            const char *name = a < 4096 ? NULL : pprof__cpu_name_of(w, &maps, &exe, adj);
             char hex[32];
             snprintf(line, sizeof line, "%s{\"ph\":\"B\",\"pid\":%d,\"tid\":%d,\"ts\":%.3f,\"name\":",
                      b->len > hlen ? "," : "", pid, (int)ev->tid, (double)(ev->t - t0) / 1e3);
@@ -5499,27 +5694,30 @@ PPROF__FN void pprof__cpu_trace_json(pprof__buf *b) {
     pprof__maps_free(&maps);
 }
 
-/* Stops the running profile (of generation gen, or any if gen is 0) and writes it to its
-   FILE, or gzipped into `to` when that is not NULL. The
-   encoding and the write happen outside cpu_mu (PPROF__CPU_STOPPING: a start is refused),
-   so a slow or blocked FILE never holds up fork in another thread. */
-PPROF__FN int pprof__cpu_stop(int gen, pprof__buf *to) {
+/* Stops window id (0: the one with a FILE, pprof_cpu_start's) and writes it to its FILE,
+   or into `to` (gzipped, or as its mode asks) when that is not NULL. The encoding and the
+   write happen outside every lock, so a slow or blocked FILE never holds up fork in
+   another thread, nor another window. */
+PPROF__FN int pprof__cpu_stop(int id, pprof__buf *to) {
+    pprof__cpu_win w;
     pprof__buf pb;
-    int rc;
+    int rc, k;
     pprof__lock(&pprof__cpu_mu);
-    if (pprof__cpu.running != PPROF__CPU_SAMPLING || (gen && gen != pprof__sig.gen) ||
-        (!to && !pprof__cpu.out)) { /* the HTTP endpoint's profile is the endpoint's to stop */
+    for (k = 0; k < PPROF__CPU_WINS; k++) /* a window with a FILE is its starter's to stop */
+        if (pprof__cpu.win[k].id && (id ? pprof__cpu.win[k].id == id : pprof__cpu.win[k].out != NULL) &&
+            (to || pprof__cpu.win[k].out))
+            break;
+    if (k == PPROF__CPU_WINS) {
         pprof__unlock(&pprof__cpu_mu);
         return PPROF_ERR_NOT_RUNNING;
     }
-    pprof__cpu_halt();
-    pprof__cpu.running = PPROF__CPU_STOPPING;
+    pprof__cpu_win_close(&pprof__cpu.win[k], &w);
     pprof__unlock(&pprof__cpu_mu);
     memset(&pb, 0, sizeof pb);
-    if (pprof__cpu.trace == PPROF__CPU_TRACE_TIMES) pprof__cpu_trace_json(&pb);
-    else pprof__cpu_encode(&pb);
-    if (to && pprof__cpu.trace != PPROF__CPU_TRACE_NONE) { /* the timeline as JSON, or the
-                                                              profile.proto to fold */
+    if (w.mode == PPROF__CPU_TRACE_TIMES) pprof__cpu_trace_json(&w, &pb);
+    else pprof__cpu_encode(&w, &pb);
+    if (to && w.mode != PPROF__CPU_TRACE_NONE) { /* the timeline as JSON, or the
+                                                    profile.proto to fold */
         rc = pb.oom ? PPROF_ERR_NOMEM : PPROF_OK;
         if (rc == PPROF_OK) pprof__buf_put(to, pb.p, pb.len);
         if (to->oom) rc = PPROF_ERR_NOMEM;
@@ -5528,17 +5726,10 @@ PPROF__FN int pprof__cpu_stop(int gen, pprof__buf *to) {
         if (rc == PPROF_OK) pprof__gz_encode(to, pb.p, pb.len);
         if (to->oom) rc = PPROF_ERR_NOMEM;
     } else {
-        rc = pprof__write_gz(pprof__cpu.out, &pb);
+        rc = pprof__write_gz(w.out, &pb);
     }
     PPROF_FREE(pb.p);
-    pprof__lock(&pprof__cpu_mu);
-    pprof__agg_free(&pprof__cpu.agg);
-    PPROF_FREE(pprof__cpu.tlog);
-    pprof__cpu.tlog = NULL;
-    pprof__cpu.ntlog = pprof__cpu.captlog = 0;
-    pprof__cpu.running = PPROF__CPU_IDLE;
-    pprof__cpu.out = NULL;
-    pprof__unlock(&pprof__cpu_mu);
+    pprof__cpu_win_free(&w);
     return rc;
 }
 
@@ -5568,7 +5759,7 @@ typedef struct pprof__rtab {
     size_t cap, n;
     pprof__hrec lost;        /* events whose record could not be allocated */
 } pprof__rtab;
-static pprof__rtab pprof__heap, pprof__block, pprof__mutex, pprof__tcreate; /* mu: lock 8 */
+static pprof__rtab pprof__heap, pprof__block, pprof__mutex, pprof__tcreate; /* mu: lock 9 */
 
 /* The record of a stack in T, made on first sight. Never NULL (out of memory: `lost`).
    Callers are inside the profiler (PPROF__INSIDE_ENTER): the lock may be a wrapped one. */
@@ -8941,7 +9132,8 @@ PPROF__FN void pprof__http_sampled(const pprof__req *r, int head, int64_t ns, in
         return;
     }
     rc = pprof__cpu_start(NULL, &gen, trace == 1 ? PPROF__CPU_TRACE_TIMES
-                                      : trace ? PPROF__CPU_TRACE_RAW_PROTO : PPROF__CPU_TRACE_NONE);
+                                      : trace ? PPROF__CPU_TRACE_RAW_PROTO : PPROF__CPU_TRACE_NONE,
+                          trace == 1 ? PPROF__CPU_TRACE : trace == 3 ? PPROF__CPU_PAGE : PPROF__CPU_PROFILE);
     if (rc != PPROF_OK) {
         char msg[200];
         snprintf(msg, sizeof msg, "Could not enable %s: %s", trace ? "tracing" : "CPU profiling",
@@ -9785,7 +9977,8 @@ static pthread_mutex_t *const pprof__locks[] = { /* the lock order (>>os) */
 #ifndef PPROF_NO_HTTP
     &pprof__http_mu, &pprof__http_conn_mu,
 #endif
-    &pprof__dump_mu, &pprof__cpu_mu, &pprof__unw_mu, &pprof__sym_mu, &pprof__lbl.mu,
+    &pprof__dump_mu, &pprof__cpu_mu, &pprof__cpu_win_mu, &pprof__unw_mu, &pprof__sym_mu,
+    &pprof__lbl.mu,
 #if PPROF__HEAP
     &pprof__heap.mu, &pprof__block.mu, &pprof__mutex.mu, &pprof__tcreate.mu,
 #endif
@@ -9873,12 +10066,12 @@ __attribute__((constructor)) static void pprof__fork_ctor(void) { pprof__fork_in
 PPROF__FN void pprof__fork_init(void) {}
 PPROF__FN void pprof__os_sleep_ns(int64_t ns) { (void)ns; } /* unreached: no profile starts */
 PPROF__FN int pprof__unw_set_mode(int mode) { (void)mode; return PPROF_ERR_UNSUPPORTED; }
-enum { PPROF__CPU_TRACE_NONE, PPROF__CPU_TRACE_RAW_PROTO }; /* the names >>api passes */
-PPROF__FN int pprof__cpu_start(FILE *fp, int *gen, int trace) {
-    (void)fp; (void)gen; (void)trace;
+enum { PPROF__CPU_TRACE_NONE, PPROF__CPU_TRACE_RAW_PROTO, PPROF__CPU_PROFILE }; /* >>api's */
+PPROF__FN int pprof__cpu_start(FILE *fp, int *id, int mode, int cls) {
+    (void)fp; (void)id; (void)mode; (void)cls;
     return PPROF_ERR_UNSUPPORTED;
 }
-PPROF__FN int pprof__cpu_stop(int gen, pprof__buf *to) { (void)gen; (void)to; return PPROF_ERR_NOT_RUNNING; }
+PPROF__FN int pprof__cpu_stop(int id, pprof__buf *to) { (void)id; (void)to; return PPROF_ERR_NOT_RUNNING; }
 PPROF__FN int pprof__named(const char *name, int debug, const void *base, size_t nbase,
                            int64_t duration, pprof__buf *out) {
     (void)name; (void)debug; (void)base; (void)nbase; (void)duration; (void)out;
@@ -9973,7 +10166,7 @@ PPROF_API int pprof_cpu_start(FILE *fp) {
     int rc;
     if (!fp) return PPROF_ERR_NULL;
     PPROF__INSIDE_ENTER();
-    rc = pprof__cpu_start(fp, NULL, PPROF__CPU_TRACE_NONE);
+    rc = pprof__cpu_start(fp, NULL, PPROF__CPU_TRACE_NONE, PPROF__CPU_PROFILE);
     PPROF__INSIDE_LEAVE();
     return rc;
 }
@@ -9989,7 +10182,7 @@ PPROF_API int pprof_write_cpu(FILE *fp, int seconds) {
     if (!fp) return PPROF_ERR_NULL;
     if (seconds < 1) return PPROF_ERR_DURATION;
     PPROF__INSIDE_ENTER();
-    rc = pprof__cpu_start(fp, &gen, PPROF__CPU_TRACE_NONE);
+    rc = pprof__cpu_start(fp, &gen, PPROF__CPU_TRACE_NONE, PPROF__CPU_PROFILE);
     if (rc == PPROF_OK) {
         pprof__os_sleep_ns((int64_t)seconds * 1000000000);
         rc = pprof__cpu_stop(gen, NULL);
@@ -10008,7 +10201,8 @@ PPROF_API int pprof_write_cpu_format(FILE *fp, int seconds, int format) {
     memset(&raw, 0, sizeof raw);
     memset(&out, 0, sizeof out);
     PPROF__INSIDE_ENTER();
-    rc = pprof__cpu_start(NULL, &gen, PPROF__CPU_TRACE_RAW_PROTO); /* no FILE: not pprof_cpu_stop's */
+    rc = pprof__cpu_start(NULL, &gen, PPROF__CPU_TRACE_RAW_PROTO, PPROF__CPU_PROFILE); /* no FILE:
+                                                                                not pprof_cpu_stop's */
     if (rc == PPROF_OK) {
         pprof__os_sleep_ns((int64_t)seconds * 1000000000);
         rc = pprof__cpu_stop(gen, &raw);
