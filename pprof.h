@@ -27,6 +27,7 @@
      PPROF_NO_HTTP          no listener, no sockets                        impl TU     off
      PPROF_HTTP_MAX_CONN    requests served at once; more get 503          impl TU     64
      PPROF_HTTP_TIMEOUT_S   a client stalled this long mid-request: 408    impl TU     10
+     PPROF_HTTP_IDLE_S      a kept-alive connection idle this long: closed impl TU     60
      PPROF_HTTP_MAX_PENDING connections still sending a request (then the   impl TU     128
                             oldest is closed)
      PPROF_SIGNAL           the profiling signal                           impl TU     SIGRTMAX-8
@@ -82,7 +83,10 @@
                               Click zooms, search shows the share, invert, sandwich; no
                               network access. #search=f&zoom=f&invert=1&sandwich=f in the
                               URL opens that view.
-     Errors as Go: text/plain + X-Go-Pprof: 1; 404 unknown, 405 method, 400 parameters,
+     Every method is served, as Go (HEAD without a body); parameters from the query or an
+     application/x-www-form-urlencoded body. Unclean paths (//heap, ./heap) get Go's 301.
+     HTTP/1.1 connections stay open (idle ones close after PPROF_HTTP_IDLE_S).
+     Errors as Go: text/plain + X-Go-Pprof: 1; 404 unknown, 400 parameters,
      500 "Could not enable CPU profiling: cpu profiling already in use". The listener
      reads requests in one poll loop (idle or trickling clients hold no thread; at most
      PPROF_HTTP_MAX_PENDING, then the oldest is closed); a whole request gets a thread
@@ -719,6 +723,10 @@ static inline int pprof_set_unwind(int mode) { (void)mode; return 0; }
 #endif
 #ifndef PPROF_HTTP_TIMEOUT_S
 #define PPROF_HTTP_TIMEOUT_S 10    /* a client silent this long mid-request gets 408 */
+#endif
+#ifndef PPROF_HTTP_IDLE_S
+#define PPROF_HTTP_IDLE_S 60       /* a kept-alive connection without a request this long is
+                                      closed (scrapers come every 10-15 s) */
 #endif
 #ifndef PPROF_HTTP_MAX_PENDING
 #define PPROF_HTTP_MAX_PENDING 128 /* connections still sending their request (no thread
@@ -7542,8 +7550,9 @@ PPROF__WRAP int signalfd(int fd, const sigset_t *mask, int flags) PPROF__THROW {
 // threadcreate records; what every text writer symbolizes with (>>dump's too).
 // =========================================================================================
 
-/* Go's "#" lines for a stack of return addresses: "#\t0x<ret-1>\t<func>+0x<offset>", or
-   just the address when no symbol covers it. Under sym_mu. */
+/* Go's "#" lines for a stack of return addresses: "#\t0x<ret-1>\t<func>+0x<offset>". A
+   frame no symbol covers gets no line, as in Go (runtime.CallersFrames skips a PC it
+   cannot name); the "@" line above keeps every address. Under sym_mu. */
 PPROF__FN void pprof__text_frames(pprof__buf *b, const uintptr_t *pc, uint32_t n,
                                   const pprof__maps *m, const pprof__exe *exe) {
     uint32_t f;
@@ -7558,11 +7567,9 @@ PPROF__FN void pprof__text_frames(pprof__buf *b, const uintptr_t *pc, uint32_t n
                 if (o) name = pprof__sym_lookup(o, a, &start);
                 break;
             }
-        if (name)
-            snprintf(line, sizeof line, "#\t0x%llx\t%.500s+0x%llx\n", (unsigned long long)a, name,
-                     (unsigned long long)(a - start));
-        else
-            snprintf(line, sizeof line, "#\t0x%llx\n", (unsigned long long)a);
+        if (!name) continue;
+        snprintf(line, sizeof line, "#\t0x%llx\t%.500s+0x%llx\n", (unsigned long long)a, name,
+                 (unsigned long long)(a - start));
         pprof__buf_put(b, line, strlen(line));
     }
 }
@@ -8033,10 +8040,11 @@ PPROF__FN int pprof__dump_cmp(const void *pa, const void *pb) {
     return memcmp(a->pc, b->pc, a->n * sizeof a->pc[0]);
 }
 
-/* The goroutine profile from a dump: debug 0 proto (goroutine/count per stack), 1 Go's
-   grouped text, 2 every thread with name, state and symbolized frames. */
+/* The goroutine profile from a dump: debug 0 proto (goroutine/count per stack, duration
+   the window's length for ?seconds=N, else 0), 1 Go's grouped text, 2 every thread with
+   name, state and symbolized frames. */
 PPROF__FN void pprof__dump_write(pprof__buf *out, pprof__buf *pb, pprof__dslot *s, size_t n,
-                                 int debug) {
+                                 int debug, int64_t duration) {
     pprof__dslot **g = (pprof__dslot **)PPROF_MALLOC((n + 1) * sizeof *g);
     uintptr_t nostack = (uintptr_t)&pprof__thread_without_stack;
     char line[700];
@@ -8083,7 +8091,7 @@ PPROF__FN void pprof__dump_write(pprof__buf *out, pprof__buf *pb, pprof__dslot *
         }
         if (debug == PPROF_FORMAT_PROTO) {
             pprof__spec sp;
-            pprof__kind_spec(&sp, &pprof__kinds[PPROF__K_GOROUTINE], 0);
+            pprof__kind_spec(&sp, &pprof__kinds[PPROF__K_GOROUTINE], duration);
             sp.leaf_pc = 1;
             pprof__enc(pb, &sp, smp, k);
         } else {
@@ -8742,6 +8750,27 @@ PPROF__FN pprof__rtab *pprof__named_tab(const pprof__kind *kind) {
 }
 #endif
 
+/* The number the index page shows for a kind, as Go's: what its profile holds now (the
+   samples a profile of its records has; threads for goroutine); 0 for the others. */
+PPROF__FN long pprof__named_count(const pprof__kind *kind) {
+    long count = 0;
+    if (kind->src == PPROF__SRC_DUMP) {
+        pprof__buf tids;
+        memset(&tids, 0, sizeof tids);
+        if (pprof__cpu_list_tids_into(&tids, NULL) == 0) count = (long)(tids.len / sizeof(int));
+        PPROF_FREE(tids.p);
+    }
+#if PPROF__HEAP
+    else if (kind->src != PPROF__SRC_OWN) {
+        size_t n, i;
+        pprof__hval *v = pprof__rec_snapshot(pprof__named_tab(kind), &n);
+        for (i = 0; v && i < n; i++) count += !pprof__rec_empty(&v[i], kind->src == PPROF__SRC_HEAP);
+        PPROF_FREE(v);
+    }
+#endif
+    return count;
+}
+
 /* /debug/pprof/<name>?debug=N into out: gzipped profile.proto (debug 0) or text; 3 folded
    stacks, 4 the flame graph page (PPROF_FORMAT_*), both from the profile.proto. With base
    (counters at the start of a window, from pprof__named_base), the window's events (heap:
@@ -8759,7 +8788,7 @@ PPROF__FN int pprof__named(const char *name, int debug, const void *base, size_t
         size_t n;
         pprof__dslot *s = pprof__dump_take(&n);
         if (!s) out->oom = 1;
-        else pprof__dump_write(out, &pb, s, n, debug);
+        else pprof__dump_write(out, &pb, s, n, debug, duration);
         PPROF_FREE(s);
     } else {
 #if PPROF__HEAP
@@ -8834,25 +8863,35 @@ PPROF__FN void *pprof__named_base(const char *name, size_t *n) {
 #include <arpa/inet.h>
 #include <poll.h>
 #include <strings.h>
+#include <sys/eventfd.h>
+#ifndef POLLRDHUP
+#define POLLRDHUP 0x2000 /* (glibc names it with _GNU_SOURCE only) */
+#endif
 
-/* A request being served, by a thread of its own. */
+/* A connection being served, by a thread of its own: its request, then (HTTP/1.1
+   keep-alive) the next ones already sent; when none is whole, the connection goes back
+   to the listener to wait. */
 enum { PPROF__CONN_FREE = 0, PPROF__CONN_SERVING = 1, PPROF__CONN_DONE = 2 }; /* pprof__conn.state */
 typedef struct pprof__conn {
     pprof__fdid id;
     int state;  /* PPROF__CONN_FREE, _SERVING, _DONE (to be joined) */
     pthread_t th;
-    char *buf;  /* the request as the listener read it (head, maybe some body); the
-                   request thread frees it */
+    char *buf;  /* PPROF_HTTP_MAX_HEADER + 1 bytes: the request as the listener read it
+                   (head, maybe some body, maybe the next requests); the request thread
+                   frees it or gives it back with the connection */
     size_t len;
 } pprof__conn;
 
-/* A connection whose request is still arriving. The listener reads these in its poll
-   loop, so idle and byte-at-a-time clients hold no thread and cannot starve others. */
+/* A connection whose request is still arriving, or (idle) a kept-alive one waiting for
+   its next. The listener reads these in its poll loop, so idle and byte-at-a-time clients
+   hold no thread and cannot starve others. */
 typedef struct pprof__pend {
     pprof__fdid id; /* id.fd -1: free */
     char *buf;  /* PPROF_HTTP_MAX_HEADER + 1 bytes */
     size_t len;
-    int64_t t0; /* accepted at (monotonic ns) */
+    int64_t t0; /* accepted, or its last request answered, or (idle) the first byte of its
+                   next request seen at (monotonic ns) */
+    int idle;   /* kept alive, nothing of its next request yet */
 } pprof__pend;
 
 static pthread_mutex_t pprof__http_mu = PTHREAD_MUTEX_INITIALIZER;   /* listen/shutdown */
@@ -8864,6 +8903,8 @@ static struct pprof__http_state {
     int lost;         /* atomic: the program closed or replaced it: no longer served */
     int port;
     int stopping;     /* shutdown asked: connections end, long waits return */
+    pprof__fdid wake; /* an eventfd: a request thread giving a connection back wakes the
+                         listener's poll with it */
     pthread_t th;
     pprof__conn conn[PPROF_HTTP_MAX_CONN];
     pprof__pend pend[PPROF_HTTP_MAX_PENDING];
@@ -8876,14 +8917,19 @@ static int pprof__http_token_set; /* pprof_set_token was called: PPROF_TOKEN is 
 
 typedef struct pprof__req {
     int fd;
-    char method[8];
+    char method[32];
     char path[1024];     /* percent-decoded */
     char query[2048];    /* as sent; pprof__http_param decodes a value */
     const char *auth;    /* the Authorization value, inside the request buffer */
     size_t auth_len;
     long content_length; /* -1: none */
+    int minor;           /* HTTP/1.<minor> */
+    int close;           /* "Connection: close" */
+    int keep;            /* "Connection: keep-alive" */
+    int form;            /* Content-Type: application/x-www-form-urlencoded */
     char *body;
     size_t body_len;
+    pprof__conn *conn;   /* its connection (where bytes read while it waits go) */
 } pprof__req;
 
 /* Sends all of d, or fails (a client gone away is no signal: MSG_NOSIGNAL). */
@@ -8893,6 +8939,9 @@ typedef struct pprof__req {
 /* The connection a request thread serves: every read and write on it checks it is still
    the socket accepted (the program may have closed the number and reused it). */
 static PPROF__TLS pprof__fdid pprof__http_cur = {-1, 0, 0};
+/* What the request thread's answers say of the connection: PPROF__KEEP_*. */
+enum { PPROF__KEEP_NO = 0, PPROF__KEEP_11 = 1, PPROF__KEEP_10 = 2 };
+static PPROF__TLS int pprof__http_keep;
 PPROF__FN int pprof__http_fd_ok(int fd) {
     return fd != pprof__http_cur.fd || pprof__fd_ours(&pprof__http_cur);
 }
@@ -8934,6 +8983,7 @@ PPROF__FN int pprof__http_send(int fd, const void *d, size_t n) {
 PPROF__FN const char *pprof__http_reason(int status) {
     switch (status) {
     case 200: return "OK";
+    case 204: return "No Content";
     case 301: return "Moved Permanently";
     case 400: return "Bad Request";
     case 401: return "Unauthorized";
@@ -8951,17 +9001,37 @@ PPROF__FN const char *pprof__http_reason(int status) {
     }
 }
 
-/* One whole response. `extra` holds more header lines, each ending in \r\n. */
+/* "Date: Wed, 02 Dec 2026 19:00:00 GMT\r\n" (RFC 9110 IMF-fixdate) into d (48 bytes). */
+PPROF__FN void pprof__http_date(char *d, size_t n) {
+    static const char days[] = "SunMonTueWedThuFriSat", mons[] = "JanFebMarAprMayJunJulAugSepOctNovDec";
+    time_t t = time(NULL);
+    struct tm g;
+    if (!gmtime_r(&t, &g)) { d[0] = 0; return; }
+    snprintf(d, n, "Date: %.3s, %02d %.3s %04d %02d:%02d:%02d GMT\r\n", days + 3 * (g.tm_wday % 7),
+             g.tm_mday, mons + 3 * (g.tm_mon % 12), g.tm_year + 1900, g.tm_hour, g.tm_min, g.tm_sec);
+}
+
+/* One whole response. `extra` holds more header lines, each ending in \r\n; type NULL: no
+   Content-Type; len (size_t)-1 with head_only: a HEAD answer whose length is not known
+   without doing the work (no Content-Length). The connection stays open after it when the
+   request thread's pprof__http_keep says so (never on the listener's thread). */
 PPROF__FN void pprof__http_reply(int fd, int status, const char *type, const char *extra,
                                  const void *body, size_t len, int head_only) {
-    char hdr[1024];
-    int n = snprintf(hdr, sizeof hdr,
-                     "HTTP/1.1 %d %s\r\nContent-Type: %s\r\nContent-Length: %lu\r\n"
-                     "X-Content-Type-Options: nosniff\r\nConnection: close\r\n%s\r\n",
-                     status, pprof__http_reason(status), type, (unsigned long)len,
-                     extra ? extra : "");
-    if (n < 0 || (size_t)n >= sizeof hdr) return;
-    pprof__http_send2(fd, hdr, (size_t)n, body, head_only ? 0 : len);
+    char hdr[1024], date[48], ctype[96], clen[48];
+    int keep = fd == pprof__http_cur.fd ? pprof__http_keep : PPROF__KEEP_NO, n;
+    pprof__http_date(date, sizeof date);
+    ctype[0] = clen[0] = 0;
+    if (type) snprintf(ctype, sizeof ctype, "Content-Type: %s\r\n", type);
+    if (len != (size_t)-1) snprintf(clen, sizeof clen, "Content-Length: %lu\r\n", (unsigned long)len);
+    n = snprintf(hdr, sizeof hdr, "HTTP/1.1 %d %s\r\n%s%s%sX-Content-Type-Options: nosniff\r\n%s%s\r\n",
+                 status, pprof__http_reason(status), ctype, clen, date,
+                 keep == PPROF__KEEP_NO ? "Connection: close\r\n"
+                 : keep == PPROF__KEEP_10 ? "Connection: keep-alive\r\n" : "",
+                 extra ? extra : "");
+    if (n < 0 || (size_t)n >= sizeof hdr) { pprof__http_keep = PPROF__KEEP_NO; return; }
+    if (pprof__http_send2(fd, hdr, (size_t)n, body, head_only || len == (size_t)-1 ? 0 : len) != 0 &&
+        fd == pprof__http_cur.fd)
+        pprof__http_keep = PPROF__KEEP_NO; /* a part sent: the connection cannot go on */
 }
 
 /* Go's error helper: text/plain, X-Go-Pprof: 1 (so pprof shows the text), body + "\n". */
@@ -9023,6 +9093,16 @@ PPROF__FN int pprof__http_param(const char *query, const char *key, char *out, s
     return 0;
 }
 
+/* Go's FormValue: the value of parameter key in an application/x-www-form-urlencoded body
+   (POST, PUT, PATCH), else in the query; as pprof__http_param. */
+PPROF__FN int pprof__http_form(const pprof__req *r, const char *key, char *out, size_t len) {
+    if (r->form && r->body &&
+        (!strcmp(r->method, "POST") || !strcmp(r->method, "PUT") || !strcmp(r->method, "PATCH")) &&
+        pprof__http_param(r->body, key, out, len))
+        return 1;
+    return pprof__http_param(r->query, key, out, len);
+}
+
 /* Go's strconv.Atoi on a parameter: 1 and *v when the whole text is a decimal integer. */
 PPROF__FN int pprof__http_int(const char *s, long *v) {
     char *end;
@@ -9035,24 +9115,38 @@ PPROF__FN int pprof__http_int(const char *s, long *v) {
     return 1;
 }
 
-/* Waits up to ns, in steps, until shutdown or the client hangs up. 0 if the whole wait ran. */
-PPROF__FN int pprof__http_wait(int fd, int64_t ns) {
+/* Waits up to ns, in steps, until shutdown or the client hangs up. 0 if the whole wait
+   ran. What the client sends meanwhile (its next requests) is kept in its connection's
+   buffer while there is room, then left in the socket. */
+PPROF__FN int pprof__http_wait(const pprof__req *r, int64_t ns) {
     int64_t end = pprof__os_mono_ns() + ns;
+    int fd = r->fd;
     for (;;) {
         struct pollfd p;
         int64_t left = end - pprof__os_mono_ns();
-        char buf[512];
+        pprof__conn *c = r->conn;
+        char junk[512], *to = junk;
+        size_t room = sizeof junk;
         if (__atomic_load_n(&pprof__http.stopping, __ATOMIC_ACQUIRE)) return -1;
         if (left <= 0) return 0;
         if (!pprof__http_fd_ok(fd)) return -1;
+        if (c && c->buf) {
+            to = c->buf + c->len;
+            room = PPROF_HTTP_MAX_HEADER - c->len;
+        }
         p.fd = fd;
-        p.events = POLLIN;
+        p.events = room ? POLLIN : POLLRDHUP; /* full: only a hang-up matters */
         p.revents = 0;
         if (poll(&p, 1, (int)(left > 100000000 ? 100 : left / 1000000 + 1)) > 0) {
-            if (p.revents & (POLLERR | POLLHUP)) return -1;
-            /* read and drop what a client sends while it waits (peeking would spin); a
-               closed client ends the window early, as Go does */
-            if ((p.revents & POLLIN) && recv(fd, buf, sizeof buf, MSG_DONTWAIT) == 0) return -1;
+            ssize_t n;
+            if (p.revents & (POLLERR | POLLHUP | POLLRDHUP)) return -1;
+            if (!(p.revents & POLLIN)) continue;
+            /* a closed client ends the window early, as Go does */
+            if ((n = recv(fd, to, room, MSG_DONTWAIT)) == 0) return -1;
+            if (n > 0 && to != junk) {
+                c->len += (size_t)n;
+                c->buf[c->len] = 0;
+            }
         }
     }
 }
@@ -9076,26 +9170,11 @@ PPROF__FN void pprof__http_index(int fd, int head) {
              "<p>Set debug=1 as a query parameter to export in legacy text format</p>\n"
              "<br>\nTypes of profiles available:\n<table>\n<thead><td>Count</td><td>Profile"
              "</td></thead>\n");
-    {
-        pprof__buf tids;
-        memset(&tids, 0, sizeof tids);
-        pprof__cpu_list_tids_into(&tids, NULL); /* goroutine's count: the threads */
-        int records = 0; /* heap and allocs: Go counts the profile's records */
-#if PPROF__HEAP
-        pprof__lock(&pprof__heap.mu);
-        records = (int)pprof__heap.n;
-        pprof__unlock(&pprof__heap.mu);
-#endif
-        for (i = 0; i < nrows; i++) {
-            const char *nm = rows[i]->name;
-            snprintf(row, sizeof row,
-                     "<tr><td>%d</td><td><a href='%s?debug=1'>%s</a></td></tr>\n",
-                     rows[i]->src == PPROF__SRC_DUMP ? (int)(tids.len / sizeof(int))
-                     : rows[i]->src == PPROF__SRC_HEAP ? records : 0,
-                     nm, nm);
-            PPROF__S(row);
-        }
-        PPROF_FREE(tids.p);
+    for (i = 0; i < nrows; i++) {
+        const char *nm = rows[i]->name;
+        snprintf(row, sizeof row, "<tr><td>%ld</td><td><a href='%s?debug=1'>%s</a></td></tr>\n",
+                 pprof__named_count(rows[i]), nm, nm);
+        PPROF__S(row);
     }
     PPROF__S("</table>\n<a href=\"goroutine?debug=2\">full goroutine stack dump</a>\n<br>\n"
              "<p>Flame graphs (one HTML page each; add format=folded to any profile for "
@@ -9125,10 +9204,13 @@ PPROF__FN void pprof__http_index(int fd, int head) {
 PPROF__FN void pprof__http_sampled(const pprof__req *r, int head, int64_t ns, int trace) {
     static const char *const types[] = {"application/octet-stream", "application/json",
                                         "text/plain; charset=utf-8", "text/html; charset=utf-8"};
+    static const char *const disp[] = {
+        "Content-Disposition: attachment; filename=\"profile\"\r\n",
+        "Content-Disposition: attachment; filename=\"trace.json\"\r\n", NULL, NULL};
     int gen, rc;
     pprof__buf out;
-    if (head) { /* the headers only: no profile is taken for them */
-        pprof__http_reply(r->fd, 200, types[trace], NULL, NULL, 0, 1);
+    if (head) { /* the headers only, length unknown: no profile is taken for them */
+        pprof__http_reply(r->fd, 200, types[trace], disp[trace], NULL, (size_t)-1, 1);
         return;
     }
     rc = pprof__cpu_start(NULL, &gen, trace == 1 ? PPROF__CPU_TRACE_TIMES
@@ -9137,11 +9219,13 @@ PPROF__FN void pprof__http_sampled(const pprof__req *r, int head, int64_t ns, in
     if (rc != PPROF_OK) {
         char msg[200];
         snprintf(msg, sizeof msg, "Could not enable %s: %s", trace ? "tracing" : "CPU profiling",
-                 pprof_strerror(rc));
+                 trace == 1 && rc == PPROF_ERR_BUSY ? "tracing is already enabled"
+                 : trace == 3 && rc == PPROF_ERR_BUSY ? "too many CPU windows at once"
+                 : pprof_strerror(rc));
         pprof__http_error(r->fd, 500, msg);
         return;
     }
-    pprof__http_wait(r->fd, ns);
+    pprof__http_wait(r, ns);
     memset(&out, 0, sizeof out);
     rc = pprof__cpu_stop(gen, &out);
     if (rc == PPROF_OK && trace >= 2) { /* out holds the profile.proto: convert it */
@@ -9156,16 +9240,7 @@ PPROF__FN void pprof__http_sampled(const pprof__req *r, int head, int64_t ns, in
         if (out.oom) rc = PPROF_ERR_NOMEM;
     }
     if (rc != PPROF_OK) pprof__http_error(r->fd, 500, pprof_strerror(rc));
-    else if (trace >= 2)
-        pprof__http_reply(r->fd, 200, types[trace], NULL, out.p, out.len, head);
-    else if (trace)
-        pprof__http_reply(r->fd, 200, "application/json",
-                          "Content-Disposition: attachment; filename=\"trace.json\"\r\n", out.p,
-                          out.len, head);
-    else
-        pprof__http_reply(r->fd, 200, "application/octet-stream",
-                          "Content-Disposition: attachment; filename=\"profile\"\r\n", out.p,
-                          out.len, head);
+    else pprof__http_reply(r->fd, 200, types[trace], disp[trace], out.p, out.len, 0);
     PPROF_FREE(out.p);
 }
 
@@ -9173,7 +9248,7 @@ PPROF__FN void pprof__http_sampled(const pprof__req *r, int head, int64_t ns, in
    anything else (a 400, sent here). */
 PPROF__FN int pprof__http_format(const pprof__req *r) {
     char v[32];
-    if (!pprof__http_param(r->query, "format", v, sizeof v) || !v[0] || strcmp(v, "proto") == 0)
+    if (!pprof__http_form(r, "format", v, sizeof v) || !v[0] || strcmp(v, "proto") == 0)
         return PPROF_FORMAT_PROTO;
     if (strcmp(v, "folded") == 0) return PPROF_FORMAT_FOLDED;
     pprof__http_error(r->fd, 400, "unknown format (want folded or proto)");
@@ -9187,7 +9262,7 @@ PPROF__FN void pprof__http_cpu(const pprof__req *r, int head, int flame) {
     long secs = flame ? 10 : 30;
     int format = flame ? PPROF_FORMAT_PROTO : pprof__http_format(r);
     if (format < 0) return;
-    if (pprof__http_param(r->query, "seconds", v, sizeof v) &&
+    if (pprof__http_form(r, "seconds", v, sizeof v) &&
         (!pprof__http_int(v, &secs) || secs <= 0))
         secs = flame ? 10 : 30; /* Go: missing, bad or <= 0 means 30, no error */
     if (secs > 86400) secs = 86400; /* a day at most: no overflow, no profiler held for good */
@@ -9200,7 +9275,7 @@ PPROF__FN void pprof__http_cpu(const pprof__req *r, int head, int flame) {
 PPROF__FN void pprof__http_trace(const pprof__req *r, int head) {
     char v[32];
     double secs = 1;
-    if (pprof__http_param(r->query, "seconds", v, sizeof v)) {
+    if (pprof__http_form(r, "seconds", v, sizeof v)) {
         char *end;
         secs = strtod(v, &end);
         if (!v[0] || *end || !(secs > 0) || secs > 86400) secs = 1; /* Go: bad means 1 */
@@ -9218,14 +9293,14 @@ PPROF__FN void pprof__http_named(const pprof__req *r, const char *name, int head
     size_t nbase = 0;
     int rc, format = flame ? PPROF_FORMAT_FLAMEGRAPH : pprof__http_format(r);
     if (format < 0) return; /* answered */
-    if (pprof__http_param(r->query, "seconds", v, sizeof v) && v[0]) {
+    if (pprof__http_form(r, "seconds", v, sizeof v) && v[0]) {
         if (!pprof__http_int(v, &secs) || secs <= 0) {
             pprof__http_error(r->fd, 400, "invalid value for \"seconds\" - must be a positive integer");
             return;
         }
         if (secs > 86400) secs = 86400; /* a day at most */
     }
-    if (pprof__http_param(r->query, "debug", v, sizeof v) && !pprof__http_int(v, &debug))
+    if (pprof__http_form(r, "debug", v, sizeof v) && !pprof__http_int(v, &debug))
         debug = 0; /* Go: garbage means 0 */
     if (secs > 0 && debug != PPROF_FORMAT_PROTO) {
         pprof__http_error(r->fd, 400, "seconds and debug params are incompatible");
@@ -9237,7 +9312,7 @@ PPROF__FN void pprof__http_named(const pprof__req *r, const char *name, int head
     }
     if (secs > 0) { /* a window: counters now, again at the end */
         base = pprof__named_base(name, &nbase);
-        if (pprof__http_wait(r->fd, (int64_t)secs * 1000000000) != 0) {
+        if (pprof__http_wait(r, (int64_t)secs * 1000000000) != 0) {
             PPROF_FREE(base);
             pprof__http_error(r->fd, 500, "context canceled");
             return;
@@ -9265,7 +9340,7 @@ PPROF__FN void pprof__http_named(const pprof__req *r, const char *name, int head
 PPROF__FN void pprof__http_flame(const pprof__req *r, int head) {
     const pprof__kind *kind;
     char v[32];
-    if (!pprof__http_param(r->query, "profile", v, sizeof v) || !v[0] ||
+    if (!pprof__http_form(r, "profile", v, sizeof v) || !v[0] ||
         strcmp(v, "profile") == 0 || strcmp(v, "cpu") == 0) {
         pprof__http_cpu(r, head, 1);
         return;
@@ -9341,17 +9416,80 @@ PPROF__FN void pprof__http_cmdline(int fd, int head) {
     PPROF_FREE(c);
 }
 
+/* Go's cleanPath: path p with "//", "." and ".." resolved, rooted, its trailing slash
+   kept, into out (size n, as big as p's: it never grows but by the root). */
+PPROF__FN void pprof__http_clean(const char *p, char *out, size_t n) {
+    size_t o = 0, len = strlen(p);
+    const char *c = p;
+    while (*c && o + 2 < n) {
+        const char *e = c;
+        size_t l;
+        while (*e && *e != '/') e++;
+        l = (size_t)(e - c);
+        if (l == 2 && c[0] == '.' && c[1] == '.') { /* up one, never above the root */
+            while (o > 0 && out[o - 1] != '/') o--;
+            if (o > 0) o--;
+        } else if (l > 0 && !(l == 1 && c[0] == '.') && o + 1 + l < n) {
+            out[o++] = '/';
+            memcpy(out + o, c, l);
+            o += l;
+        }
+        c = *e ? e + 1 : e;
+    }
+    if (o == 0) out[o++] = '/';
+    else if (len > 0 && p[len - 1] == '/' && o + 1 < n) out[o++] = '/';
+    out[o] = 0;
+}
+
+/* Go's redirect to `path` (then ?query when there is one): 301, Location escaped as a
+   URL path, and for GET its short HTML body. */
+PPROF__FN void pprof__http_moved(const pprof__req *r, const char *path) {
+    static const char hex[] = "0123456789ABCDEF";
+    char loc[sizeof r->path * 3 + sizeof r->query + 16], hdr[sizeof loc + 16];
+    char body[sizeof loc * 6 + 64];
+    size_t o = 0, b;
+    const char *q;
+    for (q = path; *q && o + 4 < sizeof loc; q++) { /* (what Go's URL.EscapedPath keeps) */
+        unsigned char ch = (unsigned char)*q;
+        if ((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
+            strchr("-_.~$&+,/:;=@", ch)) {
+            loc[o++] = (char)ch;
+        } else {
+            loc[o++] = '%';
+            loc[o++] = hex[ch >> 4];
+            loc[o++] = hex[ch & 15];
+        }
+    }
+    loc[o] = 0;
+    if (r->query[0]) snprintf(loc + o, sizeof loc - o, "?%s", r->query);
+    snprintf(hdr, sizeof hdr, "Location: %s\r\n", loc);
+    if (strcmp(r->method, "GET") != 0) { /* Go: a body for GET only, a type for HEAD too */
+        pprof__http_reply(r->fd, 301, strcmp(r->method, "HEAD") ? NULL : "text/html; charset=utf-8",
+                          hdr, NULL, 0, 1);
+        return;
+    }
+    b = (size_t)snprintf(body, sizeof body, "<a href=\"");
+    for (q = loc; *q && b + 8 < sizeof body; q++) { /* HTML-escaped */
+        const char *e = *q == '&' ? "&amp;" : *q == '<' ? "&lt;" : *q == '>' ? "&gt;"
+                      : *q == '"' ? "&#34;" : *q == '\'' ? "&#39;" : NULL;
+        if (e) { memcpy(body + b, e, strlen(e)); b += strlen(e); }
+        else body[b++] = *q;
+    }
+    b += (size_t)snprintf(body + b, sizeof body - b, "\">Moved Permanently</a>.\n\n");
+    pprof__http_reply(r->fd, 301, "text/html; charset=utf-8", hdr, body, b, 0);
+}
+
+/* Serves r as Go's mux and net/http/pprof do: every method alike (HEAD without a body;
+   /symbol reads a POST's body), an unclean path redirected to its clean form. */
 PPROF__FN void pprof__http_route(const pprof__req *r) {
     static const char pre[] = "/debug/pprof/";
     int head = strcmp(r->method, "HEAD") == 0;
-    int get = head || strcmp(r->method, "GET") == 0;
     const pprof__kind *kind;
     const char *name;
-    if (strcmp(r->path, "/debug/pprof") == 0) {
-        pprof__http_reply(r->fd, 301, "text/html; charset=utf-8",
-                          "Location: /debug/pprof/\r\n", NULL, 0, 0);
-        return;
-    }
+    char clean[sizeof r->path + 2];
+    pprof__http_clean(r->path, clean, sizeof clean);
+    if (strcmp(clean, r->path) != 0) { pprof__http_moved(r, clean); return; }
+    if (strcmp(r->path, "/debug/pprof") == 0) { pprof__http_moved(r, "/debug/pprof/"); return; }
     if (strncmp(r->path, pre, sizeof pre - 1) != 0) {
         pprof__http_reply(r->fd, 404, "text/plain; charset=utf-8", NULL,
                           "404 page not found\n", 19, head);
@@ -9359,15 +9497,10 @@ PPROF__FN void pprof__http_route(const pprof__req *r) {
     }
     name = r->path + sizeof pre - 1;
     kind = pprof__kind_find(name);
-    if (kind && kind->id == PPROF__K_SYMBOL) {
-        if (!get && strcmp(r->method, "POST") != 0) pprof__http_error(r->fd, 405, "Method Not Allowed");
-        else pprof__http_symbol(r, head);
-        return;
-    }
-    if (!get) { pprof__http_error(r->fd, 405, "Method Not Allowed"); return; }
     if (!*name) pprof__http_index(r->fd, head);
     else if (strcmp(name, "flamegraph") == 0) pprof__http_flame(r, head);
     else if (!kind) pprof__http_error(r->fd, 404, "Unknown profile");
+    else if (kind->id == PPROF__K_SYMBOL) pprof__http_symbol(r, head);
     else if (kind->id == PPROF__K_PROFILE) pprof__http_cpu(r, head, 0);
     else if (kind->id == PPROF__K_CMDLINE) pprof__http_cmdline(r->fd, head);
     else if (kind->id == PPROF__K_TRACE) pprof__http_trace(r, head);
@@ -9383,7 +9516,7 @@ PPROF__FN int pprof__http_ci(const char *s, size_t n, const char *lit) {
     return 1;
 }
 
-/* A header name's characters (RFC 9110 tchar). */
+/* A token's characters (header names, methods) (RFC 9110 tchar). */
 PPROF__FN int pprof__http_tchar(int c) {
     return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
            (c && strchr("!#$%&'*+-.^_`|~", c));
@@ -9411,7 +9544,7 @@ PPROF__FN int pprof__http_parse(const char *buf, size_t len, pprof__req *r, size
     }
     lend = nl > buf && nl[-1] == '\r' ? nl - 1 : nl;
     /* the request line: METHOD SP target SP HTTP/1.x */
-    for (sp = buf; sp < lend && *sp >= 'A' && *sp <= 'Z'; sp++) {}
+    for (sp = buf; sp < lend && pprof__http_tchar((unsigned char)*sp); sp++) {} /* any token, as Go */
     if (sp == buf || sp == lend || *sp != ' ' || (size_t)(sp - buf) >= sizeof r->method) {
         *why = "malformed request line";
         return 400;
@@ -9430,6 +9563,7 @@ PPROF__FN int pprof__http_parse(const char *buf, size_t len, pprof__req *r, size
         *why = "malformed request line";
         return 400;
     }
+    r->minor = te[8] - '0';
     for (q = t; q < te; q++)
         if ((unsigned char)*q <= ' ' || *q == 0x7f) { *why = "control byte in the URL"; return 400; }
     /* absolute form (what a proxy sends): keep the path */
@@ -9487,6 +9621,22 @@ PPROF__FN int pprof__http_parse(const char *buf, size_t len, pprof__req *r, size
         } else if (colon - line == 13 && pprof__http_ci(line, 13, "authorization") && !r->auth) {
             r->auth = v;
             r->auth_len = (size_t)(ve - v);
+        } else if (colon - line == 10 && pprof__http_ci(line, 10, "connection")) {
+            for (h = v; h < ve;) { /* a list of options: close, keep-alive */
+                const char *te2 = h;
+                while (te2 < ve && *te2 != ',') te2++;
+                while (h < te2 && (*h == ' ' || *h == '\t')) h++;
+                if (te2 - h >= 5 && pprof__http_ci(h, 5, "close") &&
+                    (te2 - h == 5 || h[5] == ' ' || h[5] == '\t'))
+                    r->close = 1;
+                if (te2 - h >= 10 && pprof__http_ci(h, 10, "keep-alive") &&
+                    (te2 - h == 10 || h[10] == ' ' || h[10] == '\t'))
+                    r->keep = 1;
+                h = te2 < ve ? te2 + 1 : te2;
+            }
+        } else if (colon - line == 12 && pprof__http_ci(line, 12, "content-type")) {
+            r->form = ve - v >= 33 && pprof__http_ci(v, 33, "application/x-www-form-urlencoded") &&
+                      (ve - v == 33 || v[33] == ';' || v[33] == ' ' || v[33] == '\t');
         }
     }
     *used = (size_t)(nl + 1 - buf);
@@ -9529,24 +9679,31 @@ PPROF__FN void pprof__http_refuse(int fd, int status, const char *msg) {
     close(fd);
 }
 
-/* Serves the request the listener read (c->buf), reading the rest of a POST body. */
-PPROF__FN void pprof__http_serve(pprof__conn *c) {
+/* Serves the request at the start of c->buf (its head whole and checked), reading the
+   rest of its body. Returns how many bytes of c->buf it was (head, and the body's part
+   there); pprof__http_keep says after it whether the connection carries another. */
+PPROF__FN size_t pprof__http_serve(pprof__conn *c) {
     pprof__req r;
-    size_t used = 0, have;
+    size_t used = 0, have, want, took;
     const char *why;
-    struct timeval tv;
     int64_t deadline = pprof__os_mono_ns() + (int64_t)PPROF_HTTP_TIMEOUT_S * 1000000000;
-    tv.tv_sec = PPROF_HTTP_TIMEOUT_S;
-    tv.tv_usec = 0;
-    setsockopt(c->id.fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-    setsockopt(c->id.fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
     r.fd = c->id.fd;
-    if (pprof__http_parse(c->buf, c->len, &r, &used, &why) != 0) return; /* parsed before */
-    if (strcmp(r.method, "POST") == 0) { /* the body: Content-Length bytes, at most the limit */
-        size_t want = r.content_length > 0 ? (size_t)r.content_length : 0;
+    pprof__http_keep = PPROF__KEEP_NO;
+    if (pprof__http_parse(c->buf, c->len, &r, &used, &why) != 0) return c->len; /* (checked) */
+    r.conn = c;
+    /* HTTP/1.1 keeps the connection unless told to close; 1.0 closes unless asked not to */
+    pprof__http_keep = r.close ? PPROF__KEEP_NO : r.minor >= 1 ? PPROF__KEEP_11
+                     : r.keep ? PPROF__KEEP_10 : PPROF__KEEP_NO;
+    want = r.content_length > 0 ? (size_t)r.content_length : 0; /* at most the limit */
+    have = c->len - used < want ? c->len - used : want;
+    took = used + have;
+    if (want || strcmp(r.method, "POST") == 0) { /* the body, whatever the method */
         r.body = (char *)PPROF_MALLOC(want + 1);
-        if (!r.body) { pprof__http_error(r.fd, 500, "out of memory"); return; }
-        have = c->len - used < want ? c->len - used : want;
+        if (!r.body) {
+            pprof__http_keep = PPROF__KEEP_NO;
+            pprof__http_error(r.fd, 500, "out of memory");
+            return c->len;
+        }
         memcpy(r.body, c->buf + used, have);
         while (have < want) {
             ssize_t n = pprof__os_mono_ns() > deadline
@@ -9555,35 +9712,107 @@ PPROF__FN void pprof__http_serve(pprof__conn *c) {
                             : recv(r.fd, r.body + have, want - have, 0);
             if (n < 0 && errno == EINTR) continue;
             if (n <= 0) {
+                pprof__http_keep = PPROF__KEEP_NO;
                 if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
                     pprof__http_error(r.fd, 408, "Request Timeout");
                 PPROF_FREE(r.body);
-                return;
+                return c->len;
             }
             have += (size_t)n;
         }
         r.body[have] = 0;
         r.body_len = have;
     }
+    if (__atomic_load_n(&pprof__http.stopping, __ATOMIC_ACQUIRE)) pprof__http_keep = PPROF__KEEP_NO;
     pprof__http_route(&r);
     PPROF_FREE(r.body);
+    return took;
 }
 
+PPROF__FN void pprof__http_pend_drop(pprof__pend *p);
+
+/* Gives kept-alive connection c back to the listener (its buffer holds c->len bytes of its
+   next request, maybe none) and wakes it; 0, or -1 when it is not the profiler's socket
+   any more. Under conn_mu. */
+PPROF__FN int pprof__http_give_back(pprof__conn *c) {
+    int i, slot = -1;
+    uint64_t one = 1;
+    struct timeval tv;
+    if (!pprof__fd_ours(&c->id)) return -1;
+    tv.tv_sec = 0;
+    tv.tv_usec = 100000; /* the listener's own short answers never wait long */
+    setsockopt(c->id.fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+    for (i = 0; i < PPROF_HTTP_MAX_PENDING; i++) { /* a free slot, else the oldest */
+        pprof__pend *p = &pprof__http.pend[i];
+        if (p->id.fd < 0) { slot = i; break; }
+        if (slot < 0 || p->t0 < pprof__http.pend[slot].t0) slot = i;
+    }
+    if (pprof__http.pend[slot].id.fd >= 0) pprof__http_pend_drop(&pprof__http.pend[slot]);
+    pprof__http.pend[slot].id = c->id;
+    pprof__http.pend[slot].buf = c->buf;
+    pprof__http.pend[slot].len = c->len;
+    pprof__http.pend[slot].t0 = pprof__os_mono_ns();
+    pprof__http.pend[slot].idle = c->len == 0;
+    c->id.fd = -1;
+    c->buf = NULL;
+    if (pprof__fd_ours(&pprof__http.wake) && write(pprof__http.wake.fd, &one, sizeof one) < 0) {}
+    return 0;
+}
+
+/* The thread of a connection: its requests one after another while the client keeps it
+   and sends them; then it closes it, or gives it back to the listener to wait for the
+   next. */
 PPROF__FN void *pprof__http_conn_main(void *arg) {
     PPROF__INSIDE_OWN_THREAD(); /* the profiler's own allocations are not the program's */
     pprof__conn *c = (pprof__conn *)arg;
     pprof__fdid id;
+    struct timeval tv;
+    int back = 0;
     prctl(PR_SET_NAME, "pprof-http-req", 0, 0, 0);
     pprof__http_cur = c->id;
-    if (pprof__fd_ours(&c->id)) pprof__http_serve(c);
+    tv.tv_sec = PPROF_HTTP_TIMEOUT_S;
+    tv.tv_usec = 0;
+    if (pprof__fd_ours(&c->id)) {
+        setsockopt(c->id.fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+        setsockopt(c->id.fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+    }
+    for (;;) {
+        pprof__req r;
+        size_t took, used;
+        const char *why;
+        int rc;
+        if (!pprof__fd_ours(&c->id)) break;
+        took = pprof__http_serve(c);
+        if (pprof__http_keep == PPROF__KEEP_NO ||
+            __atomic_load_n(&pprof__http.stopping, __ATOMIC_ACQUIRE))
+            break;
+        memmove(c->buf, c->buf + took, c->len - took); /* the next request's bytes */
+        c->len -= took;
+        c->buf[c->len] = 0;
+        if (c->len == 0) { back = 1; break; }
+        r.fd = c->id.fd;
+        rc = pprof__http_parse(c->buf, c->len, &r, &used, &why);
+        if (rc == 0 && !pprof__http_authorized(&r)) rc = 401;
+        if (rc < 0) { back = 1; break; } /* not whole yet: the listener waits for it */
+        if (rc > 0) { /* refused, as the listener would */
+            pprof__http_keep = PPROF__KEEP_NO;
+            if (rc == 401)
+                pprof__http_reply(c->id.fd, 401, "text/plain; charset=utf-8",
+                                  "WWW-Authenticate: Bearer realm=\"pprof\"\r\n",
+                                  "Unauthorized: send Authorization: Bearer <token>\n", 49, 0);
+            else pprof__http_error(c->id.fd, rc, why);
+            break;
+        }
+    }
     pprof__lock(&pprof__http_conn_mu);
-    id = c->id; /* done before the client sees the close: its next request finds a slot */
+    if (back && pprof__http_give_back(c) == 0) id.fd = -1;
+    else id = c->id; /* done before the client sees the close: its next request finds a slot */
     c->id.fd = -1;
     PPROF_FREE(c->buf);
     c->buf = NULL;
     c->state = PPROF__CONN_DONE;
     pprof__unlock(&pprof__http_conn_mu);
-    if (pprof__fd_ours(&id)) shutdown(id.fd, SHUT_RDWR);
+    if (id.fd >= 0 && pprof__fd_ours(&id)) shutdown(id.fd, SHUT_RDWR);
     pprof__fd_close(&id);
     return NULL;
 }
@@ -9651,6 +9880,10 @@ PPROF__FN void pprof__http_pend_read(pprof__pend *p) {
               : recv(p->id.fd, p->buf + p->len, PPROF_HTTP_MAX_HEADER - p->len, MSG_DONTWAIT);
     if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) return;
     if (n <= 0) { pprof__http_pend_drop(p); return; } /* gone before it asked anything */
+    if (p->idle) { /* a kept-alive connection's next request: it has the time a new one has */
+        p->idle = 0;
+        p->t0 = pprof__os_mono_ns();
+    }
     p->len += (size_t)n;
     p->buf[p->len] = 0;
     r.fd = p->id.fd;
@@ -9685,27 +9918,31 @@ PPROF__FN void pprof__http_accept(int fd) {
         pprof__http.pend[slot].id = pprof__fd_id(fd);
         pprof__http.pend[slot].len = 0;
         pprof__http.pend[slot].t0 = pprof__os_mono_ns();
+        pprof__http.pend[slot].idle = 0;
     } else {
         close(fd);
     }
     pprof__unlock(&pprof__http_conn_mu);
 }
 
-/* The listener: one poll over the listening socket and every pending connection. A
-   pending connection is served once its request head is whole, refused when it is
-   malformed, and gets 408 when it is not whole within PPROF_HTTP_TIMEOUT_S. Each round
+/* The listener: one poll over the listening socket, its wake-up descriptor and every
+   pending connection. A pending connection is served once its request head is whole,
+   refused when it is malformed, and gets 408 when it is not whole within
+   PPROF_HTTP_TIMEOUT_S; a kept-alive one is closed after PPROF_HTTP_IDLE_S without a
+   request. Each round
    checks the listening socket is still the one it bound: if the program closed it (or
    its number is now the program's file, pipe or socket), the listener says so once on
    stderr and stops, touching nothing of it. */
 PPROF__FN void *pprof__http_main(void *arg) {
     PPROF__INSIDE_OWN_THREAD(); /* the profiler's own allocations are not the program's */
-    static struct pollfd pf[PPROF_HTTP_MAX_PENDING + 1]; /* only this thread uses it */
-    int idx[PPROF_HTTP_MAX_PENDING + 1];
+    static struct pollfd pf[PPROF_HTTP_MAX_PENDING + 2]; /* only this thread uses it */
+    int idx[PPROF_HTTP_MAX_PENDING + 2];
     const int64_t limit = (int64_t)PPROF_HTTP_TIMEOUT_S * 1000000000;
+    const int64_t idle_limit = (int64_t)PPROF_HTTP_IDLE_S * 1000000000;
     (void)arg;
     prctl(PR_SET_NAME, "pprof-http", 0, 0, 0);
     while (!__atomic_load_n(&pprof__http.stopping, __ATOMIC_ACQUIRE)) {
-        int i, n = 1, k, ms = 1000;
+        int i, n = 2, k, ms = 1000;
         int64_t now = pprof__os_mono_ns();
         if (!pprof__fd_ours(&pprof__http.lsn)) {
             __atomic_store_n(&pprof__http.lost, 1, __ATOMIC_RELEASE);
@@ -9716,11 +9953,17 @@ PPROF__FN void *pprof__http_main(void *arg) {
         }
         pf[0].fd = pprof__http.lsn.fd;
         pprof__lock(&pprof__http_conn_mu);
+        if (!pprof__fd_ours(&pprof__http.wake)) { /* (the program closed it: a new one) */
+            pprof__http.wake.fd = -1;
+            pprof__http.wake = pprof__fd_id(eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC));
+        }
+        pf[1].fd = pprof__http.wake.fd; /* (-1: none, poll skips it; gives back then wait up
+                                            to a second) */
         for (i = 0; i < PPROF_HTTP_MAX_PENDING; i++) {
             pprof__pend *p = &pprof__http.pend[i];
             int64_t left;
             if (p->id.fd < 0) continue;
-            left = p->t0 + limit - now;
+            left = p->t0 + (p->idle ? idle_limit : limit) - now;
             if (left <= 0) { /* too slow: 408 if it sent anything, else just close */
                 if (p->len && pprof__fd_ours(&p->id)) {
                     pprof__http_refuse(p->id.fd, 408, "Request Timeout");
@@ -9745,7 +9988,11 @@ PPROF__FN void *pprof__http_main(void *arg) {
         if (poll(pf, (nfds_t)n, ms) <= 0) continue; /* EINTR or the next deadline */
         if (__atomic_load_n(&pprof__http.stopping, __ATOMIC_ACQUIRE)) break;
         pprof__lock(&pprof__http_conn_mu);
-        for (k = 1; k < n; k++)
+        if (pf[1].revents && pprof__http.wake.fd == pf[1].fd && pprof__fd_ours(&pprof__http.wake)) {
+            uint64_t junk;
+            if (read(pf[1].fd, &junk, sizeof junk) < 0) {} /* (counter reset: woken) */
+        }
+        for (k = 2; k < n; k++)
             if (pf[k].revents && pprof__http.pend[idx[k]].id.fd == pf[k].fd)
                 pprof__http_pend_read(&pprof__http.pend[idx[k]]);
         pprof__unlock(&pprof__http_conn_mu);
@@ -9815,6 +10062,7 @@ PPROF__FN void pprof__http_fork_child(void) {
     int i;
     if (pprof__http.listening) {
         pprof__fd_close(&pprof__http.lsn);
+        pprof__fd_close(&pprof__http.wake);
         for (i = 0; i < PPROF_HTTP_MAX_PENDING; i++) pprof__http_pend_drop(&pprof__http.pend[i]);
     }
     for (i = 0; i < PPROF_HTTP_MAX_CONN; i++) {
@@ -9884,6 +10132,7 @@ PPROF__FN int pprof__http_listen_locked(struct sockaddr_storage *ss, socklen_t l
     for (one = 0; one < PPROF_HTTP_MAX_PENDING; one++) pprof__http.pend[one].id.fd = -1;
     pprof__http_token_check(ss);
     pprof__http.lsn = pprof__fd_id(fd);
+    pprof__http.wake = pprof__fd_id(eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC));
     __atomic_store_n(&pprof__http.lost, 0, __ATOMIC_RELEASE);
     pprof__http.listening = 1;
     __atomic_store_n(&pprof__http.stopping, 0, __ATOMIC_RELEASE);
@@ -9892,6 +10141,7 @@ PPROF__FN int pprof__http_listen_locked(struct sockaddr_storage *ss, socklen_t l
     if (rc != 0) {
         close(fd);
         pprof__http.lsn.fd = -1;
+        pprof__fd_close(&pprof__http.wake);
         pprof__http.listening = 0;
         pprof__os_fail(rc);
         return PPROF_ERR_OS;
@@ -9933,6 +10183,9 @@ PPROF__FN void pprof__http_stop_locked(void) {
         if (live[i]) pthread_join(pprof__http.conn[i].th, NULL); /* each ends within ~100 ms */
     pprof__lock(&pprof__http_conn_mu);
     for (i = 0; i < PPROF_HTTP_MAX_CONN; i++) pprof__http.conn[i].state = PPROF__CONN_FREE;
+    for (i = 0; i < PPROF_HTTP_MAX_PENDING; i++) /* (given back as the listener ended) */
+        if (pprof__http.pend[i].id.fd >= 0) pprof__http_pend_drop(&pprof__http.pend[i]);
+    pprof__fd_close(&pprof__http.wake);
     pprof__unlock(&pprof__http_conn_mu);
     pprof__http.port = 0;
 }

@@ -261,7 +261,7 @@ __attribute__((constructor(102))) static void pprof__pre_init(void) {
         if (hz && pprof__pre_num("PPROF_CPU_HZ", hz, 1, 10000, &n)) pprof_set_cpu_rate((int)n);
         if (pprof__pre_touch("PPROF_CPU", pprof__pre.cpu_path)) {
             PPROF__INSIDE_ENTER();
-            rc = pprof__cpu_start(NULL, &pprof__pre.cpu_gen, PPROF__CPU_TRACE_NONE); /* kept in memory */
+            rc = pprof__cpu_start(NULL, &pprof__pre.cpu_gen, PPROF__CPU_TRACE_NONE, PPROF__CPU_PROFILE); /* kept in memory */
             PPROF__INSIDE_LEAVE();
             if (rc != PPROF_OK) {
                 pprof__pre_warn("PPROF_CPU: %s; no CPU profile", pprof_strerror(rc));
