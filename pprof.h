@@ -8751,7 +8751,8 @@ PPROF__FN pprof__rtab *pprof__named_tab(const pprof__kind *kind) {
 #endif
 
 /* The number the index page shows for a kind, as Go's: what its profile holds now (the
-   samples a profile of its records has; threads for goroutine); 0 for the others. */
+   samples a profile of its records has; threads for goroutine, threads created for
+   threadcreate); 0 for the others. */
 PPROF__FN long pprof__named_count(const pprof__kind *kind) {
     long count = 0;
     if (kind->src == PPROF__SRC_DUMP) {
@@ -8764,7 +8765,9 @@ PPROF__FN long pprof__named_count(const pprof__kind *kind) {
     else if (kind->src != PPROF__SRC_OWN) {
         size_t n, i;
         pprof__hval *v = pprof__rec_snapshot(pprof__named_tab(kind), &n);
-        for (i = 0; v && i < n; i++) count += !pprof__rec_empty(&v[i], kind->src == PPROF__SRC_HEAP);
+        for (i = 0; v && i < n; i++) /* threadcreate: threads, as its "total" (and Go's) */
+            count += kind->id == PPROF__K_THREADCREATE ? (long)v[i].ao
+                   : !pprof__rec_empty(&v[i], kind->src == PPROF__SRC_HEAP);
         PPROF_FREE(v);
     }
 #endif
@@ -9464,8 +9467,9 @@ PPROF__FN void pprof__http_moved(const pprof__req *r, const char *path) {
     if (r->query[0]) snprintf(loc + o, sizeof loc - o, "?%s", r->query);
     snprintf(hdr, sizeof hdr, "Location: %s\r\n", loc);
     if (strcmp(r->method, "GET") != 0) { /* Go: a body for GET only, a type for HEAD too */
-        pprof__http_reply(r->fd, 301, strcmp(r->method, "HEAD") ? NULL : "text/html; charset=utf-8",
-                          hdr, NULL, 0, 1);
+        int head = strcmp(r->method, "HEAD") == 0; /* (Go sends a HEAD no length) */
+        pprof__http_reply(r->fd, 301, head ? "text/html; charset=utf-8" : NULL, hdr, NULL,
+                          head ? (size_t)-1 : 0, 1);
         return;
     }
     b = (size_t)snprintf(body, sizeof body, "<a href=\"");
@@ -9848,7 +9852,9 @@ PPROF__FN void pprof__http_dispatch(pprof__pend *p) {
         c->state = PPROF__CONN_SERVING;
         pthread_attr_init(&at);
         pthread_attr_setstacksize(&at, 256 * 1024); /* a request needs little */
-        if (pthread_create(&c->th, &at, pprof__http_conn_main, c) == 0) {
+        /* a program whose static TLS fills that stack (EINVAL): the default size */
+        if (pthread_create(&c->th, &at, pprof__http_conn_main, c) == 0 ||
+            pthread_create(&c->th, NULL, pprof__http_conn_main, c) == 0) {
             p->id.fd = -1;
             p->buf = NULL;
             p->len = 0;

@@ -303,7 +303,8 @@ if make -s "$B/run_tsan" 2>"$B/tsan_build.err"; then
     TSAN_OPTIONS=halt_on_error=1 run_phase tsan "$B/run_tsan" pb_ sym_ err_ unw_follows \
         unw_stops unw_checked unw_depth unw_leaf unw_code unw_never unw_cfi unw_every fork_100 cpu_no_stray \
         http_listen_errors http_endpoints http_client_limits http_shutdown_ends heap_ \
-        sync_setters fault_eintr fault_shutdown http_abuse http_token cfi_wild -xhost_
+        sync_setters fault_eintr fault_shutdown http_abuse http_token cfi_wild web_every_method \
+        web_unclean web_keepalive -xhost_
 else
     result FAIL build_tsan "$(head -5 "$B/tsan_build.err")"
 fi

@@ -10,6 +10,7 @@
 #define PPROF_WRAP_MALLOC      /* every test runs with the process's malloc wrapped */
 #define PPROF_WRAP_PTHREAD     /* and its pthread locks, waits and thread starts */
 #define PPROF_HTTP_TIMEOUT_S 2 /* so the slow-client test takes 2 s, not 10 */
+#define PPROF_HTTP_IDLE_S 3    /* and the idle kept connection 3 s, not 60 */
 #include "../pprof.h"
 #define PPROF_READ_IMPLEMENTATION
 #include "../tools/pprof_read.h"
@@ -64,6 +65,7 @@ static void t_skip(const char *fmt, ...) {
 #include "t_sync.c"
 #include "t_fault.c"
 #include "t_label.c"
+#include "t_web.c"
 #include "t_cfi.c"
 #include "t_host.c"
 
@@ -80,6 +82,7 @@ static const t_case t_cases[] = {
     T_SYNC_CASES
     T_FAULT_CASES
     T_LABEL_CASES
+    T_WEB_CASES
     T_CFI_CASES
     T_HOST_CASES
 };
