@@ -1,4 +1,4 @@
-/* pprof.h - v0.8.1 - Go-style pprof profiling for C and C++ - single header, MIT
+/* pprof.h - v0.9.0 - Go-style pprof profiling for C and C++ - single header, MIT
    SPDX-License-Identifier: MIT
 
    USAGE
@@ -241,6 +241,11 @@
      during the profile (dlclose, then dlopen at the same place) is named after neither.
 
    RECENT CHANGES
+     0.9.0  HTTP as Go serves it: a trace, a CPU profile, flame pages and the API's
+            profile run at once from one sampling session, each with its own window's
+            samples (only a second profile gets Go's 500); every method on every path;
+            form-urlencoded bodies; Go's 301 for unclean paths; HTTP/1.1 keep-alive
+            (PPROF_HTTP_IDLE_S) and Date; index counts what each profile holds.
      0.8.1  The implementation re-filed into sections in data-flow order, each as its
             banner and the contents table say (tools/lint.sh checks the table); each API
             call defined and documented once; one list of profile kinds; the flame page's
@@ -286,11 +291,11 @@
 #include <stdlib.h>
 
 #define PPROF_VERSION_MAJOR 0
-#define PPROF_VERSION_MINOR 8
-#define PPROF_VERSION_PATCH 1
+#define PPROF_VERSION_MINOR 9
+#define PPROF_VERSION_PATCH 0
 #define PPROF_VERSION_NUMBER \
     (PPROF_VERSION_MAJOR * 10000 + PPROF_VERSION_MINOR * 100 + PPROF_VERSION_PATCH)
-#define PPROF_VERSION_STRING "0.8.1"
+#define PPROF_VERSION_STRING "0.9.0"
 
 #ifdef PPROF_STATIC
 #  if defined(__GNUC__)
@@ -719,7 +724,7 @@ static inline int pprof_set_unwind(int mode) { (void)mode; return 0; }
 #endif
 #define PPROF_HTTP_MAX_LINE 8192    /* request line; longer gets 414 */
 #ifndef PPROF_HTTP_MAX_BODY
-#define PPROF_HTTP_MAX_BODY (1 << 20) /* POST /symbol body; larger gets 413 */
+#define PPROF_HTTP_MAX_BODY (1 << 20) /* a request body; larger gets 413 */
 #endif
 #ifndef PPROF_HTTP_TIMEOUT_S
 #define PPROF_HTTP_TIMEOUT_S 10    /* a client silent this long mid-request gets 408 */
