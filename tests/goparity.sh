@@ -13,7 +13,7 @@
 # HTTP/1.0, the index's counts against the profiles, the 1-second windows.
 # One line per case: `same  <case>`, `known <case>: <deviation>` (pprof.h's recorded
 # deviations, listed in compare.py's KNOWN with their reasons) or `DIFF  <case>: go=… pprof.h=…`;
-# then tests/all.sh's result line `PASS|FAIL|SKIP  goparity_same_as_go_net_http_pprof` and END.
+# then each difference once (`diff: … [cases]`), a count line, tests/all.sh's result line `PASS|FAIL|SKIP  goparity_same_as_go_net_http_pprof` and END.
 # Exits 1 if any DIFF. Without go: SKIP (a FAIL under PPROF_TEST_STRICT=1, as in CI).
 set -u
 cd "$(dirname "$0")/.." || exit 1
@@ -81,7 +81,7 @@ fi
 if [ "$diffs" = 0 ]; then
     fail $T "compare.py exited $rc before its summary (${secs} s): $(tail -5 "$D/compare.out")"
 else
-    fail $T "$diffs DIFF (${secs} s): $(grep '^DIFF  ' "$D/compare.out" | cut -c7- | head -c 1400)"
+    fail $T "$diffs DIFF (${secs} s; all in $D/compare.out): $(sed -n 's/^diff: //p' "$D/compare.out" | tr '\n' ' ' | head -c 1300)"
 fi
 echo END
 exit 1

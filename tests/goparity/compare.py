@@ -28,17 +28,21 @@ KNOWN = {
     "threads": "goroutines are threads: goroutine debug=2 is a thread dump, "
                "`thread <tid> [...]` per thread (spec §4.9, §3.6)",
     "delta": "cumulative-only deltas: seconds=N keeps in-use columns and thread counts absolute "
-             "and subtracts only cumulative ones (spec §9, §3.7, golang/go#67942); values not compared",
+             "and subtracts only cumulative ones (spec §9, §3.7, golang/go#67942)",
 }
 
 # body modes whose size varies (profiles, text, the index): Go's framing follows the size
 SIZED = ("profile", "delta", "text", "dump", "index", "head")
 
-results = []  # (kind, case, detail)
+results = []  # kinds, one per case
+by_diff = {}  # a difference -> the cases that show it
 
 
-def report(kind, case, detail=""):
+def report(kind, case, detail="", parts=None):
     results.append(kind)
+    if kind == "DIFF":
+        for d in parts or [detail]:
+            by_diff.setdefault(d, []).append(case)
     if kind == "same":
         print(f"same  {case}", flush=True)
     elif kind == "known":
@@ -183,7 +187,8 @@ def fetch(port, raw, head=False):
 
 # --- body shapes -------------------------------------------------------------------------
 def raw_types(data, side, case):
-    """go tool pprof -raw of a profile: its period type and sample types, or why not."""
+    """go tool pprof -raw of a profile: its period type and sample types and the sum of its
+    last value, or why not."""
     path = os.path.join(WORK, re.sub(r"[^A-Za-z0-9]+", "_", case) + "." + side + ".pb")
     with open(path, "wb") as f:
         f.write(data)
@@ -196,9 +201,9 @@ def raw_types(data, side, case):
     types = lines[i + 1].strip()
     total = 0
     for l in lines[i + 2:]:
-        m = re.match(r"\s+(-?\d+)\s.*:", l)
+        m = re.match(r"((?:\s+-?\d+)+):", l)
         if m:
-            total += int(m.group(1))
+            total += int(m.group(1).split()[-1])  # the last value: inuse_space, goroutine count
         elif not l.startswith(" "):
             break
     return f"{ptype}; {types}", total
@@ -268,11 +273,13 @@ def fields(r, mode, case, side, closed=None):
     b = body_shape(mode, case, r, side)
     if b is not None:
         out.append(("body", b))
-    if mode == "delta" and r.status == 200:
-        # the goroutines (threads) of the window: Go subtracts the counts at its start (the same
-        # goroutines: zero), pprof.h keeps them absolute
+    if mode == "delta" and r.status == 200 and getattr(r, "now", None) is not None:
+        # in-use bytes (heap), goroutines (threads): Go subtracts the values at the window's
+        # start (a steady workload: about zero), pprof.h keeps them absolute (as in the
+        # profile fetched right after)
         t = raw_types(r.body, side, case)
-        out.append(("first sample value summed", t if isinstance(t, str) else ("zero" if t[1] == 0 else "nonzero")))
+        out.append(("in-use values", t if isinstance(t, str) else
+                    "absolute" if t[1] == r.now != 0 else "subtracted"))
     return out
 
 
@@ -302,7 +309,7 @@ def compare(case, g, c, mode, gclosed=None, cclosed=None, extra_known=None):
         if k not in dict(fg):
             diffs.append(f"{k}: go=<none> pprof.h={fc[k]!r}")
     if diffs:
-        report("DIFF", case, "; ".join(diffs))
+        report("DIFF", case, "; ".join(diffs), diffs)
     elif known:
         report("known", case, " / ".join(known))
     else:
@@ -351,12 +358,29 @@ def endpoints():
 def timed():
     """The 1-second windows: each case on both servers at once, cases one after another
     (the CPU ones must not overlap: a second CPU profile gets 500, as in Go)."""
-    simple("GET profile?seconds=1", "GET", "/debug/pprof/profile?seconds=1", "profile")
+    def cpu_twice(port, side):
+        first = {}
+        t = threading.Thread(target=lambda: first.update(
+            r=fetch(port, request("GET", "/debug/pprof/profile?seconds=1"))))
+        t.start()
+        time.sleep(0.3)
+        second = fetch(port, request("GET", "/debug/pprof/profile?seconds=1"))
+        t.join()
+        return first.get("r", Exception("no answer")), second
+    g, c = both(cpu_twice)
+    compare("GET profile?seconds=1", g[0], c[0], "profile")
+    compare("GET profile?seconds=1 while one runs (500)", g[1], c[1], "exact")
     simple("GET trace?seconds=1", "GET", "/debug/pprof/trace?seconds=1", None, extra_known=known_trace)
-    # heap: in-use values not compared (the HTTP server's own allocations make Go's vary)
-    simple("GET heap?seconds=1 (delta)", "GET", "/debug/pprof/heap?seconds=1", "profile")
-    simple("GET goroutine?seconds=1 (delta)", "GET", "/debug/pprof/goroutine?seconds=1", "delta",
-           extra_known=lambda k, gv, cv: KNOWN["delta"] if k.startswith("first sample") else None)
+    for name in ("heap", "goroutine"):
+        def delta(port, side):
+            r = fetch(port, request("GET", f"/debug/pprof/{name}?seconds=1"))
+            now = fetch(port, request("GET", f"/debug/pprof/{name}"))
+            t = raw_types(now.body, side, name + "_now") if now.status == 200 else "?"
+            r.now = None if isinstance(t, str) else t[1]
+            return r
+        g, c = both(delta)
+        compare(f"GET {name}?seconds=1 (delta)", g, c, "delta",
+                extra_known=lambda k, gv, cv: KNOWN["delta"] if k == "in-use values" else None)
     simple("HEAD profile?seconds=1", "HEAD", "/debug/pprof/profile?seconds=1", "head")
     simple("POST profile form seconds=1", "POST", "/debug/pprof/profile", "profile",
            headers=["Content-Type: application/x-www-form-urlencoded"], body="seconds=1")
@@ -488,5 +512,7 @@ connections()
 index_counts()
 timed()
 n = {k: results.count(k) for k in ("same", "known", "DIFF")}
+for d, cases in by_diff.items():  # each difference once, with its cases (tests/all.sh's detail)
+    print(f"diff: {d} [{len(cases)}: {', '.join(cases[:3])}{', ...' if len(cases) > 3 else ''}]")
 print(f"{n['same']} same, {n['known']} known, {n['DIFF']} DIFF in {time.time() - t0:.1f} s", flush=True)
 sys.exit(1 if n["DIFF"] else 0)
