@@ -260,6 +260,11 @@ done
 relay < <(B="$B" PPROF_TEST_STRICT=0 timeout 120 tests/browser.sh 2>&1)
 [ "$relayed" -gt 0 ] || result FAIL browser_flamegraph "tests/browser.sh reported nothing"
 
+# --- Go's own net/http/pprof and pprof.h side by side, request for request (tests/goparity.sh:
+# one test; SKIP without go, so a FAIL in CI)
+relay < <(B="$B" timeout 180 tests/goparity.sh 2>&1)
+[ $relay_end = 1 ] || result FAIL goparity_same_as_go_net_http_pprof "tests/goparity.sh ended before its last test (crash or timeout)"
+
 # --- the runner, in three builds
 run_phase() { # label binary [filters...]
     local label=$1 bin=$2; shift 2
