@@ -8940,20 +8940,21 @@ typedef struct pprof__req {
     pprof__conn *conn;   /* its connection (where bytes read while it waits go) */
 } pprof__req;
 
-/* Sends all of d, or fails (a client gone away is no signal: MSG_NOSIGNAL). */
-/* Sends a then b (either may be empty) whole, in as few system calls as the socket takes:
-   an answer that fits the send buffer goes out in one, so a shutdown racing with it (see
-   pprof__http_shutdown) leaves the client all of it or none, never headers alone. */
 /* The connection a request thread serves: every read and write on it checks it is still
    the socket accepted (the program may have closed the number and reused it). */
 static PPROF__TLS pprof__fdid pprof__http_cur = {-1, 0, 0};
 /* What the request thread's answers say of the connection: PPROF__KEEP_*. */
 enum { PPROF__KEEP_NO = 0, PPROF__KEEP_11 = 1, PPROF__KEEP_10 = 2 };
 static PPROF__TLS int pprof__http_keep;
+static PPROF__TLS int pprof__http_minor = 1; /* the request's HTTP/1.<minor>: the answer's */
 PPROF__FN int pprof__http_fd_ok(int fd) {
     return fd != pprof__http_cur.fd || pprof__fd_ours(&pprof__http_cur);
 }
 
+/* Sends a then b (either may be empty) whole, in as few system calls as the socket takes
+   (a client gone away is no signal: MSG_NOSIGNAL): an answer that fits the send buffer
+   goes out in one, so a shutdown racing with it (see pprof__http_shutdown) leaves the
+   client all of it or none, never headers alone. */
 PPROF__FN int pprof__http_send2(int fd, const void *a, size_t na, const void *b, size_t nb) {
     struct iovec v[2];
     struct msghdr mh;
@@ -9027,13 +9028,16 @@ PPROF__FN void pprof__http_reply(int fd, int status, const char *type, const cha
                                  const void *body, size_t len, int head_only) {
     char hdr[1024], date[48], ctype[96], clen[48];
     int keep = fd == pprof__http_cur.fd ? pprof__http_keep : PPROF__KEEP_NO, n;
+    int minor = fd == pprof__http_cur.fd ? pprof__http_minor : 1; /* Go answers in kind */
     pprof__http_date(date, sizeof date);
     ctype[0] = clen[0] = 0;
     if (type) snprintf(ctype, sizeof ctype, "Content-Type: %s\r\n", type);
     if (len != (size_t)-1) snprintf(clen, sizeof clen, "Content-Length: %lu\r\n", (unsigned long)len);
-    n = snprintf(hdr, sizeof hdr, "HTTP/1.1 %d %s\r\n%s%s%sX-Content-Type-Options: nosniff\r\n%s%s\r\n",
-                 status, pprof__http_reason(status), ctype, clen, date,
-                 keep == PPROF__KEEP_NO ? "Connection: close\r\n"
+    /* (Go's redirects carry no nosniff; a 1.0 client expects the close, Go does not say it) */
+    n = snprintf(hdr, sizeof hdr, "HTTP/1.%d %d %s\r\n%s%s%s%s%s%s\r\n", minor ? 1 : 0, status,
+                 pprof__http_reason(status), ctype, clen, date,
+                 status == 301 ? "" : "X-Content-Type-Options: nosniff\r\n",
+                 keep == PPROF__KEEP_NO ? (minor ? "Connection: close\r\n" : "")
                  : keep == PPROF__KEEP_10 ? "Connection: keep-alive\r\n" : "",
                  extra ? extra : "");
     if (n < 0 || (size_t)n >= sizeof hdr) { pprof__http_keep = PPROF__KEEP_NO; return; }
@@ -9698,8 +9702,10 @@ PPROF__FN size_t pprof__http_serve(pprof__conn *c) {
     int64_t deadline = pprof__os_mono_ns() + (int64_t)PPROF_HTTP_TIMEOUT_S * 1000000000;
     r.fd = c->id.fd;
     pprof__http_keep = PPROF__KEEP_NO;
+    pprof__http_minor = 1;
     if (pprof__http_parse(c->buf, c->len, &r, &used, &why) != 0) return c->len; /* (checked) */
     r.conn = c;
+    pprof__http_minor = r.minor;
     /* HTTP/1.1 keeps the connection unless told to close; 1.0 closes unless asked not to */
     pprof__http_keep = r.close ? PPROF__KEEP_NO : r.minor >= 1 ? PPROF__KEEP_11
                      : r.keep ? PPROF__KEEP_10 : PPROF__KEEP_NO;

@@ -27,6 +27,9 @@ KNOWN = {
              "a C program cannot write Go's execution trace; status and Content-Disposition compared",
     "threads": "goroutines are threads: goroutine debug=2 is a thread dump, "
                "`thread <tid> [...]` per thread (spec §4.9, §3.6)",
+    "head": "HEAD of a sampled endpoint is answered at once, with its Content-Disposition "
+            "and no Content-Length (README: the length is not known without sampling N s); "
+            "Go samples the whole window first",
     "delta": "cumulative-only deltas: seconds=N keeps in-use columns and thread counts absolute "
              "and subtracts only cumulative ones (spec §9, §3.7, golang/go#67942)",
 }
@@ -326,6 +329,15 @@ def simple(case, method, path, mode, headers=(), body=None, extra_known=None):
 def known_trace(k, gv, cv):
     if k in ("Content-Type", "framing", "X-Content-Type-Options"):
         return KNOWN["trace"]
+    if k == "Content-Disposition" and gv == 'attachment; filename="trace"' and \
+            cv == 'attachment; filename="trace.json"':
+        return KNOWN["trace"] + " (so its file is named .json)"
+    return None
+
+
+def known_head(k, gv, cv):
+    if k == "framing" and cv == "none":
+        return KNOWN["head"]
     return None
 
 
@@ -381,7 +393,8 @@ def timed():
         g, c = both(delta)
         compare(f"GET {name}?seconds=1 (delta)", g, c, "delta",
                 extra_known=lambda k, gv, cv: KNOWN["delta"] if k == "in-use values" else None)
-    simple("HEAD profile?seconds=1", "HEAD", "/debug/pprof/profile?seconds=1", "head")
+    simple("HEAD profile?seconds=1", "HEAD", "/debug/pprof/profile?seconds=1", "head",
+           extra_known=known_head)
     simple("POST profile form seconds=1", "POST", "/debug/pprof/profile", "profile",
            headers=["Content-Type: application/x-www-form-urlencoded"], body="seconds=1")
 
