@@ -4947,14 +4947,17 @@ PPROF__FN int pprof__cpu_take(pprof__cpu_win *w, const pprof__slot *s) {
 }
 
 /* Every published sample into the windows that were open when it was taken. Under
-   win_mu. */
-PPROF__FN void pprof__cpu_drain(void) {
+   win_mu. own: on the drain thread (or with it stopped), which alone writes the mapping
+   snapshot; another thread only asks it to look again for a new stack's code. */
+PPROF__FN void pprof__cpu_drain(int own) {
     pprof__slot *s;
     while ((s = pprof__ring_peek(pprof__cpu.deq)) != NULL) {
         int rc = 0, k;
         for (k = 0; k < PPROF__CPU_WINS; k++)
             if (pprof__cpu_take(&pprof__cpu.win[k], s) == 1) rc = 1;
-        if (rc == 1) { /* a new stack: is all its code in the mapping log's latest view? */
+        if (rc == 1 && !own) {
+            __atomic_store_n(&pprof__sig.maps_miss, 1, __ATOMIC_RELAXED);
+        } else if (rc == 1) { /* a new stack: is all its code in the mapping log's latest view? */
             const pprof__snap *sn = &pprof__sig.snap[pprof__sig.snap_cur]; /* we write it */
             uint32_t f;
             uintptr_t lo, hi;
@@ -5062,7 +5065,7 @@ PPROF__FN void *pprof__cpu_thread(void *arg) {
         now = pprof__os_mono_ns();
         if (now >= next) {
             pprof__lock(&pprof__cpu_win_mu);
-            if (!__atomic_load_n(&pprof__cpu.drain_paused, __ATOMIC_ACQUIRE)) pprof__cpu_drain();
+            if (!__atomic_load_n(&pprof__cpu.drain_paused, __ATOMIC_ACQUIRE)) pprof__cpu_drain(1);
             pprof__cpu_sig_check();
             if (!pprof__cpu.paused) pprof__cpu_scan(); /* (a disarmed timer looks dead) */
             pprof__unlock(&pprof__cpu_win_mu);
@@ -5352,7 +5355,7 @@ PPROF__FN void pprof__cpu_win_close(pprof__cpu_win *w, pprof__cpu_win *out) {
         while (__atomic_load_n(&pprof__sig.inflight, __ATOMIC_SEQ_CST) != 0 && ++spins < 200)
             pprof__os_sleep_ns(100000);
         pprof__lock(&pprof__cpu_win_mu);
-        pprof__cpu_drain();
+        pprof__cpu_drain(0); /* (a request's thread) */
     }
     w->cpu1_ns = pprof__os_cpu_ns();
     pprof__cpu_win_count(w, 1);
@@ -5420,15 +5423,17 @@ PPROF__FN int pprof__cpu_session(pprof__cpu_win *w, FILE *fp, int mode, int cls,
 
 /* pprof__cpu_start's work, under cpu_mu: PPROF_OK or the error. */
 PPROF__FN int pprof__cpu_start_locked(FILE *fp, int *id_out, int mode, int cls) {
-    int rc = PPROF_OK, k, slot = -1, *tids;
+    int rc = PPROF_OK, k, slot = -1, *tids, pages = 0;
     pprof__buf tl;
     size_t ntids;
     for (k = 0; k < PPROF__CPU_WINS; k++) {
         if (pprof__cpu.win[k].id && cls != PPROF__CPU_PAGE && pprof__cpu.win[k].cls == cls)
             return PPROF_ERR_BUSY; /* one profile at a time, one trace */
+        pages += pprof__cpu.win[k].id && pprof__cpu.win[k].cls == PPROF__CPU_PAGE;
         if (!pprof__cpu.win[k].id && slot < 0) slot = k;
     }
-    if (slot < 0) return PPROF_ERR_BUSY;
+    /* pages leave a slot for a profile and one for a trace: open tabs never block a scrape */
+    if (slot < 0 || (cls == PPROF__CPU_PAGE && pages >= PPROF__CPU_WINS - 2)) return PPROF_ERR_BUSY;
     memset(&tl, 0, sizeof tl); /* the threads alive at its start (none known: every new
                                   thread's CPU before its timer counts) */
     if (pprof__cpu_list_tids_into(&tl, NULL) != 0) tl.len = 0;
@@ -5481,7 +5486,7 @@ PPROF__FN void pprof__cpu_halt(void) {
     while (__atomic_load_n(&pprof__sig.inflight, __ATOMIC_SEQ_CST) != 0 && ++spins < 10000)
         pprof__os_sleep_ns(100000); /* a handler that started before active went 0 */
     pprof__lock(&pprof__cpu_win_mu);
-    pprof__cpu_drain();
+    pprof__cpu_drain(1); /* (the drain thread joined) */
     if (pprof__sig.enq > pprof__cpu.deq) { /* claimed, never published: a frozen handler */
         pprof__sig.lost += pprof__sig.enq - pprof__cpu.deq;
         pprof__sig.lost_n += pprof__sig.enq - pprof__cpu.deq;
@@ -8911,6 +8916,7 @@ static struct pprof__http_state {
     int lost;         /* atomic: the program closed or replaced it: no longer served */
     int port;
     int stopping;     /* shutdown asked: connections end, long waits return */
+    int bodies;       /* atomic: request threads waiting for a body larger than a head */
     pprof__fdid wake; /* an eventfd: a request thread giving a connection back wakes the
                          listener's poll with it */
     pthread_t th;
@@ -8935,6 +8941,7 @@ typedef struct pprof__req {
     int close;           /* "Connection: close" */
     int keep;            /* "Connection: keep-alive" */
     int form;            /* Content-Type: application/x-www-form-urlencoded */
+    int expect;          /* "Expect: 100-continue": the client waits for a go-ahead */
     char *body;
     size_t body_len;
     pprof__conn *conn;   /* its connection (where bytes read while it waits go) */
@@ -8947,6 +8954,7 @@ static PPROF__TLS pprof__fdid pprof__http_cur = {-1, 0, 0};
 enum { PPROF__KEEP_NO = 0, PPROF__KEEP_11 = 1, PPROF__KEEP_10 = 2 };
 static PPROF__TLS int pprof__http_keep;
 static PPROF__TLS int pprof__http_minor = 1; /* the request's HTTP/1.<minor>: the answer's */
+static PPROF__TLS int pprof__http_head;      /* a HEAD: no answer of it has a body */
 PPROF__FN int pprof__http_fd_ok(int fd) {
     return fd != pprof__http_cur.fd || pprof__fd_ours(&pprof__http_cur);
 }
@@ -9029,6 +9037,7 @@ PPROF__FN void pprof__http_reply(int fd, int status, const char *type, const cha
     char hdr[1024], date[48], ctype[96], clen[48];
     int keep = fd == pprof__http_cur.fd ? pprof__http_keep : PPROF__KEEP_NO, n;
     int minor = fd == pprof__http_cur.fd ? pprof__http_minor : 1; /* Go answers in kind */
+    if (fd == pprof__http_cur.fd && pprof__http_head) head_only = 1; /* errors too */
     pprof__http_date(date, sizeof date);
     ctype[0] = clen[0] = 0;
     if (type) snprintf(ctype, sizeof ctype, "Content-Type: %s\r\n", type);
@@ -9087,15 +9096,17 @@ PPROF__FN int pprof__http_unescape(const char *s, size_t n, char *out, size_t le
 /* The value of query parameter `key`, percent-decoded, into out ("" if absent); 1 if
    present. As Go's ParseQuery, a pair with a bad escape counts as absent. */
 PPROF__FN int pprof__http_param(const char *query, const char *key, char *out, size_t len) {
-    size_t kl = strlen(key);
     const char *p = query;
     out[0] = 0;
     while (p && *p) {
         const char *amp = strchr(p, '&');
         size_t seg = amp ? (size_t)(amp - p) : strlen(p);
-        if (seg >= kl && strncmp(p, key, kl) == 0 && (seg == kl || p[kl] == '=')) {
-            size_t vl = seg > kl ? seg - kl - 1 : 0;
-            int rc = pprof__http_unescape(p + kl + (seg > kl), vl, out, len, 1);
+        const char *eq = (const char *)memchr(p, '=', seg);
+        size_t nl = eq ? (size_t)(eq - p) : seg;
+        char name[64]; /* the name decoded, as Go's (?%64ebug=1 is debug) */
+        if (pprof__http_unescape(p, nl, name, sizeof name, 1) == 0 && strcmp(name, key) == 0) {
+            size_t vl = eq ? seg - nl - 1 : 0;
+            int rc = pprof__http_unescape(eq ? eq + 1 : p + seg, vl, out, len, 1);
             if (rc == 0) return 1;
             out[0] = 0;
             if (rc == -2) return 1; /* too long for any valid value: present, and bad */
@@ -9230,9 +9241,9 @@ PPROF__FN void pprof__http_sampled(const pprof__req *r, int head, int64_t ns, in
                           trace == 1 ? PPROF__CPU_TRACE : trace == 3 ? PPROF__CPU_PAGE : PPROF__CPU_PROFILE);
     if (rc != PPROF_OK) {
         char msg[200];
-        snprintf(msg, sizeof msg, "Could not enable %s: %s", trace ? "tracing" : "CPU profiling",
+        snprintf(msg, sizeof msg, "Could not enable %s: %s", trace == 1 ? "tracing" : "CPU profiling",
                  trace == 1 && rc == PPROF_ERR_BUSY ? "tracing is already enabled"
-                 : trace == 3 && rc == PPROF_ERR_BUSY ? "too many CPU windows at once"
+                 : trace == 3 && rc == PPROF_ERR_BUSY ? "too many flame graph pages at once"
                  : pprof_strerror(rc));
         pprof__http_error(r->fd, 500, msg);
         return;
@@ -9500,9 +9511,11 @@ PPROF__FN void pprof__http_route(const pprof__req *r) {
     const pprof__kind *kind;
     const char *name;
     char clean[sizeof r->path + 2];
-    pprof__http_clean(r->path, clean, sizeof clean);
+    pprof__http_clean(r->path[0] ? r->path : "/", clean, sizeof clean); /* Go: "" is "/" */
+    /* Go's mux: the subtree's slash first (/debug/pprof/heap/.. goes there in one step),
+       then the clean path */
+    if (strcmp(clean, "/debug/pprof") == 0) { pprof__http_moved(r, "/debug/pprof/"); return; }
     if (strcmp(clean, r->path) != 0) { pprof__http_moved(r, clean); return; }
-    if (strcmp(r->path, "/debug/pprof") == 0) { pprof__http_moved(r, "/debug/pprof/"); return; }
     if (strncmp(r->path, pre, sizeof pre - 1) != 0) {
         pprof__http_reply(r->fd, 404, "text/plain; charset=utf-8", NULL,
                           "404 page not found\n", 19, head);
@@ -9549,7 +9562,13 @@ PPROF__FN int pprof__http_parse(const char *buf, size_t len, pprof__req *r, size
     r->content_length = -1;
     *used = 0;
     *why = "Bad Request";
-    if (memchr(buf, 0, len)) { *why = "NUL byte in the request"; return 400; }
+    for (t = buf; t < end && (t = (const char *)memchr(t, '\n', (size_t)(end - t))) != NULL; t++)
+        if ((t + 1 < end && t[1] == '\n') || (t + 2 < end && t[1] == '\r' && t[2] == '\n'))
+            break; /* the end of the head: a body (or the next request) may hold any byte */
+    if (memchr(buf, 0, t && t < end ? (size_t)(t - buf) : len)) {
+        *why = "NUL byte in the request";
+        return 400;
+    }
     nl = (const char *)memchr(buf, '\n', len);
     if (!nl || (size_t)(nl - buf) > PPROF_HTTP_MAX_LINE) {
         if (nl || len > PPROF_HTTP_MAX_LINE) { *why = "URI Too Long"; return 414; }
@@ -9588,7 +9607,7 @@ PPROF__FN int pprof__http_parse(const char *buf, size_t len, pprof__req *r, size
     }
     if (t < te && *t != '/') { *why = "the URL must be a path"; return 400; }
     q = t < te ? (const char *)memchr(t, '?', (size_t)(te - t)) : NULL;
-    if (t == te) strcpy(r->path, "/");
+    if (t == te) r->path[0] = 0; /* "http://host": Go redirects to "/" */
     else if ((rc = pprof__http_unescape(t, (size_t)((q ? q : te) - t), r->path, sizeof r->path, 0)) != 0) {
         *why = rc == -2 ? "URI Too Long" : "invalid URL escape";
         return rc == -2 ? 414 : 400;
@@ -9647,6 +9666,8 @@ PPROF__FN int pprof__http_parse(const char *buf, size_t len, pprof__req *r, size
                     r->keep = 1;
                 h = te2 < ve ? te2 + 1 : te2;
             }
+        } else if (colon - line == 6 && pprof__http_ci(line, 6, "expect")) {
+            r->expect = ve - v == 12 && pprof__http_ci(v, 12, "100-continue");
         } else if (colon - line == 12 && pprof__http_ci(line, 12, "content-type")) {
             r->form = ve - v >= 33 && pprof__http_ci(v, 33, "application/x-www-form-urlencoded") &&
                       (ve - v == 33 || v[33] == ';' || v[33] == ' ' || v[33] == '\t');
@@ -9692,6 +9713,14 @@ PPROF__FN void pprof__http_refuse(int fd, int status, const char *msg) {
     close(fd);
 }
 
+/* Whether buf[0, len), whose head of `used` bytes is whole as r, still lacks a body that
+   fits the buffer beside it: then the listener waits for it (no thread held meanwhile). A
+   larger body is read by the request's thread. */
+PPROF__FN int pprof__http_body_due(const pprof__req *r, size_t used, size_t len) {
+    size_t need = used + (r->content_length > 0 ? (size_t)r->content_length : 0);
+    return len < need && need <= PPROF_HTTP_MAX_HEADER;
+}
+
 /* Serves the request at the start of c->buf (its head whole and checked), reading the
    rest of its body. Returns how many bytes of c->buf it was (head, and the body's part
    there); pprof__http_keep says after it whether the connection carries another. */
@@ -9699,13 +9728,16 @@ PPROF__FN size_t pprof__http_serve(pprof__conn *c) {
     pprof__req r;
     size_t used = 0, have, want, took;
     const char *why;
+    int counted = 0;
     int64_t deadline = pprof__os_mono_ns() + (int64_t)PPROF_HTTP_TIMEOUT_S * 1000000000;
     r.fd = c->id.fd;
     pprof__http_keep = PPROF__KEEP_NO;
     pprof__http_minor = 1;
+    pprof__http_head = 0;
     if (pprof__http_parse(c->buf, c->len, &r, &used, &why) != 0) return c->len; /* (checked) */
     r.conn = c;
     pprof__http_minor = r.minor;
+    pprof__http_head = strcmp(r.method, "HEAD") == 0;
     /* HTTP/1.1 keeps the connection unless told to close; 1.0 closes unless asked not to */
     pprof__http_keep = r.close ? PPROF__KEEP_NO : r.minor >= 1 ? PPROF__KEEP_11
                      : r.keep ? PPROF__KEEP_10 : PPROF__KEEP_NO;
@@ -9720,6 +9752,17 @@ PPROF__FN size_t pprof__http_serve(pprof__conn *c) {
             return c->len;
         }
         memcpy(r.body, c->buf + used, have);
+        if (have < want && __atomic_add_fetch(&pprof__http.bodies, 1, __ATOMIC_RELAXED) >
+                               PPROF_HTTP_MAX_CONN / 4) { /* slow large bodies: a few threads */
+            __atomic_sub_fetch(&pprof__http.bodies, 1, __ATOMIC_RELAXED);
+            pprof__http_keep = PPROF__KEEP_NO;
+            pprof__http_error(r.fd, 503, "too many large request bodies at once");
+            PPROF_FREE(r.body);
+            return c->len;
+        }
+        if (have < want && r.expect && r.minor >= 1) /* as Go: go ahead, send it */
+            (void)pprof__http_send2(r.fd, "HTTP/1.1 100 Continue\r\n\r\n", 25, NULL, 0);
+        counted = have < want;
         while (have < want) {
             ssize_t n = pprof__os_mono_ns() > deadline
                             ? (errno = EAGAIN, -1) /* the whole body has one deadline */
@@ -9730,16 +9773,19 @@ PPROF__FN size_t pprof__http_serve(pprof__conn *c) {
                 pprof__http_keep = PPROF__KEEP_NO;
                 if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
                     pprof__http_error(r.fd, 408, "Request Timeout");
+                __atomic_sub_fetch(&pprof__http.bodies, 1, __ATOMIC_RELAXED);
                 PPROF_FREE(r.body);
                 return c->len;
             }
             have += (size_t)n;
         }
+        if (counted) __atomic_sub_fetch(&pprof__http.bodies, 1, __ATOMIC_RELAXED);
         r.body[have] = 0;
         r.body_len = have;
     }
     if (__atomic_load_n(&pprof__http.stopping, __ATOMIC_ACQUIRE)) pprof__http_keep = PPROF__KEEP_NO;
     pprof__http_route(&r);
+    pprof__http_head = 0;
     PPROF_FREE(r.body);
     return took;
 }
@@ -9808,7 +9854,10 @@ PPROF__FN void *pprof__http_conn_main(void *arg) {
         r.fd = c->id.fd;
         rc = pprof__http_parse(c->buf, c->len, &r, &used, &why);
         if (rc == 0 && !pprof__http_authorized(&r)) rc = 401;
-        if (rc < 0) { back = 1; break; } /* not whole yet: the listener waits for it */
+        if (rc < 0 || (rc == 0 && pprof__http_body_due(&r, used, c->len))) {
+            back = 1; /* not whole yet: the listener waits for it */
+            break;
+        }
         if (rc > 0) { /* refused, as the listener would */
             pprof__http_keep = PPROF__KEEP_NO;
             if (rc == 401)
@@ -9908,6 +9957,11 @@ PPROF__FN void pprof__http_pend_read(pprof__pend *p) {
     if (rc < 0 && p->len >= PPROF_HTTP_MAX_HEADER) { rc = 431; why = "Request Header Fields Too Large"; }
     if (rc < 0) return;
     if (rc == 0 && !pprof__http_authorized(&r)) rc = 401;
+    if (rc == 0 && pprof__http_body_due(&r, used, p->len)) { /* its body is on the way */
+        if (r.expect && r.minor >= 1 && p->len == used) /* as Go: go ahead, send it */
+            (void)!send(p->id.fd, "HTTP/1.1 100 Continue\r\n\r\n", 25, MSG_NOSIGNAL | MSG_DONTWAIT);
+        return;
+    }
     if (rc == 0) { pprof__http_dispatch(p); return; }
     pprof__http_refuse(p->id.fd, rc, why);
     p->id.fd = -1;

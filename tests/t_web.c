@@ -388,7 +388,9 @@ static void t_web_paths(void) {
         {"GET", "/debug/pprof/../pprof/heap", "/debug/pprof/heap"},
         {"GET", "/debug//pprof/heap?debug=1", "/debug/pprof/heap?debug=1"},
         {"GET", "/debug/pprof/x/../heap?debug=1&gc=1", "/debug/pprof/heap?debug=1&gc=1"},
-        {"GET", "/debug/pprof/.", "/debug/pprof"}, /* Go: a slash only when there was one */
+        {"GET", "/debug/pprof/.", "/debug/pprof/"}, /* Go: the subtree's slash at once */
+        {"GET", "/debug/pprof/heap/..", "/debug/pprof/"},
+        {"GET", "http://x", "/"},
         {"GET", "/debug/pprof", "/debug/pprof/"},
         {"GET", "/debug/pprof/../../../../etc/passwd", "/etc/passwd"},
         {"GET", "/debug/pprof/%2e%2e/%2e%2e/etc/passwd", "/etc/passwd"},
@@ -606,10 +608,87 @@ static void t_web_scrapers_keepalive(void) {
     T_CHECK(pprof_shutdown() == PPROF_OK, "shutdown");
 }
 
+/* What a hostile review found, each kept: a HEAD's error has no body (the next answer on
+   the connection is whole); a body may hold any byte; slow small bodies hold no thread;
+   Expect: 100-continue gets its go-ahead; encoded parameter names; open flame pages never
+   block a profile or a trace. */
+static t_resp t_page_resp[PPROF__CPU_WINS];
+static int t_page_port;
+static void *t_page_client(void *arg) {
+    t_http_get(t_page_port, "GET", "/debug/pprof/flamegraph?seconds=3", &t_page_resp[(intptr_t)arg]);
+    return NULL;
+}
+static void t_web_review(void) {
+    static char buf[1 << 20];
+    static const char nul_body[] = "POST /debug/pprof/symbol HTTP/1.1\r\nContent-Length: 5\r\n\r\n0x1\0+"
+                                   "GET /debug/pprof/cmdline HTTP/1.1\r\n\r\n";
+    int port = t_http_start(), fd, i, fds[PPROF_HTTP_MAX_CONN + 6];
+    size_t len;
+    t_resp r;
+    pthread_t th[PPROF__CPU_WINS];
+    fd = t_http_connect(port);
+    T_CHECK(t_ka_ask(fd, "HEAD /debug/pprof/nosuch HTTP/1.1\r\n\r\n", buf, sizeof buf, &len) == 404 &&
+            t_ka_ask(fd, "HEAD /debug/pprof/heap?seconds=x HTTP/1.1\r\n\r\n", buf, sizeof buf, &len) == 400 &&
+            t_ka_ask(fd, "GET /debug/pprof/cmdline HTTP/1.1\r\n\r\n", buf, sizeof buf, &len) == 200,
+            "after a HEAD's error, on the same connection:\n%.200s", buf);
+    /* a NUL in a body, the next request in the same packet */
+    T_CHECK(send(fd, nul_body, sizeof nul_body - 1, MSG_NOSIGNAL) == (ssize_t)sizeof nul_body - 1, "send");
+    T_CHECK(t_ka_read(fd, buf, sizeof buf, &len, 0) == 200 && strstr(buf, "num_symbols"), "NUL in a body:\n%.200s", buf);
+    T_CHECK(t_ka_read(fd, buf, sizeof buf, &len, 0) == 200, "the request after it:\n%.200s", buf);
+    T_CHECK(t_ka_ask(fd, "GET /debug/pprof/heap?%64ebu%67=1 HTTP/1.1\r\n\r\n", buf, sizeof buf, &len) == 200 &&
+            strstr(buf, "heap profile: "), "an encoded parameter name (Go: debug=1):\n%.200s", buf);
+    /* Expect: 100-continue: the go-ahead, then the answer */
+    T_CHECK(send(fd, "POST /debug/pprof/symbol HTTP/1.1\r\nExpect: 100-continue\r\nContent-Length: 6\r\n\r\n",
+                 78, MSG_NOSIGNAL) == 78, "send");
+    len = t_read_all(fd, buf, 25, 5000);
+    buf[len] = 0;
+    T_CHECK(strcmp(buf, "HTTP/1.1 100 Continue\r\n\r\n") == 0, "no go-ahead: '%s'", buf);
+    T_CHECK(send(fd, "0x1234", 6, MSG_NOSIGNAL) == 6 && t_ka_read(fd, buf, sizeof buf, &len, 0) == 200, "after the go-ahead");
+    close(fd);
+    /* more slow small bodies than request threads: none holds one, others are served */
+    for (i = 0; i < PPROF_HTTP_MAX_CONN + 6; i++) {
+        fds[i] = t_http_connect(port);
+        T_CHECK(send(fds[i], "POST /debug/pprof/symbol HTTP/1.1\r\nContent-Length: 100\r\n\r\n0x", 60,
+                     MSG_NOSIGNAL) == 60, "send");
+    }
+    pprof__os_sleep_ns(200000000);
+    t_http_get(port, "GET", "/debug/pprof/heap", &r);
+    T_CHECK(r.status == 200, "with %d slow bodies: %d", PPROF_HTTP_MAX_CONN + 6, r.status);
+    free(r.raw);
+    for (i = 0; i < 100 && t_threads_named("pprof-http-req") > 0; i++) /* (the GET's ending) */
+        pprof__os_sleep_ns(20000000);
+    T_CHECK(t_threads_named("pprof-http-req") == 0, "%d request threads wait for bodies",
+            t_threads_named("pprof-http-req"));
+    for (i = 0; i < PPROF_HTTP_MAX_CONN + 6; i++) close(fds[i]);
+    /* flame pages fill what they may; a profile and a trace still start */
+    t_page_port = port;
+    for (i = 0; i < PPROF__CPU_WINS - 1; i++) pthread_create(&th[i], NULL, t_page_client, (void *)(intptr_t)i);
+    pprof__os_sleep_ns(1000000000);
+    t_http_get(port, "GET", "/debug/pprof/profile?seconds=1", &r);
+    T_CHECK(r.status == 200, "a profile beside open flame pages: %d '%s'", r.status, r.body);
+    free(r.raw);
+    t_http_get(port, "GET", "/debug/pprof/trace?seconds=1", &r);
+    T_CHECK(r.status == 200, "a trace beside open flame pages: %d '%s'", r.status, r.body);
+    free(r.raw);
+    for (i = 0; i < PPROF__CPU_WINS - 1; i++) pthread_join(th[i], NULL);
+    {
+        int ok = 0, busy = 0;
+        for (i = 0; i < PPROF__CPU_WINS - 1; i++) {
+            ok += t_page_resp[i].status == 200;
+            busy += t_page_resp[i].status == 500 &&
+                    strcmp(t_page_resp[i].body, "Could not enable CPU profiling: too many flame graph pages at once\n") == 0;
+            free(t_page_resp[i].raw);
+        }
+        T_CHECK(ok == PPROF__CPU_WINS - 2 && busy == 1, "%d pages, %d refused", ok, busy);
+    }
+    T_CHECK(pprof_shutdown() == PPROF_OK, "shutdown");
+}
+
 #define T_WEB_CASES \
     {"web_trace_profile_flame_api_windows_overlap", t_web_overlap, 90}, \
     {"web_index_counts_what_each_profile_holds", t_web_index_counts, 30}, \
     {"web_every_method_and_form_bodies_as_go", t_web_methods_and_forms, 40}, \
     {"web_unclean_paths_301_as_go", t_web_paths, 20}, \
     {"web_keepalive_sequential_close_idle", t_web_keepalive, 60}, \
-    {"web_scrapers_over_kept_connections", t_web_scrapers_keepalive, 60},
+    {"web_scrapers_over_kept_connections", t_web_scrapers_keepalive, 60}, \
+    {"web_head_errors_bodies_expect_pages_as_reviewed", t_web_review, 60},
