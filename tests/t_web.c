@@ -552,9 +552,7 @@ static void t_web_keepalive(void) {
 typedef struct { int fd, status[3], valid[3]; const char *target, *agent; } t_ka_job;
 static void *t_ka_job_run(void *arg) {
     t_ka_job *j = (t_ka_job *)arg;
-    static __thread char buf[1 << 20]; /* 1 MiB of static TLS in every thread of the
-                                          process: the server's threads must start anyway */
-    char req[512];
+    char req[512], *buf = (char *)malloc(1 << 20);
     int round;
     for (round = 0; round < 3; round++) {
         size_t len;
@@ -562,7 +560,7 @@ static void *t_ka_job_run(void *arg) {
         prd_profile p;
         snprintf(req, sizeof req, "GET %s HTTP/1.1\r\nHost: 127.0.0.1\r\nUser-Agent: %s\r\n"
                  "Accept-Encoding: gzip\r\n\r\n", j->target, j->agent);
-        j->status[round] = t_ka_ask(j->fd, req, buf, sizeof buf, &len);
+        j->status[round] = t_ka_ask(j->fd, req, buf, 1 << 20, &len);
         body = strstr(buf, "\r\n\r\n");
         memset(&p, 0, sizeof p);
         j->valid[round] = j->status[round] == 200 && body &&
@@ -573,6 +571,7 @@ static void *t_ka_job_run(void *arg) {
             prd_free(&p);
         }
     }
+    free(buf);
     return NULL;
 }
 static void t_web_scrapers_keepalive(void) {
