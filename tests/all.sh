@@ -3,6 +3,7 @@
 # then the runner built plain, with zlib, with AddressSanitizer + UndefinedBehaviorSanitizer,
 # and (the tests that do not count samples) with ThreadSanitizer.
 # Ends with "N passed, N failed" (", N skipped" when any were skipped).
+# STRESS=N runs it all under competing load (tests/stress.sh); its first line says so.
 # PPROF_TEST_STRICT=1 (set by .ci/run) turns every SKIP into a FAIL.
 set -u
 cd "$(dirname "$0")/.."
@@ -14,6 +15,17 @@ CWARN="$WARN -Wstrict-prototypes"
 CHWARN="$HWARN -Wstrict-prototypes"
 passed=0 failed=0 skipped=0
 strict=${PPROF_TEST_STRICT:-0}
+
+# STRESS=N (`make test STRESS=4`): the whole suite runs while N CPU burners and an
+# allocation/IO churner compete for the CPUs (tests/stress.sh); they die on every way out
+if [ -n "${STRESS:-}" ] && [ "$STRESS" != 0 ]; then
+    . tests/stress.sh
+    trap stress_stop EXIT
+    trap 'exit 130' INT
+    trap 'exit 143' TERM
+    trap 'exit 129' HUP
+    stress_start "$STRESS" || exit 2
+fi
 
 result() { # status name [detail]
     case $1 in
