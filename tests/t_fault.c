@@ -154,6 +154,7 @@ static void tf_exec_during_profile(void) {
     FILE *fp = t_tmpfile(path, sizeof path);
     prd_profile p;
     int i, k, rc;
+    int64_t s0, s1, s2;
     argv[0] = tf_sh;
     argv[1] = tf_sh_c;
     argv[2] = tf_script;
@@ -166,6 +167,7 @@ static void tf_exec_during_profile(void) {
     pprof_set_cpu_rate(1000);
     rc = pprof_cpu_start(fp);
     T_CHECK(rc == PPROF_OK, "start: %s", pprof_strerror(rc));
+    s0 = t_threads_cpu(spin, 2);
     pprof__os_sleep_ns(100000000);
     for (i = 0; i < 50; i++) {
         int fds[2], status = 0;
@@ -205,8 +207,9 @@ static void tf_exec_during_profile(void) {
         tf_check_sigstate(out, i);
     }
     /* the parent's profile goes on after all that: the spinners switch to stage_c */
+    s1 = t_threads_cpu(spin, 2);
     tf_phase_set(2, 2);
-    pprof__os_sleep_ns(300000000);
+    s2 = t_wait_threads_cpu(spin, 2, s1, 400000000); /* 0.4 s of their CPU, however long it takes */
     rc = pprof_cpu_stop();
     T_CHECK(rc == PPROF_OK, "stop: %s", pprof_strerror(rc));
     __atomic_store_n(&tf_phase_stop, 1, __ATOMIC_RELEASE);
@@ -214,11 +217,11 @@ static void tf_exec_during_profile(void) {
     fclose(fp);
     memset(&p, 0, sizeof p);
     t_load(path, &p);
-    T_CHECK(t_flat(&p, "hot_a", 1) > 100000000, "busy threads during the execs: %lld ns",
-            (long long)t_flat(&p, "hot_a", 1));
-    /* two spinners for 0.3 s after the last exec: about 0.6 s of CPU */
-    T_CHECK(t_flat(&p, "hot_c", 1) > 100000000, "samples after the execs: %lld ns of hot_c",
-            (long long)t_flat(&p, "hot_c", 1));
+    /* the spinners' samples, during the execs and after them, are the CPU they had */
+    T_CHECK_SAMPLES("hot_a, the spinners during the execs", t_flat(&p, "hot_a", 0), s1 - s0,
+                    100000000, 1000);
+    T_CHECK_SAMPLES("hot_c, the spinners after the execs", t_flat(&p, "hot_c", 0), s2 - s1,
+                    300000000, 1000);
     prd_free(&p);
     unlink(path);
 }

@@ -264,3 +264,18 @@ static void t_check_new_thread(const char *what, const prd_profile *p, int64_t g
             (double)cpu / 1e9);
     T_CHECK_SAMPLES(what, got, cpu - pre, 200000000, (int)(1000000000 / p->period));
 }
+
+/* The summed CPU clocks of n threads, and a wait (10 ms naps) until they have used ns of CPU
+   together since `from` (a sum taken before), at most T_BUSY_WALL_NS: returns the sum then. */
+static int64_t t_threads_cpu(const pthread_t *th, int n) {
+    int64_t sum = 0;
+    int i;
+    for (i = 0; i < n; i++) sum += t_thread_cpu_ns(th[i]);
+    return sum;
+}
+static int64_t t_wait_threads_cpu(const pthread_t *th, int n, int64_t from, int64_t ns) {
+    int64_t w0 = pprof__os_mono_ns(), now;
+    while ((now = t_threads_cpu(th, n)) - from < ns && pprof__os_mono_ns() - w0 < T_BUSY_WALL_NS)
+        pprof__os_sleep_ns(10000000);
+    return now;
+}
