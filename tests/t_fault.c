@@ -1116,6 +1116,7 @@ static void tf_foreign_handler_mid_profile(void) {
     FILE *fp = t_tmpfile(path, sizeof path);
     prd_profile p;
     int k, rc, c1, c2;
+    int64_t s0, sa, sb, sc;
     memset(&own, 0, sizeof own);
     own.sa_sigaction = tf_own_handler;
     own.sa_flags = SA_SIGINFO | SA_RESTART;
@@ -1126,13 +1127,15 @@ static void tf_foreign_handler_mid_profile(void) {
     /* A: the program takes the signal for a while, then puts back what it found */
     rc = pprof_cpu_start(fp);
     T_CHECK(rc == PPROF_OK, "start: %s", pprof_strerror(rc));
-    pprof__os_sleep_ns(200000000);
+    s0 = t_threads_cpu(spin, 2); /* the spinners' CPU: 0.2 s of it before, 0.2 s after */
+    sa = t_wait_threads_cpu(spin, 2, s0, 200000000);
     T_CHECK(sigaction(PPROF_SIGNAL, &own, &saved) == 0, "sigaction");
     tf_phase_set(1, 2); /* stage_b runs only while the program's handler is in place */
     pprof__os_sleep_ns(300000000);
     tf_phase_set(2, 2);
     T_CHECK(sigaction(PPROF_SIGNAL, &saved, NULL) == 0, "sigaction restore");
-    pprof__os_sleep_ns(200000000);
+    sb = t_threads_cpu(spin, 2);
+    sc = t_wait_threads_cpu(spin, 2, sb, 200000000);
     rc = pprof_cpu_stop();
     T_CHECK(rc == PPROF_OK, "stop: %s", pprof_strerror(rc));
     /* the drain notices within 20 ms and disarms the timers: the handler sees at most the
@@ -1147,9 +1150,15 @@ static void tf_foreign_handler_mid_profile(void) {
     fclose(fp);
     memset(&p, 0, sizeof p);
     t_load(path, &p);
-    T_CHECK(t_flat(&p, "hot_a", 1) > 50000000 && t_flat(&p, "hot_c", 1) > 50000000,
-            "before and after the program's handler: hot_a %lld ns, hot_c %lld ns",
-            (long long)t_flat(&p, "hot_a", 1), (long long)t_flat(&p, "hot_c", 1));
+    T_CHECK_SAMPLES("hot_a, before the program's handler", t_flat(&p, "hot_a", 0), sa - s0,
+                    100000000, 1000);
+    /* after it, sampling resumes when the drain notices (20 ms, later on a busy machine) */
+    T_CHECK(t_flat(&p, "hot_c", 0) >= 0.5 * t_expected_samples(sc - sb, 1000) &&
+            t_samples_match(fmin((double)t_flat(&p, "hot_c", 0), t_expected_samples(sc - sb, 1000)),
+                            sc - sb, 1000),
+            "hot_c, after the program's handler: the spinners ran %.3f s CPU = %.0f expected "
+            "samples at 1000 Hz (half at least), the profile holds %lld", (double)(sc - sb) / 1e9,
+            t_expected_samples(sc - sb, 1000), (long long)t_flat(&p, "hot_c", 0));
     /* while the program owned the signal the profiler saw nothing (and took nothing back) */
     T_CHECK(t_flat(&p, "hot_b", 0) == 0, "%lld samples while the program's handler was in place",
             (long long)t_flat(&p, "hot_b", 0));
@@ -1186,15 +1195,15 @@ static void tf_foreign_handler_mid_profile(void) {
     T_CHECK(fp != NULL, "reopen");
     rc = pprof_cpu_start(fp);
     T_CHECK(rc == PPROF_OK, "start after SIG_DFL: %s", pprof_strerror(rc));
-    pprof__os_sleep_ns(100000000);
+    s0 = t_threads_cpu(spin, 2);
+    sa = t_wait_threads_cpu(spin, 2, s0, 100000000);
     T_CHECK(pprof_cpu_stop() == PPROF_OK, "stop C");
     __atomic_store_n(&tf_phase_stop, 1, __ATOMIC_RELEASE);
     for (k = 0; k < 2; k++) pthread_join(spin[k], NULL);
     fclose(fp);
     memset(&p, 0, sizeof p);
     t_load(path, &p);
-    T_CHECK(t_flat(&p, "hot_c", 1) > 20000000, "profile after the program let go: %lld ns",
-            (long long)t_flat(&p, "hot_c", 1));
+    T_CHECK_SAMPLES("hot_c, after the program let go", t_flat(&p, "hot_c", 0), sa - s0, 50000000, 1000);
     prd_free(&p);
     unlink(path);
 }

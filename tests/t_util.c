@@ -148,11 +148,11 @@ static int t_samples_match(double got, int64_t cpu_ns, int hz) {
    and unless that CPU is at least min_ns (too little to judge a ratio by). */
 #define T_CHECK_SAMPLES(what, got, cpu_ns, min_ns, hz) do { \
         double t_got_ = (double)(got); int64_t t_cpu_ = (cpu_ns); int t_hz_ = (hz); \
-        T_CHECK(t_cpu_ >= (min_ns), "%s: the thread ran only %.3f s CPU = %.0f expected samples " \
+        T_CHECK(t_cpu_ >= (min_ns), "%s: its CPU clock says only %.3f s = %.0f expected samples " \
                 "at %d Hz, too few to judge (need %.3f s; the profile holds %.0f)", what, \
                 (double)t_cpu_ / 1e9, t_expected_samples(t_cpu_, t_hz_), t_hz_, \
                 (double)(min_ns) / 1e9, t_got_); \
-        T_CHECK(t_samples_match(t_got_, t_cpu_, t_hz_), "%s: the thread ran %.3f s CPU = %.0f " \
+        T_CHECK(t_samples_match(t_got_, t_cpu_, t_hz_), "%s: its CPU clock says %.3f s = %.0f " \
                 "expected samples at %d Hz, the profile holds %.0f", what, (double)t_cpu_ / 1e9, \
                 t_expected_samples(t_cpu_, t_hz_), t_hz_, t_got_); \
     } while (0)
