@@ -52,9 +52,10 @@ $(B)/run_locks: $(TESTSRC) | $(B)
 $(B)/run_tsan: $(TESTSRC) | $(B)
 	$(CLANG) -std=c11 -O1 -g $(WARN) $(FP) -fsanitize=thread -pthread tests/run.c -o $@ -lm
 
-# the whole suite; its last line is "N passed, N failed"
+# the whole suite; its last line is "N passed, N failed"; STRESS=N: under N competing CPU
+# burners (tests/stress.sh)
 test:
-	@tests/all.sh
+	@STRESS="$(STRESS)" tests/all.sh
 
 # the runner once, plain build
 quick: $(B)/run $(B)/pbdump

@@ -71,12 +71,13 @@ static void t_cfi_corrupt(const char *path, int keep_lengths) {
 
 typedef unsigned long (*t_cfi_fn)(unsigned long, long);
 static t_cfi_fn volatile t_cfi_outer;
-static volatile int t_cfi_stop;
-T_NOINLINE static void *t_cfi_caller(void *arg) {
+T_NOINLINE static void *t_cfi_caller(void *arg) { /* until its thread used tr->cpu of CPU */
+    t_truth *tr = (t_truth *)arg;
     unsigned long x = 1;
-    (void)arg;
-    while (!t_cfi_stop) x = t_cfi_outer(x, 200000);
+    t_busy b = t_busy_start(tr->cpu);
+    while (t_busy_more(&b)) x = t_cfi_outer(x, 1000000); /* ~1 ms a call */
     T_OPAQUE(x);
+    tr->out = t_self_cpu_ns();
     return NULL;
 }
 
@@ -98,11 +99,13 @@ static void t_cfi_all_code(const prd_profile *p) {
         }
 }
 
-/* Profiles (1000 Hz, into fp, which it closes) a thread that calls lib_outer of library so for ms
-   milliseconds, loaded after the profile started. */
-static void t_cfi_profile_lib(const char *so, FILE *fp, int64_t ms) {
+/* Profiles (1000 Hz, into fp, which it closes) a thread that calls lib_outer of library so,
+   loaded after the profile started, until the thread has used ms milliseconds of CPU.
+   Returns the CPU it used: the truth its samples are compared with. */
+static int64_t t_cfi_profile_lib(const char *so, FILE *fp, int64_t ms) {
     void *h, *sym;
     pthread_t t;
+    t_truth tr;
     pprof_set_cpu_rate(1000);
     T_CHECK(pprof_cpu_start(fp) == PPROF_OK, "start");
     pprof__os_sleep_ns(50000000);
@@ -110,14 +113,14 @@ static void t_cfi_profile_lib(const char *so, FILE *fp, int64_t ms) {
     T_CHECK(h != NULL, "dlopen: %s", dlerror());
     sym = dlsym(h, "lib_outer");
     memcpy((void *)&t_cfi_outer, &sym, sizeof sym);
-    t_cfi_stop = 0;
-    pthread_create(&t, NULL, t_cfi_caller, NULL);
-    pprof__os_sleep_ns(ms * 1000000);
-    t_cfi_stop = 1;
+    tr.cpu = ms * 1000000;
+    tr.out = 0;
+    pthread_create(&t, NULL, t_cfi_caller, &tr);
     pthread_join(t, NULL);
     T_CHECK(pprof_cpu_stop() == PPROF_OK, "stop");
     dlclose(h);
     fclose(fp);
+    return tr.out;
 }
 
 /* A library built without frame pointers, loaded after the profile started: its stacks are
@@ -127,13 +130,14 @@ static void t_cfi_dlopen_nofp(void) {
     char so[64], path[64];
     prd_profile p;
     double share;
+    int64_t cpu;
     if (!t_have("cc")) T_SKIP("cc not found: cannot build the test library");
     snprintf(so, sizeof so, "/tmp/pprof-cfi-%d-a.so", (int)getpid());
     t_cfi_build(so);
-    t_cfi_profile_lib(so, t_tmpfile(path, sizeof path), 700);
+    cpu = t_cfi_profile_lib(so, t_tmpfile(path, sizeof path), 500);
     memset(&p, 0, sizeof p);
     t_load(path, &p);
-    T_CHECK(t_flat(&p, "lib_inner", 0) >= 100, "lib_inner: %lld ms", (long long)t_flat(&p, "lib_inner", 0));
+    t_check_new_thread("lib_inner", &p, t_flat(&p, "lib_inner", 0), cpu);
     share = t_chain_share(&p, "lib_inner", chain, 2);
     T_CHECK(share >= 0.97, "lib_inner <- lib_outer <- t_cfi_caller in %.3f of its samples", share);
     t_cfi_all_code(&p);
@@ -153,13 +157,14 @@ static void t_cfi_corrupt_eh_frame(void) {
     for (keep = 0; keep < 2; keep++) {
         prd_profile p;
         int i, found = 0;
+        int64_t cpu;
         snprintf(so, sizeof so, "/tmp/pprof-cfi-%d-bad%d.so", (int)getpid(), keep);
         t_cfi_build(so);
         t_cfi_corrupt(so, keep);
-        t_cfi_profile_lib(so, t_tmpfile(path, sizeof path), 400);
+        cpu = t_cfi_profile_lib(so, t_tmpfile(path, sizeof path), 300);
         memset(&p, 0, sizeof p);
         t_load(path, &p);
-        T_CHECK(t_flat(&p, "lib_inner", 0) >= 50, "lib_inner: %lld ms", (long long)t_flat(&p, "lib_inner", 0));
+        t_check_new_thread("lib_inner", &p, t_flat(&p, "lib_inner", 0), cpu);
         t_cfi_all_code(&p);
         for (i = 0; i < p.ncomment; i++)
             if (strstr(prd_str(&p, p.comment[i]), "stacks (walker cfi)")) found = 1;

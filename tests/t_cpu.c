@@ -167,18 +167,19 @@ static void t_cpu_old_and_new_threads(void) {
     prd_profile p;
     char path[64];
     FILE *fp = t_tmpfile(path, sizeof path);
-    double a, c, pre;
-    struct timespec d0, d1;
-    clockid_t ca, cc;
+    int64_t a, c, pre, a0, a1, c1, w0;
     pthread_create(&before, NULL, t_spin_a, NULL);
     pprof__os_sleep_ns(50000000);
     T_CHECK(pprof_cpu_start(fp) == PPROF_OK, "start");
+    a0 = t_thread_cpu_ns(before);
     pthread_create(&during, NULL, t_spin_c, NULL);
-    pthread_getcpuclockid(before, &ca);
-    pthread_getcpuclockid(during, &cc);
-    clock_gettime(ca, &d0);
-    pprof__os_sleep_ns(1500000000);
-    clock_gettime(ca, &d1);
+    /* until each thread has had 1 s of CPU in the window, however busy the machine is */
+    w0 = pprof__os_mono_ns();
+    do {
+        pprof__os_sleep_ns(10000000);
+        a1 = t_thread_cpu_ns(before);
+        c1 = t_thread_cpu_ns(during);
+    } while ((a1 - a0 < 1000000000 || c1 < 1000000000) && pprof__os_mono_ns() - w0 < T_BUSY_WALL_NS);
     T_CHECK(pprof_cpu_stop() == PPROF_OK, "stop");
     __atomic_store_n(&t_spin_stop, 1, __ATOMIC_RELAXED);
     pthread_join(before, NULL);
@@ -186,24 +187,17 @@ static void t_cpu_old_and_new_threads(void) {
     fclose(fp);
     memset(&p, 0, sizeof p);
     t_load(path, &p);
-    a = (double)t_flat(&p, "hot_a", 1) / 1e9;
-    c = (double)t_flat(&p, "hot_c", 1) / 1e9;
+    a = t_flat(&p, "hot_a", 0);
+    c = t_flat(&p, "hot_c", 0);
     /* the thread created during the profile ran a little before its first scan */
-    pre = (double)t_flat(&p, "pprof__thread_before_timer", 1) / 1e9;
+    pre = t_flat(&p, "pprof__thread_before_timer", 1);
+    T_CHECK(pre < 150000000, "%.3f s charged to the time before the new thread's timer",
+            (double)pre / 1e9);
+    /* each thread has the samples its own CPU in the window implies */
+    T_CHECK_SAMPLES("hot_a, the thread from before", a, a1 - a0, 500000000, 100);
+    t_check_new_thread("hot_c, the thread from during", &p, c, c1);
     prd_free(&p);
-    T_CHECK(pre < 0.15, "%.3f s charged to the time before the new thread's timer", pre);
-    c += pre;
     unlink(path);
-    /* two spinning threads on two cores share the window: each about 1.5 s */
-    T_CHECK(a > 0.5 && c > 0.5 && a / c > 0.75 && a / c < 1.33,
-            "thread from before: %.2f s, thread from during: %.2f s", a, c);
-}
-
-static int64_t t_thread_cpu_ns(pthread_t th) {
-    clockid_t cid;
-    struct timespec ts;
-    T_CHECK(pthread_getcpuclockid(th, &cid) == 0 && clock_gettime(cid, &ts) == 0, "thread clock");
-    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
 /* Threads that all existed at the start need no pseudo frame: every one has its timer. */
@@ -296,11 +290,12 @@ T_NOINLINE unsigned long t_deep(int depth, unsigned long x) {
     return x;
 }
 static void *t_deep_worker(void *arg) {
+    t_truth *tr = (t_truth *)arg;
     unsigned long x = 1;
-    int64_t t0 = pprof__os_mono_ns();
-    (void)arg;
-    while (pprof__os_mono_ns() - t0 < 700000000) x = t_deep(200, x);
+    t_busy b = t_busy_start(tr->cpu);
+    while (t_busy_more(&b)) x = t_deep(200, x); /* ~1 ms a call */
     T_OPAQUE(x);
+    tr->out = t_self_cpu_ns();
     return NULL;
 }
 static void t_cpu_deep_stack_truncated(void) {
@@ -309,8 +304,9 @@ static void t_cpu_deep_stack_truncated(void) {
     char path[64];
     FILE *fp = t_tmpfile(path, sizeof path);
     int i, deep = 0;
+    t_truth tr = {500000000, 0};
     T_CHECK(pprof_cpu_start(fp) == PPROF_OK, "start");
-    pthread_create(&t, NULL, t_deep_worker, NULL);
+    pthread_create(&t, NULL, t_deep_worker, &tr);
     pthread_join(t, NULL);
     T_CHECK(pprof_cpu_stop() == PPROF_OK, "stop");
     fclose(fp);
@@ -325,7 +321,7 @@ static void t_cpu_deep_stack_truncated(void) {
                 t_frame(&p, s, PPROF_MAX_FRAMES - 1));
         deep += (int)s->value[0];
     }
-    T_CHECK(deep > 30, "only %d deep samples", deep);
+    t_check_new_thread("hot_a 200 frames deep", &p, deep, tr.out);
     prd_free(&p);
     unlink(path);
 }
@@ -340,9 +336,10 @@ T_NOINLINE static long t_jit_caller(long n) {
     return r;
 }
 static void *t_jit_worker(void *arg) {
-    int64_t t0 = pprof__os_mono_ns();
-    (void)arg;
-    while (pprof__os_mono_ns() - t0 < 600000000) t_jit_caller(2000000);
+    t_truth *tr = (t_truth *)arg;
+    t_busy b = t_busy_start(tr->cpu);
+    while (t_busy_more(&b)) t_jit_caller(2000000); /* ~1 ms a call */
+    tr->out = t_self_cpu_ns();
     return NULL;
 }
 static void t_cpu_jit_code(void) {
@@ -355,12 +352,13 @@ static void t_cpu_jit_code(void) {
     FILE *fp = t_tmpfile(path, sizeof path);
     void *page = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     int i, in_jit = 0, with_caller = 0;
+    t_truth tr = {500000000, 0};
     T_CHECK(page != MAP_FAILED, "mmap");
     memcpy(page, code, sizeof code);
     T_CHECK(mprotect(page, 4096, PROT_READ | PROT_EXEC) == 0, "mprotect");
     memcpy((void *)&t_jit, &page, sizeof page); /* an object pointer made a function pointer */
     T_CHECK(pprof_cpu_start(fp) == PPROF_OK, "start");
-    pthread_create(&t, NULL, t_jit_worker, NULL);
+    pthread_create(&t, NULL, t_jit_worker, &tr);
     pthread_join(t, NULL);
     munmap(page, 4096);
     T_CHECK(pprof_cpu_stop() == PPROF_OK, "stop");
@@ -381,7 +379,7 @@ static void t_cpu_jit_code(void) {
         caller = t_frame(&p, s, 1); /* gcc may name it t_jit_caller.constprop.0... */
         if (caller && strncmp(caller, "t_jit_caller", 12) == 0) with_caller += (int)s->value[0];
     }
-    T_CHECK(in_jit > 20, "only %d samples in the JIT page", in_jit);
+    t_check_new_thread("samples in the JIT page", &p, in_jit, tr.out);
     T_CHECK(with_caller >= in_jit * 9 / 10, "caller kept in %d of %d", with_caller, in_jit);
     prd_free(&p);
     unlink(path);
@@ -396,11 +394,12 @@ static void t_cpu_jit_code(void) {
 typedef unsigned long (*t_dl_fn)(unsigned long, long);
 static t_dl_fn volatile t_dl_hot;
 static void *t_dl_worker(void *arg) {
-    int64_t t0 = pprof__os_mono_ns();
+    t_truth *tr = (t_truth *)arg;
     unsigned long x = 1;
-    (void)arg;
-    while (pprof__os_mono_ns() - t0 < 600000000) x = t_dl_hot(x, 100000);
+    t_busy b = t_busy_start(tr->cpu);
+    while (t_busy_more(&b)) x = t_dl_hot(x, 1000000); /* ~1 ms a call */
     T_OPAQUE(x);
+    tr->out = t_self_cpu_ns();
     return NULL;
 }
 static void t_dl_build(const char *name, const char *so) {
@@ -425,6 +424,7 @@ static void t_cpu_dlclose_dlopen(void) {
     prd_profile p;
     uintptr_t a_lo, a_hi;
     int i, in_a = 0, named_a = 0;
+    t_truth tr = {500000000, 0};
     if (!t_have("cc")) T_SKIP("cc not found: cannot build the test libraries");
     snprintf(liba, sizeof liba, "/tmp/pprof-liba-%d.so", (int)getpid());
     snprintf(libb, sizeof libb, "/tmp/pprof-libb-%d.so", (int)getpid());
@@ -438,7 +438,7 @@ static void t_cpu_dlclose_dlopen(void) {
     memcpy((void *)&t_dl_hot, &sym, sizeof sym);
     a_lo = (uintptr_t)sym & ~(uintptr_t)0xfff;
     a_hi = a_lo + 0x1000;
-    pthread_create(&t, NULL, t_dl_worker, NULL);
+    pthread_create(&t, NULL, t_dl_worker, &tr);
     pthread_join(t, NULL);
     dlclose(ha);
     hb = dlopen(libb, RTLD_NOW); /* very likely at the same address */
@@ -456,7 +456,7 @@ static void t_cpu_dlclose_dlopen(void) {
         in_a += (int)p.sample[i].value[0];
         named_a += t_streq(name, "a_hot_loop") ? (int)p.sample[i].value[0] : 0;
     }
-    T_CHECK(in_a > 20, "only %d samples in the unloaded library", in_a);
+    t_check_new_thread("samples in the unloaded library", &p, in_a, tr.out);
     fprintf(stderr, "%d samples in the unloaded library, %d named a_hot_loop\n", in_a, named_a);
     prd_free(&p);
     unlink(path);

@@ -154,6 +154,7 @@ static void tf_exec_during_profile(void) {
     FILE *fp = t_tmpfile(path, sizeof path);
     prd_profile p;
     int i, k, rc;
+    int64_t s0, s1, s2;
     argv[0] = tf_sh;
     argv[1] = tf_sh_c;
     argv[2] = tf_script;
@@ -166,6 +167,7 @@ static void tf_exec_during_profile(void) {
     pprof_set_cpu_rate(1000);
     rc = pprof_cpu_start(fp);
     T_CHECK(rc == PPROF_OK, "start: %s", pprof_strerror(rc));
+    s0 = t_threads_cpu(spin, 2);
     pprof__os_sleep_ns(100000000);
     for (i = 0; i < 50; i++) {
         int fds[2], status = 0;
@@ -205,8 +207,9 @@ static void tf_exec_during_profile(void) {
         tf_check_sigstate(out, i);
     }
     /* the parent's profile goes on after all that: the spinners switch to stage_c */
+    s1 = t_threads_cpu(spin, 2);
     tf_phase_set(2, 2);
-    pprof__os_sleep_ns(300000000);
+    s2 = t_wait_threads_cpu(spin, 2, s1, 400000000); /* 0.4 s of their CPU, however long it takes */
     rc = pprof_cpu_stop();
     T_CHECK(rc == PPROF_OK, "stop: %s", pprof_strerror(rc));
     __atomic_store_n(&tf_phase_stop, 1, __ATOMIC_RELEASE);
@@ -214,11 +217,11 @@ static void tf_exec_during_profile(void) {
     fclose(fp);
     memset(&p, 0, sizeof p);
     t_load(path, &p);
-    T_CHECK(t_flat(&p, "hot_a", 1) > 100000000, "busy threads during the execs: %lld ns",
-            (long long)t_flat(&p, "hot_a", 1));
-    /* two spinners for 0.3 s after the last exec: about 0.6 s of CPU */
-    T_CHECK(t_flat(&p, "hot_c", 1) > 100000000, "samples after the execs: %lld ns of hot_c",
-            (long long)t_flat(&p, "hot_c", 1));
+    /* the spinners' samples, during the execs and after them, are the CPU they had */
+    T_CHECK_SAMPLES("hot_a, the spinners during the execs", t_flat(&p, "hot_a", 0), s1 - s0,
+                    100000000, 1000);
+    T_CHECK_SAMPLES("hot_c, the spinners after the execs", t_flat(&p, "hot_c", 0), s2 - s1,
+                    300000000, 1000);
     prd_free(&p);
     unlink(path);
 }
@@ -1113,6 +1116,7 @@ static void tf_foreign_handler_mid_profile(void) {
     FILE *fp = t_tmpfile(path, sizeof path);
     prd_profile p;
     int k, rc, c1, c2;
+    int64_t s0, sa, sb, sc;
     memset(&own, 0, sizeof own);
     own.sa_sigaction = tf_own_handler;
     own.sa_flags = SA_SIGINFO | SA_RESTART;
@@ -1123,13 +1127,15 @@ static void tf_foreign_handler_mid_profile(void) {
     /* A: the program takes the signal for a while, then puts back what it found */
     rc = pprof_cpu_start(fp);
     T_CHECK(rc == PPROF_OK, "start: %s", pprof_strerror(rc));
-    pprof__os_sleep_ns(200000000);
+    s0 = t_threads_cpu(spin, 2); /* the spinners' CPU: 0.2 s of it before, 0.2 s after */
+    sa = t_wait_threads_cpu(spin, 2, s0, 200000000);
     T_CHECK(sigaction(PPROF_SIGNAL, &own, &saved) == 0, "sigaction");
     tf_phase_set(1, 2); /* stage_b runs only while the program's handler is in place */
     pprof__os_sleep_ns(300000000);
     tf_phase_set(2, 2);
     T_CHECK(sigaction(PPROF_SIGNAL, &saved, NULL) == 0, "sigaction restore");
-    pprof__os_sleep_ns(200000000);
+    sb = t_threads_cpu(spin, 2);
+    sc = t_wait_threads_cpu(spin, 2, sb, 200000000);
     rc = pprof_cpu_stop();
     T_CHECK(rc == PPROF_OK, "stop: %s", pprof_strerror(rc));
     /* the drain notices within 20 ms and disarms the timers: the handler sees at most the
@@ -1144,9 +1150,15 @@ static void tf_foreign_handler_mid_profile(void) {
     fclose(fp);
     memset(&p, 0, sizeof p);
     t_load(path, &p);
-    T_CHECK(t_flat(&p, "hot_a", 1) > 50000000 && t_flat(&p, "hot_c", 1) > 50000000,
-            "before and after the program's handler: hot_a %lld ns, hot_c %lld ns",
-            (long long)t_flat(&p, "hot_a", 1), (long long)t_flat(&p, "hot_c", 1));
+    T_CHECK_SAMPLES("hot_a, before the program's handler", t_flat(&p, "hot_a", 0), sa - s0,
+                    100000000, 1000);
+    /* after it, sampling resumes when the drain notices (20 ms, later on a busy machine) */
+    T_CHECK(t_flat(&p, "hot_c", 0) >= 0.5 * t_expected_samples(sc - sb, 1000) &&
+            t_samples_match(fmin((double)t_flat(&p, "hot_c", 0), t_expected_samples(sc - sb, 1000)),
+                            sc - sb, 1000),
+            "hot_c, after the program's handler: the spinners ran %.3f s CPU = %.0f expected "
+            "samples at 1000 Hz (half at least), the profile holds %lld", (double)(sc - sb) / 1e9,
+            t_expected_samples(sc - sb, 1000), (long long)t_flat(&p, "hot_c", 0));
     /* while the program owned the signal the profiler saw nothing (and took nothing back) */
     T_CHECK(t_flat(&p, "hot_b", 0) == 0, "%lld samples while the program's handler was in place",
             (long long)t_flat(&p, "hot_b", 0));
@@ -1183,15 +1195,15 @@ static void tf_foreign_handler_mid_profile(void) {
     T_CHECK(fp != NULL, "reopen");
     rc = pprof_cpu_start(fp);
     T_CHECK(rc == PPROF_OK, "start after SIG_DFL: %s", pprof_strerror(rc));
-    pprof__os_sleep_ns(100000000);
+    s0 = t_threads_cpu(spin, 2);
+    sa = t_wait_threads_cpu(spin, 2, s0, 100000000);
     T_CHECK(pprof_cpu_stop() == PPROF_OK, "stop C");
     __atomic_store_n(&tf_phase_stop, 1, __ATOMIC_RELEASE);
     for (k = 0; k < 2; k++) pthread_join(spin[k], NULL);
     fclose(fp);
     memset(&p, 0, sizeof p);
     t_load(path, &p);
-    T_CHECK(t_flat(&p, "hot_c", 1) > 20000000, "profile after the program let go: %lld ns",
-            (long long)t_flat(&p, "hot_c", 1));
+    T_CHECK_SAMPLES("hot_c, after the program let go", t_flat(&p, "hot_c", 0), sa - s0, 50000000, 1000);
     prd_free(&p);
     unlink(path);
 }

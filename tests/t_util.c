@@ -102,6 +102,61 @@ static long t_calibrate(double seconds) {
     return (long)((double)n * seconds * 1e9 / (double)(t1 - t0)) + 1;
 }
 
+/* --- The truth a profile is compared with: the CPU each thread was given (issue 17).
+   On a busy machine (STRESS=N in tests/all.sh) a thread gets a fraction of a core, so a
+   test's busy loop runs until the thread's own CPU clock says it has worked enough (bounded
+   by the wall clock), and a profile's samples of a thread are compared with what that
+   thread's CPU implies at the profiling rate, never with the time that passed. */
+static int64_t t_self_cpu_ns(void) { /* the calling thread's CLOCK_THREAD_CPUTIME_ID */
+    struct timespec ts;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+static int64_t t_thread_cpu_ns(pthread_t th) { /* another thread's CPU clock */
+    clockid_t cid;
+    struct timespec ts;
+    T_CHECK(pthread_getcpuclockid(th, &cid) == 0 && clock_gettime(cid, &ts) == 0, "thread clock");
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/* A busy loop that ends when its thread has used cpu_ns of CPU since t_busy_start, or after
+   T_BUSY_WALL_NS of wall time on a machine that gives it almost nothing (the test then
+   says how little it got): while (t_busy_more(&b)) work(); */
+#define T_BUSY_WALL_NS 20000000000LL
+typedef struct t_busy { int64_t cpu0, wall0, cpu_ns; } t_busy;
+static t_busy t_busy_start(int64_t cpu_ns) {
+    t_busy b;
+    b.cpu0 = t_self_cpu_ns();
+    b.wall0 = pprof__os_mono_ns();
+    b.cpu_ns = cpu_ns;
+    return b;
+}
+static int t_busy_more(const t_busy *b) {
+    return t_self_cpu_ns() - b->cpu0 < b->cpu_ns && pprof__os_mono_ns() - b->wall0 < T_BUSY_WALL_NS;
+}
+
+/* The samples cpu_ns of one thread's CPU implies at hz. */
+static double t_expected_samples(int64_t cpu_ns, int hz) { return (double)cpu_ns * hz / 1e9; }
+/* Does a profile's count `got` match that truth? A correct profiler (a CPU-time timer per
+   thread: one sample per period the thread ran, overruns included) is within 25% of it, or
+   3 samples where it is small. */
+static int t_samples_match(double got, int64_t cpu_ns, int hz) {
+    double want = t_expected_samples(cpu_ns, hz), tol = 0.25 * want;
+    return fabs(got - want) <= (tol > 3 ? tol : 3);
+}
+/* Fails unless `got` samples match the CPU a thread ran (what: which thread or frame),
+   and unless that CPU is at least min_ns (too little to judge a ratio by). */
+#define T_CHECK_SAMPLES(what, got, cpu_ns, min_ns, hz) do { \
+        double t_got_ = (double)(got); int64_t t_cpu_ = (cpu_ns); int t_hz_ = (hz); \
+        T_CHECK(t_cpu_ >= (min_ns), "%s: its CPU clock says only %.3f s = %.0f expected samples " \
+                "at %d Hz, too few to judge (need %.3f s; the profile holds %.0f)", what, \
+                (double)t_cpu_ / 1e9, t_expected_samples(t_cpu_, t_hz_), t_hz_, \
+                (double)(min_ns) / 1e9, t_got_); \
+        T_CHECK(t_samples_match(t_got_, t_cpu_, t_hz_), "%s: its CPU clock says %.3f s = %.0f " \
+                "expected samples at %d Hz, the profile holds %.0f", what, (double)t_cpu_ / 1e9, \
+                t_expected_samples(t_cpu_, t_hz_), t_hz_, t_got_); \
+    } while (0)
+
 static FILE *t_tmpfile(char *path, size_t len) {
     int fd;
     snprintf(path, len, "/tmp/pprof-test-XXXXXX");
@@ -194,4 +249,33 @@ static long t_rss_kib(void) {
     FILE *f = fopen("/proc/self/statm", "r");
     if (f) { if (fscanf(f, "%ld %ld", &pages, &rss) != 2) rss = 0; fclose(f); }
     return rss * (sysconf(_SC_PAGESIZE) / 1024);
+}
+
+/* The workers of threads created during a profile work until the thread has used `cpu` ns
+   of CPU (or 20 s passed), then leave its CPU in `out`, so that the profile's samples of
+   it can be compared with what the machine gave it (issue 17). */
+typedef struct t_truth { int64_t cpu, out; } t_truth;
+/* The samples of work a thread created during the profile did, against its CPU: what it
+   used before the scan that armed its timer is the pseudo frame's (measured from the same
+   clock), the rest must be samples at the profile's rate. */
+static void t_check_new_thread(const char *what, const prd_profile *p, int64_t got, int64_t cpu) {
+    int64_t pre = t_flat(p, "pprof__thread_before_timer", 1);
+    T_CHECK(pre <= cpu, "%s: %.3f s before its timer, of %.3f s it ran", what, (double)pre / 1e9,
+            (double)cpu / 1e9);
+    T_CHECK_SAMPLES(what, got, cpu - pre, 200000000, (int)(1000000000 / p->period));
+}
+
+/* The summed CPU clocks of n threads, and a wait (10 ms naps) until they have used ns of CPU
+   together since `from` (a sum taken before), at most T_BUSY_WALL_NS: returns the sum then. */
+static int64_t t_threads_cpu(const pthread_t *th, int n) {
+    int64_t sum = 0;
+    int i;
+    for (i = 0; i < n; i++) sum += t_thread_cpu_ns(th[i]);
+    return sum;
+}
+static int64_t t_wait_threads_cpu(const pthread_t *th, int n, int64_t from, int64_t ns) {
+    int64_t w0 = pprof__os_mono_ns(), now;
+    while ((now = t_threads_cpu(th, n)) - from < ns && pprof__os_mono_ns() - w0 < T_BUSY_WALL_NS)
+        pprof__os_sleep_ns(10000000);
+    return now;
 }
