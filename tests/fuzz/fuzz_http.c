@@ -171,7 +171,7 @@ static void check_req(const char *buf, size_t len, const pprof__req *r, size_t u
     ml = strlen(r->method);
     FZ_CHECK(ml > 0 && memcmp(buf, r->method, ml) == 0 && buf[ml] == ' ');
     for (i = 0; i < ml; i++) FZ_CHECK(r->method[i] > ' ' && r->method[i] < 127 && !strchr("()<>@,;:\\\"/[]?={}", r->method[i]));
-    FZ_CHECK(memchr(r->path, 0, sizeof r->path) != NULL && r->path[0] == '/');
+    FZ_CHECK(memchr(r->path, 0, sizeof r->path) != NULL && (r->path[0] == '/' || r->path[0] == 0));
     FZ_CHECK(memchr(r->query, 0, sizeof r->query) != NULL);
     FZ_CHECK(r->content_length >= -1 && r->content_length <= PPROF_HTTP_MAX_BODY);
     FZ_CHECK(r->fd == -7 && r->body == NULL && r->body_len == 0);
