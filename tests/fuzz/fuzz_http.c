@@ -166,7 +166,7 @@ static void check_params(const pprof__req *r) {
 static void check_req(const char *buf, size_t len, const pprof__req *r, size_t used) {
     size_t i, ml;
     FZ_CHECK(used > 0 && used <= len && buf[used - 1] == '\n');
-    FZ_CHECK(!memchr(buf, 0, len));
+    FZ_CHECK(!memchr(buf, 0, used)); /* the head (a body may hold any byte) */
     FZ_CHECK(memchr(r->method, 0, sizeof r->method) != NULL);
     ml = strlen(r->method);
     FZ_CHECK(ml > 0 && memcmp(buf, r->method, ml) == 0 && buf[ml] == ' ');
